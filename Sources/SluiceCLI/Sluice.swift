@@ -1,0 +1,3 @@
+import ArgumentParser
+import SluiceApp
+@main struct Sluice: AsyncParsableCommand { func run() async throws {} }

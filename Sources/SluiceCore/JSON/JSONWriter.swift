@@ -1,0 +1,101 @@
+import Foundation
+
+/// Writes JSON bytes by hand: sorted object keys, integers without a fraction, and
+/// pre-encoded fragments spliced in as they are.
+///
+/// Responses embed large catalog entries that are encoded once at start-up; this
+/// writer lets a response append those bytes instead of encoding them again.
+public struct JSONWriter: Sendable {
+    /// The bytes written so far.
+    public private(set) var bytes: [UInt8]
+
+    /// Creates a writer with room for `capacity` bytes.
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Appends raw bytes (punctuation, or a fragment that is already JSON).
+    public mutating func raw(_ fragment: some Sequence<UInt8>) { bytes.append(contentsOf: fragment) }
+
+    /// Appends ASCII punctuation or a pre-built fragment.
+    public mutating func raw(_ fragment: StaticString) {
+        fragment.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// Appends `"key":`.
+    public mutating func key(_ key: String) {
+        string(key)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Appends a JSON string with the escapes JSON requires.
+    public mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(byte)
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(byte)
+            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a number: whole values without a fraction, others in shortest round-trip form.
+    public mutating func number(_ n: Double) {
+        if !n.isFinite {
+            raw("null")
+        } else if n.rounded() == n, abs(n) < 1e15 {
+            bytes.append(contentsOf: String(Int64(n)).utf8)
+        } else {
+            bytes.append(contentsOf: "\(n)".utf8)
+        }
+    }
+
+    /// Appends `true` or `false`.
+    public mutating func bool(_ b: Bool) { b ? raw("true") : raw("false") }
+
+    /// Appends `null`.
+    public mutating func null() { raw("null") }
+
+    /// Appends any JSON value, object keys sorted.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let b): bool(b)
+        case .number(let n): number(n)
+        case .string(let s): string(s)
+        case .array(let a):
+            bytes.append(UInt8(ascii: "["))
+            for (i, element) in a.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                self.value(element)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let o):
+            bytes.append(UInt8(ascii: "{"))
+            for (i, k) in o.keys.sorted().enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                key(k)
+                self.value(o[k]!)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Encodes one value on its own.
+    public static func encode(_ value: JSONValue) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.value(value)
+        return writer.bytes
+    }
+}

@@ -1,0 +1,3 @@
+import GRDB
+import SluiceCore
+public enum SQLitePlaceholder {}

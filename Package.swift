@@ -24,12 +24,20 @@ let package = Package(
             name: "SluiceCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SluiceCatalogData",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SluiceCatalog",
+            dependencies: [
+                "SluiceCore",
+                "SluiceCatalogData",
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -44,10 +52,10 @@ let package = Package(
             name: "SluiceApp",
             dependencies: [
                 "SluiceCore",
-                "SluiceCatalogData",
+                "SluiceCatalog",
                 "SluiceSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -69,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCoreTests",
-            dependencies: ["SluiceCore", "SluiceCatalogData"],
+            dependencies: ["SluiceCore", "SluiceCatalog"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

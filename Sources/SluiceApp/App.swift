@@ -1,5 +1,5 @@
 import Hummingbird
-import Yams
+
 import SluiceCore
 import SluiceSQLite
 public enum AppPlaceholder {}

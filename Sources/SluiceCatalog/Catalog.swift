@@ -1,0 +1,3 @@
+import SluiceCore
+import SluiceCatalogData
+import Yams

@@ -1,0 +1,9 @@
+/// A store operation could not be carried out.
+public enum StoreError: Error, Sendable, Equatable {
+    /// The resource named does not exist (in this workspace).
+    case notFound(resource: String, id: String)
+    /// The write clashes with existing data, e.g. a slug already taken.
+    case conflict(String)
+    /// The store cannot be reached or cannot write (disk full, read-only file, connection lost).
+    case unavailable(String)
+}

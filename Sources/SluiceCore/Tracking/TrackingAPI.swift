@@ -1,0 +1,277 @@
+import Foundation
+
+/// Segment's HTTP Tracking API as Sluice serves it: the limits, and the checks and stamps each message goes through
+/// before it is stored.
+///
+/// The HTTP layer reads the body, finds the write key (``writeKey(authorization:)``, ``writeKey(body:)``), checks
+/// the request size (``checkRequestSize(_:)``), then calls ``normalize(_:type:receivedAt:batchSentAt:batchContext:)``
+/// for one message or ``normalizeBatch(_:receivedAt:)`` for `/v1/batch`. What those return is what is stored and
+/// delivered.
+///
+/// Rules (docs/delivery.md has the long form):
+/// - `type` is one of the six message types. A route's type wins over a `type` in the body; a batch item must
+///   carry its own.
+/// - `userId` or `anonymousId` is required: a non-empty string, or a number, which is stored as its string form
+///   (`42` becomes `"42"`) so that triggers and mappings always see strings. `groupId` (group) and `previousId`
+///   (alias) follow the same rule; `event` (track) must be a non-empty string.
+/// - `messageId` is kept when it is a non-empty string, else a random `api-` id is filled in.
+/// - `receivedAt` is stamped with the server's clock. The client's `timestamp` (or, without one, its
+///   `originalTimestamp`) is kept as `originalTimestamp`, and `timestamp` becomes
+///   `receivedAt - (sentAt - originalTimestamp)` when `sentAt` is known; without `sentAt` the client's time is
+///   used as it is, and without any client time `timestamp` is `receivedAt`.
+/// - `writeKey` is removed. `context`, `properties` and `traits` must be objects when present.
+/// - A message may be at most ``maxMessageBytes`` once encoded.
+///
+/// Every error is a ``ValidationError`` of kind ``ValidationError/Kind/badRequest``: the Tracking API answers 400
+/// for a message it refuses (it has no 422).
+public enum TrackingAPI {
+    /// The largest message, encoded as compact JSON: 32 KB.
+    public static let maxMessageBytes = 32 * 1024
+    /// The largest request body: 500 KB.
+    public static let maxRequestBytes = 500 * 1024
+
+    /// The six message types, named as the routes and the `type` field name them.
+    public enum MessageType: String, CaseIterable, Sendable {
+        case track, identify, page, screen, group, alias
+    }
+
+    // MARK: - Write keys
+
+    /// The write key in an `Authorization: Basic` header value: the user name, whatever the password.
+    ///
+    /// Segment's libraries send the write key as the user and an empty password; a value with no `:` is taken as
+    /// the key alone. The scheme is matched without regard to case.
+    /// - Parameter authorization: The header's value, or `nil` when the request has none.
+    /// - Returns: The key, or `nil` when the header is missing, not Basic, not base64 of UTF-8, or names no user.
+    public static func writeKey(authorization: String?) -> String? {
+        guard let authorization else { return nil }
+        let trimmed = authorization.trimmingCharacters(in: .whitespaces)
+        guard trimmed.count > 6, trimmed.prefix(6).lowercased() == "basic " else { return nil }
+        var encoded = trimmed.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        guard encoded.utf8.count <= 4096 else { return nil }
+        // Some clients leave out the padding.
+        while encoded.utf8.count % 4 != 0 { encoded += "=" }
+        guard let data = Data(base64Encoded: encoded), let decoded = String(data: data, encoding: .utf8) else { return nil }
+        let user = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        return user.isEmpty ? nil : user
+    }
+
+    /// The write key in a request body's `writeKey` field.
+    /// - Parameter body: The parsed body (a message, or a batch).
+    /// - Returns: The key, or `nil` when the field is missing, not a string or empty.
+    public static func writeKey(body: JSONValue) -> String? {
+        guard let key = body["writeKey"]?.stringValue, !key.isEmpty else { return nil }
+        return key
+    }
+
+    /// The write key of a request: the `Authorization` header's first, then the body's.
+    /// - Parameters:
+    ///   - authorization: The `Authorization` header's value, if any.
+    ///   - body: The parsed body.
+    /// - Returns: The key, or `nil` when neither carries one.
+    public static func writeKey(authorization: String?, body: JSONValue) -> String? {
+        writeKey(authorization: authorization) ?? writeKey(body: body)
+    }
+
+    // MARK: - Sizes
+
+    /// Checks a request body's size against ``maxRequestBytes``.
+    /// - Parameter byteCount: The body's length in bytes.
+    /// - Throws: ``ValidationError`` (400) when the body is larger.
+    public static func checkRequestSize(_ byteCount: Int) throws(ValidationError) {
+        if byteCount > maxRequestBytes {
+            throw ValidationError("request body is larger than 500 KB (\(byteCount) bytes)", kind: .badRequest)
+        }
+    }
+
+    // MARK: - Messages
+
+    /// Checks one message and returns it as Sluice stores it.
+    ///
+    /// - Parameters:
+    ///   - message: The message as the client sent it.
+    ///   - type: The route's type (`/v1/track` → `.track`), or `nil` for a batch item, which must carry `type`.
+    ///   - receivedAt: When the server received the request.
+    ///   - batchSentAt: The batch's `sentAt`, used when the message has none of its own.
+    ///   - batchContext: The batch's `context`; the message's own `context` keys win over it.
+    /// - Returns: The normalized message: `type`, `messageId`, `receivedAt`, `timestamp` set; `writeKey` removed.
+    /// - Throws: ``ValidationError`` (400) naming the first problem: not an object, bad `type`, no `userId` or
+    ///   `anonymousId`, missing `event`/`groupId`/`previousId`, a malformed id or timestamp, or larger than 32 KB.
+    public static func normalize(
+        _ message: JSONValue,
+        type: MessageType?,
+        receivedAt: Date,
+        batchSentAt: Date? = nil,
+        batchContext: [String: JSONValue]? = nil
+    ) throws(ValidationError) -> JSONValue {
+        guard case .object(var fields) = message else {
+            throw ValidationError("message must be a JSON object", kind: .badRequest)
+        }
+        let size = JSONWriter.encode(message).count
+        if size > maxMessageBytes {
+            throw ValidationError("message is larger than 32 KB (\(size) bytes)", kind: .badRequest)
+        }
+
+        let messageType = try resolveType(fields["type"], route: type)
+        fields["type"] = .string(messageType.rawValue)
+        fields["writeKey"] = nil
+
+        // Identity.
+        let userID = try identifier(fields["userId"], field: "userId")
+        let anonymousID = try identifier(fields["anonymousId"], field: "anonymousId")
+        if userID == nil && anonymousID == nil {
+            throw ValidationError("userId or anonymousId is required", field: "userId", kind: .badRequest)
+        }
+        if let userID { fields["userId"] = .string(userID) }
+        if let anonymousID { fields["anonymousId"] = .string(anonymousID) }
+
+        // What each type needs.
+        switch messageType {
+        case .track:
+            guard let event = fields["event"]?.stringValue, !event.isEmpty else {
+                throw ValidationError("event is required for track and must be a non-empty string", field: "event", kind: .badRequest)
+            }
+        case .group:
+            guard let groupID = try identifier(fields["groupId"], field: "groupId") else {
+                throw ValidationError("groupId is required for group", field: "groupId", kind: .badRequest)
+            }
+            fields["groupId"] = .string(groupID)
+        case .alias:
+            guard let previousID = try identifier(fields["previousId"], field: "previousId") else {
+                throw ValidationError("previousId is required for alias", field: "previousId", kind: .badRequest)
+            }
+            fields["previousId"] = .string(previousID)
+        case .identify, .page, .screen:
+            break
+        }
+        for name in ["properties", "traits"] {
+            if let value = fields[name], !value.isNull, value.objectValue == nil {
+                throw ValidationError("\(name) must be an object", field: name, kind: .badRequest)
+            }
+        }
+
+        // Context: the batch's, overlaid with the message's own.
+        let ownContext = fields["context"]
+        if let ownContext, !ownContext.isNull, ownContext.objectValue == nil {
+            throw ValidationError("context must be an object", field: "context", kind: .badRequest)
+        }
+        if let batchContext, !batchContext.isEmpty {
+            fields["context"] = .object(batchContext.merging(ownContext?.objectValue ?? [:]) { _, own in own })
+        }
+
+        // messageId.
+        switch fields["messageId"] {
+        case .string(let id) where !id.isEmpty:
+            break
+        case nil, .null, .string:
+            fields["messageId"] = .string("api-" + Identifier.make())
+        default:
+            throw ValidationError("messageId must be a string", field: "messageId", kind: .badRequest)
+        }
+
+        // Times.
+        fields["receivedAt"] = .string(Timestamps.format(receivedAt))
+        let ownSentAt = try date(fields["sentAt"], field: "sentAt")
+        let sentAt = ownSentAt ?? batchSentAt
+        if ownSentAt == nil, let batchSentAt { fields["sentAt"] = .string(Timestamps.format(batchSentAt)) }
+        var clientTime: (date: Date, text: JSONValue)?
+        if let date = try date(fields["timestamp"], field: "timestamp") {
+            clientTime = (date, fields["timestamp"]!)
+        } else if let date = try date(fields["originalTimestamp"], field: "originalTimestamp") {
+            clientTime = (date, fields["originalTimestamp"]!)
+        }
+        if let clientTime {
+            fields["originalTimestamp"] = clientTime.text
+            let corrected = sentAt.map { receivedAt.addingTimeInterval(-$0.timeIntervalSince(clientTime.date)) } ?? clientTime.date
+            fields["timestamp"] = .string(Timestamps.format(corrected))
+        } else {
+            fields["timestamp"] = .string(Timestamps.format(receivedAt))
+        }
+
+        return .object(fields)
+    }
+
+    /// Checks every message of a `/v1/batch` body and returns them normalized, in order.
+    ///
+    /// The batch's `sentAt` and `context` apply to each item as ``normalize(_:type:receivedAt:batchSentAt:batchContext:)``
+    /// describes. The batch is taken or refused whole: one bad item refuses all of it. An empty batch is accepted
+    /// and yields no messages.
+    /// - Parameters:
+    ///   - body: The parsed body: `{"batch": [...], "sentAt"?, "context"?, "writeKey"?}`.
+    ///   - receivedAt: When the server received the request.
+    /// - Returns: The normalized messages.
+    /// - Throws: ``ValidationError`` (400): for the body itself (`batch must be an array`, a bad `sentAt` or
+    ///   `context`), or for the first bad item, its message prefixed with its index, e.g.
+    ///   `batch[3]: userId or anonymousId is required` with field `batch[3].userId`.
+    public static func normalizeBatch(_ body: JSONValue, receivedAt: Date) throws(ValidationError) -> [JSONValue] {
+        guard body.objectValue != nil else {
+            throw ValidationError("request body must be a JSON object", kind: .badRequest)
+        }
+        guard let items = body["batch"]?.arrayValue else {
+            throw ValidationError("batch must be an array", field: "batch", kind: .badRequest)
+        }
+        let sentAt = try date(body["sentAt"], field: "sentAt")
+        var context: [String: JSONValue]?
+        if let value = body["context"], !value.isNull {
+            guard let object = value.objectValue else {
+                throw ValidationError("context must be an object", field: "context", kind: .badRequest)
+            }
+            context = object
+        }
+        var normalized: [JSONValue] = []
+        normalized.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            do {
+                normalized.append(try normalize(item, type: nil, receivedAt: receivedAt, batchSentAt: sentAt, batchContext: context))
+            } catch {
+                let field = error.field.map { "batch[\(index)].\($0)" } ?? "batch[\(index)]"
+                throw ValidationError("batch[\(index)]: \(error.message)", field: field, kind: .badRequest)
+            }
+        }
+        return normalized
+    }
+
+    // MARK: - Helpers
+
+    private static func resolveType(_ value: JSONValue?, route: MessageType?) throws(ValidationError) -> MessageType {
+        if let route { return route }
+        let allowed = MessageType.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let value, !value.isNull else {
+            throw ValidationError("type is required: one of \(allowed)", field: "type", kind: .badRequest)
+        }
+        guard let name = value.stringValue, let type = MessageType(rawValue: name) else {
+            throw ValidationError("type must be one of \(allowed)", field: "type", kind: .badRequest)
+        }
+        return type
+    }
+
+    /// An id field as a string: `nil` when absent, null or empty; numbers in their JSON form.
+    private static func identifier(_ value: JSONValue?, field: String) throws(ValidationError) -> String? {
+        switch value {
+        case nil, .null:
+            return nil
+        case .string(let s):
+            return s.isEmpty ? nil : s
+        case .number(let n):
+            return String(decoding: JSONWriter.encode(.number(n)), as: UTF8.self)
+        default:
+            throw ValidationError("\(field) must be a string or a number", field: field, kind: .badRequest)
+        }
+    }
+
+    /// A date field: `nil` when absent or null.
+    private static func date(_ value: JSONValue?, field: String) throws(ValidationError) -> Date? {
+        switch value {
+        case nil, .null:
+            return nil
+        case .string(let s):
+            // A date-time without a zone is taken as UTC, as Segment's libraries mean it.
+            guard let date = Timestamps.parse(s) ?? (s.count >= 19 && s.count <= 30 ? Timestamps.parse(s + "Z") : nil) else {
+                throw ValidationError("\(field) must be an ISO 8601 date-time", field: field, kind: .badRequest)
+            }
+            return date
+        default:
+            throw ValidationError("\(field) must be an ISO 8601 date-time", field: field, kind: .badRequest)
+        }
+    }
+}

@@ -41,6 +41,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "SluiceCatalogGen",
+            dependencies: ["SluiceCatalog"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SluiceSQLite",
             dependencies: [

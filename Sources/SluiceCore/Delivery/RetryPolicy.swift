@@ -11,8 +11,8 @@ import Foundation
 ///   the ceiling is always waited, so a struggling receiver is never hammered, and the other half spreads retries
 ///   of events that failed together.
 ///
-/// With the defaults an event failing every time is tried about 40 times in its four hours (10 attempts in the
-/// first 17 minutes, then one every 5 to 10 minutes).
+/// With the defaults an event failing every time is tried about 40 times in its four hours (11 attempts in the
+/// first 13 minutes or so, then one every 5 to 10 minutes).
 public struct RetryPolicy: Sendable, Equatable {
     /// How long after `receivedAt` an event may still be attempted.
     public var window: Duration

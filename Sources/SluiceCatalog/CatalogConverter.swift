@@ -24,8 +24,8 @@ enum CatalogConverter {
             throw CatalogError(problem: "the file is not UTF-8 text")
         }
         // Segment's files open with "# destination data last updated ..." or "# sources last updated ...".
-        let header = text.prefix(200).lowercased()
-        let guess: Kind? = header.hasPrefix("# source") ? .sources : header.hasPrefix("# destination") ? .destinations : nil
+        let header = text.prefix(300).lowercased()
+        let guess: Kind? = header.contains("# source") ? .sources : header.contains("# destination") ? .destinations : nil
         let document = try YAMLReader.read(text, itemName: guess?.rawValue ?? "items")
         guard let root = document.root.objectValue else {
             throw CatalogError(problem: "expected a mapping with a list of entries under \"items\"")

@@ -289,7 +289,8 @@ struct FastWireReader {
             } else if equals(key, "choices") {
                 try seen.mark(10)
                 let choices = try value()
-                f.choices = choices.isNull ? nil : choices
+                // Not `isNull ? nil : choices`: JSONValue is ExpressibleByNilLiteral, so that `nil` would be `.null`.
+                f.choices = choices.isNull ? Optional<JSONValue>.none : choices
             } else if equals(key, "dynamic") {
                 try seen.mark(11); f.dynamic = try bool()
             } else if equals(key, "allowNull") {

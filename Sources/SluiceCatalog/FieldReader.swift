@@ -47,6 +47,13 @@ struct FieldReader {
     /// The value at `key` as written: `nil` when absent, ``JSONValue/null`` when written as null.
     func value(_ key: String) -> JSONValue? { object[key] }
 
+    /// An action field's `choices`: any value, and `nil` when absent or null.
+    func choices(_ key: String) -> JSONValue? {
+        // Not `isNull ? nil : value`: JSONValue is ExpressibleByNilLiteral, so that `nil` would be `.null`.
+        guard let value = object[key], !value.isNull else { return Optional<JSONValue>.none }
+        return value
+    }
+
     /// A value that must be there and not be null.
     func required(_ key: String) throws(CatalogError) -> JSONValue {
         guard let value = object[key], !value.isNull else { throw error(key, "is missing") }

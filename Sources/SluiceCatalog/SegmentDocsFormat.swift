@@ -100,7 +100,7 @@ enum SegmentDocsFormat {
                     defaultValue: f.value("defaultValue"),
                     required: try f.bool("required"),
                     multiple: try f.bool("multiple"),
-                    choices: f.value("choices").flatMap { $0.isNull ? nil : $0 },
+                    choices: f.choices("choices"),
                     dynamic: try f.bool("dynamic"),
                     allowNull: try f.bool("allowNull"),
                     hidden: try f.bool("hidden")

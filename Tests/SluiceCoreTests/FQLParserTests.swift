@@ -13,6 +13,8 @@ struct FQLErrorCase: Sendable, CustomTestStringConvertible {
 @Suite struct FQLParserTests {
     // MARK: - Refusals
 
+    static let quoteHint = ": strings are written in double quotes"
+
     static let fields =
         "type, event, name, userId, anonymousId, groupId, previousId, messageId, or a path under properties, traits or context"
 
@@ -51,7 +53,8 @@ struct FQLErrorCase: Sendable, CustomTestStringConvertible {
         // Field names
         FQLErrorCase(trigger: "properties. = 1", message: #"Expected a field name after "." at character 12, found " ""#, position: 12),
         FQLErrorCase(trigger: "properties..x = 1", message: #"Expected a field name after "." at character 12, found ".""#, position: 12),
-        FQLErrorCase(trigger: "properties.", message: #"Expected a field name after "." at character 12, found the end of the trigger"#, position: 12),
+        FQLErrorCase(
+            trigger: "properties.", message: #"Expected a field name after "." at character 12, found the end of the trigger"#, position: 12),
         FQLErrorCase(
             trigger: #"properties.x\"#, message: #"Expected a character after "\" at character 14, found the end of the trigger"#, position: 14
         ),
@@ -101,7 +104,8 @@ struct FQLErrorCase: Sendable, CustomTestStringConvertible {
             trigger: "properties.x = .5", message: #"Expected a value after "=" at character 16, found ".""#, position: 16
         ),
         FQLErrorCase(
-            trigger: #"properties.x < "10""#, message: #"Expected a number after "<" at character 16, found the string "10": < compares numbers only"#,
+            trigger: #"properties.x < "10""#,
+            message: #"Expected a number after "<" at character 16, found the string "10": < compares numbers only"#,
             position: 16
         ),
         FQLErrorCase(
@@ -113,7 +117,8 @@ struct FQLErrorCase: Sendable, CustomTestStringConvertible {
             position: 16
         ),
         FQLErrorCase(
-            trigger: "properties.x <= ", message: #"Expected a number after "<=" at character 17, found the end of the trigger: <= compares numbers only"#,
+            trigger: "properties.x <= ",
+            message: #"Expected a number after "<=" at character 17, found the end of the trigger: <= compares numbers only"#,
             position: 17
         ),
         // Strings
@@ -134,13 +139,17 @@ struct FQLErrorCase: Sendable, CustomTestStringConvertible {
             trigger: #"properties.x = "\u0041""#, message: #"Expected \" or \\ after "\" in a string at character 18, found "u""#, position: 18
         ),
         // Numbers
-        FQLErrorCase(trigger: "properties.x = 1.", message: "Expected a digit after \".\" at character 18, found the end of the trigger", position: 18),
+        FQLErrorCase(
+            trigger: "properties.x = 1.", message: "Expected a digit after \".\" at character 18, found the end of the trigger", position: 18),
         FQLErrorCase(trigger: "properties.x = 1.e5", message: "Expected a digit after \".\" at character 18, found \"e\"", position: 18),
-        FQLErrorCase(trigger: "properties.x = -", message: "Expected a digit after \"-\" at character 17, found the end of the trigger", position: 17),
+        FQLErrorCase(
+            trigger: "properties.x = -", message: "Expected a digit after \"-\" at character 17, found the end of the trigger", position: 17),
         FQLErrorCase(trigger: "properties.x = +x", message: "Expected a digit after \"+\" at character 17, found \"x\"", position: 17),
         FQLErrorCase(trigger: "properties.x = - 1", message: "Expected a digit after \"-\" at character 17, found \" \"", position: 17),
-        FQLErrorCase(trigger: "properties.x = 1e", message: "Expected a digit in the exponent at character 18, found the end of the trigger", position: 18),
-        FQLErrorCase(trigger: "properties.x = 1e+", message: "Expected a digit in the exponent at character 19, found the end of the trigger", position: 19),
+        FQLErrorCase(
+            trigger: "properties.x = 1e", message: "Expected a digit in the exponent at character 18, found the end of the trigger", position: 18),
+        FQLErrorCase(
+            trigger: "properties.x = 1e+", message: "Expected a digit in the exponent at character 19, found the end of the trigger", position: 19),
         FQLErrorCase(
             trigger: "properties.x = 1e999",
             message: "Expected a number between -1.7976931348623157e308 and 1.7976931348623157e308 at character 16, found \"1e999\"", position: 16
@@ -216,12 +225,12 @@ struct FQLErrorCase: Sendable, CustomTestStringConvertible {
         ),
         FQLErrorCase(
             trigger: #"contains(properties.x, a)"#,
-            message: #"Expected a double-quoted string as the second argument of contains() at character 24, found "a": strings are written in double quotes"#,
+            message: #"Expected a double-quoted string as the second argument of contains() at character 24, found "a""# + quoteHint,
             position: 24
         ),
         FQLErrorCase(
             trigger: #"match(properties.x, 12)"#,
-            message: #"Expected a double-quoted string as the second argument of match() at character 21, found "12": strings are written in double quotes"#,
+            message: #"Expected a double-quoted string as the second argument of match() at character 21, found "12""# + quoteHint,
             position: 21
         ),
         FQLErrorCase(
@@ -252,7 +261,7 @@ struct FQLErrorCase: Sendable, CustomTestStringConvertible {
         // Long tokens are shortened in messages
         FQLErrorCase(
             trigger: "type = " + String(repeating: "a", count: 40),
-            message: "Expected a value after \"=\" at character 8, found \"\(String(repeating: "a", count: 32))…\": strings are written in double quotes",
+            message: "Expected a value after \"=\" at character 8, found \"\(String(repeating: "a", count: 32))…\"" + quoteHint,
             position: 8
         ),
     ]

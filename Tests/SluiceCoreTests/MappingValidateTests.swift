@@ -1,0 +1,111 @@
+import SluiceCore
+import Testing
+
+@Suite struct MappingValidateTests {
+    static let supported = "Sluice supports @path, @template, @literal, @if and @arrayPath"
+
+    @Test(arguments: [
+        #""plain""#, "12", "true", "null", "[]", "{}", #"{"a": [1, {"b": "c"}]}"#,
+        #"{"@path": "$.properties.revenue"}"#, #"{"@path": "$."}"#, #"{"@path": ""}"#, #"{"@path": "$.context.traits..countryCode"}"#,
+        #"{"@path": "$['a b'].c"}"#, #"{"@path": {"@template": "properties.{{event}}"}}"#,
+        #"{"@path": "$.userId", "_metadata": {"label": "User"}}"#,
+        #"{"@template": "{{userId}}"}"#, #"{"@template": "no placeholders {{ }"}"#, #"{"@template": ""}"#,
+        #"{"@template": {"@path": "$.properties.template"}}"#,
+        #"{"@literal": true}"#, #"{"@literal": {"a": {"@path": "$.b"}}}"#, #"{"@literal": null}"#,
+        #"{"@if": {"exists": {"@path": "$.userId"}, "then": {"@path": "$.userId"}, "else": {"@path": "$.anonymousId"}}}"#,
+        #"{"@if": {"blank": {"@path": "$.properties.name"}, "then": 1}}"#, #"{"@if": {"exists": "x", "else": null}}"#,
+        #"{"@arrayPath": ["$.properties.products"]}"#, #"{"@arrayPath": ["$.properties.products", {"id": {"@path": "$.sku"}}]}"#,
+        #"{"@arrayPath": ["$.properties.products", null]}"#, #"{"@arrayPath": ["$.properties.products", {"@path": "$.sku"}]}"#,
+        #"{"@arrayPath": [{"@path": "$.properties.products"}, {}]}"#,
+        #"{"user": {"id": {"@path": "$.userId"}, "tags": [{"@template": "{{event}}"}, "fixed"]}}"#,
+    ])
+    func accepts(_ json: String) throws {
+        // When a well-formed mapping is validated, then nothing is thrown
+        try Mapping.validate(try JSONValue.parse(json), field: "data")
+    }
+
+    @Test(arguments: [
+        (#"{"@foo": "$.x"}"#, #"settings.data uses the unknown directive "@foo"; \#(supported)"#),
+        (#"{"@Path": "$.x"}"#, #"settings.data uses the unknown directive "@Path"; \#(supported)"#),
+        (#"{"@": 1}"#, #"settings.data uses the unknown directive "@"; \#(supported)"#),
+        (#"{"@case": {"mode": "lower"}}"#, #"settings.data uses "@case", a Segment directive that Sluice does not support; \#(supported)"#),
+        (#"{"@json": {"mode": "encode"}}"#, #"settings.data uses "@json", a Segment directive that Sluice does not support; \#(supported)"#),
+        (
+            #"{"@path": "$.x", "@template": "{{x}}"}"#,
+            #"settings.data has 2 directive keys ("@path", "@template"); a directive object has exactly one"#
+        ),
+        (
+            #"{"@path": "$.x", "label": "X"}"#,
+            #"settings.data mixes the directive "@path" with other keys ("label"); a directive object has only its directive key"#
+        ),
+        (#"{"@path": 12}"#, #"settings.data.@path must be a path such as "$.properties.revenue" or a directive, found a number"#),
+        (#"{"@path": null}"#, #"settings.data.@path must be a path such as "$.properties.revenue" or a directive, found null"#),
+        (#"{"@path": ["$.x"]}"#, #"settings.data.@path must be a path such as "$.properties.revenue" or a directive, found an array"#),
+        (#"{"@path": {"a": 1}}"#, #"settings.data.@path must be a path such as "$.properties.revenue" or a directive, found an object"#),
+        (#"{"@path": "$['a b"}"#, #"settings.data.@path "$['a b" is not a valid path: expected a closing ' at character 7"#),
+        (#"{"@path": {"@nope": 1}}"#, #"settings.data.@path uses the unknown directive "@nope"; \#(supported)"#),
+        (#"{"@template": false}"#, #"settings.data.@template must be a string or a directive, found a boolean"#),
+        (#"{"@template": {"x": 1}}"#, #"settings.data.@template must be a string or a directive, found an object"#),
+        (
+            #"{"@template": "Hi {{ traits['name }}"}"#,
+            #"settings.data.@template has a placeholder that is not a valid path ({{traits['name}}): expected a closing ' at character 13"#
+        ),
+        (#"{"@literal": {"@foo": 1}}"#, #"settings.data.@literal uses the unknown directive "@foo"; \#(supported)"#),
+        (
+            #"{"@if": "x"}"#,
+            #"settings.data.@if must be an object with "exists" or "blank", and "then" or "else"; found a string"#
+        ),
+        (
+            #"{"@if": {"@path": "$.x"}}"#,
+            #"settings.data.@if must be an object with "exists" or "blank", and "then" or "else"; found an object"#
+        ),
+        (#"{"@if": {"then": 1}}"#, #"settings.data.@if needs a condition: "exists" or "blank""#),
+        (#"{"@if": {"exists": 1, "blank": 2, "then": 1}}"#, #"settings.data.@if has both "exists" and "blank"; it takes one condition"#),
+        (#"{"@if": {"exists": {"@path": "$.x"}}}"#, #"settings.data.@if needs "then", "else" or both"#),
+        (
+            #"{"@if": {"exists": 1, "then": 1, "otherwise": 2}}"#,
+            #"settings.data.@if has an unknown key "otherwise"; it takes "exists" or "blank", "then" and "else""#
+        ),
+        (#"{"@if": {"exists": {"@bad": 1}, "then": 1}}"#, #"settings.data.@if.exists uses the unknown directive "@bad"; \#(supported)"#),
+        (#"{"@if": {"exists": 1, "then": {"@bad": 1}}}"#, #"settings.data.@if.then uses the unknown directive "@bad"; \#(supported)"#),
+        (
+            #"{"@if": {"exists": 1, "else": {"@path": 1}}}"#,
+            #"settings.data.@if.else.@path must be a path such as "$.properties.revenue" or a directive, found a number"#
+        ),
+        (#"{"@arrayPath": "$.x"}"#, #"settings.data.@arrayPath must be an array [path, shape], found a string"#),
+        (#"{"@arrayPath": []}"#, #"settings.data.@arrayPath must have one or two elements (a path and an optional shape), found 0"#),
+        (
+            #"{"@arrayPath": ["$.x", {}, {}]}"#,
+            #"settings.data.@arrayPath must have one or two elements (a path and an optional shape), found 3"#
+        ),
+        (
+            #"{"@arrayPath": [true]}"#,
+            #"settings.data.@arrayPath[0] must be a path such as "$.properties.revenue" or a directive, found a boolean"#
+        ),
+        (#"{"@arrayPath": ["$.x", "shape"]}"#, #"settings.data.@arrayPath[1] must be an object, a directive or null, found a string"#),
+        (#"{"@arrayPath": ["$.x", [1]]}"#, #"settings.data.@arrayPath[1] must be an object, a directive or null, found an array"#),
+        (#"{"@arrayPath": ["$.x", {"id": {"@foo": 1}}]}"#, #"settings.data.@arrayPath[1].id uses the unknown directive "@foo"; \#(supported)"#),
+        (#"{"user": {"id": {"@foo": "x"}}}"#, #"settings.data.user.id uses the unknown directive "@foo"; \#(supported)"#),
+        (#"[1, {"@foo": "x"}]"#, #"settings.data[1] uses the unknown directive "@foo"; \#(supported)"#),
+        (
+            #"{"a": {"@path": 1}, "b": {"@foo": 1}}"#,
+            #"settings.data.a.@path must be a path such as "$.properties.revenue" or a directive, found a number"#
+        ),
+    ])
+    func refuses(_ json: String, _ message: String) throws {
+        // Given an invalid mapping
+        let mapping = try JSONValue.parse(json)
+        // When it is validated, then it is refused with the exact message, naming the setting
+        #expect(throws: ValidationError(message, field: "settings.data")) {
+            try Mapping.validate(mapping, field: "data")
+        }
+    }
+
+    @Test func isDirectiveLooksForAnAtKey() throws {
+        #expect(Mapping.isDirective(["@path": "$.x"]))
+        #expect(Mapping.isDirective(["@path": "$.x", "other": 1]))
+        #expect(!Mapping.isDirective(["path": "$.x"]))
+        #expect(!Mapping.isDirective("@path"))
+        #expect(!Mapping.isDirective(["a": ["@path": "$.x"]]))
+    }
+}

@@ -300,6 +300,8 @@ struct FQLErrorCase: Sendable, CustomTestStringConvertible {
         ) {
             try Trigger(parsing: padded + " ")
         }
+        // And a very large input is refused the same way
+        #expect(throws: FQLError.self) { try Trigger(parsing: String(repeating: "type = \"a\" or ", count: 1_000_000)) }
     }
 
     @Test func errorBecomesA422NamingTheTrigger() {

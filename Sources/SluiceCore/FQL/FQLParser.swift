@@ -15,8 +15,10 @@ struct FQLParser {
     private var index = 0
     private var lookahead: Token?
 
+    /// Prepares to parse `source`; nothing is read until ``parse()``.
     init(_ source: String) {
-        self.scalars = Array(source.unicodeScalars)
+        // One character past the limit is enough to refuse; a huge input is never copied whole.
+        self.scalars = Array(source.unicodeScalars.prefix(Self.maxLength + 1))
     }
 
     /// Parses the whole trigger.

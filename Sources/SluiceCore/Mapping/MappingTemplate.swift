@@ -5,13 +5,16 @@ import Foundation
 /// A placeholder is `{{`, one or more characters other than `}`, then `}}`; the characters, trimmed of
 /// whitespace, are a ``MappingPath`` (usually without `$.`: `{{properties.name}}`). Text that does not form
 /// a placeholder (`{{`, `{{}}`, `{ {a} }`) is copied as it is. Values are not HTML-escaped.
-struct MappingTemplate {
+struct MappingTemplate: Sendable {
     /// One part of a template.
-    enum Part {
+    enum Part: Sendable {
+        /// Text copied as it is.
         case text(String)
+        /// A placeholder: its path (`nil` when it cannot be parsed) and its trimmed text.
         case placeholder(MappingPath?, source: String)
     }
 
+    /// The template, in order.
     let parts: [Part]
 
     /// Splits a template into text and placeholders; a placeholder whose path cannot be parsed keeps `nil`.

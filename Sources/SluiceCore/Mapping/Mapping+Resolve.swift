@@ -44,7 +44,7 @@ extension Mapping {
     /// Resolves every field of a subscription's settings against an event; fields that resolve to nothing are left out.
     ///
     /// - Parameters:
-    ///   - settings: The stored settings, as ``ActionSettings/validate(_:fields:enabled:)`` returned them.
+    ///   - settings: The stored settings, as ``ActionSettings/validate(_:fields:enabled:unknownKeys:)`` returned them.
     ///   - event: The event being delivered.
     /// - Returns: The action's input: one value per field that has one.
     public static func resolve(settings: [String: JSONValue], in event: JSONValue) -> [String: JSONValue] {

@@ -151,123 +151,122 @@ enum WireFormat {
 
     /// Writes one destination as `DestinationMetadataV1`.
     static func write(_ d: DestinationMetadata, to w: inout JSONWriter) {
-        w.raw("{")
-        w.key("id"); w.string(d.id)
-        w.raw(","); w.key("name"); w.string(d.name)
-        w.raw(","); w.key("description"); w.string(d.description)
-        w.raw(","); w.key("slug"); w.string(d.slug)
-        w.raw(","); w.key("logos"); write(d.logos, to: &w)
-        w.raw(","); w.key("options"); write(d.options, to: &w)
-        w.raw(","); w.key("status"); w.string(d.status)
-        w.raw(","); w.key("categories"); write(d.categories, to: &w)
-        w.raw(","); w.key("website"); w.string(d.website)
-        w.raw(","); w.key("components"); w.raw("[")
+        w.raw(#"{"id":"#); w.string(d.id)
+        w.raw(#","name":"#); w.string(d.name)
+        w.raw(#","description":"#); w.string(d.description)
+        w.raw(#","slug":"#); w.string(d.slug)
+        w.raw(#","logos":"#); write(d.logos, to: &w)
+        w.raw(#","options":"#); write(d.options, to: &w)
+        w.raw(#","status":"#); w.string(d.status)
+        w.raw(#","categories":"#); write(d.categories, to: &w)
+        w.raw(#","website":"#); w.string(d.website)
+        w.raw(#","components":"#); w.raw("[")
         for (i, c) in d.components.enumerated() {
             if i > 0 { w.raw(",") }
-            w.raw("{"); w.key("code"); w.string(c.code)
-            if let owner = c.owner { w.raw(","); w.key("owner"); w.string(owner) }
-            w.raw(","); w.key("type"); w.string(c.type); w.raw("}")
+            w.raw(#"{"code":"#); w.string(c.code)
+            if let owner = c.owner { w.raw(#","owner":"#); w.string(owner) }
+            w.raw(#","type":"#); w.string(c.type); w.raw("}")
         }
         w.raw("]")
-        w.raw(","); w.key("previousNames"); write(d.previousNames, to: &w)
+        w.raw(#","previousNames":"#); write(d.previousNames, to: &w)
         let m = d.supportedMethods
-        w.raw(","); w.key("supportedMethods")
-        w.raw("{"); w.key("track"); w.bool(m.track)
-        w.raw(","); w.key("pageview"); w.bool(m.pageview)
-        w.raw(","); w.key("identify"); w.bool(m.identify)
-        w.raw(","); w.key("group"); w.bool(m.group)
-        w.raw(","); w.key("alias"); w.bool(m.alias); w.raw("}")
+        w.raw(#","supportedMethods":"#)
+        w.raw(#"{"track":"#); w.bool(m.track)
+        w.raw(#","pageview":"#); w.bool(m.pageview)
+        w.raw(#","identify":"#); w.bool(m.identify)
+        w.raw(#","group":"#); w.bool(m.group)
+        w.raw(#","alias":"#); w.bool(m.alias); w.raw("}")
         let p = d.supportedPlatforms
-        w.raw(","); w.key("supportedPlatforms")
-        w.raw("{"); w.key("browser"); w.bool(p.browser)
-        w.raw(","); w.key("mobile"); w.bool(p.mobile)
-        w.raw(","); w.key("server"); w.bool(p.server)
-        w.raw(","); w.key("warehouse"); w.bool(p.warehouse)
-        w.raw(","); w.key("cloudAppObject"); w.bool(p.cloudAppObject); w.raw("}")
+        w.raw(#","supportedPlatforms":"#)
+        w.raw(#"{"browser":"#); w.bool(p.browser)
+        w.raw(#","mobile":"#); w.bool(p.mobile)
+        w.raw(#","server":"#); w.bool(p.server)
+        w.raw(#","warehouse":"#); w.bool(p.warehouse)
+        w.raw(#","cloudAppObject":"#); w.bool(p.cloudAppObject); w.raw("}")
         let f = d.supportedFeatures
-        w.raw(","); w.key("supportedFeatures")
-        w.raw("{"); w.key("cloudModeInstances"); w.string(f.cloudModeInstances)
-        w.raw(","); w.key("deviceModeInstances"); w.string(f.deviceModeInstances)
-        w.raw(","); w.key("replay"); w.bool(f.replay)
-        w.raw(","); w.key("browserUnbundling"); w.bool(f.browserUnbundling)
-        w.raw(","); w.key("browserUnbundlingPublic"); w.bool(f.browserUnbundlingPublic); w.raw("}")
-        w.raw(","); w.key("actions"); w.raw("[")
+        w.raw(#","supportedFeatures":"#)
+        w.raw(#"{"cloudModeInstances":"#); w.string(f.cloudModeInstances)
+        w.raw(#","deviceModeInstances":"#); w.string(f.deviceModeInstances)
+        w.raw(#","replay":"#); w.bool(f.replay)
+        w.raw(#","browserUnbundling":"#); w.bool(f.browserUnbundling)
+        w.raw(#","browserUnbundlingPublic":"#); w.bool(f.browserUnbundlingPublic); w.raw("}")
+        w.raw(#","actions":"#); w.raw("[")
         for (i, a) in d.actions.enumerated() {
             if i > 0 { w.raw(",") }
             write(a, to: &w)
         }
         w.raw("]")
-        w.raw(","); w.key("presets"); w.raw("[")
+        w.raw(#","presets":"#); w.raw("[")
         for (i, preset) in d.presets.enumerated() {
             if i > 0 { w.raw(",") }
-            w.raw("{"); w.key("actionId"); w.string(preset.actionId)
-            w.raw(","); w.key("name"); w.string(preset.name)
-            w.raw(","); w.key("fields"); w.value(.object(preset.fields))
-            w.raw(","); w.key("trigger"); w.string(preset.trigger); w.raw("}")
+            w.raw(#"{"actionId":"#); w.string(preset.actionId)
+            w.raw(#","name":"#); w.string(preset.name)
+            w.raw(#","fields":"#); w.value(.object(preset.fields))
+            w.raw(#","trigger":"#); w.string(preset.trigger); w.raw("}")
         }
         w.raw("]")
-        w.raw(","); w.key("contacts"); w.raw("[")
+        w.raw(#","contacts":"#); w.raw("[")
         for (i, c) in d.contacts.enumerated() {
             if i > 0 { w.raw(",") }
-            w.raw("{"); w.key("name"); w.string(c.name)
-            w.raw(","); w.key("email"); w.string(c.email)
-            w.raw(","); w.key("role"); w.string(c.role)
-            w.raw(","); w.key("isPrimary"); w.bool(c.isPrimary); w.raw("}")
+            w.raw(#"{"name":"#); w.string(c.name)
+            w.raw(#","email":"#); w.string(c.email)
+            w.raw(#","role":"#); w.string(c.role)
+            w.raw(#","isPrimary":"#); w.bool(c.isPrimary); w.raw("}")
         }
         w.raw("]")
-        w.raw(","); w.key("partnerOwned"); w.bool(d.partnerOwned)
-        w.raw(","); w.key("supportedRegions"); write(d.supportedRegions, to: &w)
-        w.raw(","); w.key("regionEndpoints"); write(d.regionEndpoints, to: &w)
+        w.raw(#","partnerOwned":"#); w.bool(d.partnerOwned)
+        w.raw(#","supportedRegions":"#); write(d.supportedRegions, to: &w)
+        w.raw(#","regionEndpoints":"#); write(d.regionEndpoints, to: &w)
         w.raw("}")
     }
 
     private static func write(_ a: DestinationAction, to w: inout JSONWriter) {
-        w.raw("{"); w.key("id"); w.string(a.id)
-        w.raw(","); w.key("slug"); w.string(a.slug)
-        w.raw(","); w.key("name"); w.string(a.name)
-        w.raw(","); w.key("description"); w.string(a.description)
-        w.raw(","); w.key("platform"); w.string(a.platform)
-        w.raw(","); w.key("hidden"); w.bool(a.hidden)
-        w.raw(","); w.key("defaultTrigger")
+        w.raw(#"{"id":"#); w.string(a.id)
+        w.raw(#","slug":"#); w.string(a.slug)
+        w.raw(#","name":"#); w.string(a.name)
+        w.raw(#","description":"#); w.string(a.description)
+        w.raw(#","platform":"#); w.string(a.platform)
+        w.raw(#","hidden":"#); w.bool(a.hidden)
+        w.raw(#","defaultTrigger":"#)
         if let trigger = a.defaultTrigger { w.string(trigger) } else { w.null() }
-        w.raw(","); w.key("fields"); w.raw("[")
+        w.raw(#","fields":"#); w.raw("[")
         for (i, f) in a.fields.enumerated() {
             if i > 0 { w.raw(",") }
-            w.raw("{"); w.key("id"); w.string(f.id)
-            w.raw(","); w.key("sortOrder"); w.number(f.sortOrder)
-            w.raw(","); w.key("fieldKey"); w.string(f.fieldKey)
-            w.raw(","); w.key("label"); w.string(f.label)
-            w.raw(","); w.key("type"); w.string(f.type)
-            w.raw(","); w.key("description"); w.string(f.description)
-            if let placeholder = f.placeholder { w.raw(","); w.key("placeholder"); w.string(placeholder) }
-            if let defaultValue = f.defaultValue { w.raw(","); w.key("defaultValue"); w.value(defaultValue) }
-            w.raw(","); w.key("required"); w.bool(f.required)
-            w.raw(","); w.key("multiple"); w.bool(f.multiple)
-            w.raw(","); w.key("choices"); w.value(f.choices ?? .null)
-            w.raw(","); w.key("dynamic"); w.bool(f.dynamic)
-            w.raw(","); w.key("allowNull"); w.bool(f.allowNull)
-            w.raw(","); w.key("hidden"); w.bool(f.hidden); w.raw("}")
+            w.raw(#"{"id":"#); w.string(f.id)
+            w.raw(#","sortOrder":"#); w.number(f.sortOrder)
+            w.raw(#","fieldKey":"#); w.string(f.fieldKey)
+            w.raw(#","label":"#); w.string(f.label)
+            w.raw(#","type":"#); w.string(f.type)
+            w.raw(#","description":"#); w.string(f.description)
+            if let placeholder = f.placeholder { w.raw(#","placeholder":"#); w.string(placeholder) }
+            if let defaultValue = f.defaultValue { w.raw(#","defaultValue":"#); w.value(defaultValue) }
+            w.raw(#","required":"#); w.bool(f.required)
+            w.raw(#","multiple":"#); w.bool(f.multiple)
+            w.raw(#","choices":"#); w.value(f.choices ?? .null)
+            w.raw(#","dynamic":"#); w.bool(f.dynamic)
+            w.raw(#","allowNull":"#); w.bool(f.allowNull)
+            w.raw(#","hidden":"#); w.bool(f.hidden); w.raw("}")
         }
         w.raw("]}")
     }
 
     /// Writes one source as `SourceMetadataV1`.
     static func write(_ s: SourceMetadata, to w: inout JSONWriter) {
-        w.raw("{"); w.key("id"); w.string(s.id)
-        w.raw(","); w.key("name"); w.string(s.name)
-        w.raw(","); w.key("slug"); w.string(s.slug)
-        w.raw(","); w.key("description"); w.string(s.description)
-        w.raw(","); w.key("logos"); write(s.logos, to: &w)
-        w.raw(","); w.key("options"); write(s.options, to: &w)
-        w.raw(","); w.key("categories"); write(s.categories, to: &w)
-        w.raw(","); w.key("isCloudEventSource"); w.bool(s.isCloudEventSource)
+        w.raw(#"{"id":"#); w.string(s.id)
+        w.raw(#","name":"#); w.string(s.name)
+        w.raw(#","slug":"#); w.string(s.slug)
+        w.raw(#","description":"#); w.string(s.description)
+        w.raw(#","logos":"#); write(s.logos, to: &w)
+        w.raw(#","options":"#); write(s.options, to: &w)
+        w.raw(#","categories":"#); write(s.categories, to: &w)
+        w.raw(#","isCloudEventSource":"#); w.bool(s.isCloudEventSource)
         w.raw("}")
     }
 
     private static func write(_ logos: DestinationMetadata.Logos, to w: inout JSONWriter) {
-        w.raw("{"); w.key("default"); w.string(logos.default)
-        if let mark = logos.mark { w.raw(","); w.key("mark"); w.string(mark) }
-        if let alt = logos.alt { w.raw(","); w.key("alt"); w.string(alt) }
+        w.raw(#"{"default":"#); w.string(logos.default)
+        if let mark = logos.mark { w.raw(#","mark":"#); w.string(mark) }
+        if let alt = logos.alt { w.raw(#","alt":"#); w.string(alt) }
         w.raw("}")
     }
 
@@ -275,12 +274,12 @@ enum WireFormat {
         w.raw("[")
         for (i, o) in options.enumerated() {
             if i > 0 { w.raw(",") }
-            w.raw("{"); w.key("name"); w.string(o.name)
-            w.raw(","); w.key("type"); w.string(o.type)
-            if let defaultValue = o.defaultValue { w.raw(","); w.key("defaultValue"); w.value(defaultValue) }
-            w.raw(","); w.key("description"); w.string(o.description)
-            w.raw(","); w.key("required"); w.bool(o.required)
-            w.raw(","); w.key("label"); w.string(o.label); w.raw("}")
+            w.raw(#"{"name":"#); w.string(o.name)
+            w.raw(#","type":"#); w.string(o.type)
+            if let defaultValue = o.defaultValue { w.raw(#","defaultValue":"#); w.value(defaultValue) }
+            w.raw(#","description":"#); w.string(o.description)
+            w.raw(#","required":"#); w.bool(o.required)
+            w.raw(#","label":"#); w.string(o.label); w.raw("}")
         }
         w.raw("]")
     }

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
@@ -61,6 +62,7 @@ let package = Package(
                 "SluiceCatalog",
                 "SluiceSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -93,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "SluiceCoreTests",
             dependencies: ["SluiceCore", "SluiceCatalog"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceStoreTests",
+            dependencies: ["SluiceCore", "SluiceSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

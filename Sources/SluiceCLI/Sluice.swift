@@ -1,3 +1,55 @@
 import ArgumentParser
+import Foundation
 import SluiceApp
-@main struct Sluice: AsyncParsableCommand { func run() async throws {} }
+
+/// The `sluice` command: serve the API, and manage tokens, the catalog and triggers.
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "A self-hosted server for Segment's Public API for destinations, which delivers events to them.",
+        subcommands: [Serve.self, TokenCommand.self])
+}
+
+/// `--database` and `SLUICE_DATABASE`, shared by every command that opens the store.
+struct DatabaseOption: ParsableArguments {
+    @Option(help: "The store: sqlite:PATH, memory, or postgres://user:password@host:port/db (env SLUICE_DATABASE).")
+    var database: String?
+
+    /// The flag, else the variable, else the default.
+    var resolved: String {
+        database ?? Environment.value("SLUICE_DATABASE") ?? "sqlite:sluice.sqlite"
+    }
+
+    /// The resolved value, parsed; a usage error when it is not one of the accepted forms.
+    func parsed() throws -> AppSettings.Database {
+        do {
+            return try AppSettings.Database(parsing: resolved)
+        } catch {
+            throw ArgumentParser.ValidationError(error.message)
+        }
+    }
+}
+
+enum Environment {
+    static func value(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Reads `on`/`off` (also true/false, 1/0, yes/no).
+    static func flag(_ text: String, name: String) throws -> Bool {
+        switch text.lowercased() {
+        case "on", "true", "1", "yes": return true
+        case "off", "false", "0", "no": return false
+        default: throw ArgumentParser.ValidationError("\(name) must be on or off, not \"\(text)\"")
+        }
+    }
+}
+
+/// Writes lines to standard output unbuffered, so that scripts waiting for them see them at once.
+enum Console {
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+}

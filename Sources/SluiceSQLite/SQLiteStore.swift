@@ -1,3 +1,222 @@
+import Foundation
 import GRDB
+import Logging
 import SluiceCore
-public enum SQLitePlaceholder {}
+
+/// The embedded store: SQLite through GRDB.
+///
+/// A file is opened as a `DatabasePool` in WAL mode (readers never wait for the writer);
+/// `inMemory()` gives a throw-away `DatabaseQueue` for tests and `--database memory`.
+/// Migrations run when the store opens. Every write is one transaction, committed
+/// before the method returns, so nothing acknowledged is lost.
+public final class SQLiteStore: Store {
+    let writer: any DatabaseWriter
+    let logger: Logger
+
+    /// Opens (creating when needed) the database file at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: the file; its folder must exist.
+    ///   - fullSync: `PRAGMA synchronous = FULL` (fsync each commit: survives power loss) instead of
+    ///     `NORMAL` (survives a crash of Sluice, may lose the last commits on power loss).
+    /// - Throws: ``StoreError/unavailable(_:)`` when the file cannot be opened or migrated.
+    public init(path: String, fullSync: Bool = true, logger: Logger = Logger(label: "sluice.sqlite")) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(fullSync ? "FULL" : "NORMAL")")
+        }
+        do {
+            self.writer = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw StoreError.unavailable("Cannot open the SQLite database: \(Self.describe(error))")
+        }
+        self.logger = logger
+        try migrate()
+    }
+
+    /// A new, empty store in memory: for tests and `--database memory`.
+    public static func inMemory(logger: Logger = Logger(label: "sluice.sqlite")) throws -> SQLiteStore {
+        try SQLiteStore(queue: DatabaseQueue(configuration: {
+            var config = Configuration()
+            config.foreignKeysEnabled = true
+            return config
+        }()), logger: logger)
+    }
+
+    private init(queue: DatabaseQueue, logger: Logger) throws {
+        self.writer = queue
+        self.logger = logger
+        try migrate()
+    }
+
+    private func migrate() throws {
+        do {
+            try SQLiteMigrations.migrator(workspaceID: Identifier.make()).migrate(writer)
+        } catch {
+            throw StoreError.unavailable("Cannot migrate the SQLite database: \(Self.describe(error))")
+        }
+    }
+
+    public func close() async throws {
+        if let pool = writer as? DatabasePool {
+            try pool.close()
+        } else if let queue = writer as? DatabaseQueue {
+            try queue.close()
+        }
+    }
+
+    public func appliedMigrations() async throws -> [String] {
+        try await read { db in try SQLiteMigrations.migrator(workspaceID: "").appliedMigrations(db) }
+    }
+
+    // MARK: - Running statements
+
+    static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
+    static func json(_ object: [String: JSONValue]) -> String {
+        String(decoding: JSONWriter.encode(.object(object)), as: UTF8.self)
+    }
+    static func object(_ text: String) -> [String: JSONValue] {
+        (try? JSONValue.parse(text))?.objectValue ?? [:]
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "SQLite error \(error.resultCode)" }
+        return String(describing: error)
+    }
+
+    /// Runs a read, translating driver errors into ``StoreError``.
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.read(body)
+        } catch let error as DatabaseError {
+            throw translate(error)
+        }
+    }
+
+    /// Runs a write transaction, translating driver errors into ``StoreError``.
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.write(body)
+        } catch let error as DatabaseError {
+            throw translate(error)
+        }
+    }
+
+    private func translate(_ error: DatabaseError) -> any Error {
+        switch error.resultCode {
+        case .SQLITE_CONSTRAINT:
+            if error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+                return StoreError.notFound(resource: "resource", id: "")
+            }
+            return StoreError.conflict(error.message ?? "constraint failed")
+        case .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CORRUPT,
+            .SQLITE_NOTADB, .SQLITE_PERM:
+            logger.error("SQLite cannot serve the request", metadata: ["code": "\(error.extendedResultCode)"])
+            return StoreError.unavailable("The store cannot be written to right now")
+        default:
+            return error
+        }
+    }
+
+    static func insertAudit(_ events: [AuditEvent], _ db: Database) throws {
+        for e in events {
+            try db.execute(
+                literal: """
+                    INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
+                    VALUES (\(e.id), \(millis(e.timestamp)), \(e.type), \(e.actor), \(e.resourceID), \(e.resourceType), \(e.resourceName))
+                    """)
+        }
+    }
+
+    static func page<T>(_ request: PageRequest, total: Int, _ items: [T]) -> Page<T> {
+        Page(items: items, totalEntries: total, request: request)
+    }
+}
+
+// MARK: - Workspace and tokens
+
+extension SQLiteStore {
+    public func workspace() async throws -> Workspace {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, name, slug FROM workspaces LIMIT 1") else {
+                throw StoreError.unavailable("The store has no workspace")
+            }
+            return Workspace(id: row["id"], name: row["name"], slug: row["slug"])
+        }
+    }
+
+    public func createToken(_ token: APIToken, audit: [AuditEvent]) async throws {
+        try await write { db in
+            try db.execute(
+                literal: """
+                    INSERT INTO api_tokens (id, hash, read_only, created_at)
+                    VALUES (\(token.id), \(token.hash), \(token.readOnly), \(Self.millis(token.createdAt)))
+                    """)
+            try Self.insertAudit(audit, db)
+        }
+    }
+
+    public func token(hash: String) async throws -> APIToken? {
+        try await read { db in
+            try Row.fetchOne(db, literal: "SELECT id, hash, read_only, created_at FROM api_tokens WHERE hash = \(hash)").map {
+                APIToken(id: $0["id"], hash: $0["hash"], readOnly: $0["read_only"], createdAt: Self.date($0["created_at"]))
+            }
+        }
+    }
+
+    public func tokenCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_tokens") ?? 0 }
+    }
+}
+
+// MARK: - Audit trail and catalog
+
+extension SQLiteStore {
+    public func listAuditEvents(filter: AuditFilter, page: PageRequest) async throws -> Page<AuditEvent> {
+        try await read { db in
+            var conditions: [SQL] = []
+            if let start = filter.startTime { conditions.append("timestamp >= \(Self.millis(start))") }
+            if let end = filter.endTime { conditions.append("timestamp <= \(Self.millis(end))") }
+            if let id = filter.resourceID { conditions.append("resource_id = \(id)") }
+            if let type = filter.resourceType { conditions.append("resource_type = \(type)") }
+            let whereClause: SQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let total = try Int.fetchOne(db, literal: "SELECT COUNT(*) FROM audit_events \(whereClause)") ?? 0
+            let rows = try Row.fetchAll(
+                db,
+                literal: """
+                    SELECT id, timestamp, type, actor, resource_id, resource_type, resource_name FROM audit_events
+                    \(whereClause) ORDER BY seq DESC LIMIT \(page.count) OFFSET \(page.offset)
+                    """)
+            let events = rows.map {
+                AuditEvent(
+                    id: $0["id"], timestamp: Self.date($0["timestamp"]), type: $0["type"], actor: $0["actor"],
+                    resourceID: $0["resource_id"], resourceType: $0["resource_type"], resourceName: $0["resource_name"])
+            }
+            return Self.page(page, total: total, events)
+        }
+    }
+
+    public func recordAudit(_ events: [AuditEvent]) async throws {
+        try await write { db in try Self.insertAudit(events, db) }
+    }
+
+    public func importedCatalog() async throws -> [UInt8]? {
+        try await read { db in
+            try Data.fetchOne(db, sql: "SELECT body FROM catalog_imports WHERE id = 1").map { Array($0) }
+        }
+    }
+
+    public func saveImportedCatalog(_ bytes: [UInt8], audit: [AuditEvent]) async throws {
+        try await write { db in
+            try db.execute(
+                literal: """
+                    INSERT INTO catalog_imports (id, body, imported_at) VALUES (1, \(Data(bytes)), \(Self.millis(.now)))
+                    ON CONFLICT(id) DO UPDATE SET body = excluded.body, imported_at = excluded.imported_at
+                    """)
+            try Self.insertAudit(audit, db)
+        }
+    }
+}

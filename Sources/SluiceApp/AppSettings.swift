@@ -1,0 +1,69 @@
+import Logging
+import SluiceCore
+
+/// Everything `sluice serve` can be told, read once by the CLI from flags and `SLUICE_*` variables.
+///
+/// Nothing below ``buildApplication(settings:logger:)`` reads the environment.
+/// Public names (DESIGN.md): `--host`/`SLUICE_HOST` (default `127.0.0.1`), `--port`/`SLUICE_PORT`
+/// (8080), `--database`/`SLUICE_DATABASE` (`sqlite:sluice.sqlite`; `memory`; `sqlite:PATH`),
+/// `--token`/`SLUICE_TOKEN` (secret; made sure to exist), `--rate-limit`/`SLUICE_RATE_LIMIT` (on),
+/// `--subscriptions`/`SLUICE_SUBSCRIPTIONS` (on).
+public struct AppSettings: Sendable {
+    /// Where the store lives.
+    public enum Database: Sendable, Equatable, CustomStringConvertible {
+        case sqlite(path: String)
+        case memory
+        case postgres(url: String)
+
+        /// Reads `memory`, `sqlite:PATH` or `postgres://...`.
+        ///
+        /// - Throws: ``ValidationError`` with the accepted forms.
+        public init(parsing text: String) throws(ValidationError) {
+            if text == "memory" || text == "sqlite::memory:" {
+                self = .memory
+            } else if text.hasPrefix("sqlite:") {
+                let path = String(text.dropFirst("sqlite:".count))
+                guard !path.isEmpty else { throw ValidationError("--database sqlite:PATH needs a path") }
+                self = .sqlite(path: path)
+            } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+                self = .postgres(url: text)
+            } else {
+                throw ValidationError("--database must be memory, sqlite:PATH or postgres://user:password@host:port/db")
+            }
+        }
+
+        /// A description without credentials, for logs.
+        public var description: String {
+            switch self {
+            case .sqlite(let path): "sqlite:\(path)"
+            case .memory: "memory"
+            case .postgres: "postgres (credentials hidden)"
+            }
+        }
+    }
+
+    public var host: String
+    public var port: Int
+    public var database: Database
+    /// A token to make sure exists (secret: never logged).
+    public var token: String?
+    public var rateLimit: Bool
+    public var subscriptions: Bool
+    /// Fsync every commit (SQLite `synchronous=FULL`).
+    public var fullSync: Bool
+    public var logLevel: Logger.Level
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, database: Database = .sqlite(path: "sluice.sqlite"), token: String? = nil,
+        rateLimit: Bool = true, subscriptions: Bool = true, fullSync: Bool = true, logLevel: Logger.Level = .info
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.token = token
+        self.rateLimit = rateLimit
+        self.subscriptions = subscriptions
+        self.fullSync = fullSync
+        self.logLevel = logLevel
+    }
+}

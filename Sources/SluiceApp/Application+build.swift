@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import Logging
+import SluiceCatalog
+import SluiceCore
+import SluiceSQLite
+
+/// Opens the store that `settings.database` names, running its migrations.
+///
+/// - Throws: ``StoreError/unavailable(_:)`` when it cannot be opened; a ``ValidationError``
+///   for an engine this build does not have.
+public func openStore(_ settings: AppSettings, logger: Logger) async throws -> any Store {
+    switch settings.database {
+    case .memory:
+        return try SQLiteStore.inMemory(logger: logger)
+    case .sqlite(let path):
+        return try SQLiteStore(path: path, fullSync: settings.fullSync, logger: logger)
+    case .postgres:
+        throw ValidationError("PostgreSQL is not built yet: use --database sqlite:PATH or memory")
+    }
+}
+
+/// Loads the catalog: the one imported into the store if any, else the one shipped in the binary.
+public func loadCatalog(store: any Store) async throws -> Catalog {
+    if let bytes = try await store.importedCatalog() {
+        return try Catalog(sluiceFormat: bytes)
+    }
+    return try Catalog.embedded()
+}
+
+/// Builds the Sluice application on an open store.
+///
+/// - Parameters:
+///   - settings: what the CLI read (host, port, feature flags).
+///   - store: the open store; the caller closes it after the application stops.
+///   - catalog: the catalog to serve; loaded from the store when `nil`.
+///   - onServerRunning: called with the bound port once the server listens.
+public func buildApplication(
+    settings: AppSettings, store: any Store, catalog: Catalog? = nil, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let served: Catalog
+    if let catalog { served = catalog } else { served = try await loadCatalog(store: store) }
+    let services = AppServices(
+        store: store, catalog: served, workspace: try await store.workspace(), settings: settings, logger: logger)
+    let router = buildRouter(services: services)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sluice"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
+        logger: logger)
+}
+
+/// The router with every middleware and route.
+func buildRouter(services: AppServices) -> Router<SluiceRequestContext> {
+    let router = Router(context: SluiceRequestContext.self)
+    let routes = RouteTable()
+    router.add(middleware: ErrorMiddleware(routes: routes, logger: services.logger))
+    router.add(middleware: AuthMiddleware(tokens: TokenAuthenticator(store: services.store)))
+    if services.settings.rateLimit {
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter()))
+    }
+    router.add(middleware: MediaTypeMiddleware())
+    WorkspaceController(services: services).register(on: router)
+    CatalogController(services: services).register(on: router)
+    SourcesController(services: services).register(on: router)
+    DestinationsController(services: services).register(on: router)
+    routes.load(router.routes.map { ($0.path.description, $0.method) })
+    return router
+}

@@ -1,0 +1,60 @@
+import Hummingbird
+import SluiceCore
+
+/// The catalog: `GET /catalog/destinations[/{id}]`, `GET /catalog/sources[/{id}]`.
+///
+/// Every entry's JSON was encoded once when the catalog loaded; these handlers only splice bytes.
+struct CatalogController {
+    let services: AppServices
+
+    func register(on router: Router<SluiceRequestContext>) {
+        router.get("/catalog/destinations") { request, context in
+            let page = try Query(request.uri.query).pagination(required: true)
+            let all = services.catalog.destinations
+            return list(all.map(\.id), page: page, key: "destinationsCatalog", json: services.catalog.destinationJSON, context)
+        }
+        router.get("/catalog/destinations/:destinationMetadataId") { _, context in
+            let id = try context.parameters.require("destinationMetadataId")
+            guard let json = services.catalog.destinationJSON(id: id) else {
+                throw APIError.notFound("No destination in the catalog with id \(id)")
+            }
+            return one(json, key: "destinationMetadata", context)
+        }
+        router.get("/catalog/sources") { request, context in
+            let page = try Query(request.uri.query).pagination(required: true)
+            return list(services.catalog.sources.map(\.id), page: page, key: "sourcesCatalog", json: services.catalog.sourceJSON, context)
+        }
+        router.get("/catalog/sources/:sourceMetadataId") { _, context in
+            let id = try context.parameters.require("sourceMetadataId")
+            guard let json = services.catalog.sourceJSON(id: id) else {
+                throw APIError.notFound("No source in the catalog with id \(id)")
+            }
+            return one(json, key: "sourceMetadata", context)
+        }
+    }
+
+    private func one(_ json: [UInt8], key: String, _ context: SluiceRequestContext) -> Response {
+        Responses.data(context, capacity: json.count + 64) { w in
+            w.key(key)
+            w.raw(json)
+        }
+    }
+
+    private func list(
+        _ ids: [String], page request: PageRequest, key: String, json: (String) -> [UInt8]?, _ context: SluiceRequestContext
+    ) -> Response {
+        let slice = ids.dropFirst(request.offset).prefix(request.count)
+        let page = Page(items: Array(slice), totalEntries: ids.count, request: request)
+        let chunks = page.items.compactMap { json($0) }
+        return Responses.data(context, capacity: chunks.reduce(256) { $0 + $1.count + 1 }) { w in
+            w.key(key)
+            w.raw("[")
+            for (i, chunk) in chunks.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw(chunk)
+            }
+            w.raw("],")
+            Responses.pagination(page, into: &w)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// Destinations: the seed's five operations (create, list, get, update, delete).
+struct DestinationsController {
+    let services: AppServices
+
+    func register(on router: Router<SluiceRequestContext>) {
+        router.post("/destinations") { request, context in try await create(request, context) }
+        router.get("/destinations") { request, context in try await list(request, context) }
+        router.get("/destinations/:destinationId") { _, context in try await get(context) }
+        router.patch("/destinations/:destinationId") { request, context in try await update(request, context) }
+        router.delete("/destinations/:destinationId") { _, context in try await delete(context) }
+    }
+
+    func destinationResponse(_ d: Destination, key: String, _ context: SluiceRequestContext) -> Response {
+        Responses.data(context, capacity: 16_384) { w in
+            w.key(key)
+            services.wire.destination(d, into: &w)
+        }
+    }
+
+    static func listResponse(_ page: Page<Destination>, services: AppServices, _ context: SluiceRequestContext) -> Response {
+        Responses.data(context, capacity: 12_000 * page.items.count + 128) { w in
+            w.raw("\"destinations\":[")
+            for (i, d) in page.items.enumerated() {
+                if i > 0 { w.raw(",") }
+                services.wire.destination(d, into: &w)
+            }
+            w.raw("],")
+            Responses.pagination(page, into: &w)
+        }
+    }
+
+    /// Creates a destination: settings checked against the catalog entry and overlaid on its defaults.
+    func create(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
+        let fields = Fields(object: try await RequestBody.object(request))
+        let sourceID = try fields.requiredString("sourceId")
+        let metadataID = try fields.requiredString("metadataId")
+        let name = try fields.text("name", limit: SourcesController.nameLimit) ?? ""
+        let enabled = try fields.bool("enabled") ?? true
+        let input = try fields.requiredObject("settings")
+        guard let metadata = services.catalog.destination(id: metadataID) else {
+            throw APIError(.notFound, type: "NotFound", message: "No destination in the catalog with metadataId \(metadataID)", field: "metadataId")
+        }
+        guard Identifier.isPlausible(sourceID), try await services.store.source(id: sourceID) != nil else {
+            throw APIError(.notFound, type: "NotFound", message: "No source with sourceId \(sourceID)", field: "sourceId")
+        }
+        let settings = try DestinationSettings.create(
+            options: metadata.options, input: input, enabled: enabled, workspaceID: services.workspace.id)
+        let now = Date.now
+        let destination = Destination(
+            id: Identifier.make(), workspaceID: services.workspace.id, sourceID: sourceID, metadataID: metadataID, name: name,
+            enabled: enabled, settings: settings, createdAt: now, updatedAt: now)
+        let audit = services.audit(
+            AuditEventType.integrationCreated, actor: context.actor, id: destination.id, resourceType: "destination",
+            name: name.isEmpty ? metadata.name : name)
+        try await services.store.createDestination(destination, audit: [audit])
+        return destinationResponse(destination, key: "destination", context)
+    }
+
+    func list(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
+        let page = try Query(request.uri.query).pagination(required: true)
+        return Self.listResponse(try await services.store.listDestinations(sourceID: nil, page: page), services: services, context)
+    }
+
+    func get(_ context: SluiceRequestContext) async throws -> Response {
+        let id = try Identifier.pathID(context.parameters.get("destinationId"), resource: "destination")
+        guard let destination = try await services.store.destination(id: id) else {
+            throw APIError.notFound("No destination with id \(id)")
+        }
+        return destinationResponse(destination, key: "destination", context)
+    }
+
+    /// Updates name (null clears it), enabled, and settings (merged key by key, null resets to the default).
+    ///
+    /// The merge runs inside the store's write transaction, so concurrent updates of different keys all land.
+    func update(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
+        let id = try Identifier.pathID(context.parameters.get("destinationId"), resource: "destination")
+        let fields = Fields(object: try await RequestBody.object(request, allowEmpty: true))
+        let name = try fields.text("name", limit: SourcesController.nameLimit)
+        let clearName = fields.object["name"]?.isNull == true
+        let enabled = try fields.bool("enabled")
+        let patch = try fields.object("settings")
+        let actor = context.actor
+        let services = self.services
+        let updated = try await services.store.updateDestination(id: id) { current in
+            var next = current
+            if let name { next.name = name } else if clearName { next.name = "" }
+            if let enabled { next.enabled = enabled }
+            let options = services.catalog.destination(id: current.metadataID)?.options ?? []
+            if let patch {
+                next.settings = try DestinationSettings.update(
+                    options: options, stored: current.settings, patch: patch, enabled: next.enabled, workspaceID: services.workspace.id)
+            } else if next.enabled, !current.enabled {
+                // Enabling checks the required options even when no settings are sent.
+                next.settings = try DestinationSettings.update(
+                    options: options, stored: current.settings, patch: [:], enabled: true, workspaceID: services.workspace.id)
+            }
+            guard next != current else { return (current, []) }
+            next.updatedAt = .now
+            let label = next.name.isEmpty ? (services.catalog.destination(id: current.metadataID)?.name ?? current.metadataID) : next.name
+            var audit: [AuditEvent] = []
+            func record(_ type: String) {
+                audit.append(services.audit(type, actor: actor, id: id, resourceType: "destination", name: label))
+            }
+            if next.enabled != current.enabled {
+                record(next.enabled ? AuditEventType.integrationEnabled : AuditEventType.integrationDisabled)
+            }
+            if next.settings != current.settings { record(AuditEventType.integrationSettingsModified) }
+            if next.name != current.name { record(AuditEventType.integrationModified) }
+            return (next, audit)
+        }
+        return destinationResponse(updated, key: "destination", context)
+    }
+
+    /// Deletes a destination and its subscriptions; records `Integration Deleted`.
+    func delete(_ context: SluiceRequestContext) async throws -> Response {
+        let id = try Identifier.pathID(context.parameters.get("destinationId"), resource: "destination")
+        let actor = context.actor
+        let services = self.services
+        try await services.store.deleteDestination(id: id) { d in
+            [services.audit(AuditEventType.integrationDeleted, actor: actor, id: d.id, resourceType: "destination", name: d.name)]
+        }
+        return Responses.success(context)
+    }
+}

@@ -1,0 +1,38 @@
+import Hummingbird
+import SluiceCore
+
+/// Checks the Public API bearer token, and that read-only tokens only read.
+///
+/// Must run after ``ErrorMiddleware`` (which renders its 401 and 403). Lets through
+/// without a token: `GET /healthz`, `GET /openapi.yaml` and the Tracking API (`/v1/...`),
+/// which has its own write-key authentication. Puts the token in
+/// ``SluiceRequestContext/token``.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = SluiceRequestContext
+    let tokens: TokenAuthenticator
+
+    static func isPublic(_ path: String) -> Bool {
+        path == "/healthz" || path == "/openapi.yaml" || path == "/metrics" || path.hasPrefix("/v1/")
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.isPublic(request.uri.path) { return try await next(request, context) }
+        guard let header = request.headers[.authorization], let text = Self.bearer(header),
+            let token = try await tokens.verify(text)
+        else { throw APIError.unauthorized }
+        if token.readOnly, request.method != .get, request.method != .head {
+            throw APIError.forbidden("This token is read-only: it cannot change anything")
+        }
+        var context = context
+        context.token = token
+        context.log.tokenID = token.id
+        return try await next(request, context)
+    }
+
+    static func bearer(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty || token.utf8.count > 512 ? nil : token
+    }
+}

@@ -1,0 +1,63 @@
+import Crypto
+import Foundation
+import SluiceCore
+import Synchronization
+
+/// Creates and verifies Public API tokens. The store keeps only their SHA-256 hashes.
+///
+/// Verified tokens are remembered in memory for a few seconds so that a busy client
+/// does not cost a store read per request.
+public final class TokenAuthenticator: Sendable {
+    let store: any Store
+    private let cache = Mutex<[String: (token: APIToken, until: ContinuousClock.Instant)]>([:])
+    private static let cacheLifetime = Duration.seconds(5)
+
+    public init(store: any Store) { self.store = store }
+
+    /// The hex SHA-256 of a token's text.
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A new token's text: `sluice_` and 40 base62 characters.
+    public static func newTokenText() -> String { "sluice_" + Identifier.random(length: 40) }
+
+    /// The token whose text is `text`, or `nil`.
+    ///
+    /// The hash is looked up by index; the stored hash is then compared in constant time.
+    public func verify(_ text: String) async throws -> APIToken? {
+        let hash = Self.hash(text)
+        let now = ContinuousClock.now
+        if let hit = cache.withLock({ $0[hash] }), hit.until > now, Self.constantTimeEquals(hit.token.hash, hash) {
+            return hit.token
+        }
+        guard let token = try await store.token(hash: hash), Self.constantTimeEquals(token.hash, hash) else { return nil }
+        cache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[hash] = (token, now + Self.cacheLifetime)
+        }
+        return token
+    }
+
+    /// Stores `text` as a token unless it exists already. Returns whether it was created.
+    @discardableResult
+    public func ensure(_ text: String, readOnly: Bool = false, actor: String) async throws -> Bool {
+        let hash = Self.hash(text)
+        if try await store.token(hash: hash) != nil { return false }
+        let token = APIToken(id: Identifier.make(), hash: hash, readOnly: readOnly, createdAt: .now)
+        let audit = AuditEvent(
+            timestamp: .now, type: AuditEventType.tokenCreated, actor: actor, resourceID: token.id, resourceType: "token",
+            resourceName: readOnly ? "read-only token" : "token")
+        try await store.createToken(token, audit: [audit])
+        return true
+    }
+
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SluiceApp
+import SluiceCore
+
+/// `sluice serve`: runs the Public API (and the Tracking API) until SIGINT or SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Sluice server.")
+
+    @Option(help: "Address to listen on (env SLUICE_HOST, default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on; 0 picks a free one (env SLUICE_PORT, default 8080).") var port: Int?
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "A Public API token to make sure exists (env SLUICE_TOKEN).") var token: String?
+    @Option(name: .customLong("rate-limit"), help: "Rate limiting: on or off (env SLUICE_RATE_LIMIT, default on).")
+    var rateLimit: String?
+    @Option(help: "The Destination Subscriptions feature: on or off (env SLUICE_SUBSCRIPTIONS, default on).")
+    var subscriptions: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env SLUICE_LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    func settings() throws -> AppSettings {
+        let portText = port.map(String.init) ?? Environment.value("SLUICE_PORT") ?? "8080"
+        guard let port = Int(portText), (0...65535).contains(port) else { throw ArgumentParser.ValidationError("port must be 0 to 65535") }
+        let levelText = logLevel ?? Environment.value("SLUICE_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else { throw ArgumentParser.ValidationError("unknown log level \(levelText)") }
+        let databaseSetting = try database.parsed()
+        return AppSettings(
+            host: host ?? Environment.value("SLUICE_HOST") ?? "127.0.0.1",
+            port: port,
+            database: databaseSetting,
+            token: token ?? Environment.value("SLUICE_TOKEN"),
+            rateLimit: try Environment.flag(rateLimit ?? Environment.value("SLUICE_RATE_LIMIT") ?? "on", name: "rate-limit"),
+            subscriptions: try Environment.flag(
+                subscriptions ?? Environment.value("SLUICE_SUBSCRIPTIONS") ?? "on", name: "subscriptions"),
+            logLevel: level)
+    }
+
+    func run() async throws {
+        let settings = try settings()
+        var logger = Logger(label: "sluice")
+        logger.logLevel = settings.logLevel
+        let store = try await openStore(settings, logger: logger)
+        do {
+            try await ensureToken(settings: settings, store: store)
+            let app = try await buildApplication(settings: settings, store: store, logger: logger) { port in
+                Console.line("Sluice listening on http://\(settings.host):\(port) (store: \(settings.database))")
+            }
+            try await app.runService()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+
+    /// Makes sure `--token` exists; on a store with no token at all, creates one and prints it once.
+    func ensureToken(settings: AppSettings, store: any Store) async throws {
+        let tokens = TokenAuthenticator(store: store)
+        if let token = settings.token {
+            try await tokens.ensure(token, actor: "sluice/cli")
+        } else if try await store.tokenCount() == 0 {
+            let text = TokenAuthenticator.newTokenText()
+            try await tokens.ensure(text, actor: "sluice/cli")
+            Console.line("Created a Public API token (shown once, keep it): \(text)")
+        }
+    }
+}

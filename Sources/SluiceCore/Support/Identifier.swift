@@ -1,0 +1,35 @@
+/// Random identifiers: 22-character base62 ids (as Segment's) and 32-character write keys.
+///
+/// Drawn from `SystemRandomNumberGenerator`, which reads the operating system's
+/// cryptographic source (`getrandom` on Linux), so ids and keys cannot be guessed.
+public enum Identifier {
+    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// A new resource id: 22 base62 characters (about 131 bits).
+    public static func make() -> String { random(length: 22) }
+
+    /// A new source write key: 32 base62 characters.
+    public static func writeKey() -> String { random(length: 32) }
+
+    /// A random base62 string of `length` characters, without modulo bias.
+    public static func random(length: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var out = [UInt8]()
+        out.reserveCapacity(length)
+        while out.count < length {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            if byte < 248 { out.append(alphabet[Int(byte % 62)]) }  // 248 = 4 * 62: uniform
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether `id` could name a resource: 1 to 64 characters of letters, digits, `_` and `-`.
+    ///
+    /// Anything else (odd characters, huge strings) is not looked up: it is simply not found.
+    public static func isPlausible(_ id: some StringProtocol) -> Bool {
+        guard !id.isEmpty, id.utf8.count <= 64 else { return false }
+        return id.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
+        }
+    }
+}

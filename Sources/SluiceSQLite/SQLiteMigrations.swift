@@ -1,0 +1,98 @@
+import GRDB
+
+/// The SQLite schema, as numbered migrations. Append only: a migration that has shipped is never edited.
+///
+/// The ids are the same on every engine (`0001_create_workspace`, ...), so a contract test can compare them.
+enum SQLiteMigrations {
+    static func migrator(workspaceID: String) -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001_create_core") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE workspaces (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        slug TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE api_tokens (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        hash TEXT NOT NULL UNIQUE,
+                        read_only INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE sources (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                        slug TEXT NOT NULL UNIQUE,
+                        name TEXT,
+                        enabled INTEGER NOT NULL,
+                        metadata_id TEXT NOT NULL,
+                        settings TEXT NOT NULL,
+                        labels TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE write_keys (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL
+                    );
+                    CREATE INDEX write_keys_source ON write_keys(source_id);
+                    CREATE TABLE destinations (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                        source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+                        metadata_id TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        enabled INTEGER NOT NULL,
+                        settings TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX destinations_source ON destinations(source_id, seq);
+                    CREATE TABLE subscriptions (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        action_id TEXT NOT NULL,
+                        action_slug TEXT NOT NULL,
+                        trigger TEXT NOT NULL,
+                        enabled INTEGER NOT NULL,
+                        settings TEXT NOT NULL,
+                        model_id TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX subscriptions_destination ON subscriptions(destination_id, seq);
+                    CREATE TABLE audit_events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        timestamp INTEGER NOT NULL,
+                        type TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        resource_id TEXT NOT NULL,
+                        resource_type TEXT NOT NULL,
+                        resource_name TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_events_resource ON audit_events(resource_id);
+                    CREATE INDEX audit_events_timestamp ON audit_events(timestamp);
+                    CREATE TABLE catalog_imports (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        body BLOB NOT NULL,
+                        imported_at INTEGER NOT NULL
+                    );
+                    """)
+            // The workspace is created with the store; its id is drawn once and kept.
+            try db.execute(
+                literal: """
+                    INSERT INTO workspaces (id, name, slug, created_at)
+                    VALUES (\(workspaceID), 'Sluice', 'sluice', \(SQLiteStore.millis(.now)))
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+extension SQLiteStore {
+    private static let destinationColumns: SQL =
+        "id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at"
+
+    static func destinations(_ db: Database, literal tail: SQL) throws -> [Destination] {
+        try Row.fetchAll(db, literal: "SELECT \(destinationColumns) FROM destinations \(tail)").map(destination)
+    }
+
+    static func destination(_ row: Row) -> Destination {
+        Destination(
+            id: row["id"], workspaceID: row["workspace_id"], sourceID: row["source_id"], metadataID: row["metadata_id"],
+            name: row["name"], enabled: row["enabled"], settings: object(row["settings"]), createdAt: date(row["created_at"]),
+            updatedAt: date(row["updated_at"]))
+    }
+
+    public func createDestination(_ d: Destination, audit: [AuditEvent]) async throws {
+        try await write { db in
+            guard try Bool.fetchOne(db, literal: "SELECT 1 FROM sources WHERE id = \(d.sourceID)") == true else {
+                throw StoreError.notFound(resource: "source", id: d.sourceID)
+            }
+            try db.execute(
+                literal: """
+                    INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at)
+                    VALUES (\(d.id), \(d.workspaceID), \(d.sourceID), \(d.metadataID), \(d.name), \(d.enabled),
+                            \(Self.json(d.settings)), \(Self.millis(d.createdAt)), \(Self.millis(d.updatedAt)))
+                    """)
+            try Self.insertAudit(audit, db)
+        }
+    }
+
+    public func destination(id: String) async throws -> Destination? {
+        try await read { db in try Self.destinations(db, literal: "WHERE id = \(id)").first }
+    }
+
+    public func listDestinations(sourceID: String?, page: PageRequest) async throws -> Page<Destination> {
+        try await read { db in
+            let filter: SQL = sourceID.map { "WHERE source_id = \($0)" } ?? ""
+            let total = try Int.fetchOne(db, literal: "SELECT COUNT(*) FROM destinations \(filter)") ?? 0
+            let items = try Self.destinations(db, literal: "\(filter) ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)")
+            return Self.page(page, total: total, items)
+        }
+    }
+
+    public func enabledDestinations(sourceID: String) async throws -> [Destination] {
+        try await read { db in try Self.destinations(db, literal: "WHERE source_id = \(sourceID) AND enabled = 1 ORDER BY seq") }
+    }
+
+    public func updateDestination(id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])) async throws
+        -> Destination
+    {
+        try await write { db in
+                guard let current = try Self.destinations(db, literal: "WHERE id = \(id)").first else {
+                    throw StoreError.notFound(resource: "destination", id: id)
+                }
+                let (updated, audit) = try transform(current)
+                try db.execute(
+                    literal: """
+                        UPDATE destinations SET name = \(updated.name), enabled = \(updated.enabled),
+                            settings = \(Self.json(updated.settings)), updated_at = \(Self.millis(updated.updatedAt))
+                        WHERE id = \(id)
+                        """)
+                try Self.insertAudit(audit, db)
+                return updated
+        }
+    }
+
+    public func deleteDestination(id: String, audit: @escaping @Sendable (Destination) -> [AuditEvent]) async throws {
+        try await write { db in
+            guard let current = try Self.destinations(db, literal: "WHERE id = \(id)").first else {
+                throw StoreError.notFound(resource: "destination", id: id)
+            }
+            try db.execute(literal: "DELETE FROM destinations WHERE id = \(id)")  // cascades to subscriptions
+            try Self.insertAudit(audit(current), db)
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import SluiceCore
+import SluiceSQLite
+import Testing
+
+/// The engines the contract runs against. PostgreSQL joins when it is built.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
+    case sqliteMemory
+    case sqliteFile
+
+    var testDescription: String { rawValue }
+
+    func make() throws -> any Store {
+        switch self {
+        case .sqliteMemory: return try SQLiteStore.inMemory()
+        case .sqliteFile: return try SQLiteStore(path: temporaryPath())
+        }
+    }
+}
+
+func temporaryPath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(Identifier.make()).sqlite").path
+}
+
+extension Source {
+    static func fixture(slug: String = "web", id: String = Identifier.make()) -> Source {
+        Source(
+            id: id, workspaceID: "ws", slug: slug, name: "Web", enabled: true, metadataID: "8HWbgPTt3k", settings: ["a": 1],
+            writeKeys: [Identifier.writeKey()], labels: [Label(key: "env", value: "dev")], createdAt: Date(timeIntervalSince1970: 1_700_000_000),
+            updatedAt: Date(timeIntervalSince1970: 1_700_000_000))
+    }
+}
+
+extension Destination {
+    static func fixture(sourceID: String, id: String = Identifier.make()) -> Destination {
+        Destination(
+            id: id, workspaceID: "ws", sourceID: sourceID, metadataID: "54521fd525e721e32a72ee91", name: "Amp", enabled: true,
+            settings: ["apiKey": "secret", "n": 1.5], createdAt: Date(timeIntervalSince1970: 1_700_000_000),
+            updatedAt: Date(timeIntervalSince1970: 1_700_000_000))
+    }
+}
+
+@Suite struct StoreContractTests {
+    @Test(arguments: StoreKind.allCases)
+    func sourcesRoundTrip(kind: StoreKind) async throws {
+        let store = try kind.make()
+        // Given a stored source
+        var source = Source.fixture()
+        source.workspaceID = try await store.workspace().id
+        try await store.createSource(source, audit: [])
+        // Then it reads back whole, by id and by write key
+        #expect(try await store.source(id: source.id) == source)
+        #expect(try await store.source(writeKey: source.writeKeys[0]) == source)
+        #expect(try await store.source(id: "missing") == nil)
+        // And a second source with the same slug is a conflict
+        await #expect(throws: StoreError.self) { try await store.createSource(Source.fixture(), audit: []) }
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func pagesAreStableAndOrdered(kind: StoreKind) async throws {
+        let store = try kind.make()
+        var ids: [String] = []
+        for i in 0..<5 {
+            var source = Source.fixture(slug: "s\(i)")
+            source.workspaceID = try await store.workspace().id
+            try await store.createSource(source, audit: [])
+            ids.append(source.id)
+        }
+        let first = try await store.listSources(page: PageRequest(count: 2))
+        #expect(first.items.map(\.id) == Array(ids[0..<2]))
+        #expect(first.totalEntries == 5)
+        let last = try await store.listSources(page: PageRequest(count: 2, offset: 4))
+        #expect(last.items.map(\.id) == [ids[4]])
+        #expect(last.next == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func destinationsUpdateInOneTransaction(kind: StoreKind) async throws {
+        let store = try kind.make()
+        var source = Source.fixture()
+        source.workspaceID = try await store.workspace().id
+        try await store.createSource(source, audit: [])
+        let destination = Destination.fixture(sourceID: source.id)
+        try await store.createDestination(destination, audit: [])
+        // When many concurrent updates each set their own key
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    _ = try await store.updateDestination(id: destination.id) { current in
+                        var next = current
+                        next.settings["k\(i)"] = .number(Double(i))
+                        return (next, [])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // Then none is lost
+        let stored = try #require(try await store.destination(id: destination.id))
+        for i in 0..<20 { #expect(stored.settings["k\(i)"] == .number(Double(i))) }
+        #expect(stored.settings["apiKey"] == "secret")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func deletingASourceCascades(kind: StoreKind) async throws {
+        let store = try kind.make()
+        var source = Source.fixture()
+        source.workspaceID = try await store.workspace().id
+        try await store.createSource(source, audit: [])
+        let destination = Destination.fixture(sourceID: source.id)
+        try await store.createDestination(destination, audit: [])
+        let subscription = Subscription(
+            id: Identifier.make(), destinationID: destination.id, name: "s", actionID: "a", actionSlug: "send", trigger: "type = \"track\"",
+            enabled: true, settings: [:], modelID: "", createdAt: .now, updatedAt: .now)
+        try await store.createSubscription(subscription, audit: [])
+        try await store.deleteSource(id: source.id) { source, destinations in
+            #expect(destinations.map(\.id) == [destination.id])
+            return [AuditEvent(timestamp: .now, type: "Source Deleted", actor: "t", resourceID: source.id, resourceType: "source", resourceName: "")]
+        }
+        #expect(try await store.destination(id: destination.id) == nil)
+        #expect(try await store.subscription(destinationID: destination.id, id: subscription.id) == nil)
+        #expect(try await store.source(writeKey: source.writeKeys[0]) == nil)
+        let audit = try await store.listAuditEvents(filter: AuditFilter(), page: PageRequest(count: 10))
+        #expect(audit.items.map(\.type) == ["Source Deleted"])
+        await #expect(throws: StoreError.notFound(resource: "source", id: source.id)) {
+            try await store.deleteSource(id: source.id) { _, _ in [] }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func missingParentsAreNotFound(kind: StoreKind) async throws {
+        let store = try kind.make()
+        await #expect(throws: StoreError.self) {
+            try await store.createDestination(Destination.fixture(sourceID: "nope"), audit: [])
+        }
+        await #expect(throws: StoreError.notFound(resource: "destination", id: "nope")) {
+            _ = try await store.updateDestination(id: "nope") { ($0, []) }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func failedTransformChangesNothing(kind: StoreKind) async throws {
+        struct Refused: Error {}
+        let store = try kind.make()
+        var source = Source.fixture()
+        source.workspaceID = try await store.workspace().id
+        try await store.createSource(source, audit: [])
+        await #expect(throws: Refused.self) {
+            _ = try await store.updateSource(id: source.id) { _ in throw Refused() }
+        }
+        #expect(try await store.source(id: source.id) == source)
+    }
+}
+
+@Suite struct SQLiteFileTests {
+    @Test func migrationsRunOnANewFileAndAgainOnAnExistingOne() async throws {
+        let path = temporaryPath()
+        // Given a new file
+        let first = try SQLiteStore(path: path)
+        let migrations = try await first.appliedMigrations()
+        #expect(migrations == ["0001_create_core"])
+        let workspace = try await first.workspace()
+        var source = Source.fixture()
+        source.workspaceID = workspace.id
+        try await first.createSource(source, audit: [])
+        try await first.close()
+        // When it is opened again
+        let second = try SQLiteStore(path: path)
+        // Then nothing is migrated twice and everything is still there
+        #expect(try await second.appliedMigrations() == migrations)
+        #expect(try await second.workspace() == workspace)
+        #expect(try await second.source(id: source.id) == source)
+        try await second.close()
+    }
+
+    @Test func unopenableFileIsUnavailable() async throws {
+        #expect(throws: StoreError.self) { try SQLiteStore(path: "/nonexistent-folder/x/y.sqlite") }
+    }
+}

@@ -1,5 +1,0 @@
-import Hummingbird
-
-import SluiceCore
-import SluiceSQLite
-public enum AppPlaceholder {}

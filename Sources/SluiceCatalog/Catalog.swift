@@ -105,9 +105,10 @@ public final class Catalog: Sendable {
     ///
     /// - Parameter contents: What a file held, from ``convert(segmentFile:descriptions:)``.
     /// - Returns: The new catalog; this one is unchanged.
-    public func applying(_ contents: CatalogImport) -> Catalog {
-        // The halves were each checked for repeated ids when they were read, and the kept ones here.
-        try! Catalog(destinations: contents.destinations ?? destinations, sources: contents.sources ?? sources)
+    /// - Throws: ``CatalogError`` when a half of `contents` repeats an id (never for what
+    ///   ``convert(segmentFile:descriptions:)`` returns: it refuses such files itself).
+    public func applying(_ contents: CatalogImport) throws(CatalogError) -> Catalog {
+        try Catalog(destinations: contents.destinations ?? destinations, sources: contents.sources ?? sources)
     }
 
     // MARK: - Sluice's own format

@@ -409,7 +409,7 @@ import Testing
         let shipped = Catalog.embedded()
 
         // When a destinations file is applied
-        let withDestinations = shipped.applying(try Self.convert(Self.destinationsYAML))
+        let withDestinations = try shipped.applying(try Self.convert(Self.destinationsYAML))
 
         // Then the destinations are the file's (descriptions kept), the sources are untouched, and the JSON is rebuilt
         #expect(withDestinations.destinations.count == 2)
@@ -420,7 +420,7 @@ import Testing
         #expect(withDestinations.destination(id: CatalogEmbeddedTests.kinesis) == nil)
 
         // When a sources file is applied on top, and the result stored and loaded
-        let both = withDestinations.applying(try Self.convert(Self.sourcesYAML))
+        let both = try withDestinations.applying(try Self.convert(Self.sourcesYAML))
         let reloaded = try Catalog(sluiceFormat: both.sluiceFormat())
 
         // Then the destinations stay, the sources are replaced, and nothing is lost on the way

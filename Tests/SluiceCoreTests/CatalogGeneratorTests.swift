@@ -49,7 +49,7 @@ struct CatalogGeneratorTests {
         let sourcesFile = try SharedCatalog.file("sources.yml")
 
         // When both are imported over the shipped catalog, stored and loaded again
-        let imported = Catalog.embedded()
+        let imported = try Catalog.embedded()
             .applying(try Catalog.convert(segmentFile: destinationsFile))
             .applying(try Catalog.convert(segmentFile: sourcesFile))
         let loaded = try Catalog(sluiceFormat: imported.sluiceFormat())

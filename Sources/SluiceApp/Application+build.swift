@@ -65,6 +65,7 @@ func buildRouter(services: AppServices) -> Router<SluiceRequestContext> {
     CatalogController(services: services).register(on: router)
     SourcesController(services: services).register(on: router)
     DestinationsController(services: services).register(on: router)
+    SubscriptionsController(services: services).register(on: router)
     routes.load(router.routes.map { ($0.path.description, $0.method) })
     return router
 }

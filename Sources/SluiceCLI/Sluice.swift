@@ -8,7 +8,7 @@ struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A self-hosted server for Segment's Public API for destinations, which delivers events to them.",
-        subcommands: [Serve.self, TokenCommand.self])
+        subcommands: [Serve.self, TokenCommand.self, CatalogCommand.self, FQLCommand.self])
 }
 
 /// `--database` and `SLUICE_DATABASE`, shared by every command that opens the store.

@@ -445,6 +445,61 @@ import Testing
         #expect(contents.sources == catalog.sources)
     }
 
+    // MARK: - The start-up reader
+
+    @Test func startUpReaderAgreesWithTheGeneralOneOnTrickyText() throws {
+        // Given a catalog whose strings need every JSON escape, and free-form values of every type
+        var destinations = try #require(try Self.convert(Self.destinationsYAML).destinations)
+        destinations[0].name = "Quote \" backslash \\ slash / newline \n tab \t bell \u{7} é 😀"
+        destinations[0].options[0].defaultValue = ["a": [1.5, -2, 1e-7, 12345678901234567, true, nil, "x\u{1}"], "b": .object([:]), "": []]
+        destinations[1].presets[0].fields["nested"] = ["@template": "{{properties.x}}"]
+        destinations[1].actions[0].fields[0].sortOrder = 2.5
+        let catalog = try Catalog(destinations: destinations, sources: [])
+        let bytes = catalog.sluiceFormat()
+
+        // When read by both readers
+        let fast = try bytes.withUnsafeBufferPointer { try FastWireReader.sluiceFormat($0) }
+        let general = try Catalog.readSluiceFormat(bytes)
+
+        // Then both give back the catalog's models
+        #expect(fast.0 == destinations)
+        #expect(general.destinations == destinations)
+        #expect(try Catalog(sluiceFormat: bytes).sluiceFormat() == bytes)
+    }
+
+    @Test func validJSONTheStartUpReaderDoesNotTakeStillLoads() throws {
+        // Given a stored catalog written by hand: pretty-printed, an escaped key, and an instance count as a number
+        let text = #"""
+            {
+              "sources": [],
+              "sluiceCatalog": 1,
+              "destinations": [
+                { "id": "a", "n\u0061me": "A", "slug": "a", "supportedFeatures": { "cloudModeInstances": 2 } }
+              ]
+            }
+            """#
+
+        // When it is loaded
+        let catalog = try Catalog(sluiceFormat: Array(text.utf8))
+
+        // Then the general path took it, with the defaults for what it lacks
+        let a = try #require(catalog.destination(id: "a"))
+        #expect(a.name == "A")
+        #expect(a.supportedFeatures.cloudModeInstances == "2")
+        #expect(a.supportedFeatures.deviceModeInstances == "0")
+        #expect(a.options.isEmpty && a.actions.isEmpty)
+        #expect(String(decoding: try #require(catalog.destinationJSON(id: "a")), as: UTF8.self).hasPrefix(#"{"id":"a","name":"A","description":"","slug":"a","logos":{"default":""},"options":[]"#))
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        // Given a stored catalog with a byte that is not UTF-8 inside a name
+        var bytes = Array(#"{"sluiceCatalog":1,"destinations":[{"id":"a","name":"AB","slug":"a"}],"sources":[]}"#.utf8)
+        bytes[bytes.firstIndex(of: UInt8(ascii: "B"))!] = 0xFF
+
+        // When it is loaded, then it is refused
+        #expect(throws: CatalogError.self) { try Catalog(sluiceFormat: bytes) }
+    }
+
     // MARK: - Broken files
 
     @Test func badYAMLIsRefusedNamingTheEntryAndLine() throws {

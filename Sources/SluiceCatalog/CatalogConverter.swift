@@ -6,6 +6,7 @@ enum CatalogConverter {
         case destinations, sources
     }
 
+    /// Reads any accepted catalog file; see ``Catalog/convert(segmentFile:descriptions:)``.
     static func convert(_ bytes: [UInt8], descriptions: Catalog.Descriptions) throws(CatalogError) -> CatalogImport {
         var start = 0
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }  // a UTF-8 byte order mark
@@ -135,7 +136,8 @@ enum CatalogConverter {
 
         switch kind {
         case .destinations:
-            return CatalogImport(destinations: try wireEntries(entries, kind: .destinations, descriptions: descriptions, id: \.id, WireFormat.destination))
+            let destinations = try wireEntries(entries, kind: .destinations, descriptions: descriptions, id: \.id, WireFormat.destination)
+            return CatalogImport(destinations: destinations)
         case .sources:
             return CatalogImport(sources: try wireEntries(entries, kind: .sources, descriptions: descriptions, id: \.id, WireFormat.source))
         }

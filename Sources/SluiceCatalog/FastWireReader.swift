@@ -16,6 +16,7 @@ struct FastWireReader {
     private var i = 0
     private var depth = 0
 
+    /// A reader at the start of `bytes`.
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     /// Reads a whole catalog in Sluice's format.
@@ -388,10 +389,12 @@ struct FastWireReader {
     /// Keys seen in one object, to refuse a repeated key as the general parser does.
     private struct Seen {
         var bits: UInt32 = 0
+        /// Notes key number `bit`; a second time is a repeated key.
         mutating func mark(_ bit: UInt32) throws(Failure) {
             guard bits & (1 << bit) == 0 else { throw Failure() }
             bits |= 1 << bit
         }
+        /// Whether key number `bit` was seen.
         func has(_ bit: UInt32) -> Bool { bits & (1 << bit) != 0 }
     }
 

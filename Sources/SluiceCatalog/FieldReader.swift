@@ -6,12 +6,14 @@ import SluiceCore
 /// A key that is absent or `null` takes the default the caller gives; a key that is there
 /// with the wrong type is an error.
 struct FieldReader {
+    /// The object being read.
     let object: [String: JSONValue]
     /// The dotted path of this object inside its entry; empty for the entry itself.
     let path: String
     /// The entry's label, e.g. `destinations[12] (id 54521fd525e721e32a72ee91)`.
     let entry: String
 
+    /// A reader of `object`, found at `path` inside the entry labelled `entry`.
     init(object: [String: JSONValue], path: String = "", entry: String) {
         self.object = object
         self.path = path
@@ -30,8 +32,10 @@ struct FieldReader {
         return parts.isEmpty ? "\(kind)[\(index)]" : "\(kind)[\(index)] (\(parts.joined(separator: ", ")))"
     }
 
+    /// The dotted path of `key` in the entry: `settings[3].required`.
     func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// An error about `key` of this object.
     func error(_ key: String, _ problem: String) -> CatalogError {
         CatalogError(entry: entry, field: fieldPath(key), problem: problem)
     }

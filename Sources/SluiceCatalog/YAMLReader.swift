@@ -10,7 +10,9 @@ enum YAMLReader {
     /// A parsed document: its root as JSON, and the line on which each element of the root's
     /// `items` list starts (empty when there is no such list).
     struct Document {
+        /// The document as JSON.
         var root: JSONValue
+        /// The line (from 1) where each element of `items` starts.
         var itemLines: [Int]
     }
 

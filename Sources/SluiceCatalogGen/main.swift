@@ -12,10 +12,13 @@
 import Foundation
 import SluiceCatalog
 
+/// Why the generator stopped.
 struct Failure: Error, CustomStringConvertible {
+    /// The message printed.
     var description: String
 }
 
+/// The bytes of the file at `path`.
 func readFile(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else { throw Failure(description: "cannot read \(path)") }
     return [UInt8](data)
@@ -59,6 +62,7 @@ func swiftSource(catalog: [UInt8], provenance: [String]) -> String {
         """
 }
 
+/// Reads the arguments, converts the catalog and writes (or checks) the Swift file.
 func main() throws {
     var catalogDirectory = "../shared/catalog"
     var output = "Sources/SluiceCatalogData/CatalogData.swift"

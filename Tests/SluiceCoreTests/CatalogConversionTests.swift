@@ -280,7 +280,9 @@ import Testing
                     placeholder: nil, defaultValue: ["@path": "$."], required: false, multiple: false, choices: nil, dynamic: false,
                     allowNull: false, hidden: false),
             ]))
-        #expect(webhooks.presets == [.init(actionId: "nFPnRozhz1mh4Gbx4MLvT5", name: "Send tracks", fields: ["method": "POST"], trigger: #"type = "track""#)])
+        #expect(webhooks.presets == [
+            .init(actionId: "nFPnRozhz1mh4Gbx4MLvT5", name: "Send tracks", fields: ["method": "POST"], trigger: #"type = "track""#)
+        ])
     }
 
     @Test func descriptionsCanBeLeftOut() throws {
@@ -311,7 +313,9 @@ import Testing
                            logos: .init(default: "https://example.com/net.svg"), options: [], categories: ["Server"], isCloudEventSource: false),
             SourceMetadata(id: "XE0vf1bTDh", name: "ActiveCampaign", slug: "activecampaign", description: "",
                            logos: .init(default: "https://example.com/ac.svg"),
-                           options: [.init(name: "apiKey", type: "password", defaultValue: "", description: "Your key.", required: true, label: "API Key")],
+                           options: [
+                               .init(name: "apiKey", type: "password", defaultValue: "", description: "Your key.", required: true, label: "API Key")
+                           ],
                            categories: ["Email Marketing"], isCloudEventSource: true),
         ])
     }
@@ -342,7 +346,8 @@ import Testing
          "status":"PUBLIC","categories":["Analytics"],"components":[{"owner":"SEGMENT","type":"BROWSER"}],"previousNames":["Amplitude"],
          "supportedMethods":{"track":true,"pageview":true,"identify":true,"group":true,"alias":false},
          "supportedPlatforms":{"browser":true,"mobile":true,"server":true,"warehouse":false},
-         "supportedFeatures":{"cloudModeInstances":"0","deviceModeInstances":"0","replay":false,"browserUnbundling":true,"browserUnbundlingPublic":true},
+         "supportedFeatures":{"cloudModeInstances":"0","deviceModeInstances":"0","replay":false,"browserUnbundling":true,
+                              "browserUnbundlingPublic":true},
          "actions":[],"presets":[],
          "contacts":[{"name":"Mike","email":"mike@example.com","role":"PM","isPrimary":true}],
          "partnerOwned":false,"supportedRegions":["eu-west-1","us-west-2"],"regionEndpoints":["US","EU"]}
@@ -350,17 +355,21 @@ import Testing
 
     static let kinesisWire = #"""
         {"id":"57da359580412f644ff33fb9","name":"Amazon Kinesis","description":"","slug":"amazon-kinesis","logos":{"default":""},
-         "options":[{"name":"secretId","type":"string","defaultValue":"#SEGMENT_WORKSPACE_ID","description":"","required":true,"label":"Secret ID (Read-Only)"}],
+         "options":[{"name":"secretId","type":"string","defaultValue":"#SEGMENT_WORKSPACE_ID","description":"","required":true,
+                     "label":"Secret ID (Read-Only)"}],
          "status":"PUBLIC","categories":["Analytics","Raw Data"],"components":[{"type":"SERVER"}],"previousNames":["Amazon Kinesis"],
          "supportedMethods":{"track":true,"pageview":true,"identify":true,"group":true,"alias":true},
          "supportedPlatforms":{"browser":true,"mobile":true,"server":true,"warehouse":false},
-         "supportedFeatures":{"cloudModeInstances":"0","deviceModeInstances":"0","replay":true,"browserUnbundling":false,"browserUnbundlingPublic":true},
+         "supportedFeatures":{"cloudModeInstances":"0","deviceModeInstances":"0","replay":true,"browserUnbundling":false,
+                              "browserUnbundlingPublic":true},
          "actions":[],"presets":[],"contacts":[],"partnerOwned":false}
         """#
 
     @Test func publicAPIDumpsInEveryForm() throws {
         // Given the same two entries as one page, as an array of pages, and as a bare array
-        let onePage = #"{"data":{"destinationsCatalog":[\#(Self.amplitudeWire),\#(Self.kinesisWire)],"pagination":{"current":"MA==","totalEntries":2}}}"#
+        let onePage = """
+            {"data":{"destinationsCatalog":[\(Self.amplitudeWire),\(Self.kinesisWire)],"pagination":{"current":"MA==","totalEntries":2}}}
+            """
         let twoPages = """
             [{"data":{"destinationsCatalog":[\(Self.amplitudeWire)],"pagination":{"current":"MA==","next":"MQ==","totalEntries":2}}},
              {"data":{"destinationsCatalog":[\(Self.kinesisWire)],"pagination":{"current":"MQ==","previous":"MA==","totalEntries":2}}}]
@@ -488,7 +497,8 @@ import Testing
         #expect(a.supportedFeatures.cloudModeInstances == "2")
         #expect(a.supportedFeatures.deviceModeInstances == "0")
         #expect(a.options.isEmpty && a.actions.isEmpty)
-        #expect(String(decoding: try #require(catalog.destinationJSON(id: "a")), as: UTF8.self).hasPrefix(#"{"id":"a","name":"A","description":"","slug":"a","logos":{"default":""},"options":[]"#))
+        let json = String(decoding: try #require(catalog.destinationJSON(id: "a")), as: UTF8.self)
+        #expect(json.hasPrefix(#"{"id":"a","name":"A","description":"","slug":"a","logos":{"default":""},"options":[]"#))
     }
 
     @Test func invalidUTF8IsRefused() {
@@ -597,9 +607,15 @@ import Testing
             ("# destination data\nitems:\n- 3\n", "destinations[0] (line 3): must be a mapping, not number"),
             ("- a\n- b\n", #"expected a mapping with a list of entries under "items""#),
             ("{\"data\":{\"destinationsCatalog\":[]}}", "the file lists no entries"),
-            ("{\"data\":{\"things\":[]}}", "pages: has neither data.destinationsCatalog nor data.sourcesCatalog (a getDestinationsCatalog answer was expected)"),
+            (
+                "{\"data\":{\"things\":[]}}",
+                "pages: has neither data.destinationsCatalog nor data.sourcesCatalog (a getDestinationsCatalog answer was expected)"
+            ),
             ("[{\"id\":\"a\",\"slug\":\"a\"}]", #"destinations[0] (id a): field "name" is missing"#),
-            ("[{\"id\":\"a\",\"name\":\"A\",\"slug\":\"a\",\"options\":{}}]", #"destinations[0] (id a): field "options" must be a list, not an object"#),
+            (
+                #"[{"id":"a","name":"A","slug":"a","options":{}}]"#,
+                #"destinations[0] (id a): field "options" must be a list, not an object"#
+            ),
             ("[{\"id\":\"a\",\"name\":\"A\",\"slug\":\"a\"},3]", "destinations[1]: must be an object, not number"),
             ("{\"sluiceCatalog\":2}", #"field "sluiceCatalog" must be 1, the only version of Sluice's format"#),
             ("{\"data\":", "not valid JSON: Unexpected end of JSON at byte 8"),

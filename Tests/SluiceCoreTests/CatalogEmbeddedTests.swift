@@ -27,13 +27,15 @@ import Testing
         #expect(Set(catalog.destinations.map(\.id)).count == 503)
         #expect(Set(catalog.sources.map(\.id)).count == 125)
         #expect(catalog.destinations.allSatisfy { $0.description.isEmpty && $0.options.allSatisfy { $0.description.isEmpty } })
-        #expect(catalog.destinations.allSatisfy { $0.actions.allSatisfy { $0.description.isEmpty && $0.fields.allSatisfy { $0.description.isEmpty } } })
+        let actions = catalog.destinations.flatMap(\.actions)
+        #expect(actions.allSatisfy { $0.description.isEmpty && $0.fields.allSatisfy { $0.description.isEmpty } })
         #expect(catalog.sources.allSatisfy { $0.description.isEmpty })
         // And every entry's stored JSON is JSON that reads back to the same entry
         for (i, destination) in catalog.destinations.enumerated() {
             let json = catalog.destinationJSON(at: i)
             #expect(catalog.destinationJSON(id: destination.id) == json)
-            let reread = try WireFormat.destination(FieldReader(object: try #require(JSONValue.parse(json).objectValue), entry: "d"), descriptions: .keep)
+            let object = try #require(JSONValue.parse(json).objectValue)
+            let reread = try WireFormat.destination(FieldReader(object: object, entry: "d"), descriptions: .keep)
             #expect(reread == destination)
         }
         for (i, source) in catalog.sources.enumerated() {
@@ -139,7 +141,10 @@ import Testing
         #expect(text.hasPrefix(#"{"id":"54521fd525e721e32a72ee91","name":"Amplitude","description":"","slug":"amplitude","logos":{"default":"#))
         #expect(text.contains(#"{"name":"apiKey","type":"string","defaultValue":"","description":"","required":true,"label":"API Key"}"#))
         #expect(text.contains(#""supportedMethods":{"track":true,"pageview":true,"identify":true,"group":true,"alias":false}"#))
-        #expect(text.contains(#""supportedFeatures":{"cloudModeInstances":"0","deviceModeInstances":"0","replay":false,"browserUnbundling":true,"browserUnbundlingPublic":true}"#))
+        #expect(text.contains(
+            #""supportedFeatures":{"cloudModeInstances":"0","deviceModeInstances":"0","replay":false,"browserUnbundling":true,"#
+                + #""browserUnbundlingPublic":true}"#
+        ))
         #expect(text.hasSuffix(#""contacts":[],"partnerOwned":false,"supportedRegions":["eu-west-1","us-west-2"],"regionEndpoints":["US","EU"]}"#))
     }
 
@@ -187,7 +192,9 @@ import Testing
         #expect(streamType.defaultValue == "Web")
         #expect(streamType.choices == [["label": "Web", "value": "Web"], ["label": "Mobile App", "value": "Mobile App"]])
         let clientID = try #require(addToCart.fields.first { $0.fieldKey == "client_id" })
-        #expect(clientID.defaultValue == ["@if": ["exists": ["@path": "$.userId"], "then": ["@path": "$.userId"], "else": ["@path": "$.anonymousId"]]])
+        #expect(clientID.defaultValue == [
+            "@if": ["exists": ["@path": "$.userId"], "then": ["@path": "$.userId"], "else": ["@path": "$.anonymousId"]]
+        ])
         #expect(addToCart.fields.first { $0.fieldKey == "app_instance_id" }?.defaultValue == nil)
         #expect(d.presets.isEmpty)
     }
@@ -229,10 +236,15 @@ import Testing
         let text = String(decoding: try #require(catalog.destinationJSON(id: Self.webhooks)), as: UTF8.self)
         #expect(text.contains(#""defaultTrigger":null"#))
         #expect(text.contains(
-            #"{"id":"qWdhkvZC25kbeusBhUsQqD","sortOrder":1,"fieldKey":"method","label":"Method","type":"STRING","description":"","placeholder":"","defaultValue":"POST","required":true,"multiple":false,"choices":[{"label":"POST","value":"POST"},{"label":"PUT","value":"PUT"},{"label":"PATCH","value":"PATCH"}],"dynamic":false,"allowNull":false,"hidden":false}"#
+            #"{"id":"qWdhkvZC25kbeusBhUsQqD","sortOrder":1,"fieldKey":"method","label":"Method","type":"STRING","description":"","#
+                + #""placeholder":"","defaultValue":"POST","required":true,"multiple":false,"#
+                + #""choices":[{"label":"POST","value":"POST"},{"label":"PUT","value":"PUT"},{"label":"PATCH","value":"PATCH"}],"#
+                + #""dynamic":false,"allowNull":false,"hidden":false}"#
         ))
         #expect(text.contains(
-            #"{"id":"hguDY3MfapSaUior43bzE3","sortOrder":6,"fieldKey":"enable_batching","label":"Enable Batching?","type":"BOOLEAN","description":"","defaultValue":false,"required":false,"multiple":false,"choices":null,"dynamic":false,"allowNull":false,"hidden":false}"#
+            #"{"id":"hguDY3MfapSaUior43bzE3","sortOrder":6,"fieldKey":"enable_batching","label":"Enable Batching?","type":"BOOLEAN","#
+                + #""description":"","defaultValue":false,"required":false,"multiple":false,"choices":null,"dynamic":false,"#
+                + #""allowNull":false,"hidden":false}"#
         ))
     }
 
@@ -250,6 +262,9 @@ import Testing
         #expect(net.options.isEmpty)
         #expect(javascript.name == "Javascript")
         #expect(catalog.sources.contains { $0.isCloudEventSource })
-        #expect(String(decoding: try #require(catalog.sourceJSON(id: "8HWbgPTt3k")), as: UTF8.self) == #"{"id":"8HWbgPTt3k","name":".NET","slug":"net","description":"","logos":{"default":"https://cdn-devcenter.segment.com/7905b876-1899-44ef-9757-8f84ec619561.svg"},"options":[],"categories":["Server"],"isCloudEventSource":false}"#)
+        let json = String(decoding: try #require(catalog.sourceJSON(id: "8HWbgPTt3k")), as: UTF8.self)
+        #expect(json == #"{"id":"8HWbgPTt3k","name":".NET","slug":"net","description":"","#
+            + #""logos":{"default":"https://cdn-devcenter.segment.com/7905b876-1899-44ef-9757-8f84ec619561.svg"},"#
+            + #""options":[],"categories":["Server"],"isCloudEventSource":false}"#)
     }
 }

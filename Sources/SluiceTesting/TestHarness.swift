@@ -21,7 +21,7 @@ public enum TestHarness {
     public static let readOnlyToken = "sluice-test-read-only-token"
 
     /// The shipped catalog, decoded once for the whole test run.
-    public static let catalog: Catalog = try! Catalog.embedded()
+    public static let catalog: Catalog = Catalog.embedded()
 
     /// Builds the app on a new store and runs `body` with a router-mode test client.
     public static func withApp(
@@ -30,7 +30,9 @@ public enum TestHarness {
     ) async throws {
         var logger = Logger(label: "sluice.test")
         logger.logLevel = settings.logLevel
-        let store = try await store ?? openStore(settings, logger: logger)
+        let opened: any Store
+        if let store { opened = store } else { opened = try await openStore(settings, logger: logger) }
+        let store = opened
         let tokens = TokenAuthenticator(store: store)
         try await tokens.ensure(token, actor: "test")
         try await tokens.ensure(readOnlyToken, readOnly: true, actor: "test")
@@ -40,7 +42,7 @@ public enum TestHarness {
 }
 
 /// A response as a test sees it: status, headers and the body parsed as JSON when it is JSON.
-public struct TestResponse: Sendable {
+public struct APIResponse: Sendable {
     public var status: HTTPResponse.Status
     public var headers: HTTPFields
     public var body: [UInt8]
@@ -60,7 +62,7 @@ extension TestClientProtocol {
     public func api(
         _ method: HTTPRequest.Method, _ uri: String, json: JSONValue? = nil, rawBody: String? = nil,
         token: String? = TestHarness.token, headers extra: HTTPFields = [:]
-    ) async throws -> TestResponse {
+    ) async throws -> APIResponse {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
         var body: ByteBuffer?
@@ -71,7 +73,7 @@ extension TestClientProtocol {
         }
         if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         return try await execute(uri: uri, method: method, headers: headers, body: body) { response in
-            TestResponse(status: response.status, headers: response.headers, body: Array(response.body.readableBytesView))
+            APIResponse(status: response.status, headers: response.headers, body: Array(response.body.readableBytesView))
         }
     }
 }

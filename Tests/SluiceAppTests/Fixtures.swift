@@ -1,7 +1,10 @@
+import Hummingbird
 import HummingbirdTesting
 import SluiceCore
 import SluiceTesting
 import Testing
+
+@testable import SluiceApp
 
 /// Catalog ids the tests use.
 enum Fixture {
@@ -33,7 +36,7 @@ extension TestClientProtocol {
 
 /// Checks an error answer: status, Segment's envelope, the type and (when given) the field.
 func expectError(
-    _ response: TestResponse, _ status: HTTPResponse.Status, type: String? = nil, field: String? = nil,
+    _ response: APIResponse, _ status: HTTPResponse.Status, type: String? = nil, field: String? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)

@@ -32,9 +32,9 @@ extension Source {
 }
 
 extension Destination {
-    static func fixture(sourceID: String, id: String = Identifier.make()) -> Destination {
+    static func fixture(sourceID: String, workspaceID: String = "ws", id: String = Identifier.make()) -> Destination {
         Destination(
-            id: id, workspaceID: "ws", sourceID: sourceID, metadataID: "54521fd525e721e32a72ee91", name: "Amp", enabled: true,
+            id: id, workspaceID: workspaceID, sourceID: sourceID, metadataID: "54521fd525e721e32a72ee91", name: "Amp", enabled: true,
             settings: ["apiKey": "secret", "n": 1.5], createdAt: Date(timeIntervalSince1970: 1_700_000_000),
             updatedAt: Date(timeIntervalSince1970: 1_700_000_000))
     }
@@ -81,7 +81,7 @@ extension Destination {
         var source = Source.fixture()
         source.workspaceID = try await store.workspace().id
         try await store.createSource(source, audit: [])
-        let destination = Destination.fixture(sourceID: source.id)
+        let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
         try await store.createDestination(destination, audit: [])
         // When many concurrent updates each set their own key
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -108,7 +108,7 @@ extension Destination {
         var source = Source.fixture()
         source.workspaceID = try await store.workspace().id
         try await store.createSource(source, audit: [])
-        let destination = Destination.fixture(sourceID: source.id)
+        let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
         try await store.createDestination(destination, audit: [])
         let subscription = Subscription(
             id: Identifier.make(), destinationID: destination.id, name: "s", actionID: "a", actionSlug: "send", trigger: "type = \"track\"",

@@ -1,0 +1,176 @@
+import Foundation
+import SluiceCore
+import Testing
+
+@testable import SluiceDelivery
+
+@Suite struct WebhookIntegrationTests {
+    let webhook = WebhookIntegration()
+
+    @Test func defaultDataIsTheWholeEvent() async throws {
+        // Given a subscription with the default settings
+        let recorder = RecordingSender()
+        let event = Fixtures.event(1)
+
+        // When one event is delivered
+        let outcomes = await webhook.deliver([event], to: Fixtures.target(), sender: recorder.sender)
+
+        // Then one POST carries the event as JSON, with its messageId in a header
+        #expect(outcomes == [.success(status: 200)])
+        let request = try #require(recorder.requests.first)
+        #expect(recorder.requests.count == 1)
+        #expect(request.method == "POST")
+        #expect(request.url == "https://hooks.example.com/in")
+        #expect(request.json == event)
+        #expect(request.body == JSONWriter.encode(event))
+        #expect(request.header("Content-Type") == "application/json")
+        #expect(request.header("User-Agent") == "Sluice")
+        #expect(request.header("X-Segment-Message-Id") == "m-1")
+        #expect(request.header("X-Signature") == nil)
+    }
+
+    @Test func missingDataSettingMeansTheWholeEvent() throws {
+        // Given settings with no data key at all
+        let target = DeliveryTarget(actionSlug: "send", subscriptionSettings: ["url": "http://127.0.0.1:9/x"], destinationSettings: [:])
+
+        // When the request is planned
+        let plan = webhook.requests(for: [Fixtures.event(1)], to: target)
+
+        // Then it is a POST of the whole event
+        let request = try #require(try plan.first?.request.get())
+        #expect(request.method == "POST")
+        #expect(request.json == Fixtures.event(1))
+    }
+
+    @Test func dataAndHeadersAreMappedPerEvent() throws {
+        // Given data and headers built from each event with mapping directives
+        let target = Fixtures.target([
+            "method": "put",
+            "data": [
+                "name": ["@path": "$.event"],
+                "who": ["@template": "user {{userId}}"],
+                "count": ["@path": "$.properties.n"],
+                "missing": ["@path": "$.properties.nothing"],
+                "fixed": "literal",
+            ],
+            "headers": [
+                "Authorization": "Bearer abc",
+                "X-User": ["@path": "$.userId"],
+                "X-Count": ["@path": "$.properties.n"],
+                "X-Gone": ["@path": "$.nothing"],
+                "Content-Type": "application/vnd.example+json",
+            ],
+        ])
+
+        // When two events are planned
+        let plan = webhook.requests(for: [Fixtures.event(1, userID: "ann"), Fixtures.event(2, userID: "bob", event: "Viewed")], to: target)
+
+        // Then each request carries its own mapped body and headers; absent values are left out
+        let first = try plan[0].request.get(), second = try plan[1].request.get()
+        #expect(first.method == "PUT")
+        #expect(first.json == ["name": "Order Completed", "who": "user ann", "count": 1, "fixed": "literal"])
+        #expect(second.json == ["name": "Viewed", "who": "user bob", "count": 2, "fixed": "literal"])
+        #expect(first.header("Authorization") == "Bearer abc")
+        #expect(first.header("X-User") == "ann" && second.header("X-User") == "bob")
+        #expect(first.header("X-Count") == "1")
+        #expect(first.header("X-Gone") == nil)
+        #expect(first.header("Content-Type") == "application/vnd.example+json")
+        #expect(first.headers.filter { $0.name.lowercased() == "content-type" }.count == 1)
+    }
+
+    @Test func reservedHeadersCannotBeSet() throws {
+        // Given headers that try to set the transport's and Sluice's own
+        let target = Fixtures.target(
+            ["headers": ["Host": "evil", "Content-Length": "1", "X-Signature": "forged", "x-segment-message-id": "other"]],
+            destination: ["sharedSecret": "s3cret"]
+        )
+
+        // When a request is planned
+        let request = try webhook.requests(for: [Fixtures.event(1)], to: target)[0].request.get()
+
+        // Then none of them is sent as given
+        #expect(request.header("Host") == nil && request.header("Content-Length") == nil)
+        #expect(request.header("X-Segment-Message-Id") == "m-1")
+        #expect(request.header("X-Signature") == WebhookIntegration.signature(body: request.body, secret: "s3cret"))
+        #expect(request.headers.filter { $0.name.lowercased() == "x-signature" }.count == 1)
+    }
+
+    @Test(arguments: [
+        ([:] as [String: JSONValue], "invalid settings: url is required"),
+        (["url": ["@path": "$.properties.nothing"]], "invalid settings: url is required"),
+        (["url": "ftp://files.example.com/x"], "invalid settings: url must be an absolute http or https URL"),
+        (["url": "/relative/path"], "invalid settings: url must be an absolute http or https URL"),
+        (["url": "http://h.example.com", "method": "GET"], "invalid settings: method must be POST, PUT or PATCH"),
+        (["url": "http://h.example.com", "headers": "x"], "invalid settings: headers must be an object"),
+        (["url": "http://h.example.com", "headers": ["Bad Name": "x"]], "invalid settings: header names must be HTTP tokens"),
+        (["url": "http://h.example.com", "headers": ["X-A": "line\r\nInjected: 1"]], "invalid settings: header X-A must be printable ASCII"),
+        (["url": "http://h.example.com", "headers": ["X-A": ["@path": "$.properties"]]], "invalid settings: header X-A must be a string"),
+    ] as [([String: JSONValue], String)])
+    func unusableSettingsDiscardTheEvent(settings: [String: JSONValue], reason: String) async {
+        // Given settings that cannot make a request
+        let recorder = RecordingSender()
+        let target = DeliveryTarget(actionSlug: "send", subscriptionSettings: settings, destinationSettings: [:])
+
+        // When an event is delivered
+        let outcomes = await webhook.deliver([Fixtures.event(1)], to: target, sender: recorder.sender)
+
+        // Then nothing is sent and the event is discarded with a reason that names no value
+        #expect(recorder.requests.isEmpty)
+        #expect(outcomes == [.discarded(reason: reason)])
+    }
+
+    @Test func oneBadEventDoesNotStopTheOthers() async {
+        // Given a URL taken from the event, which one event lacks
+        let recorder = RecordingSender()
+        let target = Fixtures.target(["url": ["@path": "$.properties.url"]])
+        var good = Fixtures.event(1)
+        if case .object(var fields) = good {
+            fields["properties"] = ["url": "http://127.0.0.1:9/hook"]
+            good = .object(fields)
+        }
+
+        // When both are delivered
+        let outcomes = await webhook.deliver([Fixtures.event(0), good], to: target, sender: recorder.sender)
+
+        // Then the bad one is discarded and the good one sent
+        #expect(outcomes == [.discarded(reason: "invalid settings: url is required"), .success(status: 200)])
+        #expect(recorder.requests.map(\.url) == ["http://127.0.0.1:9/hook"])
+    }
+
+    @Test func unknownActionIsDiscarded() async {
+        // Given a subscription on an action the integration does not have
+        let recorder = RecordingSender()
+
+        // When an event is delivered
+        let outcomes = await webhook.deliver([Fixtures.event(1)], to: Fixtures.target(action: "sendBatch"), sender: recorder.sender)
+
+        // Then it is discarded without a request
+        #expect(outcomes == [.discarded(reason: "invalid settings: unknown action sendBatch")])
+        #expect(recorder.requests.isEmpty)
+    }
+
+    @Test func singleEventsAreSentOnePerRequestInParallel() async {
+        // Given 20 events without batching
+        let recorder = RecordingSender()
+        let events = (0..<20).map { Fixtures.event($0) }
+
+        // When they are delivered
+        let outcomes = await webhook.deliver(events, to: Fixtures.target(), sender: recorder.sender)
+
+        // Then each went in its own request, with its own id
+        #expect(outcomes.count == 20 && outcomes.allSatisfy(\.isSuccess))
+        #expect(Set(recorder.requests.compactMap { $0.header("X-Segment-Message-Id") }) == Set((0..<20).map { "m-\($0)" }))
+    }
+
+    @Test func registryKnowsWebhooksOnly() {
+        // Given the standard registry
+        let registry = IntegrationRegistry.standard
+
+        // When destinations are looked up
+        // Then Webhooks (Actions) has an integration and others have none
+        #expect(registry.supports("614a3c7d791c91c41bae7599"))
+        #expect(registry.integration(for: "614a3c7d791c91c41bae7599") is WebhookIntegration)
+        #expect(!registry.supports("54521fd725e721e32a72eec6"))
+        #expect(registry.metadataIDs == ["614a3c7d791c91c41bae7599"])
+    }
+}

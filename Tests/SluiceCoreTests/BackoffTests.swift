@@ -186,4 +186,25 @@ private struct SeededGenerator: RandomNumberGenerator {
         #expect(delay >= .zero && delay <= .milliseconds(1))
         #expect(policy.isExpired(receivedAt: Self.t0, now: Self.t0.addingTimeInterval(0.001)))
     }
+
+    @Test func decisionsFollowTheOutcome() throws {
+        // Given an attempt at t0 + 1 s for an event received at t0
+        let policy = RetryPolicy.standard
+        var generator = SeededGenerator(seed: 11)
+        let now = Self.t0.addingTimeInterval(1)
+
+        // When each kind of outcome is decided
+        let success = policy.decide(.success(status: 200), attempt: 1, receivedAt: Self.t0, now: now, using: &generator)
+        let discard = policy.decide(.discarded(reason: "HTTP 400"), attempt: 2, receivedAt: Self.t0, now: now, using: &generator)
+        let retry = policy.decide(.timedOut, attempt: 1, receivedAt: Self.t0, now: now, using: &generator)
+        let late = policy.decide(.timedOut, attempt: 30, receivedAt: Self.t0, now: Self.t0.addingTimeInterval(14_399), using: &generator)
+
+        // Then successes and discards end the event, a retryable failure is retried inside the window or expires
+        #expect(success == DeliveryDecision(disposition: .succeeded))
+        #expect(discard == DeliveryDecision(disposition: .discarded))
+        #expect(retry.disposition == .retried)
+        let next = try #require(retry.nextAttemptAt)
+        #expect(next.timeIntervalSince(now) >= 0.5 && next.timeIntervalSince(now) <= 1)
+        #expect(late == DeliveryDecision(disposition: .expired))
+    }
 }

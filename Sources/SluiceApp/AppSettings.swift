@@ -52,11 +52,18 @@ public struct AppSettings: Sendable {
     /// Fsync every commit (SQLite `synchronous=FULL`).
     public var fullSync: Bool
     public var logLevel: Logger.Level
+    /// How long failed deliveries are retried before they expire (`--retry-window`, default 4 hours).
+    public var retryWindow: Duration
+    /// Whether this process routes and delivers events (tests of the HTTP surface alone may turn it off).
+    public var delivery: Bool
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .sqlite(path: "sluice.sqlite"), token: String? = nil,
-        rateLimit: Bool = true, subscriptions: Bool = true, fullSync: Bool = true, logLevel: Logger.Level = .info
+        rateLimit: Bool = true, subscriptions: Bool = true, fullSync: Bool = true, logLevel: Logger.Level = .info,
+        retryWindow: Duration = .seconds(4 * 3600), delivery: Bool = true
     ) {
+        self.retryWindow = retryWindow
+        self.delivery = delivery
         self.host = host
         self.port = port
         self.database = database

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import SluiceCatalog
 import SluiceCore
+import SluiceDelivery
 import SluiceSQLite
 
 /// Opens the store that `settings.database` names, running its migrations.
@@ -43,16 +44,44 @@ public func buildApplication(
     if let catalog { served = catalog } else { served = try await loadCatalog(store: store) }
     let services = AppServices(
         store: store, catalog: served, workspace: try await store.workspace(), settings: settings, logger: logger)
-    let router = buildRouter(services: services)
-    return Application(
+    let pipeline = Pipeline(services: services)
+    let router = buildRouter(services: services, pipeline: pipeline)
+    var app = Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sluice"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: logger)
+    if settings.delivery {
+        app.addServices(pipeline.httpClient, pipeline.router, pipeline.worker)
+    }
+    return app
+}
+
+/// The delivery pipeline's parts: group-committing writer, router, workers, and their counters.
+struct Pipeline {
+    let stats = PipelineStats()
+    let incoming = PipelineSignal()
+    let routed = PipelineSignal()
+    let writer: EventWriter
+    let router: EventRouter
+    let worker: DeliveryWorker
+    let httpClient: HTTPClientService
+
+    init(services: AppServices) {
+        writer = EventWriter(store: services.store, notify: incoming)
+        router = EventRouter(
+            store: services.store, integrations: .standard, incoming: incoming, routed: routed, logger: services.logger)
+        httpClient = HTTPClientService(client: DeliverySender.makeHTTPClient())
+        var policy = RetryPolicy.standard
+        policy.window = services.settings.retryWindow
+        worker = DeliveryWorker(
+            store: services.store, integrations: .standard, sender: .live(httpClient: httpClient.client), policy: policy, wake: routed,
+            stats: stats, logger: services.logger)
+    }
 }
 
 /// The router with every middleware and route.
-func buildRouter(services: AppServices) -> Router<SluiceRequestContext> {
+func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequestContext> {
     let router = Router(context: SluiceRequestContext.self)
     let routes = RouteTable()
     router.add(middleware: ErrorMiddleware(routes: routes, logger: services.logger))
@@ -66,6 +95,9 @@ func buildRouter(services: AppServices) -> Router<SluiceRequestContext> {
     SourcesController(services: services).register(on: router)
     DestinationsController(services: services).register(on: router)
     SubscriptionsController(services: services).register(on: router)
+    DeliveryMetricsController(services: services, stats: pipeline.stats).register(on: router)
+    TrackingController(services: services, writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
+        .register(on: router)
     routes.load(router.routes.map { ($0.path.description, $0.method) })
     return router
 }

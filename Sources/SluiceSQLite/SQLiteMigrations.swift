@@ -93,6 +93,44 @@ enum SQLiteMigrations {
                     VALUES (\(workspaceID), 'Sluice', 'sluice', \(SQLiteStore.millis(.now)))
                     """)
         }
+        migrator.registerMigration("0002_create_delivery") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        source_id TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        body BLOB NOT NULL
+                    );
+                    CREATE TABLE delivery_jobs (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        source_id TEXT NOT NULL,
+                        destination_id TEXT NOT NULL,
+                        subscription_id TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        next_attempt_at INTEGER NOT NULL,
+                        lease_until INTEGER,
+                        body BLOB NOT NULL
+                    );
+                    CREATE INDEX delivery_jobs_due ON delivery_jobs(next_attempt_at);
+                    CREATE TABLE delivery_metrics (
+                        source_id TEXT NOT NULL,
+                        destination_id TEXT NOT NULL,
+                        minute INTEGER NOT NULL,
+                        successes_first INTEGER NOT NULL,
+                        successes_retry INTEGER NOT NULL,
+                        expired INTEGER NOT NULL,
+                        discarded INTEGER NOT NULL,
+                        retried INTEGER NOT NULL,
+                        time_to_success BLOB NOT NULL,
+                        time_to_first_attempt BLOB NOT NULL,
+                        PRIMARY KEY (source_id, destination_id, minute)
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -12,7 +12,7 @@ struct AuthMiddleware: RouterMiddleware {
     let tokens: TokenAuthenticator
 
     static func isPublic(_ path: String) -> Bool {
-        path == "/healthz" || path == "/openapi.yaml" || path == "/metrics" || path.hasPrefix("/v1/")
+        path == "/healthz" || path == "/openapi.yaml" || path.hasPrefix("/v1/")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -108,7 +108,7 @@ public protocol CatalogRepository: Sendable {
 
 /// Everything Sluice keeps, behind one value: each engine (SQLite, PostgreSQL) implements it whole.
 public protocol Store: WorkspaceRepository, TokenRepository, SourceRepository, DestinationRepository, SubscriptionRepository,
-    AuditRepository, CatalogRepository
+    AuditRepository, CatalogRepository, DeliveryQueue
 {
     /// The ids of the schema migrations applied, in order (the same list on every engine).
     func appliedMigrations() async throws -> [String]

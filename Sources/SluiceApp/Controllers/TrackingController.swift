@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+import SluiceDelivery
+import Synchronization
+
+/// Segment's Tracking API on the same server: `POST /v1/{track,identify,page,screen,group,alias,batch}`.
+///
+/// Authenticated by a source's write key (HTTP Basic user name, or `writeKey` in the body), not by
+/// a Public API token. Each message is checked and normalized (``TrackingAPI``); the request is
+/// answered `{"success": true}` only once its events are committed. A batch with one bad message
+/// is refused whole, naming the index. Events to a disabled source are accepted and not delivered.
+struct TrackingController {
+    let services: AppServices
+    let writer: EventWriter
+    let stats: PipelineStats
+    let keys: WriteKeyCache
+
+    func register(on router: Router<SluiceRequestContext>) {
+        for type in TrackingAPI.MessageType.allCases {
+            router.post(RouterPath("/v1/\(type.rawValue)")) { request, context in try await ingest(request, context, type: type) }
+        }
+        router.post("/v1/batch") { request, context in try await ingest(request, context, type: nil) }
+    }
+
+    func ingest(_ request: Request, _ context: SluiceRequestContext, type: TrackingAPI.MessageType?) async throws -> Response {
+        guard MediaType.isAcceptableBody(contentType: request.headers[.contentType]) || request.headers[.contentType]?.hasPrefix("text/plain") == true
+        else {
+            throw APIError(.unsupportedMediaType, type: "UnsupportedMediaType", message: "Send the body as JSON: Content-Type: application/json")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > TrackingAPI.maxRequestBytes {
+            throw APIError(.contentTooLarge, type: "PayloadTooLarge", message: "The request body is over the limit of 500 KB")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: TrackingAPI.maxRequestBytes)
+        } catch {
+            throw APIError(.contentTooLarge, type: "PayloadTooLarge", message: "The request body is over the limit of 500 KB")
+        }
+        let body: JSONValue
+        do {
+            body = try JSONValue.parse(buffer.readableBytesView)
+        } catch {
+            throw APIError.badRequest("The request body is not valid JSON: \(error.description)")
+        }
+        guard let writeKey = TrackingAPI.writeKey(authorization: request.headers[.authorization], body: body),
+            let sourceID = try await keys.sourceID(for: writeKey)
+        else {
+            throw APIError(
+                .unauthorized, type: "Unauthorized",
+                message: "A valid source write key is required: send it as the HTTP Basic user name, or as writeKey in the body")
+        }
+        let receivedAt = Date.now
+        let messages: [JSONValue]
+        if let type {
+            messages = [try TrackingAPI.normalize(body, type: type, receivedAt: receivedAt)]
+        } else {
+            messages = try TrackingAPI.normalizeBatch(body, receivedAt: receivedAt)
+        }
+        let events = messages.map { message in
+            IncomingEvent(
+                sourceID: sourceID, messageID: message["messageId"]?.stringValue ?? Identifier.make(), receivedAt: receivedAt,
+                body: JSONWriter.encode(message))
+        }
+        try await writer.append(events)
+        stats.recordIngested(events.count)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"success":true}"#)))
+    }
+}
+
+/// Remembers which source a write key belongs to for a few seconds, so that ingest costs no store read per request.
+final class WriteKeyCache: Sendable {
+    private let store: any Store
+    private let cache = Mutex<[String: (sourceID: String, until: ContinuousClock.Instant)]>([:])
+
+    init(store: any Store) { self.store = store }
+
+    func sourceID(for writeKey: String) async throws -> String? {
+        guard writeKey.utf8.count <= 128 else { return nil }
+        let now = ContinuousClock.now
+        if let hit = cache.withLock({ $0[writeKey] }), hit.until > now { return hit.sourceID }
+        guard let source = try await store.source(writeKey: writeKey) else { return nil }
+        cache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[writeKey] = (source.id, now + .seconds(5))
+        }
+        return source.id
+    }
+}

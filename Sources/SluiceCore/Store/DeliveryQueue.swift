@@ -1,0 +1,121 @@
+import Foundation
+
+/// An event accepted by the Tracking API, normalized, waiting to be routed.
+public struct IncomingEvent: Sendable, Equatable {
+    public var sourceID: String
+    public var messageID: String
+    public var receivedAt: Date
+    /// The normalized event as JSON bytes.
+    public var body: [UInt8]
+
+    public init(sourceID: String, messageID: String, receivedAt: Date, body: [UInt8]) {
+        self.sourceID = sourceID
+        self.messageID = messageID
+        self.receivedAt = receivedAt
+        self.body = body
+    }
+}
+
+/// A stored event not yet routed, with its position in the log.
+public struct PendingEvent: Sendable, Equatable {
+    public var seq: Int64
+    public var event: IncomingEvent
+
+    public init(seq: Int64, event: IncomingEvent) {
+        self.seq = seq
+        self.event = event
+    }
+}
+
+/// One event to deliver through one subscription of one destination.
+public struct DeliveryJob: Sendable, Equatable {
+    public var id: Int64
+    public var sourceID: String
+    public var destinationID: String
+    public var subscriptionID: String
+    public var messageID: String
+    public var receivedAt: Date
+    /// Attempts made so far.
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var body: [UInt8]
+
+    public init(
+        id: Int64, sourceID: String, destinationID: String, subscriptionID: String, messageID: String, receivedAt: Date, attempts: Int,
+        nextAttemptAt: Date, body: [UInt8]
+    ) {
+        self.id = id
+        self.sourceID = sourceID
+        self.destinationID = destinationID
+        self.subscriptionID = subscriptionID
+        self.messageID = messageID
+        self.receivedAt = receivedAt
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.body = body
+    }
+}
+
+/// A job the router creates for an event (its id is assigned by the store).
+public struct NewDeliveryJob: Sendable, Equatable {
+    public var destinationID: String
+    public var subscriptionID: String
+    public var event: IncomingEvent
+
+    public init(destinationID: String, subscriptionID: String, event: IncomingEvent) {
+        self.destinationID = destinationID
+        self.subscriptionID = subscriptionID
+        self.event = event
+    }
+}
+
+/// What to do with a job after an attempt.
+public enum JobCompletion: Sendable, Equatable {
+    /// Delivered, discarded or expired: the job is done.
+    case finished(jobID: Int64)
+    /// Try again at `nextAttemptAt`, after `attempts` attempts.
+    case retry(jobID: Int64, attempts: Int, nextAttemptAt: Date)
+}
+
+/// Counters to add to a (source, destination, minute) record.
+public struct MetricsDelta: Sendable, Equatable {
+    public var sourceID: String
+    public var destinationID: String
+    public var minute: Int64
+    public var counters: DeliveryCounters
+
+    public init(sourceID: String, destinationID: String, minute: Int64, counters: DeliveryCounters) {
+        self.sourceID = sourceID
+        self.destinationID = destinationID
+        self.minute = minute
+        self.counters = counters
+    }
+}
+
+/// The store as the delivery pipeline's queue: the event log, the jobs, and the outcome counters.
+///
+/// Events are committed by ``appendEvents(_:)`` before the Tracking API answers. The router
+/// turns them into jobs and deletes them in one transaction (``route(consumed:jobs:)``), so an
+/// event is routed exactly once even across a crash. Workers lease due jobs
+/// (``claimJobs(now:limit:lease:)``) and record each attempt's result and counters together
+/// (``complete(_:metrics:)``): delivery is at least once.
+public protocol DeliveryQueue: Sendable {
+    /// Commits events (one transaction).
+    func appendEvents(_ events: [IncomingEvent]) async throws
+    /// The oldest events not yet routed.
+    func pendingEvents(limit: Int) async throws -> [PendingEvent]
+    /// Inserts the jobs and deletes the consumed events, in one transaction.
+    func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws
+    /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`.
+    func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob]
+    /// Applies completions and adds metrics, in one transaction.
+    func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws
+    /// Ends every lease (a single process starting up owns every job).
+    func releaseLeases() async throws
+    /// The time the next job falls due, if any.
+    func nextDueTime() async throws -> Date?
+    /// Events not yet routed, and jobs waiting.
+    func queueDepth() async throws -> (events: Int, jobs: Int)
+    /// The counters of a source and destination for the minutes in `minutes`, merged.
+    func deliveryCounters(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> DeliveryCounters
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+
+/// Delivers due jobs through their destination's integration, and records what became of each.
+///
+/// Each loop leases a batch of due jobs, sends them (the jobs of one subscription together, as
+/// its integration batches them), decides each outcome with the ``RetryPolicy`` (success,
+/// retry later, discard, expire) and commits the completions with the metrics in one
+/// transaction. Delivery is at least once: a crash between sending and committing sends again.
+/// On graceful shutdown the attempts in flight finish and no new ones start.
+public final class DeliveryWorker: Service {
+    let store: any Store
+    let integrations: IntegrationRegistry
+    let sender: DeliverySender
+    let policy: RetryPolicy
+    let wake: PipelineSignal
+    let stats: PipelineStats
+    let logger: Logger
+    let loops: Int
+    let batchSize: Int
+    let lease: Duration
+    let now: @Sendable () -> Date
+
+    public init(
+        store: any Store, integrations: IntegrationRegistry, sender: DeliverySender, policy: RetryPolicy, wake: PipelineSignal,
+        stats: PipelineStats, logger: Logger, loops: Int = 4, batchSize: Int = 500, lease: Duration = .seconds(300),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.integrations = integrations
+        self.sender = sender
+        self.policy = policy
+        self.wake = wake
+        self.stats = stats
+        self.logger = logger
+        self.loops = loops
+        self.batchSize = batchSize
+        self.lease = lease
+        self.now = now
+    }
+
+    public func run() async throws {
+        try await store.releaseLeases()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<loops {
+                group.addTask { await self.loop() }
+            }
+        }
+    }
+
+    private func loop() async {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                if try await deliverOnce() == 0 {
+                    let next = try await store.nextDueTime()
+                    let wait = next.map { max(0.01, min(1, $0.timeIntervalSince(now()))) } ?? 1
+                    await wake.wait(timeout: .milliseconds(Int(wait * 1000)))
+                }
+            } catch {
+                logger.error("delivery failed; retrying in a second", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Leases and delivers one batch of due jobs; returns how many it handled.
+    @discardableResult
+    public func deliverOnce() async throws -> Int {
+        let jobs = try await store.claimJobs(now: now(), limit: batchSize, lease: lease)
+        guard !jobs.isEmpty else { return 0 }
+        stats.inFlight.add(jobs.count)
+        defer { stats.inFlight.add(-jobs.count) }
+        let bySubscription = Dictionary(grouping: jobs, by: \.subscriptionID)
+        let destinationIDs = Array(Set(jobs.map(\.destinationID)))
+        let subscriptions = Dictionary(
+            try await store.subscriptions(destinationIDs: destinationIDs).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var destinations: [String: Destination] = [:]
+        for id in destinationIDs { destinations[id] = try await store.destination(id: id) }
+
+        let results = await withTaskGroup(of: [(DeliveryJob, DeliveryOutcome?, Date)].self) { group in
+            for (subscriptionID, group_jobs) in bySubscription {
+                let subscription = subscriptions[subscriptionID]
+                let destination = group_jobs.first.flatMap { destinations[$0.destinationID] }
+                group.addTask { await self.deliver(group_jobs, subscription: subscription, destination: destination) }
+            }
+            var all: [(DeliveryJob, DeliveryOutcome?, Date)] = []
+            for await part in group { all += part }
+            return all
+        }
+
+        var generator = SystemRandomNumberGenerator()
+        var completions: [JobCompletion] = []
+        var metrics: [String: MetricsDelta] = [:]
+        for (job, outcome, finishedAt) in results {
+            let attempt = outcome == nil ? 0 : job.attempts + 1
+            let decision: DeliveryDecision
+            if let outcome {
+                decision = policy.decide(outcome, attempt: attempt, receivedAt: job.receivedAt, now: finishedAt, using: &generator)
+            } else {
+                decision = DeliveryDecision(disposition: policy.isExpired(receivedAt: job.receivedAt, now: finishedAt) ? .expired : .discarded)
+            }
+            switch decision.disposition {
+            case .retried: completions.append(.retry(jobID: job.id, attempts: attempt, nextAttemptAt: decision.nextAttemptAt ?? finishedAt))
+            default: completions.append(.finished(jobID: job.id))
+            }
+            stats.record(decision.disposition)
+            let minute = DeliveryCounters.epochMinute(of: finishedAt)
+            let key = "\(job.sourceID)/\(job.destinationID)/\(minute)"
+            var delta = metrics[key] ?? MetricsDelta(sourceID: job.sourceID, destinationID: job.destinationID, minute: minute, counters: DeliveryCounters())
+            delta.counters.record(decision.disposition, attempt: attempt, receivedAt: job.receivedAt, finishedAt: finishedAt)
+            metrics[key] = delta
+        }
+        try await store.complete(completions, metrics: Array(metrics.values))
+        return jobs.count
+    }
+
+    /// Sends one subscription's jobs; an outcome of `nil` means no attempt was made (expired, or nowhere to send).
+    private func deliver(_ jobs: [DeliveryJob], subscription: Subscription?, destination: Destination?) async -> [(DeliveryJob, DeliveryOutcome?, Date)] {
+        let start = now()
+        var results: [(DeliveryJob, DeliveryOutcome?, Date)] = []
+        var live: [DeliveryJob] = []
+        for job in jobs {
+            if policy.isExpired(receivedAt: job.receivedAt, now: start) { results.append((job, nil, start)) } else { live.append(job) }
+        }
+        guard !live.isEmpty else { return results }
+        guard let subscription, subscription.enabled, let destination, destination.enabled,
+            let integration = integrations.integration(for: destination.metadataID)
+        else {
+            // The subscription or destination went away or was disabled after routing: nothing to send to.
+            return results + live.map { ($0, DeliveryOutcome.discarded(reason: "subscription or destination no longer takes events"), start) }
+        }
+        let target = DeliveryTarget(
+            actionSlug: subscription.actionSlug, subscriptionSettings: subscription.settings, destinationSettings: destination.settings)
+        let size = max(1, integration.batchSize(for: target))
+        var index = 0
+        while index < live.count {
+            let chunk = Array(live[index..<min(index + size, live.count)])
+            index += size
+            let events = chunk.map { (try? JSONValue.parse($0.body)) ?? .null }
+            let outcomes = await integration.deliver(events, to: target, sender: sender)
+            let finished = now()
+            for (i, job) in chunk.enumerated() {
+                results.append((job, i < outcomes.count ? outcomes[i] : DeliveryOutcome.retryable(reason: "no outcome"), finished))
+            }
+        }
+        return results
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+extension SQLiteStore {
+    public func appendEvents(_ events: [IncomingEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO events (source_id, message_id, received_at, body) VALUES (?, ?, ?, ?)")
+            for e in events {
+                try statement.execute(arguments: [e.sourceID, e.messageID, Self.millis(e.receivedAt), Data(e.body)])
+            }
+        }
+    }
+
+    public func pendingEvents(limit: Int) async throws -> [PendingEvent] {
+        try await read { db in
+            try Row.fetchAll(db, literal: "SELECT seq, source_id, message_id, received_at, body FROM events ORDER BY seq LIMIT \(limit)")
+                .map { row in
+                    let body: Data = row["body"]
+                    return PendingEvent(
+                        seq: row["seq"],
+                        event: IncomingEvent(
+                            sourceID: row["source_id"], messageID: row["message_id"], receivedAt: Self.date(row["received_at"]),
+                            body: Array(body)))
+                }
+        }
+    }
+
+    public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws {
+        guard !consumed.isEmpty || !jobs.isEmpty else { return }
+        try await write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO delivery_jobs (source_id, destination_id, subscription_id, message_id, received_at, attempts,
+                                               next_attempt_at, body)
+                    VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+                    """)
+            for job in jobs {
+                let received = Self.millis(job.event.receivedAt)
+                try insert.execute(arguments: [
+                    job.event.sourceID, job.destinationID, job.subscriptionID, job.event.messageID, received, received, Data(job.event.body),
+                ])
+            }
+            let delete = try db.cachedStatement(sql: "DELETE FROM events WHERE seq = ?")
+            for seq in consumed { try delete.execute(arguments: [seq]) }
+        }
+    }
+
+    public func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob] {
+        let nowMillis = Self.millis(now)
+        let leaseUntil = nowMillis + lease.components.seconds * 1000
+        return try await write { db in
+            let rows = try Row.fetchAll(
+                db,
+                literal: """
+                    UPDATE delivery_jobs SET lease_until = \(leaseUntil)
+                    WHERE id IN (
+                        SELECT id FROM delivery_jobs
+                        WHERE next_attempt_at <= \(nowMillis) AND (lease_until IS NULL OR lease_until < \(nowMillis))
+                        ORDER BY next_attempt_at, id LIMIT \(limit))
+                    RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
+                    """)
+            return rows.map { row in
+                let body: Data = row["body"]
+                return DeliveryJob(
+                    id: row["id"], sourceID: row["source_id"], destinationID: row["destination_id"], subscriptionID: row["subscription_id"],
+                    messageID: row["message_id"], receivedAt: Self.date(row["received_at"]), attempts: row["attempts"],
+                    nextAttemptAt: Self.date(row["next_attempt_at"]), body: Array(body))
+            }
+            .sorted { $0.id < $1.id }
+        }
+    }
+
+    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws {
+        guard !completions.isEmpty || !metrics.isEmpty else { return }
+        try await write { db in
+            let finish = try db.cachedStatement(sql: "DELETE FROM delivery_jobs WHERE id = ?")
+            let retry = try db.cachedStatement(
+                sql: "UPDATE delivery_jobs SET attempts = ?, next_attempt_at = ?, lease_until = NULL WHERE id = ?")
+            for completion in completions {
+                switch completion {
+                case .finished(let id): try finish.execute(arguments: [id])
+                case .retry(let id, let attempts, let next): try retry.execute(arguments: [attempts, Self.millis(next), id])
+                }
+            }
+            for delta in metrics { try Self.addMetrics(delta, db) }
+        }
+    }
+
+    private static func addMetrics(_ delta: MetricsDelta, _ db: Database) throws {
+        var counters = delta.counters
+        if let row = try Row.fetchOne(
+            db,
+            literal: """
+                SELECT successes_first, successes_retry, expired, discarded, retried, time_to_success, time_to_first_attempt
+                FROM delivery_metrics WHERE source_id = \(delta.sourceID) AND destination_id = \(delta.destinationID) AND minute = \(delta.minute)
+                """)
+        {
+            counters.merge(try Self.counters(from: row))
+        }
+        try db.execute(
+            literal: """
+                INSERT INTO delivery_metrics (source_id, destination_id, minute, successes_first, successes_retry, expired, discarded,
+                                              retried, time_to_success, time_to_first_attempt)
+                VALUES (\(delta.sourceID), \(delta.destinationID), \(delta.minute), \(counters.successesOnFirstAttempt),
+                        \(counters.successesAfterRetry), \(counters.expired), \(counters.discarded), \(counters.retried),
+                        \(Data(counters.timeToSuccess.serialized())), \(Data(counters.timeToFirstAttempt.serialized())))
+                ON CONFLICT (source_id, destination_id, minute) DO UPDATE SET
+                    successes_first = excluded.successes_first, successes_retry = excluded.successes_retry, expired = excluded.expired,
+                    discarded = excluded.discarded, retried = excluded.retried, time_to_success = excluded.time_to_success,
+                    time_to_first_attempt = excluded.time_to_first_attempt
+                """)
+    }
+
+    private static func counters(from row: Row) throws -> DeliveryCounters {
+        let success: Data = row["time_to_success"]
+        let first: Data = row["time_to_first_attempt"]
+        return DeliveryCounters(
+            successesOnFirstAttempt: row["successes_first"], successesAfterRetry: row["successes_retry"], expired: row["expired"],
+            discarded: row["discarded"], retried: row["retried"], timeToSuccess: try LatencyHistogram(serialized: Array(success)),
+            timeToFirstAttempt: try LatencyHistogram(serialized: Array(first)))
+    }
+
+    public func releaseLeases() async throws {
+        try await write { db in try db.execute(sql: "UPDATE delivery_jobs SET lease_until = NULL WHERE lease_until IS NOT NULL") }
+    }
+
+    public func nextDueTime() async throws -> Date? {
+        try await read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM delivery_jobs WHERE lease_until IS NULL").map(Self.date)
+        }
+    }
+
+    public func queueDepth() async throws -> (events: Int, jobs: Int) {
+        try await read { db in
+            let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+            let jobs = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery_jobs") ?? 0
+            return (events, jobs)
+        }
+    }
+
+    public func deliveryCounters(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> DeliveryCounters {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                literal: """
+                    SELECT successes_first, successes_retry, expired, discarded, retried, time_to_success, time_to_first_attempt
+                    FROM delivery_metrics
+                    WHERE source_id = \(sourceID) AND destination_id = \(destinationID)
+                      AND minute >= \(minutes.lowerBound) AND minute < \(minutes.upperBound)
+                    """)
+            return DeliveryCounters.merged(try rows.map(Self.counters(from:)))
+        }
+    }
+}

@@ -26,7 +26,7 @@ public func loadCatalog(store: any Store) async throws -> Catalog {
     if let bytes = try await store.importedCatalog() {
         return try Catalog(sluiceFormat: bytes)
     }
-    return try Catalog.embedded()
+    return Catalog.embedded()
 }
 
 /// Builds the Sluice application on an open store.

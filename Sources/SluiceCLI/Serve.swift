@@ -19,6 +19,18 @@ struct Serve: AsyncParsableCommand {
     var subscriptions: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env SLUICE_LOG_LEVEL, default info).")
     var logLevel: String?
+    @Option(help: "How long failed deliveries are retried before they expire: e.g. 4h, 30m, 90s (env SLUICE_RETRY_WINDOW, default 4h).")
+    var retryWindow: String?
+
+    /// Reads `4h`, `30m`, `90s` or `250ms`.
+    static func duration(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("ms", 0.001), ("h", 3600), ("m", 60), ("s", 1)]
+        for (suffix, seconds) in units where text.hasSuffix(suffix) {
+            guard let value = Double(text.dropLast(suffix.count)), value > 0, value.isFinite else { return nil }
+            return .milliseconds(Int64(value * seconds * 1000))
+        }
+        return nil
+    }
 
     func settings() throws -> AppSettings {
         let portText = port.map(String.init) ?? Environment.value("SLUICE_PORT") ?? "8080"
@@ -26,6 +38,10 @@ struct Serve: AsyncParsableCommand {
         let levelText = logLevel ?? Environment.value("SLUICE_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ArgumentParser.ValidationError("unknown log level \(levelText)") }
         let databaseSetting = try database.parsed()
+        let windowText = retryWindow ?? Environment.value("SLUICE_RETRY_WINDOW") ?? "4h"
+        guard let window = Self.duration(windowText) else {
+            throw ArgumentParser.ValidationError("retry-window must be a duration such as 4h, 30m, 90s or 500ms")
+        }
         return AppSettings(
             host: host ?? Environment.value("SLUICE_HOST") ?? "127.0.0.1",
             port: port,
@@ -34,7 +50,8 @@ struct Serve: AsyncParsableCommand {
             rateLimit: try Environment.flag(rateLimit ?? Environment.value("SLUICE_RATE_LIMIT") ?? "on", name: "rate-limit"),
             subscriptions: try Environment.flag(
                 subscriptions ?? Environment.value("SLUICE_SUBSCRIPTIONS") ?? "on", name: "subscriptions"),
-            logLevel: level)
+            logLevel: level,
+            retryWindow: window)
     }
 
     func run() async throws {

@@ -10,8 +10,8 @@ struct CatalogController {
     func register(on router: Router<SluiceRequestContext>) {
         router.get("/catalog/destinations") { request, context in
             let page = try Query(request.uri.query).pagination(required: true)
-            let all = services.catalog.destinations
-            return list(all.map(\.id), page: page, key: "destinationsCatalog", json: services.catalog.destinationJSON, context)
+            let catalog = services.catalog
+            return list(count: catalog.destinations.count, page: page, key: "destinationsCatalog", json: catalog.destinationJSON(at:), context)
         }
         router.get("/catalog/destinations/:destinationMetadataId") { _, context in
             let id = try context.parameters.require("destinationMetadataId")
@@ -22,7 +22,8 @@ struct CatalogController {
         }
         router.get("/catalog/sources") { request, context in
             let page = try Query(request.uri.query).pagination(required: true)
-            return list(services.catalog.sources.map(\.id), page: page, key: "sourcesCatalog", json: services.catalog.sourceJSON, context)
+            let catalog = services.catalog
+            return list(count: catalog.sources.count, page: page, key: "sourcesCatalog", json: catalog.sourceJSON(at:), context)
         }
         router.get("/catalog/sources/:sourceMetadataId") { _, context in
             let id = try context.parameters.require("sourceMetadataId")
@@ -40,12 +41,13 @@ struct CatalogController {
         }
     }
 
+    /// A page of entries, by position in the catalog's order.
     private func list(
-        _ ids: [String], page request: PageRequest, key: String, json: (String) -> [UInt8]?, _ context: SluiceRequestContext
+        count: Int, page request: PageRequest, key: String, json: (Int) -> [UInt8], _ context: SluiceRequestContext
     ) -> Response {
-        let slice = ids.dropFirst(request.offset).prefix(request.count)
-        let page = Page(items: Array(slice), totalEntries: ids.count, request: request)
-        let chunks = page.items.compactMap { json($0) }
+        let positions = Array(min(request.offset, count)..<min(request.offset + request.count, count))
+        let page = Page(items: positions, totalEntries: count, request: request)
+        let chunks = positions.map(json)
         return Responses.data(context, capacity: chunks.reduce(256) { $0 + $1.count + 1 }) { w in
             w.key(key)
             w.raw("[")

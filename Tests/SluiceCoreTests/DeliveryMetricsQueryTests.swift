@@ -114,8 +114,12 @@ import Testing
 
     @Test func hourAndDayRangesStartOnTheirUnit() throws {
         // Given HOUR and DAY queries starting mid-unit
-        let hour = try MetricsQuery(sourceID: "s", granularity: "HOUR", startTime: "2023-11-14T10:17:00Z", endTime: "2023-11-14T12:00:00Z", now: Self.now)
-        let day = try MetricsQuery(sourceID: "s", granularity: "DAY", startTime: "2023-11-10T10:17:00Z", endTime: "2023-11-12T00:00:00Z", now: Self.now)
+        let hour = try MetricsQuery(
+            sourceID: "s", granularity: "HOUR", startTime: "2023-11-14T10:17:00Z", endTime: "2023-11-14T12:00:00Z", now: Self.now
+        )
+        let day = try MetricsQuery(
+            sourceID: "s", granularity: "DAY", startTime: "2023-11-10T10:17:00Z", endTime: "2023-11-12T00:00:00Z", now: Self.now
+        )
 
         // When their minutes are read
         // Then they start at the top of the hour and at midnight UTC, and end on the (whole-minute) end

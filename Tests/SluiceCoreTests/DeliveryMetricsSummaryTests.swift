@@ -91,8 +91,9 @@ import Testing
         counters.timeToFirstAttempt.record(milliseconds: 5)
 
         // When rendered as a value and as bytes
-        let value = DeliveryMetricsSummary.render(sourceID: "s", destinationMetadataID: "614a3c7d791c91c41bae7599", counters: counters)
-        let parsed = try JSONValue.parse(DeliveryMetricsSummary.encode(sourceID: "s", destinationMetadataID: "614a3c7d791c91c41bae7599", counters: counters))
+        let metadataID = "614a3c7d791c91c41bae7599"
+        let value = DeliveryMetricsSummary.render(sourceID: "s", destinationMetadataID: metadataID, counters: counters)
+        let parsed = try JSONValue.parse(DeliveryMetricsSummary.encode(sourceID: "s", destinationMetadataID: metadataID, counters: counters))
 
         // Then both say the same, metrics in order, with averages rounded to the millisecond
         #expect(value == parsed)

@@ -35,7 +35,8 @@ import Testing
 
         // Then three requests carry JSON arrays of 2, 2 and 1 events, in order
         #expect(outcomes == Array(repeating: .success(status: 200), count: 5))
-        let bodies = recorder.requests.compactMap(\.json).sorted { ($0.arrayValue?.first?["messageId"]?.stringValue ?? "") < ($1.arrayValue?.first?["messageId"]?.stringValue ?? "") }
+        let firstID = { (body: JSONValue) in body.arrayValue?.first?["messageId"]?.stringValue ?? "" }
+        let bodies = recorder.requests.compactMap(\.json).sorted { firstID($0) < firstID($1) }
         #expect(bodies == [.array([events[0], events[1]]), .array([events[2], events[3]]), .array([events[4]])])
     }
 
@@ -88,7 +89,8 @@ import Testing
         let users = ["a", "b", "c", "b", "a"]
 
         // When the events are delivered
-        let outcomes = await webhook.deliver(users.enumerated().map { Fixtures.event($0.offset, userID: $0.element) }, to: target, sender: recorder.sender)
+        let events = users.enumerated().map { Fixtures.event($0.offset, userID: $0.element) }
+        let outcomes = await webhook.deliver(events, to: target, sender: recorder.sender)
 
         // Then each event has its batch's outcome, in the events' order
         #expect(outcomes == [

@@ -75,7 +75,7 @@ import Testing
     @Test func aSlowReceiverTimesOut() async throws {
         let settings = DeliveryHTTPSettings(connectTimeout: .seconds(2), readTimeout: .milliseconds(300), requestTimeout: .milliseconds(500))
         try await withReceiver(settings: settings) { port, _, sender in
-            // Given a receiver that answers after 3 seconds, and a 500 ms request timeout
+            // Given a receiver that answers after 2 seconds, and a 500 ms request timeout
             let target = Fixtures.target(["url": .string("http://127.0.0.1:\(port)/hook/slow")])
 
             // When an event is delivered
@@ -84,14 +84,16 @@ import Testing
 
             // Then it timed out, retryably, without waiting for the answer
             #expect(outcomes == [.timedOut])
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .milliseconds(1500))
         }
     }
 
     @Test func aClosedPortIsAConnectionFailure() async throws {
-        // Given nothing listening (port 1 on loopback)
-        let client = DeliverySender.makeHTTPClient()
-        let sender = DeliverySender.live(httpClient: client)
+        // Given nothing listening (port 1 on loopback); AsyncHTTPClient retries refused connections until the connect
+        // timeout, so keep it short
+        let settings = DeliveryHTTPSettings(connectTimeout: .milliseconds(300))
+        let client = DeliverySender.makeHTTPClient(settings: settings)
+        let sender = DeliverySender.live(httpClient: client, settings: settings)
         let target = Fixtures.target(["url": "http://127.0.0.1:1/hook"])
 
         // When an event is delivered
@@ -124,7 +126,7 @@ final class Inbox: Sendable {
 
 /// Starts a receiver on a free loopback port, runs `body` with a live sender, then stops both.
 ///
-/// `/hook/{status}` answers with that status after recording the request; `/hook/slow` answers 200 after 3 s;
+/// `/hook/{status}` answers with that status after recording the request; `/hook/slow` answers 200 after 2 s;
 /// `/hook/302` redirects to `/hook/200`.
 func withReceiver(
     settings: DeliveryHTTPSettings = DeliveryHTTPSettings(),
@@ -140,7 +142,7 @@ func withReceiver(
         let code = context.parameters.get("status") ?? "200"
         switch code {
         case "slow":
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(2))
             return Response(status: .ok)
         case "302":
             return Response(status: .found, headers: [.location: "/hook/200"])

@@ -1,0 +1,69 @@
+import SluiceCore
+
+/// A destination Sluice can deliver to: one file per destination, registered in ``IntegrationRegistry``.
+///
+/// An integration turns events into requests and requests' answers into outcomes; it does no I/O of its own but
+/// through the ``DeliverySender`` it is given, keeps no state between calls, and never throws: whatever goes wrong
+/// for an event is that event's ``DeliveryOutcome``. Retries, expiry and metrics are the worker's.
+public protocol Integration: Sendable {
+    /// The catalog id of the destination (`DestinationMetadata.id`), e.g. `614a3c7d791c91c41bae7599` for
+    /// Webhooks (Actions).
+    static var metadataID: String { get }
+
+    /// The most events the worker should hand to one ``deliver(_:to:sender:)`` call for this subscription
+    /// (1 when the integration sends one event a request).
+    func batchSize(for target: DeliveryTarget) -> Int
+
+    /// Delivers events of one subscription.
+    /// - Parameters:
+    ///   - events: The stored events (normalized by ``TrackingAPI``), in the order they should be sent.
+    ///   - target: The subscription's action and settings, and the destination's settings.
+    ///   - sender: Sends the requests.
+    /// - Returns: One outcome per event, in the order of `events`.
+    func deliver(_ events: [JSONValue], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome]
+}
+
+/// What an integration needs to know about where events go: one subscription of one destination.
+public struct DeliveryTarget: Sendable, Equatable {
+    /// The subscription's action (`Subscription.actionSlug`), e.g. `send`.
+    public var actionSlug: String
+    /// The subscription's settings: the action's fields, literals or mapping directives.
+    public var subscriptionSettings: [String: JSONValue]
+    /// The destination's settings (secrets in clear, as stored).
+    public var destinationSettings: [String: JSONValue]
+
+    /// Creates a target.
+    public init(actionSlug: String, subscriptionSettings: [String: JSONValue], destinationSettings: [String: JSONValue]) {
+        self.actionSlug = actionSlug
+        self.subscriptionSettings = subscriptionSettings
+        self.destinationSettings = destinationSettings
+    }
+}
+
+/// The integrations Sluice has, by catalog id. Destinations without one take no delivery jobs.
+public struct IntegrationRegistry: Sendable {
+    private let byMetadataID: [String: any Integration]
+
+    /// Creates a registry; when two integrations share a catalog id, the later wins.
+    public init(_ integrations: [any Integration]) {
+        var byMetadataID: [String: any Integration] = [:]
+        for integration in integrations { byMetadataID[type(of: integration).metadataID] = integration }
+        self.byMetadataID = byMetadataID
+    }
+
+    /// Every integration Sluice ships: Webhooks (Actions).
+    public static let standard = IntegrationRegistry([WebhookIntegration()])
+
+    /// The integration for a destination's catalog id, or `nil` when Sluice cannot deliver to it.
+    public func integration(for metadataID: String) -> (any Integration)? {
+        byMetadataID[metadataID]
+    }
+
+    /// Whether Sluice can deliver to destinations with this catalog id.
+    public func supports(_ metadataID: String) -> Bool {
+        byMetadataID[metadataID] != nil
+    }
+
+    /// The catalog ids Sluice can deliver to, sorted.
+    public var metadataIDs: [String] { byMetadataID.keys.sorted() }
+}

@@ -1,0 +1,315 @@
+import Crypto
+import Foundation
+import SluiceCore
+
+/// Resolves a mapping (a setting's value) against an event; `nil` when it resolves to nothing.
+public typealias MappingResolver = @Sendable (_ mapping: JSONValue, _ event: JSONValue) -> JSONValue?
+
+/// Webhooks (Actions), catalog id `614a3c7d791c91c41bae7599`, action `send`: an HTTP request per event, or a JSON
+/// array of events per request when batching is on.
+///
+/// Subscription settings (each may be a mapping directive, resolved against each event):
+/// - `url` (required): an absolute `http` or `https` URL.
+/// - `method`: `POST` (default), `PUT` or `PATCH`.
+/// - `headers`: an object of header names to values; values that resolve to nothing or `null` are left out,
+///   numbers and booleans are sent as text. Names must be HTTP tokens and values printable ASCII, or the event is
+///   discarded. `Content-Length`, `Host`, `Transfer-Encoding`, `Connection` and Sluice's own headers cannot be set.
+/// - `data`: the body, default `{"@path": "$."}` (the whole event). What resolves to nothing is sent as `{}`.
+/// - `enable_batching` (literal boolean, default false) and `batch_size` (literal number; 0 or absent means
+///   1,000, Segment's default; at most 4,000): with batching, events are grouped by their resolved URL, method and
+///   headers (Segment's batch keys) and each request carries a JSON array of up to `batch_size` `data` values.
+///
+/// Each request has `Content-Type: application/json` (unless `headers` sets one), `User-Agent: Sluice`, and:
+/// - `X-Segment-Message-Id`: the event's `messageId`, on single-event requests. Receivers drop duplicates by it
+///   (delivery is at least once).
+/// - `X-Segment-Batch-Id`, on batch requests: the first 32 hex digits of the SHA-256 of the events' `messageId`s
+///   joined by newlines; the same events in the same order give the same id. Each event's own `messageId` is in
+///   its `data` with the default mapping.
+/// - `X-Signature`, when the destination's `sharedSecret` is a non-empty string: the lower-case hex HMAC-SHA1 of the
+///   exact body bytes with the secret as key, as Segment signs.
+///
+/// The body is compact JSON with object keys sorted (``JSONWriter``).
+public struct WebhookIntegration: Integration {
+    /// The catalog id of Webhooks (Actions).
+    public static let metadataID = "614a3c7d791c91c41bae7599"
+    /// The header carrying a single event's `messageId`.
+    public static let messageIDHeader = "X-Segment-Message-Id"
+    /// The header carrying a batch's id.
+    public static let batchIDHeader = "X-Segment-Batch-Id"
+    /// The header carrying the body's signature.
+    public static let signatureHeader = "X-Signature"
+    /// The batch size when batching is on and `batch_size` is 0 or absent (Segment's default).
+    public static let defaultBatchSize = 1000
+    /// The largest batch size (Segment's limit).
+    public static let maxBatchSize = 4000
+    /// How many requests of one ``deliver(_:to:sender:)`` call are in flight at once.
+    public static let maxConcurrentRequests = 8
+
+    /// Resolves mapping directives in the settings.
+    public var resolve: MappingResolver
+
+    /// Creates the integration.
+    /// - Parameter resolve: The mapping resolver; ``Mapping/resolve(_:in:)`` by default.
+    public init(resolve: @escaping MappingResolver = { Mapping.resolve($0, in: $1) }) {
+        self.resolve = resolve
+    }
+
+    // MARK: - Integration
+
+    /// 1 without batching; with it, `batch_size` (0 or absent: 1,000; at most 4,000).
+    public func batchSize(for target: DeliveryTarget) -> Int {
+        let settings = target.subscriptionSettings
+        guard settings["enable_batching"]?.boolValue == true else { return 1 }
+        guard let size = settings["batch_size"]?.numberValue, size.isFinite, size >= 1 else { return Self.defaultBatchSize }
+        return Int(min(size, Double(Self.maxBatchSize)))
+    }
+
+    /// Sends the events as ``requests(for:to:)`` plans them, up to ``maxConcurrentRequests`` at a time; every event
+    /// of a request gets that request's outcome. An action other than `send` discards every event.
+    public func deliver(_ events: [JSONValue], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome] {
+        let plan = requests(for: events, to: target)
+        var outcomes = Array(repeating: DeliveryOutcome.retryable(reason: "not attempted"), count: events.count)
+        var pending: [(indexes: [Int], request: HTTPRequestSpec)] = []
+        for planned in plan {
+            switch planned.request {
+            case .success(let request): pending.append((planned.eventIndexes, request))
+            case .failure(let failure): for index in planned.eventIndexes { outcomes[index] = failure.outcome }
+            }
+        }
+        await withTaskGroup(of: ([Int], DeliveryOutcome).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < pending.count else { return }
+                let (indexes, request) = pending[next]
+                next += 1
+                group.addTask { (indexes, await sender.outcome(of: request)) }
+            }
+            for _ in 0..<Self.maxConcurrentRequests { startNext() }
+            for await (indexes, outcome) in group {
+                for index in indexes { outcomes[index] = outcome }
+                startNext()
+            }
+        }
+        return outcomes
+    }
+
+    // MARK: - Planning requests
+
+    /// Why an event cannot be sent; its outcome is a discard.
+    public struct PlanningFailure: Error, Sendable, Equatable {
+        /// The discard, with a reason that names the setting but not its value.
+        public var outcome: DeliveryOutcome
+    }
+
+    /// One request to send, or why some events cannot be sent, and which events it is for.
+    public struct PlannedRequest: Sendable, Equatable {
+        /// Indexes into the events given to ``WebhookIntegration/requests(for:to:)``, in order.
+        public var eventIndexes: [Int]
+        /// The request, or the discard for every event of it.
+        public var request: Result<HTTPRequestSpec, PlanningFailure>
+    }
+
+    /// The requests that deliver `events` to `target`, without sending anything.
+    ///
+    /// Without batching, one request per event, in order. With batching, events are grouped by resolved URL,
+    /// method and headers (groups in order of first appearance, events in order within them) and each group is cut
+    /// into requests of at most ``batchSize(for:)`` events. An event whose settings do not resolve to a usable
+    /// request gets a failure of its own.
+    public func requests(for events: [JSONValue], to target: DeliveryTarget) -> [PlannedRequest] {
+        guard target.actionSlug == "send" else {
+            let failure = PlanningFailure(outcome: .invalidSettings("unknown action \(target.actionSlug)"))
+            return events.indices.map { PlannedRequest(eventIndexes: [$0], request: .failure(failure)) }
+        }
+        let secret = target.destinationSettings["sharedSecret"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        let batching = target.subscriptionSettings["enable_batching"]?.boolValue == true
+        let size = batchSize(for: target)
+
+        var planned: [PlannedRequest] = []
+        var groups: [RequestKey: [(index: Int, data: JSONValue, messageID: String)]] = [:]
+        var groupOrder: [RequestKey] = []
+        for (index, event) in events.enumerated() {
+            let resolved: ResolvedEvent
+            do {
+                resolved = try resolveEvent(event, settings: target.subscriptionSettings)
+            } catch {
+                planned.append(PlannedRequest(eventIndexes: [index], request: .failure(error)))
+                continue
+            }
+            let messageID = event["messageId"]?.stringValue ?? ""
+            if batching {
+                if groups[resolved.key] == nil { groupOrder.append(resolved.key) }
+                groups[resolved.key, default: []].append((index, resolved.data, messageID))
+            } else {
+                let body = JSONWriter.encode(resolved.data)
+                var headers = resolved.key.headers
+                headers.append((name: Self.messageIDHeader, value: messageID))
+                let request = Self.makeRequest(key: resolved.key, headers: headers, body: body, secret: secret)
+                planned.append(PlannedRequest(eventIndexes: [index], request: .success(request)))
+            }
+        }
+        for key in groupOrder {
+            let members = groups[key]!
+            for start in stride(from: 0, to: members.count, by: size) {
+                let chunk = members[start..<min(start + size, members.count)]
+                var writer = JSONWriter(capacity: 1024 * chunk.count)
+                writer.raw("[")
+                for (i, member) in chunk.enumerated() {
+                    if i > 0 { writer.raw(",") }
+                    writer.value(member.data)
+                }
+                writer.raw("]")
+                var headers = key.headers
+                headers.append((name: Self.batchIDHeader, value: Self.batchID(messageIDs: chunk.map(\.messageID))))
+                let request = Self.makeRequest(key: key, headers: headers, body: writer.bytes, secret: secret)
+                planned.append(PlannedRequest(eventIndexes: chunk.map(\.index), request: .success(request)))
+            }
+        }
+        return planned
+    }
+
+    // MARK: - Signing and ids
+
+    /// The `X-Signature` value: lower-case hex HMAC-SHA1 of `body` keyed with `secret`'s UTF-8 bytes.
+    public static func signature(body: some DataProtocol, secret: String) -> String {
+        let code = HMAC<Insecure.SHA1>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
+        return hex(code)
+    }
+
+    /// The `X-Segment-Batch-Id` value for events with these message ids, in this order.
+    public static func batchID(messageIDs: [String]) -> String {
+        String(hex(SHA256.hash(data: Array(messageIDs.joined(separator: "\n").utf8))).prefix(32))
+    }
+
+    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: - Resolving one event
+
+    /// What groups events into one batch request: Segment's batch keys.
+    struct RequestKey: Hashable {
+        var url: String
+        var method: String
+        var headers: [(name: String, value: String)]
+
+        static func == (lhs: RequestKey, rhs: RequestKey) -> Bool {
+            lhs.url == rhs.url && lhs.method == rhs.method
+                && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(url)
+            hasher.combine(method)
+            for header in headers {
+                hasher.combine(header.name)
+                hasher.combine(header.value)
+            }
+        }
+    }
+
+    struct ResolvedEvent {
+        var key: RequestKey
+        var data: JSONValue
+    }
+
+    /// Headers users cannot set: the transport's, and Sluice's own.
+    static let reservedHeaders: Set<String> = [
+        "content-length", "host", "transfer-encoding", "connection",
+        messageIDHeader.lowercased(), batchIDHeader.lowercased(), signatureHeader.lowercased(),
+    ]
+
+    static let defaultData: JSONValue = ["@path": "$."]
+
+    func resolveEvent(_ event: JSONValue, settings: [String: JSONValue]) throws(PlanningFailure) -> ResolvedEvent {
+        // url
+        guard let urlSetting = settings["url"], let url = resolve(urlSetting, event)?.stringValue, !url.isEmpty else {
+            throw PlanningFailure(outcome: .invalidSettings("url is required"))
+        }
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = parsed.host, !host.isEmpty
+        else {
+            throw PlanningFailure(outcome: .invalidSettings("url must be an absolute http or https URL"))
+        }
+
+        // method
+        var method = "POST"
+        if let setting = settings["method"], !setting.isNull {
+            guard let value = resolve(setting, event)?.stringValue?.uppercased(), ["POST", "PUT", "PATCH"].contains(value) else {
+                throw PlanningFailure(outcome: .invalidSettings("method must be POST, PUT or PATCH"))
+            }
+            method = value
+        }
+
+        // headers
+        var headers: [(name: String, value: String)] = []
+        if let setting = settings["headers"], !setting.isNull {
+            guard let object = resolve(setting, event)?.objectValue else {
+                throw PlanningFailure(outcome: .invalidSettings("headers must be an object"))
+            }
+            for name in object.keys.sorted() {
+                guard Self.isToken(name) else {
+                    throw PlanningFailure(outcome: .invalidSettings("header names must be HTTP tokens"))
+                }
+                if Self.reservedHeaders.contains(name.lowercased()) { continue }
+                let text: String
+                switch object[name]! {
+                case .string(let s): text = s
+                case .number(let n): text = String(decoding: JSONWriter.encode(.number(n)), as: UTF8.self)
+                case .bool(let b): text = b ? "true" : "false"
+                case .null: continue
+                case .array, .object:
+                    throw PlanningFailure(outcome: .invalidSettings("header \(name) must be a string"))
+                }
+                guard Self.isPrintableASCII(text) else {
+                    throw PlanningFailure(outcome: .invalidSettings("header \(name) must be printable ASCII"))
+                }
+                headers.append((name, text))
+            }
+        }
+        if !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+            headers.append(("Content-Type", "application/json"))
+        }
+        if !headers.contains(where: { $0.name.lowercased() == "user-agent" }) {
+            headers.append(("User-Agent", "Sluice"))
+        }
+
+        // data
+        let dataSetting = settings["data"] ?? Self.defaultData
+        let data = resolve(dataSetting, event) ?? [:]
+        return ResolvedEvent(key: RequestKey(url: url, method: method, headers: headers), data: data)
+    }
+
+    private static func makeRequest(
+        key: RequestKey,
+        headers: [(name: String, value: String)],
+        body: [UInt8],
+        secret: String?
+    ) -> HTTPRequestSpec {
+        var headers = headers
+        if let secret { headers.append((name: signatureHeader, value: signature(body: body, secret: secret))) }
+        return HTTPRequestSpec(method: key.method, url: key.url, headers: headers, body: body)
+    }
+
+    /// RFC 9110 token characters.
+    private static func isToken(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            default:
+                "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            }
+        }
+    }
+
+    /// Visible ASCII, spaces and tabs: nothing that could end a header line.
+    private static func isPrintableASCII(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 == 0x09 || (0x20...0x7E).contains($0) }
+    }
+}

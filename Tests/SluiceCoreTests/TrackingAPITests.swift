@@ -193,6 +193,36 @@ import Testing
         }
     }
 
+    @Test func encodedSizeMatchesTheWriter() {
+        // Given values with escapes, non-ASCII text, control characters, and numbers of every form
+        let values: [JSONValue] = [
+            .null, true, false, 0, -1, 7, 1_234_567, -987_654_321_000, 0.5, -2.25, 1e20, 1e-7, 123_456_789_012_345_678,
+            "", "plain", "quote \" and \\ backslash", "tab\tline\ncr\r", "\u{01}\u{1f}", "héllo ✓ 🎉",
+            [], [1, "two", [3]], [:], ["k": "v", "nested": ["a": [true, nil, 1.5]], "é": "\u{07}"],
+        ]
+
+        // When their sizes are computed
+        // Then each is the length of the writer's bytes
+        for value in values {
+            #expect(TrackingAPI.encodedSize(value) == JSONWriter.encode(value).count, "\(value)")
+        }
+        let all = JSONValue.array(values)
+        #expect(TrackingAPI.encodedSize(all) == JSONWriter.encode(all).count)
+    }
+
+    @Test func filledMessageIdsAreBase62() throws {
+        // Given a message without an id
+        // When it is normalized many times
+        for _ in 0..<200 {
+            let event = try TrackingAPI.normalize(["userId": "u"], type: .identify, receivedAt: Self.t0)
+            let id = try #require(event["messageId"]?.stringValue)
+
+            // Then each id is api- and 22 base62 characters
+            #expect(id.hasPrefix("api-") && id.count == 26)
+            #expect(id.dropFirst(4).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        }
+    }
+
     // MARK: - Batches
 
     @Test func batchItemsShareSentAtAndContext() throws {

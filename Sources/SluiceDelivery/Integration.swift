@@ -10,8 +10,10 @@ public protocol Integration: Sendable {
     /// Webhooks (Actions).
     static var metadataID: String { get }
 
-    /// The most events the worker should hand to one ``deliver(_:to:sender:)`` call for this subscription
-    /// (1 when the integration sends one event a request).
+    /// How many events one request carries for this subscription: 1 when the integration sends one event a request.
+    ///
+    /// ``deliver(_:to:sender:)`` takes any number of events and sends their requests concurrently, so a worker gets
+    /// throughput by handing it many events at once (a multiple of this size keeps every request full).
     func batchSize(for target: DeliveryTarget) -> Int
 
     /// Delivers events of one subscription.

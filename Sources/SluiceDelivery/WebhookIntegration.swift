@@ -42,8 +42,9 @@ public struct WebhookIntegration: Integration {
     public static let defaultBatchSize = 1000
     /// The largest batch size (Segment's limit).
     public static let maxBatchSize = 4000
-    /// How many requests of one ``deliver(_:to:sender:)`` call are in flight at once.
-    public static let maxConcurrentRequests = 8
+    /// How many requests of one ``deliver(_:to:sender:)`` call are in flight at once (the live client's default
+    /// connections per host).
+    public static let maxConcurrentRequests = 32
 
     /// Resolves mapping directives in the settings.
     public var resolve: MappingResolver

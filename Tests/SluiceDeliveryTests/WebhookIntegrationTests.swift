@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import Synchronization
 import Testing
 
 @testable import SluiceDelivery
@@ -160,6 +161,25 @@ import Testing
         // Then each went in its own request, with its own id
         #expect(outcomes.count == 20 && outcomes.allSatisfy(\.isSuccess))
         #expect(Set(recorder.requests.compactMap { $0.header("X-Segment-Message-Id") }) == Set((0..<20).map { "m-\($0)" }))
+    }
+
+    @Test func requestsInFlightAreBounded() async {
+        // Given a slow receiver that counts the requests it holds at once
+        let counts = Mutex((now: 0, most: 0))
+        let sender = DeliverySender { _ in
+            counts.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            try await Task.sleep(for: .milliseconds(20))
+            counts.withLock { $0.now -= 1 }
+            return HTTPResponseSpec(status: 200)
+        }
+
+        // When 100 single events are delivered in one call
+        let outcomes = await webhook.deliver((0..<100).map { Fixtures.event($0) }, to: Fixtures.target(), sender: sender)
+
+        // Then all succeed, several at a time but never more than the bound
+        #expect(outcomes.allSatisfy { $0.isSuccess })
+        let most = counts.withLock { $0.most }
+        #expect(most > 1 && most <= WebhookIntegration.maxConcurrentRequests)
     }
 
     @Test func registryKnowsWebhooksOnly() {

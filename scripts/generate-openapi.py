@@ -473,6 +473,14 @@ SUCCESS_HEADERS = {
 }
 
 
+# The current API answers these creations 201 (the 2022 document said 200; the official SDKs expect 201).
+CREATED = {"createSource"}
+
+
+def success_status(operation_id: str) -> str:
+    return "201" if operation_id in CREATED else "200"
+
+
 def set_responses(document) -> None:
     components = document["components"]
     components["headers"] = copy.deepcopy(HEADERS)
@@ -489,7 +497,7 @@ def set_responses(document) -> None:
     for _, _, operation in operations(document):
         ok = operation["responses"]["200"]
         new = {
-            "200": {
+            success_status(operation["operationId"]): {
                 "description": ok.get("description", "OK"),
                 "headers": copy.deepcopy(SUCCESS_HEADERS),
                 "content": ok["content"],
@@ -506,6 +514,19 @@ def set_responses(document) -> None:
 
 
 def fix_catalog_schemas(schemas) -> None:
+    source = schemas["SourceMetadataV1"]
+    # The current API's source metadata carries status (required by the official SDKs) and partnerOwned.
+    add_property(
+        source,
+        "status",
+        {
+            "description": "Support status of the Source.",
+            "enum": ["DEPRECATED", "PRIVATE_BETA", "PRIVATE_BUILDING", "PRIVATE_SUBMITTED", "PUBLIC", "PUBLIC_BETA", "UNAVAILABLE"],
+            "type": "string",
+        },
+        required=True,
+    )
+    add_property(source, "partnerOwned", {"description": "Partner Owned flag.", "type": "boolean"})
     metadata = schemas["DestinationMetadataV1"]
     # contacts and partnerOwned are in the 2022 document already; make sure of them.
     metadata["properties"].setdefault(
@@ -857,7 +878,7 @@ def add_links(document) -> None:
             if body is not None:
                 link["requestBody"] = dict(body)
             result[name] = link
-        by_id[source]["responses"]["200"]["links"] = result
+        by_id[source]["responses"][success_status(source)]["links"] = result
 
 
 # --------------------------------------------------------------------------------------

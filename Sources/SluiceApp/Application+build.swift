@@ -17,7 +17,7 @@ public func openStore(_ settings: AppSettings, logger: Logger) async throws -> a
     case .sqlite(let path):
         return try SQLiteStore(path: path, fullSync: settings.fullSync, logger: logger)
     case .postgres:
-        throw ValidationError("PostgreSQL is not built yet: use --database sqlite:PATH or memory")
+        throw StoreError.unavailable("The PostgreSQL engine is not built yet: use --database sqlite:PATH or memory")
     }
 }
 

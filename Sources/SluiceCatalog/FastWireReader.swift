@@ -331,6 +331,10 @@ struct FastWireReader {
                 try seen.mark(6); s.categories = try strings()
             } else if equals(key, "isCloudEventSource") {
                 try seen.mark(7); s.isCloudEventSource = try bool()
+            } else if equals(key, "status") {
+                try seen.mark(8); s.status = try string() ?? "PUBLIC"
+            } else if equals(key, "partnerOwned") {
+                try seen.mark(9); s.partnerOwned = try bool()
             } else {
                 _ = try value()
             }

@@ -124,7 +124,9 @@ enum SegmentDocsFormat {
             logos: try logos(r),
             options: try r.objects("settings") { (o) throws(CatalogError) in try option(o, descriptions: descriptions) },
             categories: try r.strings("categories"),
-            isCloudEventSource: try r.bool("isCloudEventSource")
+            isCloudEventSource: try r.bool("isCloudEventSource"),
+            status: try r.string("status", default: "PUBLIC"),
+            partnerOwned: try r.bool("partnerOwned")
         )
     }
 

@@ -127,7 +127,9 @@ enum WireFormat {
             ),
             options: try r.objects("options") { (o) throws(CatalogError) in try option(o, descriptions: descriptions) },
             categories: try r.strings("categories"),
-            isCloudEventSource: try r.bool("isCloudEventSource")
+            isCloudEventSource: try r.bool("isCloudEventSource"),
+            status: try r.string("status", default: "PUBLIC"),
+            partnerOwned: try r.bool("partnerOwned")
         )
     }
 
@@ -260,6 +262,8 @@ enum WireFormat {
         w.raw(#","options":"#); write(s.options, to: &w)
         w.raw(#","categories":"#); write(s.categories, to: &w)
         w.raw(#","isCloudEventSource":"#); w.bool(s.isCloudEventSource)
+        w.raw(#","status":"#); w.string(s.status)
+        w.raw(#","partnerOwned":"#); w.bool(s.partnerOwned)
         w.raw("}")
     }
 

@@ -119,18 +119,24 @@ private let seedAmplitudeSettings: JSONValue = [
         }
     }
 
-    @Test(arguments: [
-        (JSONValue(["metadataId": "54521fd525e721e32a72ee91", "settings": [:]]), "sourceId"),
-        (["sourceId": "x", "settings": [:]], "metadataId"),
-        (["sourceId": "x", "metadataId": "54521fd525e721e32a72ee91"], "settings"),
-        (["sourceId": 12, "metadataId": "54521fd525e721e32a72ee91", "settings": [:]], "sourceId"),
-        (["sourceId": "x", "metadataId": ["a"], "settings": [:]], "metadataId"),
-        (["sourceId": "x", "metadataId": "54521fd525e721e32a72ee91", "settings": "apiKey=1"], "settings"),
-        (["sourceId": "x", "metadataId": "54521fd525e721e32a72ee91", "settings": [], "enabled": true], "settings"),
-        (["sourceId": "x", "metadataId": "54521fd525e721e32a72ee91", "settings": [:], "enabled": "true"], "enabled"),
-        (["sourceId": "x", "metadataId": "54521fd525e721e32a72ee91", "settings": [:], "name": 5], "name"),
-        (["sourceId": "x", "metadataId": "54521fd525e721e32a72ee91", "settings": [:], "name": .string(String(repeating: "n", count: 10_000))], "name"),
-    ])
+    static let amp = JSONValue.string("54521fd525e721e32a72ee91")
+    static let empty = JSONValue.object([:])
+    static let badCreates: [(JSONValue, String)] = [
+        (body(["metadataId": amp, "settings": empty]), "sourceId"),
+        (body(["sourceId": "x", "settings": empty]), "metadataId"),
+        (body(["sourceId": "x", "metadataId": amp]), "settings"),
+        (body(["sourceId": .number(12), "metadataId": amp, "settings": empty]), "sourceId"),
+        (body(["sourceId": "x", "metadataId": .array(["a"]), "settings": empty]), "metadataId"),
+        (body(["sourceId": "x", "metadataId": amp, "settings": "apiKey=1"]), "settings"),
+        (body(["sourceId": "x", "metadataId": amp, "settings": .array([]), "enabled": .bool(true)]), "settings"),
+        (body(["sourceId": "x", "metadataId": amp, "settings": empty, "enabled": "true"]), "enabled"),
+        (body(["sourceId": "x", "metadataId": amp, "settings": empty, "name": .number(5)]), "name"),
+        (body(["sourceId": "x", "metadataId": amp, "settings": empty, "name": .string(String(repeating: "n", count: 10_000))]), "name"),
+    ]
+
+    static func body(_ fields: [String: JSONValue]) -> JSONValue { .object(fields) }
+
+    @Test(arguments: badCreates)
     func badCreateIs422NamingTheField(body: JSONValue, field: String) async throws {
         try await TestHarness.withApp { client, store in
             let response = try await client.api(.post, "/destinations", json: body)

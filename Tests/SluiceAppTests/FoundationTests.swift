@@ -93,7 +93,7 @@ import Testing
             let body = #"{"slug":"typed","enabled":true,"metadataId":"\#(Fixture.netSource)"}"#
             let response = try await client.api(
                 .post, "/sources", rawBody: body, headers: [.contentType: "application/vnd.segment.v1+json; charset=utf-8"])
-            #expect(response.status == .ok, "\(response.text)")
+            #expect(response.status == .created, "\(response.text)")
         }
     }
 

@@ -265,6 +265,7 @@ import Testing
         let json = String(decoding: try #require(catalog.sourceJSON(id: "8HWbgPTt3k")), as: UTF8.self)
         #expect(json == #"{"id":"8HWbgPTt3k","name":".NET","slug":"net","description":"","#
             + #""logos":{"default":"https://cdn-devcenter.segment.com/7905b876-1899-44ef-9757-8f84ec619561.svg"},"#
-            + #""options":[],"categories":["Server"],"isCloudEventSource":false}"#)
+            + #""options":[],"categories":["Server"],"isCloudEventSource":false,"status":"PUBLIC","partnerOwned":false}"#)
+        #expect(catalog.sources.filter { $0.status == "PUBLIC_BETA" }.count == 33)
     }
 }

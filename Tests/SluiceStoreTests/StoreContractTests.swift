@@ -159,7 +159,7 @@ extension Destination {
         // Given a new file
         let first = try SQLiteStore(path: path)
         let migrations = try await first.appliedMigrations()
-        #expect(migrations == ["0001_create_core"])
+        #expect(migrations == ["0001_create_core", "0002_create_delivery"])
         let workspace = try await first.workspace()
         var source = Source.fixture()
         source.workspaceID = workspace.id

@@ -28,8 +28,8 @@ struct SourcesController {
         }
     }
 
-    func sourceResponse(_ source: Source, key: String, _ context: SluiceRequestContext) -> Response {
-        Responses.data(context, capacity: 2048) { w in
+    func sourceResponse(_ source: Source, key: String, _ context: SluiceRequestContext, status: HTTPResponse.Status = .ok) -> Response {
+        Responses.data(context, status: status, capacity: 2048) { w in
             w.key(key)
             services.wire.source(source, into: &w)
         }
@@ -53,7 +53,8 @@ struct SourcesController {
             settings: settings, writeKeys: [Identifier.writeKey()], labels: [], createdAt: now, updatedAt: now)
         let audit = services.audit(AuditEventType.sourceCreated, actor: context.actor, id: source.id, resourceType: "source", name: name ?? slug)
         try await services.store.createSource(source, audit: [audit])
-        return sourceResponse(source, key: "source", context)
+        // The current API answers 201 here (the 2022 document said 200; the official SDKs expect 201).
+        return sourceResponse(source, key: "source", context, status: .created)
     }
 
     func list(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {

@@ -4,12 +4,14 @@ import SluiceCore
 /// Builds success responses: `{"data": ...}` in the negotiated media type.
 enum Responses {
     /// A 200 whose `data` object is written by `body` (which writes the object's members, without braces).
-    static func data(_ context: SluiceRequestContext, capacity: Int = 512, _ body: (inout JSONWriter) -> Void) -> Response {
+    static func data(
+        _ context: SluiceRequestContext, status: HTTPResponse.Status = .ok, capacity: Int = 512, _ body: (inout JSONWriter) -> Void
+    ) -> Response {
         var w = JSONWriter(capacity: capacity)
         w.raw("{\"data\":{")
         body(&w)
         w.raw("}}")
-        return raw(w.bytes, context: context)
+        return raw(w.bytes, context: context, status: status)
     }
 
     /// A 200 with bytes already encoded.

@@ -987,7 +987,7 @@ paths:
               $ref: '#/components/schemas/CreateSourceAlphaInput'
         required: true
       responses:
-        '200':
+        '201':
           description: OK
           headers:
             X-Request-Id:
@@ -5268,6 +5268,20 @@ components:
           description: True if this is a Cloud Event Source.
           title: isCloudEventSource
           type: boolean
+        status:
+          description: Support status of the Source.
+          enum:
+          - DEPRECATED
+          - PRIVATE_BETA
+          - PRIVATE_BUILDING
+          - PRIVATE_SUBMITTED
+          - PUBLIC
+          - PUBLIC_BETA
+          - UNAVAILABLE
+          type: string
+        partnerOwned:
+          description: Partner Owned flag.
+          type: boolean
       required:
       - categories
       - description
@@ -5277,6 +5291,7 @@ components:
       - name
       - options
       - slug
+      - status
       title: SourceMetadataV1
       type: object
     logos_1:

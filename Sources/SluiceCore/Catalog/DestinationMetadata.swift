@@ -292,11 +292,17 @@ public struct SourceMetadata: Sendable, Codable, Equatable {
     public var options: [IntegrationOption]
     public var categories: [String]
     public var isCloudEventSource: Bool
+    /// `PUBLIC`, `PUBLIC_BETA`, ... as for destinations (the current API requires it).
+    public var status: String
+    public var partnerOwned: Bool
 
     public init(
         id: String, name: String, slug: String, description: String, logos: DestinationMetadata.Logos,
-        options: [IntegrationOption], categories: [String], isCloudEventSource: Bool
+        options: [IntegrationOption], categories: [String], isCloudEventSource: Bool, status: String = "PUBLIC",
+        partnerOwned: Bool = false
     ) {
+        self.status = status
+        self.partnerOwned = partnerOwned
         self.id = id
         self.name = name
         self.slug = slug

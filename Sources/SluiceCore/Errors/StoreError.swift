@@ -7,3 +7,14 @@ public enum StoreError: Error, Sendable, Equatable {
     /// The store cannot be reached or cannot write (disk full, read-only file, connection lost).
     case unavailable(String)
 }
+
+extension StoreError: CustomStringConvertible {
+    /// A plain sentence for people (the CLI prints it as it is).
+    public var description: String {
+        switch self {
+        case .notFound(let resource, let id): "No \(resource) with id \(id)"
+        case .conflict(let message): message
+        case .unavailable(let message): message
+        }
+    }
+}

@@ -24,3 +24,7 @@ public struct ValidationError: Error, Sendable, Equatable {
         self.field = field
     }
 }
+
+extension ValidationError: CustomStringConvertible {
+    public var description: String { message }
+}

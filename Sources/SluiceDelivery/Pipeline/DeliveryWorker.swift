@@ -133,17 +133,12 @@ public final class DeliveryWorker: Service {
         }
         let target = DeliveryTarget(
             actionSlug: subscription.actionSlug, subscriptionSettings: subscription.settings, destinationSettings: destination.settings)
-        let size = max(1, integration.batchSize(for: target))
-        var index = 0
-        while index < live.count {
-            let chunk = Array(live[index..<min(index + size, live.count)])
-            index += size
-            let events = chunk.map { (try? JSONValue.parse($0.body)) ?? .null }
-            let outcomes = await integration.deliver(events, to: target, sender: sender)
-            let finished = now()
-            for (i, job) in chunk.enumerated() {
-                results.append((job, i < outcomes.count ? outcomes[i] : DeliveryOutcome.retryable(reason: "no outcome"), finished))
-            }
+        // The integration groups events into requests (batches) and sends them concurrently itself.
+        let events = live.map { (try? JSONValue.parse($0.body)) ?? .null }
+        let outcomes = await integration.deliver(events, to: target, sender: sender)
+        let finished = now()
+        for (i, job) in live.enumerated() {
+            results.append((job, i < outcomes.count ? outcomes[i] : DeliveryOutcome.retryable(reason: "no outcome"), finished))
         }
         return results
     }

@@ -88,6 +88,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "SluiceBenchCeiling",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Benchmarks/Ceiling",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SluiceTesting",
             dependencies: [

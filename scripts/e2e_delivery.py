@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""End-to-end delivery checks against a real `sluice serve` (docs/testing.md explains them).
+
+    scripts/e2e_delivery.py [--mode short|long] [--check agreement|expiry|crash|all] [--bin PATH]
+                            [--seed N] [--keep] [--base-url URL --token TOKEN]
+
+  agreement  Events sent with Segment's official Python library (segment-analytics-python) reach a
+             Webhooks (Actions) destination whose receiver answers 200, 500 once, or 400 by event;
+             the receiver's log, the delivery-metrics answer and /metrics agree exactly with what
+             was sent; non-track events are not delivered; every X-Signature verifies.
+  expiry     With --retry-window 4s, events the receiver always refuses with 503 are retried, then
+             expire; the counts agree with the receiver's log.
+  crash      Events sent while the server is killed with SIGKILL and restarted on the same file and
+             port; every acknowledged event reaches the receiver at least once.
+
+Each check starts its own server on a throw-away SQLite file (--bin, else $SLUICE_BIN, else the
+debug build). With --base-url and --token the agreement check uses that server instead (its
+/metrics counters are compared as differences). Exits 1 when any check fails, 2 on bad usage.
+Needs the packages of scripts/requirements-ci.txt (scripts/setup-python puts them in .venv-ci).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from e2e_lib.receiver import Receiver  # noqa: E402
+from e2e_lib.report import Report  # noqa: E402
+from e2e_lib.sluice import PublicAPI, SluiceProcess  # noqa: E402
+
+# What each form does. Times are upper bounds for waiting, not how long a passing run takes.
+MODES = {
+    "short": dict(
+        track=300, other=60,  # agreement: track events (60% ok, 20% fail-once, 20% reject) and others
+        settle=60,  # seconds to wait for deliveries to settle
+        expiry_fail=20, expiry_ok=20,
+        crash_rate=100, crash_batch=10, crash_senders=2, kills=3, kill_gap=(1.0, 3.0), crash_settle=90,
+    ),
+    "long": dict(
+        track=3000, other=600,
+        settle=240,
+        expiry_fail=100, expiry_ok=100,
+        crash_rate=300, crash_batch=20, crash_senders=4, kills=12, kill_gap=(0.5, 4.0), crash_settle=600,
+    ),
+}
+EXPIRY_WINDOW = 4.0  # seconds: --retry-window of the expiry check
+EXPIRY_SLACK = 1.5  # seconds past the window within which a late attempt is still let through (clocks, scheduling)
+STOP_TIMEOUT = 5.0  # seconds a server gets to exit on SIGTERM before it is killed
+
+
+def log(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def default_binary() -> str:
+    if os.environ.get("SLUICE_BIN"):
+        return os.environ["SLUICE_BIN"]
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+    return os.path.join(path, "sluice")
+
+
+class Run:
+    """What every check shares: options, the binary, the work folders to remove or keep."""
+
+    def __init__(self, args):
+        self.args = args
+        self.cfg = MODES[args.mode]
+        self.binary = args.bin or (None if args.base_url else default_binary())
+        self.workdirs: list[str] = []
+        self.servers: list[SluiceProcess] = []
+
+    def server(self, name: str, extra_args: tuple[str, ...] = ()) -> SluiceProcess:
+        workdir = tempfile.mkdtemp(prefix=f"sluice-e2e-{name}.")
+        self.workdirs.append(workdir)
+        token = "e2e-" + secrets.token_hex(16)
+        server = SluiceProcess(self.binary, workdir, token, extra_args=extra_args)
+        self.servers.append(server)
+        server.start()
+        return server
+
+    def stop(self, server: SluiceProcess, report: Report) -> None:
+        """Stops a server with SIGTERM; a server that does not exit in time is a warning, not a failure."""
+        began = time.monotonic()
+        exited = server.stop(STOP_TIMEOUT)
+        report.warn(f"exits on SIGTERM within {STOP_TIMEOUT:.0f} s", "yes", "yes" if exited else "no (killed)", exited)
+        if exited:
+            report.info("seconds to exit on SIGTERM", f"{time.monotonic() - began:.2f}")
+
+    def cleanup(self, failed: bool) -> None:
+        for server in self.servers:
+            server.kill9()
+        if failed or self.args.keep:
+            for workdir in self.workdirs:
+                log(f"kept {workdir} (server.log, sluice.sqlite)")
+        else:
+            for workdir in self.workdirs:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def metric(values: dict, name: str) -> float:
+    return values.get(name, 0.0)
+
+
+def outcome(values: dict, name: str) -> float:
+    return metric(values, f'sluice_delivery_attempts_total{{outcome="{name}"}}')
+
+
+def delta(after: dict, before: dict, name: str) -> int:
+    return int(metric(after, name) - metric(before, name))
+
+
+def ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+# --- agreement ---------------------------------------------------------------------------------
+
+def check_agreement(run: Run) -> Report:
+    import segment.analytics as analytics
+
+    cfg, rng = run.cfg, random.Random(run.args.seed)
+    report = Report(f"delivery agreement ({run.args.mode}: {cfg['track']} track events, {cfg['other']} others)")
+    secret = "e2e-secret-" + secrets.token_hex(8)
+    receiver = Receiver(secret).start()
+    server = None
+    if run.args.base_url:
+        api = PublicAPI(run.args.base_url, run.args.token)
+    else:
+        server = run.server("agreement")
+        api = PublicAPI(server.base_url, server.token)
+    tag = secrets.token_hex(4)
+    source_id, write_key = api.create_source(f"e2e-agreement-{tag}")
+    destination_id, _ = api.create_webhook(source_id, receiver.url, secret)
+    before = api.prometheus()
+
+    # The plan: track events with a fate each, and non-track events the trigger must not deliver.
+    n = cfg["track"]
+    fates = ["ok"] * (n - 2 * (n // 5)) + ["fail-once"] * (n // 5) + ["reject"] * (n // 5)
+    rng.shuffle(fates)
+    plan = [("track", f"e2e-{tag}-t{i:05d}", fate) for i, fate in enumerate(fates)]
+    others = ["identify", "page", "screen", "group", "alias"]
+    plan += [(others[i % len(others)], f"e2e-{tag}-o{i:05d}", None) for i in range(cfg["other"])]
+    rng.shuffle(plan)
+    expected = {kind: {mid for k, mid, f in plan if k == "track" and f == kind} for kind in ("ok", "fail-once", "reject")}
+    non_track = {mid for k, mid, _ in plan if k != "track"}
+    track_ids = {mid for k, mid, _ in plan if k == "track"}
+
+    # Send with the official library: its background consumer batches (up to 100 a request) to /v1/batch.
+    errors: list[str] = []
+    analytics.default_client = None
+    analytics.write_key = write_key
+    analytics.host = api.base_url
+    analytics.sync_mode = False
+    analytics.max_retries = 3
+    analytics.on_error = lambda error, batch: errors.append(f"{error} ({len(batch)} messages)")
+    log(f"agreement: sending {len(plan)} events with segment-analytics-python {analytics.VERSION} to {api.base_url}")
+    sent_at = time.monotonic()
+    for i, (kind, mid, fate) in enumerate(plan):
+        user = f"user-{i % 37}"
+        if kind == "track":
+            analytics.track(user_id=user, event="E2E Order Completed", properties={"fate": fate, "n": i}, message_id=mid)
+        elif kind == "identify":
+            analytics.identify(user_id=user, traits={"plan": "e2e", "fate": "ok"}, message_id=mid)
+        elif kind == "page":
+            analytics.page(user_id=user, category="Docs", name="E2E", properties={"fate": "ok"}, message_id=mid)
+        elif kind == "screen":
+            analytics.screen(user_id=user, name="E2E", properties={"fate": "ok"}, message_id=mid)
+        elif kind == "group":
+            analytics.group(user_id=user, group_id="g-1", traits={"fate": "ok"}, message_id=mid)
+        else:
+            analytics.alias(previous_id=f"anon-{i}", user_id=user, message_id=mid)
+    analytics.flush()
+    analytics.shutdown()
+    analytics.default_client = None
+    send_seconds = time.monotonic() - sent_at
+    log(f"agreement: sent in {send_seconds:.1f} s; waiting for deliveries to settle (at most {cfg['settle']} s)")
+
+    def settled() -> bool:
+        hits = receiver.snapshot()
+        ok_ids = {h.header_message_id for h in hits if h.status == 200}
+        rejected = {h.header_message_id for h in hits if h.status == 400}
+        if not (expected["ok"] | expected["fail-once"]) <= ok_ids or not expected["reject"] <= rejected:
+            return False
+        m = api.delivery_metrics(destination_id, source_id)
+        p = api.prometheus()
+        return (m["successes"] + m["discarded"] + m["expired"] >= n
+                and metric(p, "sluice_delivery_jobs_waiting") == 0 and metric(p, "sluice_delivery_jobs_in_flight") == 0)
+
+    in_time = wait_until(settled, cfg["settle"])
+    settle_seconds = time.monotonic() - sent_at
+    time.sleep(2.0)  # anything sent late (a second delivery of a reject, say) shows up now
+    hits = receiver.snapshot()
+    m = api.delivery_metrics(destination_id, source_id)
+    after = api.prometheus()
+    receiver.close()
+
+    by_id: dict[str, list] = {}
+    for h in hits:
+        by_id.setdefault(h.header_message_id, []).append(h)
+    report.expect("library errors (on_error)", 0, len(errors))
+    for e in errors[:3]:
+        report.note(f"library error: {e}")
+    report.expect(f"settled within {cfg['settle']} s", "yes", "yes" if in_time else "no")
+    report.info("seconds to send / to settle", f"{send_seconds:.1f} / {settle_seconds:.1f}")
+
+    def all_ok(ids, rule) -> tuple[int, list[str]]:
+        good = [mid for mid in ids if rule(by_id.get(mid, []))]
+        return len(good), sorted(set(ids) - set(good))[:3]
+
+    def ok_rule(hs):
+        return len(hs) >= 1 and all(h.status == 200 for h in hs)
+
+    def fail_once_rule(hs):
+        return len(hs) >= 2 and hs[0].status == 500 and any(h.status == 200 for h in hs[1:])
+
+    for kind, rule, text in (
+        ("ok", ok_rule, "ok events delivered (200), at least once"),
+        ("fail-once", fail_once_rule, "fail-once events: 500, then delivered (200)"),
+        ("reject", lambda hs: len(hs) == 1 and hs[0].status == 400, "reject events: one request (400), never again"),
+    ):
+        good, bad = all_ok(expected[kind], rule)
+        if not report.expect(text, len(expected[kind]), good):
+            report.note(f"{kind} examples not as expected: " + ", ".join(f"{mid} -> {[h.status for h in by_id.get(mid, [])]}" for mid in bad))
+    report.expect("non-track events received", 0, sum(len(by_id.get(mid, [])) for mid in non_track))
+    report.expect("requests for unknown messageIds", 0, sum(len(v) for k, v in by_id.items() if k not in track_ids | non_track))
+    report.expect("X-Segment-Message-Id = body messageId", len(hits), sum(h.header_message_id == h.body_message_id for h in hits))
+    report.expect("X-Signature verifies (HMAC-SHA1)", len(hits), sum(h.signature_ok for h in hits))
+    report.expect("bodies are track events", len(hits), sum(h.type == "track" for h in hits))
+    minimum = len(expected["ok"]) + 2 * len(expected["fail-once"]) + len(expected["reject"])
+    report.info("requests received (minimum without duplicates)", f"{len(hits)} ({minimum})")
+    distinct_200 = {h.header_message_id for h in hits if h.status == 200}
+    report.info("duplicate successful deliveries", sum(h.status == 200 for h in hits) - len(distinct_200))
+
+    ok, fail_once, reject = (len(expected[k]) for k in ("ok", "fail-once", "reject"))
+    successes = ok + fail_once
+    for name, value in (
+        ("successes", successes), ("successes_on_first_attempt", ok), ("successes_after_retry", fail_once),
+        ("expired", 0), ("discarded", reject), ("retried", fail_once),
+        ("time_to_success", successes), ("time_to_first_attempt", n),
+    ):
+        report.expect(f"delivery-metrics {name}", value, m.get(name))
+    elapsed_ms = ms(time.monotonic() - sent_at) + 60_000
+    for name in ("time_to_success_average", "time_to_success_p95", "time_to_first_attempt_average", "time_to_first_attempt_p95"):
+        value = m.get(name)
+        report.expect(f"delivery-metrics {name} (ms)", f"0..{elapsed_ms}", value, isinstance(value, (int, float)) and 0 <= value <= elapsed_ms)
+    if fail_once > 0.06 * successes:
+        # More than 5% of successes waited for a retry, whose backoff is at least 0.5 s.
+        report.expect("time_to_success_p95 covers the retries (ms)", ">= 500", m.get("time_to_success_p95"), (m.get("time_to_success_p95") or 0) >= 500)
+
+    report.expect("/metrics events ingested (difference)", len(plan), delta(after, before, "sluice_events_ingested_total"))
+    for name, value in (("success", successes), ("retried", fail_once), ("discarded", reject), ("expired", 0)):
+        report.expect(f"/metrics attempts {name} (difference)", value, int(outcome(after, name) - outcome(before, name)))
+    for name in ("sluice_events_pending", "sluice_delivery_jobs_waiting", "sluice_delivery_jobs_in_flight"):
+        report.expect(f"/metrics {name}", 0, int(metric(after, name)))
+    if server:
+        run.stop(server, report)
+    return report
+
+
+# --- expiry ------------------------------------------------------------------------------------
+
+def check_expiry(run: Run) -> Report:
+    cfg = run.cfg
+    n_fail, n_ok = cfg["expiry_fail"], cfg["expiry_ok"]
+    report = Report(f"expiry (--retry-window {EXPIRY_WINDOW:g}s: {n_fail} always refused with 503, {n_ok} ok)")
+    secret = "e2e-secret-" + secrets.token_hex(8)
+    receiver = Receiver(secret).start()
+    server = run.server("expiry", ("--retry-window", f"{EXPIRY_WINDOW:g}s"))
+    api = PublicAPI(server.base_url, server.token)
+    source_id, write_key = api.create_source("e2e-expiry")
+    destination_id, _ = api.create_webhook(source_id, receiver.url, secret)
+    events = [("fail-always", f"exp-f{i:04d}") for i in range(n_fail)] + [("ok", f"exp-o{i:04d}") for i in range(n_ok)]
+    random.Random(run.args.seed).shuffle(events)
+    batch = [{"type": "track", "userId": "u", "event": "E2E Expiry", "messageId": mid, "properties": {"fate": fate}} for fate, mid in events]
+    sent = time.monotonic()
+    status = api.post_batch(write_key, batch)
+    acked = time.monotonic()
+    report.expect("POST /v1/batch", 200, status)
+    log(f"expiry: {len(batch)} events sent; waiting for the {EXPIRY_WINDOW:g} s window to close")
+
+    def settled() -> bool:
+        m = api.delivery_metrics(destination_id, source_id)
+        return m["successes"] + m["discarded"] + m["expired"] >= len(batch)
+
+    in_time = wait_until(settled, EXPIRY_WINDOW + 30)
+    settle_seconds = time.monotonic() - sent
+    time.sleep(1.5)
+    hits = receiver.snapshot()
+    m = api.delivery_metrics(destination_id, source_id)
+    p = api.prometheus()
+    receiver.close()
+
+    fail_ids = {mid for fate, mid in events if fate == "fail-always"}
+    ok_ids = {mid for fate, mid in events if fate == "ok"}
+    fail_hits = [h for h in hits if h.header_message_id in fail_ids]
+    attempts = {mid: sum(1 for h in fail_hits if h.header_message_id == mid) for mid in fail_ids}
+    report.expect(f"settled within {EXPIRY_WINDOW + 30:g} s", "yes", "yes" if in_time else "no")
+    report.info("seconds to settle", f"{settle_seconds:.1f}")
+    report.expect("refused events tried at least twice", n_fail, sum(a >= 2 for a in attempts.values()))
+    report.info("attempts per refused event (min / max)", f"{min(attempts.values(), default=0)} / {max(attempts.values(), default=0)}")
+    # receivedAt is before the answer, so the window closed at acked + EXPIRY_WINDOW at the latest.
+    late = [h for h in fail_hits if h.at - acked > EXPIRY_WINDOW + EXPIRY_SLACK]
+    report.expect(f"attempts more than {EXPIRY_SLACK:g} s after the window closed", 0, len(late))
+    report.expect("ok events delivered", n_ok, len({h.header_message_id for h in hits if h.header_message_id in ok_ids and h.status == 200}))
+    report.expect("X-Signature verifies (HMAC-SHA1)", len(hits), sum(h.signature_ok for h in hits))
+    for name, value in (
+        ("successes", n_ok), ("successes_on_first_attempt", n_ok), ("successes_after_retry", 0),
+        ("expired", n_fail), ("discarded", 0), ("time_to_first_attempt", len(batch)),
+    ):
+        report.expect(f"delivery-metrics {name}", value, m.get(name))
+    for name, value in (("success", n_ok), ("discarded", 0), ("expired", n_fail)):
+        report.expect(f"/metrics attempts {name}", value, int(outcome(p, name)))
+    # retried counts failed attempts followed by another: the receiver's requests for refused events, less
+    # the last one of each. A retry scheduled just before the window closes and then expired at pickup is
+    # counted without an attempt: at most one such per event, so that is a warning, more is a failure.
+    retried = len(fail_hits) - n_fail
+    for label, seen in (("delivery-metrics retried", m.get("retried")), ("/metrics attempts retried", int(outcome(p, "retried")))):
+        within = isinstance(seen, (int, float)) and retried <= seen <= retried + n_fail
+        report.expect(f"{label} (bounds)", f"{retried}..{retried + n_fail}", seen, within)
+        if within:
+            report.warn(f"{label} (exact)", retried, seen, seen == retried)
+    report.expect("/metrics sluice_delivery_jobs_waiting", 0, int(metric(p, "sluice_delivery_jobs_waiting")))
+    run.stop(server, report)
+    return report
+
+
+# --- crash -------------------------------------------------------------------------------------
+
+class Sender(threading.Thread):
+    """Posts batches of track events at a steady rate until stopped; remembers which were acknowledged (200)."""
+
+    def __init__(self, api: PublicAPI, write_key: str, rate: float, batch: int, prefix: str):
+        super().__init__(name=f"sender-{prefix}", daemon=True)
+        self.api, self.write_key, self.rate, self.batch, self.prefix = api, write_key, rate, batch, prefix
+        self.stopping = threading.Event()
+        self.acked: set[str] = set()
+        self.unacked: set[str] = set()
+        self.failures: dict[str, int] = {}
+        self.requests = 0
+
+    def run(self) -> None:
+        seq = 0
+        interval = self.batch / self.rate
+        next_at = time.monotonic()
+        while not self.stopping.is_set():
+            ids = [f"crash-{self.prefix}-{seq + i:06d}" for i in range(self.batch)]
+            seq += self.batch
+            batch = [{"type": "track", "userId": f"u{i % 13}", "event": "E2E Crash", "messageId": mid, "properties": {"fate": "ok"}}
+                     for i, mid in enumerate(ids)]
+            self.requests += 1
+            try:
+                status = self.api.post_batch(self.write_key, batch, timeout=10)
+                reason = None if status == 200 else f"HTTP {status}"
+            except OSError as error:
+                reason = type(getattr(error, "reason", error)).__name__
+            if reason is None:
+                self.acked.update(ids)
+            else:
+                self.unacked.update(ids)
+                self.failures[reason] = self.failures.get(reason, 0) + 1
+            next_at += interval
+            pause = next_at - time.monotonic()
+            if pause > 0:
+                self.stopping.wait(pause)
+            else:
+                next_at = time.monotonic()
+
+
+def check_crash(run: Run) -> Report:
+    cfg = run.cfg
+    rng = random.Random(run.args.seed + 1)
+    report = Report(f"crash (kill -9 x {cfg['kills']} while {cfg['crash_senders']} senders post {cfg['crash_rate']} events/s)")
+    secret = "e2e-secret-" + secrets.token_hex(8)
+    receiver = Receiver(secret).start()
+    server = run.server("crash")
+    api = PublicAPI(server.base_url, server.token)
+    source_id, write_key = api.create_source("e2e-crash")
+    destination_id, _ = api.create_webhook(source_id, receiver.url, secret)
+    senders = [Sender(api, write_key, cfg["crash_rate"] / cfg["crash_senders"], cfg["crash_batch"], f"s{i}") for i in range(cfg["crash_senders"])]
+    log(f"crash: sending {cfg['crash_rate']} events/s; {cfg['kills']} kills, seed {run.args.seed}")
+    began = time.monotonic()
+    for sender in senders:
+        sender.start()
+
+    def acked() -> set[str]:
+        return set().union(*(sender.acked for sender in senders))
+
+    def stop_senders() -> None:
+        for sender in senders:
+            sender.stopping.set()
+        for sender in senders:
+            sender.join()
+
+    restarts: list[float] = []
+    for k in range(cfg["kills"]):
+        time.sleep(rng.uniform(*cfg["kill_gap"]))
+        server.kill9()
+        time.sleep(rng.uniform(0.0, 0.3))
+        try:
+            restarts.append(server.start())
+        except RuntimeError as error:
+            stop_senders()
+            receiver.close()
+            report.expect(f"restart {k + 1} answers /healthz", "yes", "no")
+            report.note(str(error))
+            return report
+        log(f"crash: kill {k + 1}: restarted in {restarts[-1]:.2f} s; {len(acked())} events acknowledged so far")
+    time.sleep(1.0)
+    stop_senders()
+    send_seconds = time.monotonic() - began
+    acknowledged = acked()
+    unacknowledged = set().union(*(sender.unacked for sender in senders))
+    failures: dict[str, int] = {}
+    for sender in senders:
+        for reason, count in sender.failures.items():
+            failures[reason] = failures.get(reason, 0) + count
+    log(f"crash: {len(acknowledged)} acknowledged; waiting for them to arrive (at most {cfg['crash_settle']} s)")
+
+    def delivered_ids() -> set[str]:
+        return {h.header_message_id for h in receiver.snapshot() if h.status == 200}
+
+    def settled() -> bool:
+        if not acknowledged <= delivered_ids():
+            return False
+        p = api.prometheus()
+        return all(metric(p, name) == 0 for name in ("sluice_events_pending", "sluice_delivery_jobs_waiting", "sluice_delivery_jobs_in_flight"))
+
+    in_time = wait_until(settled, cfg["crash_settle"])
+    settle_seconds = time.monotonic() - began
+    time.sleep(1.0)
+    hits = receiver.snapshot()
+    receiver.close()
+    delivered = delivered_ids()
+    missing = sorted(acknowledged - delivered)
+    report.expect(f"settled within {cfg['crash_settle']} s", "yes", "yes" if in_time else "no")
+    report.info("seconds sending / to settle", f"{send_seconds:.1f} / {settle_seconds:.1f}")
+    report.info("restart seconds (each)", " ".join(f"{s:.2f}" for s in restarts))
+    report.info("events sent / batch requests", f"{len(acknowledged) + len(unacknowledged)} / {sum(s.requests for s in senders)}")
+    report.info("events not acknowledged (requests by reason)", f"{len(unacknowledged)} {failures}")
+    report.expect("acknowledged events", "> 0", len(acknowledged), len(acknowledged) > 0)
+    if not report.expect("acknowledged events delivered", len(acknowledged), len(acknowledged & delivered)):
+        report.note(f"{len(missing)} acknowledged and never delivered, e.g. {missing[:5]}")
+    report.info("unacknowledged events delivered anyway", len(unacknowledged & delivered))
+    report.info("duplicate deliveries (requests - distinct)", len(hits) - len({h.header_message_id for h in hits}))
+    report.expect("requests for unknown messageIds", 0, sum(1 for h in hits if h.header_message_id not in acknowledged | unacknowledged))
+    report.expect("X-Signature verifies (HMAC-SHA1)", len(hits), sum(h.signature_ok for h in hits))
+    # Outcomes are committed with the job's completion: an event delivered twice across a crash counts once.
+    m = api.delivery_metrics(destination_id, source_id)
+    report.expect("delivery-metrics successes = distinct events delivered", len(delivered), m.get("successes"))
+    report.expect("delivery-metrics discarded + expired", 0, (m.get("discarded") or 0) + (m.get("expired") or 0))
+    p = api.prometheus()
+    for name in ("sluice_events_pending", "sluice_delivery_jobs_waiting", "sluice_delivery_jobs_in_flight"):
+        report.expect(f"/metrics {name} at the end", 0, int(metric(p, name)))
+    run.stop(server, report)
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mode", choices=sorted(MODES), default="short")
+    parser.add_argument("--check", choices=("agreement", "expiry", "crash", "all"), default="all")
+    parser.add_argument("--bin", help="the sluice binary (default $SLUICE_BIN, else the debug build)")
+    parser.add_argument("--seed", type=int, default=20251128)
+    parser.add_argument("--keep", action="store_true", help="keep the work folders (server.log, sluice.sqlite) even on success")
+    parser.add_argument("--base-url", help="agreement check only: use this running server")
+    parser.add_argument("--token", help="with --base-url: a Public API token of that server")
+    args = parser.parse_args()
+    if bool(args.base_url) != bool(args.token):
+        parser.error("--base-url and --token go together")
+    if args.base_url and args.check != "agreement":
+        parser.error("--base-url is for --check agreement")
+
+    run = Run(args)
+    checks = {"agreement": check_agreement, "expiry": check_expiry, "crash": check_crash}
+    names = list(checks) if args.check == "all" else [args.check]
+    reports, failed = [], False
+    try:
+        for name in names:
+            began = time.monotonic()
+            try:
+                report = checks[name](run)
+            except Exception as error:  # a check that could not run has failed
+                report = Report(name)
+                report.expect("ran to the end", "yes", f"no: {type(error).__name__}: {error}")
+                report.note(traceback.format_exc().rstrip())
+                for server in run.servers:
+                    if server.proc and server.log_path:
+                        report.note(f"{server.log_path}:\n{server.log_tail(10)}")
+            report.info("seconds", f"{time.monotonic() - began:.1f}")
+            print(report.render(), flush=True)
+            reports.append(report)
+            failed |= report.failed
+    finally:
+        run.cleanup(failed)
+    passed = sum(not r.failed for r in reports)
+    print(f"e2e_delivery: {passed} passed, {len(reports) - passed} failed", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

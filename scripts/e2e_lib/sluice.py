@@ -1,0 +1,178 @@
+"""A `sluice serve` process on a throw-away SQLite file, and a small client of its Public API."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+WEBHOOKS_ACTIONS = "614a3c7d791c91c41bae7599"
+WEBHOOKS_SEND_ACTION = "nFPnRozhz1mh4Gbx4MLvT5"
+SOURCE_METADATA = "8HWbgPTt3k"  # .NET, any source will do
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SluiceProcess:
+    """`sluice serve` on one SQLite file and one port; it can be killed and started again on both."""
+
+    def __init__(self, binary: str, workdir: str, token: str, port: int | None = None, extra_args: tuple[str, ...] = ()):
+        self.binary = binary
+        self.workdir = workdir
+        self.database = os.path.join(workdir, "sluice.sqlite")
+        self.token = token
+        self.port = port or free_port()
+        self.extra_args = tuple(extra_args)
+        self.log_path = os.path.join(workdir, "server.log")
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_timeout: float = 30.0) -> float:
+        """Starts the server and waits for `GET /healthz`; returns the seconds it took."""
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.starts += 1
+        log = open(self.log_path, "ab")
+        log.write(f"--- start {self.starts} at {time.strftime('%H:%M:%S')}\n".encode())
+        log.flush()
+        args = [
+            self.binary, "serve", "--port", str(self.port), "--database", f"sqlite:{self.database}",
+            "--token", self.token, "--rate-limit", "off", "--log-level", "warning", *self.extra_args,
+        ]
+        began = time.monotonic()
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = began + ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"sluice exited with {self.proc.returncode} while starting; see {self.log_path}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return time.monotonic() - began
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"sluice did not answer /healthz within {ready_timeout:.0f} s; see {self.log_path}:\n{self.log_tail()}")
+
+    def kill9(self) -> None:
+        """SIGKILL, then reap."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """SIGTERM; SIGKILL if it has not exited within `timeout`. True when it exited by itself."""
+        if not self.proc or self.proc.poll() is not None:
+            return True
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            self.kill9()
+            return False
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+
+class APIError(Exception):
+    def __init__(self, method: str, path: str, status: int, body: str):
+        super().__init__(f"{method} {path}: HTTP {status}: {body[:500]}")
+        self.status = status
+
+
+class PublicAPI:
+    """Just enough of the Public API (bearer token) and the Tracking API (write key) for these checks."""
+
+    def __init__(self, base_url: str, token: str):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+
+    def request(self, method: str, path: str, body=None, timeout: float = 30.0):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base_url + path, data=data, method=method)
+        req.add_header("Authorization", f"Bearer {self.token}")
+        req.add_header("Accept", "application/json")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as response:
+                text = response.read().decode()
+        except urllib.error.HTTPError as error:
+            raise APIError(method, path, error.code, error.read().decode(errors="replace")) from None
+        return json.loads(text) if text.startswith(("{", "[")) else text
+
+    def create_source(self, slug: str) -> tuple[str, str]:
+        """Returns (source id, write key)."""
+        source = self.request("POST", "/sources", {"slug": slug, "enabled": True, "metadataId": SOURCE_METADATA})["data"]["source"]
+        return source["id"], source["writeKeys"][0]
+
+    def create_webhook(self, source_id: str, url: str, shared_secret: str, trigger: str = 'type = "track"') -> tuple[str, str]:
+        """A Webhooks (Actions) destination with one `send` subscription; returns (destination id, subscription id)."""
+        destination = self.request("POST", "/destinations", {
+            "sourceId": source_id, "metadataId": WEBHOOKS_ACTIONS, "enabled": True, "name": "e2e receiver",
+            "settings": {"sharedSecret": shared_secret},
+        })["data"]["destination"]
+        subscription = self.request("POST", f"/destinations/{destination['id']}/subscriptions", {
+            "name": "e2e send", "actionId": WEBHOOKS_SEND_ACTION, "trigger": trigger, "enabled": True,
+            "settings": {"url": url, "method": "POST", "enable_batching": False},
+        })["data"]["destinationSubscription"]
+        return destination["id"], subscription["id"]
+
+    def delivery_metrics(self, destination_id: str, source_id: str) -> dict:
+        """The delivery-metrics summary, flattened: {"successes": n, "successes_on_first_attempt": n, ...}."""
+        query = urllib.parse.urlencode({"sourceId": source_id})
+        summary = self.request("GET", f"/destinations/{destination_id}/delivery-metrics?{query}")["data"]["deliveryMetricsSummary"]
+        flat = {}
+        for metric in summary["metrics"]:
+            flat[metric["metricName"]] = metric["total"]
+            for part in metric.get("breakdown") or []:
+                flat[part["metricName"]] = part["value"]
+        return flat
+
+    def prometheus(self) -> dict[str, float]:
+        """`GET /metrics` as {"name{labels}": value}."""
+        text = self.request("GET", "/metrics")
+        values = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            match = re.match(r"^(\S+?(?:\{[^}]*\})?)\s+(\S+)", line)
+            if match:
+                values[match.group(1)] = float(match.group(2))
+        return values
+
+    def post_batch(self, write_key: str, batch: list[dict], timeout: float = 10.0) -> int:
+        """`POST /v1/batch` with the write key as the Basic user; returns the status (raises OSError when no answer)."""
+        req = urllib.request.Request(self.base_url + "/v1/batch", data=json.dumps({"batch": batch}).encode(), method="POST")
+        req.add_header("Authorization", "Basic " + base64.b64encode(f"{write_key}:".encode()).decode())
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as error:
+            error.read()
+            return error.code

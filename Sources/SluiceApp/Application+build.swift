@@ -51,8 +51,10 @@ public func buildApplication(
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sluice"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: logger)
+    // The client is shut down by its service, so it runs even when this process does not deliver.
+    app.addServices(pipeline.httpClient)
     if settings.delivery {
-        app.addServices(pipeline.httpClient, pipeline.router, pipeline.worker)
+        app.addServices(pipeline.router, pipeline.worker)
     }
     return app
 }

@@ -22,15 +22,7 @@ struct DestinationsController {
     }
 
     static func listResponse(_ page: Page<Destination>, services: AppServices, _ context: SluiceRequestContext) -> Response {
-        Responses.data(context, capacity: 12_000 * page.items.count + 128) { w in
-            w.raw("\"destinations\":[")
-            for (i, d) in page.items.enumerated() {
-                if i > 0 { w.raw(",") }
-                services.wire.destination(d, into: &w)
-            }
-            w.raw("],")
-            Responses.pagination(page, into: &w)
-        }
+        Responses.list(context, key: "destinations", page: page, itemCapacity: 12_000) { d, w in services.wire.destination(d, into: &w) }
     }
 
     /// Creates a destination: settings checked against the catalog entry and overlaid on its defaults.

@@ -60,15 +60,7 @@ struct SourcesController {
     func list(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         let page = try Query(request.uri.query).pagination(required: true)
         let sources = try await services.store.listSources(page: page)
-        return Responses.data(context, capacity: 2048 * sources.items.count + 128) { w in
-            w.raw("\"sources\":[")
-            for (i, s) in sources.items.enumerated() {
-                if i > 0 { w.raw(",") }
-                services.wire.source(s, into: &w)
-            }
-            w.raw("],")
-            Responses.pagination(sources, into: &w)
-        }
+        return Responses.list(context, key: "sources", page: sources, itemCapacity: 2048) { s, w in services.wire.source(s, into: &w) }
     }
 
     func get(_ context: SluiceRequestContext) async throws -> Response {

@@ -41,8 +41,8 @@ struct SubscriptionsController {
 
     // MARK: - Wire
 
-    /// The list and get shape: id, name, actionId, actionSlug, destinationId, modelId, enabled, trigger, settings.
-    private func write(_ s: Subscription, fields: [ActionField], into w: inout JSONWriter) {
+    /// The members both shapes open with: id, name, actionId, actionSlug, destinationId.
+    private func writeHead(_ s: Subscription, into w: inout JSONWriter) {
         w.raw("{\"id\":")
         w.string(s.id)
         w.raw(",\"name\":")
@@ -53,6 +53,11 @@ struct SubscriptionsController {
         w.string(s.actionSlug)
         w.raw(",\"destinationId\":")
         w.string(s.destinationID)
+    }
+
+    /// The list and get shape: id, name, actionId, actionSlug, destinationId, modelId, enabled, trigger, settings.
+    private func write(_ s: Subscription, fields: [ActionField], into w: inout JSONWriter) {
+        writeHead(s, into: &w)
         w.raw(",\"modelId\":")
         w.string(s.modelID)
         w.raw(",\"enabled\":")
@@ -66,16 +71,7 @@ struct SubscriptionsController {
 
     /// The update answer's shape (Segment's `DestinationSubscription` of the update operation).
     private func writeUpdated(_ s: Subscription, fields: [ActionField], into w: inout JSONWriter) {
-        w.raw("{\"id\":")
-        w.string(s.id)
-        w.raw(",\"name\":")
-        w.string(s.name)
-        w.raw(",\"actionId\":")
-        w.string(s.actionID)
-        w.raw(",\"actionSlug\":")
-        w.string(s.actionSlug)
-        w.raw(",\"destinationId\":")
-        w.string(s.destinationID)
+        writeHead(s, into: &w)
         w.raw(",\"reverseETLModelId\":")
         w.string(s.modelID)
         w.raw(",\"trigger\":")
@@ -151,14 +147,8 @@ struct SubscriptionsController {
         let (destination, metadata) = try await self.destination(context)
         let page = try Query(request.uri.query).pagination(required: true)
         let subscriptions = try await services.store.listSubscriptions(destinationID: destination.id, page: page)
-        return Responses.data(context, capacity: 1024 * subscriptions.items.count + 128) { w in
-            w.raw("\"subscriptions\":[")
-            for (i, s) in subscriptions.items.enumerated() {
-                if i > 0 { w.raw(",") }
-                write(s, fields: fields(metadata, actionID: s.actionID), into: &w)
-            }
-            w.raw("],")
-            Responses.pagination(subscriptions, into: &w)
+        return Responses.list(context, key: "subscriptions", page: subscriptions, itemCapacity: 1024) { s, w in
+            write(s, fields: fields(metadata, actionID: s.actionID), into: &w)
         }
     }
 

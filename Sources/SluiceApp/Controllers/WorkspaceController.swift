@@ -51,14 +51,6 @@ struct WorkspaceController {
         filter.resourceID = query["resourceId"].flatMap { $0.isEmpty ? nil : $0 }
         filter.resourceType = query["resourceType"].flatMap { $0.isEmpty ? nil : $0 }
         let events = try await services.store.listAuditEvents(filter: filter, page: page)
-        return Responses.data(context, capacity: 256 * events.items.count + 128) { w in
-            w.raw("\"events\":[")
-            for (i, e) in events.items.enumerated() {
-                if i > 0 { w.raw(",") }
-                WireEncoder.auditEvent(e, into: &w)
-            }
-            w.raw("],")
-            Responses.pagination(events, into: &w)
-        }
+        return Responses.list(context, key: "events", page: events, itemCapacity: 256) { e, w in WireEncoder.auditEvent(e, into: &w) }
     }
 }

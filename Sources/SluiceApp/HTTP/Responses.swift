@@ -26,6 +26,22 @@ enum Responses {
         data(context) { $0.raw("\"status\":\"SUCCESS\"") }
     }
 
+    /// A 200 listing a page: `{"data":{"<key>":[...],"pagination":{...}}}`, each item written by `write`.
+    static func list<T>(
+        _ context: SluiceRequestContext, key: String, page: Page<T>, itemCapacity: Int, _ write: (T, inout JSONWriter) -> Void
+    ) -> Response {
+        data(context, capacity: itemCapacity * page.items.count + 128) { w in
+            w.key(key)
+            w.raw("[")
+            for (i, item) in page.items.enumerated() {
+                if i > 0 { w.raw(",") }
+                write(item, &w)
+            }
+            w.raw("],")
+            pagination(page, into: &w)
+        }
+    }
+
     /// Writes `"pagination":{...}` for a page.
     static func pagination<T>(_ page: Page<T>, into w: inout JSONWriter) {
         w.raw("\"pagination\":{\"current\":")

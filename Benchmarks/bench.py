@@ -1,0 +1,822 @@
+#!/usr/bin/env python3
+"""Sluice's benchmark harness (issue 8). Run it through Benchmarks/run, which builds first.
+
+Starts `sluice serve` on a throw-away SQLite file in /tmp, seeds it, captures the exact bytes
+Sluice answers for each workload, starts the ceiling (SluiceBenchCeiling: the same HTTP stack
+answering those bytes from memory), drives both with wrk, one after the other in the same run,
+then measures events in (/v1/batch) and out (end-to-end delivery to a local receiver), idle
+memory and start-up time. Prints a Markdown table and writes results.json and results.md to the
+run folder. Only 127.0.0.1 is ever contacted; every step is bounded in time.
+
+Standard library only: no virtualenv, nothing to install besides wrk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WRK_DIR = HERE / "wrk"
+TOKEN = "bench-token-0123456789"
+
+AMPLITUDE = "54521fd525e721e32a72ee91"
+KINESIS = "57da359580412f644ff33fb9"
+GA4_CLOUD = "60ad61f9ff47a16b8fb7b5d9"
+WEBHOOKS = "614a3c7d791c91c41bae7599"
+WEBHOOK_SEND_ACTION = "nFPnRozhz1mh4Gbx4MLvT5"
+HTTP_API_SOURCE = "8HWbgPTt3k"
+
+# The 1,000 seeded destinations of the events source: (catalog id, how many, settings).
+SEED_MIX = [
+    (AMPLITUDE, 420, lambda i: {"apiKey": f"amplitude-key-{i:06d}"}),
+    (KINESIS, 280, lambda i: {"stream": f"stream-{i}"}),
+    (GA4_CLOUD, 280, lambda i: {"apiSecret": f"ga4-secret-{i:06d}", "measurementId": f"G-{i:08d}"}),
+    (WEBHOOKS, 20, lambda i: {}),
+]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP client (keep-alive, one connection per Client; 127.0.0.1 only)
+
+
+class Client:
+    def __init__(self, port: int, headers: dict[str, str] | None = None, timeout: float = 30):
+        self.port = port
+        self.headers = headers or {}
+        self.timeout = timeout
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, body=None, headers: dict[str, str] | None = None):
+        data = None
+        all_headers = dict(self.headers)
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body=data, headers=all_headers)
+                response = self.conn.getresponse()
+                payload = response.read()
+                return response.status, response.headers, payload
+            except (ConnectionError, http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def json(self, method: str, path: str, body=None, expect=(200, 201)):
+        status, _, payload = self.request(method, path, body)
+        if status not in expect:
+            raise RuntimeError(f"{method} {path}: {status} {payload[:500]!r}")
+        return json.loads(payload) if payload else None
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes and memory
+
+
+def rss_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in kB from /proc; (0, 0) once the process is gone."""
+    rss = hwm = 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return rss, hwm
+
+
+class RSSSampler:
+    """Samples a process's VmRSS every 50 ms while in its `with` block; `.peak_kb` is the largest."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, rss_kb(self.pid)[0])
+            self._stop.wait(0.05)
+
+    def __enter__(self):
+        self.peak_kb = rss_kb(self.pid)[0]
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak_kb = max(self.peak_kb, rss_kb(self.pid)[0])
+
+
+def wait_healthz(port: int, proc: subprocess.Popen, timeout: float, interval: float = 0.002) -> float:
+    """Polls GET /healthz until 200; returns the time it took (from the call). Raises on timeout or exit."""
+    start = time.perf_counter()
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with status {proc.returncode} before /healthz answered")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(request)
+                head = s.recv(64)
+                if head.startswith(b"HTTP/1.1 200"):
+                    return time.perf_counter() - start
+        except OSError:
+            pass
+        if time.perf_counter() - start > timeout:
+            raise RuntimeError(f"/healthz on port {port} did not answer 200 within {timeout} s")
+        time.sleep(interval)
+
+
+class Server:
+    def __init__(self, name: str, argv: list[str], port: int, log_path: Path):
+        self.name = name
+        self.argv = argv
+        self.port = port
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self.ready_seconds = 0.0
+
+    def start(self, timeout: float = 30) -> "Server":
+        started = time.perf_counter()
+        self.log_file = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_healthz(self.port, self.proc, timeout)
+        self.ready_seconds = time.perf_counter() - started
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log(f"{self.name} did not exit within {timeout} s of SIGTERM; killing it")
+            self.proc.kill()
+            self.proc.wait(10)
+        self.log_file.close()
+
+
+def sluice_argv(bin_path: str, port: int, database: str) -> list[str]:
+    return [bin_path, "serve", "--host", "127.0.0.1", "--port", str(port), "--database", database,
+            "--token", TOKEN, "--rate-limit", "off", "--log-level", "warning"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Prometheus text
+
+
+def metric(text: str, name: str, labels: str = "") -> float:
+    """The value of one sample of /metrics (`name{labels}`), 0 when absent."""
+    wanted = f"{name}{{{labels}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        parts = line.rsplit(" ", 1)
+        if len(parts) == 2 and parts[0] == wanted:
+            return float(parts[1])
+    return 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The seed
+
+
+@dataclass
+class Seed:
+    events_source: str = ""
+    write_key: str = ""
+    writes_source: str = ""
+    amplitude_id: str = ""
+    amplitude_ids: list[str] = field(default_factory=list)
+    delivery_destination: str = ""
+    delivery_subscription: str = ""
+    destinations: int = 0
+    subscriptions: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def seed(port: int, receiver_port: int) -> Seed:
+    api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
+    result = Seed()
+    events = api.json("POST", "/sources", {"slug": "bench-events", "name": "Bench events", "enabled": True,
+                                           "metadataId": HTTP_API_SOURCE}, expect=(201,))
+    result.events_source = events["data"]["source"]["id"]
+    result.write_key = events["data"]["source"]["writeKeys"][0]
+    writes = api.json("POST", "/sources", {"slug": "bench-writes", "name": "Bench writes", "enabled": True,
+                                           "metadataId": HTTP_API_SOURCE}, expect=(201,))
+    result.writes_source = writes["data"]["source"]["id"]
+
+    webhook_ids = []
+    n = 0
+    for metadata_id, count, settings in SEED_MIX:
+        made = 0
+        for i in range(count):
+            n += 1
+            body = {"sourceId": result.events_source, "metadataId": metadata_id, "name": f"bench {n}",
+                    "enabled": True, "settings": settings(n)}
+            status, _, payload = api.request("POST", "/destinations", body)
+            if status == 422 and b"required" in payload.lower():
+                # a required option the seed does not fill: create it disabled, as Segment allows
+                body["enabled"] = False
+                status, _, payload = api.request("POST", "/destinations", body)
+            if status != 201 and status != 200:
+                raise RuntimeError(f"seed: POST /destinations ({metadata_id}): {status} {payload[:400]!r}")
+            destination = json.loads(payload)["data"]["destination"]
+            made += 1
+            if metadata_id == AMPLITUDE:
+                result.amplitude_ids.append(destination["id"])
+            elif metadata_id == WEBHOOKS:
+                webhook_ids.append(destination["id"])
+        result.counts[metadata_id] = made
+        result.destinations += made
+    result.amplitude_id = result.amplitude_ids[0]
+
+    # Subscriptions: every webhook destination gets one whose trigger bench events never match
+    # (the router evaluates them all), and the first also the delivering one, off until the
+    # delivery workload turns it on.
+    hook = f"http://127.0.0.1:{receiver_port}/hook"
+    for i, destination in enumerate(webhook_ids):
+        api.json("POST", f"/destinations/{destination}/subscriptions", {
+            "name": f"bench never {i}", "actionId": WEBHOOK_SEND_ACTION,
+            "trigger": f'type = "track" and event = "Never Sent {i}"', "enabled": True,
+            "settings": {"url": hook}}, expect=(200, 201))
+        result.subscriptions += 1
+    result.delivery_destination = webhook_ids[0]
+    sub = api.json("POST", f"/destinations/{result.delivery_destination}/subscriptions", {
+        "name": "bench delivery", "actionId": WEBHOOK_SEND_ACTION, "trigger": 'type = "track"',
+        "enabled": False, "settings": {"url": hook}}, expect=(200, 201))
+    result.delivery_subscription = (sub["data"].get("destinationSubscription") or sub["data"].get("subscription"))["id"]
+    result.subscriptions += 1
+    api.close()
+    return result
+
+
+def set_delivery(port: int, s: Seed, enabled: bool) -> None:
+    api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
+    api.json("PATCH", f"/destinations/{s.delivery_destination}/subscriptions/{s.delivery_subscription}",
+             {"input": {"enabled": enabled}})
+    api.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Captured responses: what the ceiling serves
+
+
+@dataclass
+class Workload:
+    key: str
+    title: str
+    script: str
+    path: str                      # path (and query) wrk requests
+    ceiling_route: tuple[str, str]  # (method, route path) of the ceiling
+    env: dict[str, str] = field(default_factory=dict)
+    per_request: int = 1           # events a request (for /v1/batch)
+    target: str = ""
+
+
+def capture(port: int, s: Seed, out: Path, body_file: Path, batch_body: bytes) -> list[dict]:
+    """Records Sluice's exact answer for each workload (status, content type, body bytes)."""
+    api = Client(port, {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"})
+    basic = "Basic " + base64.b64encode(f"{s.write_key}:".encode()).decode()
+    plan = [
+        ("get_destination", "GET", f"/destinations/{s.amplitude_id}", f"/destinations/{s.amplitude_id}", None, {}),
+        ("list_destinations", "GET", "/destinations?pagination.count=200", "/destinations", None, {}),
+        ("get_catalog_destination", "GET", f"/catalog/destinations/{AMPLITUDE}", f"/catalog/destinations/{AMPLITUDE}", None, {}),
+        ("list_catalog", "GET", "/catalog/destinations?pagination.count=200", "/catalog/destinations", None, {}),
+        ("create_destination", "POST", "/destinations", "/destinations", body_file.read_bytes(), {}),
+        ("update_destination", "PATCH", f"/destinations/{s.amplitude_ids[-1]}", "/destinations/:destinationId",
+         b'{"name":"bench patched 0","settings":{"apiKey":"patched-key-00000000"}}', {}),
+        ("batch", "POST", "/v1/batch", "/v1/batch", batch_body, {"Authorization": basic}),
+    ]
+    manifest = ["# METHOD\tPATH\tSTATUS\tCONTENT-TYPE\tFILE"]
+    captured = []
+    for key, method, path, route, body, headers in plan:
+        extra = dict(headers)
+        if body is not None:
+            extra["Content-Type"] = "application/json"
+        status, response_headers, payload = api.request(method, path, body, extra)
+        if status >= 300:
+            raise RuntimeError(f"capture {method} {path}: {status} {payload[:400]!r}")
+        name = f"{key}.body"
+        (out / name).write_bytes(payload)
+        content_type = response_headers.get("Content-Type", "application/json")
+        columns = [method, route, str(status), content_type, name]
+        # Sluice's own headers besides those every Hummingbird answer has (X-Request-Id): sent by
+        # the ceiling as captured, so that both answers are the same length on the wire
+        for header, value in response_headers.items():
+            if header.lower() not in ("content-type", "content-length", "date", "server", "connection"):
+                columns.append(f"{header}: {value}")
+        manifest.append("\t".join(columns))
+        captured.append({"key": key, "method": method, "path": path, "status": status, "bytes": len(payload),
+                         "content_type": content_type,
+                         "headers": sorted(k for k in response_headers.keys())})
+    (out / "hook.body").write_bytes(b"")
+    manifest.append("POST\t/hook\t200\ttext/plain\thook.body")
+    (out / "manifest.tsv").write_text("\n".join(manifest) + "\n")
+    api.close()
+    return captured
+
+
+def batch_body(events: int, run: int = 0) -> bytes:
+    """The same 100-event body as wrk/batch.lua sends (the Python loader's and the capture's)."""
+    items = []
+    for i in range(1, events + 1):
+        items.append(
+            '{"type":"track","userId":"user-%d","event":"Bench Event","properties":{"index":%d,"revenue":%d.5,'
+            '"plan":"pro","tags":["a","b"]},"context":{"library":{"name":"wrk","version":"4.1.0"}}}' % (i % 97, i, i))
+    return ('{"batch":[' + ",".join(items) + "]}").encode()
+
+
+# ---------------------------------------------------------------------------------------------
+# wrk
+
+
+def run_wrk(port: int, workload: Workload, seconds: int, connections: int, threads: int, pid: int,
+            env: dict[str, str], log_path: Path) -> dict:
+    argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+            "--latency", "-s", str(WRK_DIR / workload.script), f"http://127.0.0.1:{port}{workload.path}"]
+    full_env = dict(os.environ, BENCH_WRK_DIR=str(WRK_DIR), **env)
+    with RSSSampler(pid) as sampler:
+        done = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=seconds + 60)
+    with open(log_path, "a") as f:
+        f.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}\n")
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
+    line = next((l for l in done.stdout.splitlines() if l.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no BENCH line:\n{done.stdout}")
+    r = json.loads(line[6:])
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6) if r["duration_us"] else 0.0
+    r["errors"] = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["status_errors"] + r["timeouts"]
+    r["peak_rss_kb"] = sampler.peak_kb
+    r["argv"] = argv
+    return r
+
+
+# ---------------------------------------------------------------------------------------------
+# The events loader for end-to-end delivery: exactly N events, 100 a request, keep-alive threads
+
+
+def post_events(port: int, write_key: str, total: int, per_request: int, connections: int) -> dict:
+    body = batch_body(per_request)
+    requests = total // per_request
+    headers = {"Authorization": "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()}
+    lock = threading.Lock()
+    next_index = [0]
+    latencies: list[float] = []
+    failures: list[str] = []
+
+    def worker():
+        client = Client(port, headers)
+        mine = []
+        while True:
+            with lock:
+                if next_index[0] >= requests or failures:
+                    break
+                next_index[0] += 1
+            t = time.perf_counter()
+            status, _, payload = client.request("POST", "/v1/batch", body)
+            mine.append(time.perf_counter() - t)
+            if status != 200:
+                with lock:
+                    failures.append(f"{status} {payload[:200]!r}")
+        client.close()
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"/v1/batch failed: {failures[0]}")
+    latencies.sort()
+    return {"events": requests * per_request, "requests": requests, "seconds": elapsed,
+            "p50_us": percentile(latencies, 50) * 1e6, "p99_us": percentile(latencies, 99) * 1e6}
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return 0.0
+    rank = max(0, min(len(sorted_values) - 1, int(round(p / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[rank]
+
+
+def wait_pipeline_idle(port: int, timeout: float) -> float:
+    """Waits until Sluice has no pending events and no waiting or in-flight jobs; returns the seconds waited."""
+    api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        _, _, text = api.request("GET", "/metrics")
+        t = text.decode()
+        if (metric(t, "sluice_events_pending") == 0 and metric(t, "sluice_delivery_jobs_waiting") == 0
+                and metric(t, "sluice_delivery_jobs_in_flight") == 0):
+            api.close()
+            return time.perf_counter() - start
+        time.sleep(0.2)
+    api.close()
+    log(f"warning: the pipeline was still busy after {timeout} s")
+    return timeout
+
+
+def end_to_end(port: int, receiver_port: int, pid: int, s: Seed, total: int, connections: int,
+               timeout: float) -> dict:
+    """Turns the delivering subscription on, ingests `total` events, and times until the receiver has them all."""
+    api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
+    receiver = Client(receiver_port)
+    set_delivery(port, s, True)
+    try:
+        def successes() -> float:
+            _, _, text = api.request("GET", "/metrics")
+            return metric(text.decode(), "sluice_delivery_attempts_total", 'outcome="success"')
+
+        def received() -> int:
+            return int(receiver.request("GET", "/_requests")[2])
+
+        s0, r0 = successes(), received()
+        samples: list[tuple[float, float]] = []
+        with RSSSampler(pid) as sampler:
+            started = time.perf_counter()
+            ingest_result: dict = {}
+            loader = threading.Thread(target=lambda: ingest_result.update(
+                post_events(port, s.write_key, total, 100, connections)))
+            loader.start()
+            ingest_done_at = None
+            delivered_at_ingest_end = 0.0
+            while True:
+                now = time.perf_counter() - started
+                delivered = successes() - s0
+                samples.append((now, delivered))
+                if ingest_done_at is None and not loader.is_alive():
+                    ingest_done_at = now
+                    delivered_at_ingest_end = delivered
+                if delivered >= total and not loader.is_alive():
+                    break
+                if now > timeout:
+                    break
+                time.sleep(0.05)
+            loader.join()
+            finished = time.perf_counter() - started
+        delivered = successes() - s0
+        receiver_count = received() - r0
+        _, _, summary = api.request(
+            "GET", f"/destinations/{s.delivery_destination}/delivery-metrics?sourceId={s.events_source}")
+        metrics = {}
+        try:
+            for m in json.loads(summary)["data"]["deliveryMetricsSummary"]["metrics"]:
+                metrics[m["metricName"]] = m
+        except (KeyError, ValueError, TypeError):
+            pass
+        # steady-state rate: the middle of the delivery curve (10 % to 90 % of the events)
+        t10 = next((t for t, d in samples if d >= 0.1 * total), None)
+        t90 = next((t for t, d in samples if d >= 0.9 * total), None)
+        steady = (0.8 * total / (t90 - t10)) if t10 is not None and t90 is not None and t90 > t10 else 0.0
+        return {
+            "events": total, "delivered": delivered, "received": receiver_count, "seconds": finished,
+            "complete": delivered >= total,
+            "events_per_second": delivered / finished if finished else 0.0,
+            "steady_events_per_second": steady,
+            "ingest_seconds": ingest_result.get("seconds", 0.0),
+            "ingest_events_per_second": total / ingest_result["seconds"] if ingest_result.get("seconds") else 0.0,
+            "delivered_at_ingest_end": delivered_at_ingest_end,
+            "drain_events_per_second": ((delivered - delivered_at_ingest_end) / (finished - ingest_done_at))
+            if ingest_done_at is not None and finished > ingest_done_at else 0.0,
+            "peak_rss_kb": sampler.peak_kb,
+            "delivery_metrics": metrics,
+        }
+    finally:
+        set_delivery(port, s, False)
+        api.close()
+        receiver.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Start-up
+
+
+def startup_times(bin_path: str, database_for_run, runs: int, work: Path) -> list[float]:
+    times = []
+    for i in range(runs):
+        port = free_port()
+        database = database_for_run(i)
+        argv = sluice_argv(bin_path, port, database)
+        with open(work / "startup.log", "ab") as out:
+            started = time.perf_counter()
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                wait_healthz(port, proc, 30, interval=0.001)
+                times.append(time.perf_counter() - started)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+    return times
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def ms(us: float) -> str:
+    return f"{us / 1000:.2f} ms"
+
+
+def mb(kb: float) -> str:
+    return f"{kb / 1024:.0f} MB"
+
+
+def render(results: dict) -> str:
+    rows = ["| workload | Sluice | p50 | p99 | ceiling (same bytes) | ratio | Sluice peak RSS | target | met |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for w in results["workloads"]:
+        sl, ce = w["sluice"], w.get("ceiling")
+        unit = "ev/s" if w["per_request"] > 1 else "req/s"
+        value = sl["rps"] * w["per_request"]
+        ceiling = f"{ce['rps'] * w['per_request']:,.0f} {unit}" if ce else "—"
+        ratio = f"{sl['rps'] / ce['rps']:.0%}" if ce and ce["rps"] else "—"
+        errors = f" ({sl['errors']} errors)" if sl["errors"] else ""
+        rows.append(f"| {w['title']} | {value:,.0f} {unit}{errors} | {ms(sl['p50_us'])} | {ms(sl['p99_us'])} | "
+                    f"{ceiling} | {ratio} | {mb(sl['peak_rss_kb'])} | {w['target'] or '—'} | {w['met']} |")
+    e = results.get("end_to_end")
+    if e:
+        rows.append(
+            f"| end-to-end delivery, {e['events']:,} events (1 a request to the receiver) | "
+            f"{e['events_per_second']:,.0f} ev/s (steady {e['steady_events_per_second']:,.0f}) | "
+            f"{e['tts_avg']} | {e['tts_p95']} | — | — | {mb(e['peak_rss_kb'])} | 10,000 ev/s | {e['met']} |")
+    m = results["memory"]
+    rows.append(f"| idle, fresh store, catalog served | — | — | — | — | — | {mb(m['idle_after_catalog_kb'])} | "
+                f"< 100 MB | {'yes' if m['idle_after_catalog_kb'] < 100 * 1024 else 'no'} |")
+    st = results["startup"]
+    rows.append(f"| start-up to 200 on /healthz (median of {len(st['fresh'])}, fresh / seeded store) | "
+                f"{st['fresh_median'] * 1000:.0f} ms / {st['seeded_median'] * 1000:.0f} ms | — | — | — | — | — | "
+                f"< 1 s | {'yes' if max(st['fresh_median'], st['seeded_median']) < 1 else 'no'} |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sluice", required=True, help="path of the release `sluice` binary")
+    parser.add_argument("--ceiling", required=True, help="path of the release `SluiceBenchCeiling` binary")
+    parser.add_argument("--short", action="store_true", help="a few seconds a workload (CI)")
+    parser.add_argument("--seconds", type=int, help="seconds a wrk run (default 20, short 3)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--events", type=int, help="events for end-to-end delivery (default 100000, short 5000)")
+    parser.add_argument("--only", help="comma-separated workload keys to run (default all)")
+    parser.add_argument("--keep", action="store_true", help="keep the run folder")
+    parser.add_argument("--out", help="run folder (default a new one in /tmp)")
+    args = parser.parse_args()
+
+    seconds = args.seconds or (3 if args.short else 20)
+    warmup = 0 if args.short else 2
+    e2e_events = args.events or (5_000 if args.short else 100_000)
+    startup_runs = 3 if args.short else 10
+    work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sluice-bench-", dir="/tmp"))
+    work.mkdir(parents=True, exist_ok=True)
+    responses = work / "responses"
+    responses.mkdir(exist_ok=True)
+    wrk_log = work / "wrk.log"
+    log(f"run folder {work} ({'short' if args.short else 'full'} form: {seconds} s a wrk run, "
+        f"{args.connections} connections, {args.threads} threads)")
+
+    results: dict = {"mode": "short" if args.short else "full", "seconds": seconds, "connections": args.connections,
+                     "threads": args.threads, "workloads": [], "machine": machine()}
+    servers: list[Server] = []
+    try:
+        # 1. Idle memory on a fresh store: at rest, then after the whole catalog has been served.
+        port = free_port()
+        db = work / "sluice.sqlite"
+        sluice = Server("sluice", sluice_argv(args.sluice, port, f"sqlite:{db}"), port, work / "sluice.log")
+        servers.append(sluice.start())
+        time.sleep(1.5)
+        idle_fresh = rss_kb(sluice.pid)[0]
+        api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
+        cursor = None
+        pages = 0
+        while True:
+            path = "/catalog/destinations?pagination.count=200" + (f"&pagination.cursor={cursor}" if cursor else "")
+            page = api.json("GET", path)["data"]
+            pages += 1
+            cursor = page["pagination"].get("next")
+            if not cursor or pages > 20:
+                break
+        api.close()
+        time.sleep(1.0)
+        idle_catalog = rss_kb(sluice.pid)[0]
+        log(f"idle RSS {mb(idle_fresh)} at start, {mb(idle_catalog)} after serving the whole catalog ({pages} pages)")
+
+        # 2. Seed: sources, 1,000 destinations, subscriptions. The ceiling doubles as the receiver.
+        ceiling_port = free_port()
+        t = time.perf_counter()
+        s = seed(port, ceiling_port)
+        log(f"seeded {s.destinations} destinations ({', '.join(f'{k}: {v}' for k, v in s.counts.items())}), "
+            f"{s.subscriptions} subscriptions in {time.perf_counter() - t:.1f} s")
+        time.sleep(1.0)
+        idle_seeded = rss_kb(sluice.pid)[0]
+        results["memory"] = {"idle_fresh_kb": idle_fresh, "idle_after_catalog_kb": idle_catalog,
+                             "idle_seeded_kb": idle_seeded}
+        results["seed"] = {"destinations": s.destinations, "by_catalog_id": s.counts, "subscriptions": s.subscriptions}
+
+        # 3. Capture the bytes, start the ceiling on them.
+        create_body = work / "create_destination.json"
+        create_body.write_text(json.dumps({
+            "sourceId": s.writes_source, "metadataId": AMPLITUDE, "name": "bench created",
+            "settings": {"apiKey": "3cb9b589437d3904f19b2b791c2cdada", "retarget": True}}))
+        ids_file = work / "amplitude_ids.txt"
+        ids_file.write_text("\n".join(s.amplitude_ids[1:]) + "\n")
+        results["captured"] = capture(port, s, responses, create_body, batch_body(100))
+        log("captured " + ", ".join(f"{c['key']} {c['bytes']:,} B" for c in results["captured"]))
+        ceiling = Server("ceiling", [args.ceiling, "--port", str(ceiling_port), "--responses", str(responses)],
+                         ceiling_port, work / "ceiling.log")
+        servers.append(ceiling.start())
+
+        basic = base64.b64encode(f"{s.write_key}:".encode()).decode()
+        env = {"BENCH_TOKEN": TOKEN, "BENCH_BODY_FILE": str(create_body), "BENCH_IDS_FILE": str(ids_file),
+               "BENCH_BASIC": basic}
+        workloads = [
+            Workload("get_destination", "GET /destinations/{id} (Amplitude, %s)", "get.lua",
+                     f"/destinations/{s.amplitude_id}", ("GET", ""), target="≥ 60% of ceiling, p99 < 5 ms"),
+            Workload("list_destinations", "GET /destinations?pagination.count=200 (%s)", "get.lua",
+                     "/destinations?pagination.count=200", ("GET", ""), target="≥ 50% of ceiling"),
+            Workload("get_catalog_destination", "GET /catalog/destinations/{id} (Amplitude, %s)", "get.lua",
+                     f"/catalog/destinations/{AMPLITUDE}", ("GET", "")),
+            Workload("list_catalog", "GET /catalog/destinations?pagination.count=200 (%s)", "get.lua",
+                     "/catalog/destinations?pagination.count=200", ("GET", "")),
+            Workload("create_destination", "POST /destinations (Amplitude, %s answer)", "create_destination.lua",
+                     "/destinations", ("POST", ""), target="3,000 req/s"),
+            Workload("update_destination", "PATCH /destinations/{id} (name + apiKey, %s answer)",
+                     "update_destination.lua", "/destinations", ("PATCH", "")),
+            Workload("batch", "POST /v1/batch, 100 events a request (%s body)", "batch.lua", "/v1/batch",
+                     ("POST", ""), per_request=100, target="30,000 ev/s"),
+        ]
+        if args.only:
+            keep = set(args.only.split(","))
+            workloads = [w for w in workloads if w.key in keep]
+        sizes = {c["key"]: c["bytes"] for c in results["captured"]}
+        for w in workloads:
+            size = sizes.get(w.key, 0)
+            if w.key == "batch":
+                size = len(batch_body(100))
+            w.title = w.title % (f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} B")
+            measured = {}
+            for name, server in (("sluice", sluice), ("ceiling", ceiling)):
+                if warmup:
+                    run_wrk(server.port, w, warmup, args.connections, args.threads, server.pid, env, wrk_log)
+                r = run_wrk(server.port, w, seconds, args.connections, args.threads, server.pid, env, wrk_log)
+                measured[name] = r
+                log(f"{w.key:24} {name:8} {r['rps'] * w.per_request:10,.0f} {'ev/s' if w.per_request > 1 else 'req/s'}"
+                    f"  p50 {ms(r['p50_us']):>9}  p99 {ms(r['p99_us']):>9}  peak RSS {mb(r['peak_rss_kb'])}"
+                    + (f"  ERRORS {r['errors']}" if r["errors"] else ""))
+                if name == "sluice" and w.key in ("batch",):
+                    waited = wait_pipeline_idle(port, 60 if args.short else 180)
+                    log(f"  routing caught up {waited:.1f} s after the run")
+            sl, ce = measured["sluice"], measured["ceiling"]
+            ratio = sl["rps"] / ce["rps"] if ce["rps"] else 0
+            met = "—"
+            if w.key == "get_destination":
+                met = "yes" if ratio >= 0.6 and sl["p99_us"] < 5000 else "no"
+            elif w.key == "list_destinations":
+                met = "yes" if ratio >= 0.5 else "no"
+            elif w.key == "create_destination":
+                met = "yes" if sl["rps"] >= 3000 else "no"
+            elif w.key == "batch":
+                met = "yes" if sl["rps"] * 100 >= 30000 else "no"
+            if sl["errors"]:
+                met += f" ({sl['errors']} errors)"
+            results["workloads"].append({"key": w.key, "title": w.title, "per_request": w.per_request,
+                                         "target": w.target, "met": met, "sluice": sl, "ceiling": ce,
+                                         "ratio": ratio})
+
+        # 4. End-to-end delivery.
+        if not args.only or "end_to_end" in args.only.split(","):
+            wait_pipeline_idle(port, 60)
+            e = end_to_end(port, ceiling_port, sluice.pid, s, e2e_events, args.connections,
+                           timeout=60 if args.short else 300)
+            tts = {b.get("metricName"): b.get("value")
+                   for b in e["delivery_metrics"].get("time_to_success", {}).get("breakdown", [])}
+            e["tts_avg"] = f"{tts.get('time_to_success_average', '?')} ms avg"
+            e["tts_p95"] = f"{tts.get('time_to_success_p95', '?')} ms p95"
+            e["met"] = ("yes" if e["events_per_second"] >= 10000 else "no") + ("" if e["complete"] else " (incomplete)")
+            results["end_to_end"] = e
+            log(f"end to end: {e['delivered']:,.0f}/{e['events']:,} delivered ({e['received']:,} at the receiver) in "
+                f"{e['seconds']:.1f} s: {e['events_per_second']:,.0f} ev/s overall, "
+                f"{e['steady_events_per_second']:,.0f} ev/s steady; ingest took {e['ingest_seconds']:.1f} s, "
+                f"drain after ingest {e['drain_events_per_second']:,.0f} ev/s; peak RSS {mb(e['peak_rss_kb'])}")
+
+        results["memory"]["hwm_kb"] = rss_kb(sluice.pid)[1]
+        sluice.stop()
+        ceiling.stop()
+
+        # 5. Start-up: a new store each run, and the seeded store (1,000+ destinations).
+        fresh = startup_times(args.sluice, lambda i: f"sqlite:{work}/startup-{i}.sqlite", startup_runs, work)
+        seeded = startup_times(args.sluice, lambda i: f"sqlite:{db}", startup_runs, work)
+        results["startup"] = {"fresh": fresh, "seeded": seeded, "fresh_median": statistics.median(fresh),
+                              "seeded_median": statistics.median(seeded)}
+        log(f"start-up to 200 on /healthz: fresh store median {statistics.median(fresh) * 1000:.0f} ms "
+            f"(min {min(fresh) * 1000:.0f}, max {max(fresh) * 1000:.0f}); seeded store median "
+            f"{statistics.median(seeded) * 1000:.0f} ms (min {min(seeded) * 1000:.0f}, max {max(seeded) * 1000:.0f})")
+    finally:
+        for server in servers:
+            server.stop()
+
+    table = render(results)
+    (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    (work / "results.md").write_text(table + "\n")
+    print()
+    print(table)
+    print()
+    print(f"idle RSS: {mb(results['memory']['idle_fresh_kb'])} at start, {mb(results['memory']['idle_after_catalog_kb'])} "
+          f"after serving the whole catalog, {mb(results['memory']['idle_seeded_kb'])} seeded; "
+          f"Sluice's VmHWM over the run {mb(results['memory'].get('hwm_kb', 0))}")
+    print(f"results: {work}/results.json, {work}/results.md; wrk output: {wrk_log}")
+    errors = sum(w["sluice"]["errors"] + w["ceiling"]["errors"] for w in results["workloads"])
+    e = results.get("end_to_end")
+    problems = []
+    if errors:
+        problems.append(f"{errors} wrk errors (non-2xx answers or socket errors)")
+    if e and not e["complete"]:
+        problems.append(f"end-to-end delivery incomplete: {e['delivered']:,.0f} of {e['events']:,}")
+    if e and e["received"] < e["delivered"]:
+        problems.append(f"the receiver counted {e['received']:,} requests for {e['delivered']:,.0f} successes")
+    for p in problems:
+        print(f"PROBLEM: {p}")
+    if not args.keep and not problems and not args.out:
+        for sqlite in work.glob("*.sqlite*"):
+            sqlite.unlink()
+    return 1 if problems else 0
+
+
+def machine() -> dict:
+    info = {"nproc": os.cpu_count()}
+    try:
+        info["cpu"] = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (StopIteration, OSError):
+        pass
+    try:
+        info["mem_total_kb"] = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+    except (StopIteration, OSError):
+        pass
+    for name, argv in (("swift", ["swift", "--version"]), ("wrk", ["wrk", "--version"])):
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            info[name] = (done.stdout + done.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            pass
+    return info
+
+
+if __name__ == "__main__":
+    sys.exit(main())

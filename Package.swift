@@ -129,6 +129,7 @@ let package = Package(
                 "SluiceApp",
                 "SluiceTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -18,6 +18,7 @@ import base64
 import http.client
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -146,6 +147,130 @@ class RSSSampler:
         self._stop.set()
         self._thread.join()
         self.peak_kb = max(self.peak_kb, rss_kb(self.pid)[0])
+
+
+class CPUMeter:
+    """CPU time over a `with` block, in cores (CPU seconds per wall second): the server's (`pid`), the
+    client's (finished child processes, e.g. wrk, plus this process's own threads when `self_too`), the
+    other server's (`also`), and everything else on the machine (`other`: builds, other sessions).
+    The machine has few cores and client and server share them, so each figure says who used what."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pid: int, also: int | None = None, self_too: bool = False):
+        self.pid, self.also, self.self_too = pid, also, self_too
+
+    @staticmethod
+    def busy() -> float:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return (sum(fields[:8]) - idle) / CPUMeter.TICK
+
+    @staticmethod
+    def process(pid: int | None) -> float:
+        if pid is None:
+            return 0.0
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / CPUMeter.TICK
+        except (FileNotFoundError, IndexError, ValueError):
+            return 0.0
+
+    def client(self) -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        total = children.ru_utime + children.ru_stime
+        if self.self_too:
+            me = resource.getrusage(resource.RUSAGE_SELF)
+            total += me.ru_utime + me.ru_stime
+        return total
+
+    def __enter__(self):
+        self.t0, self.b0 = time.perf_counter(), self.busy()
+        self.s0, self.a0, self.c0 = self.process(self.pid), self.process(self.also), self.client()
+        return self
+
+    def __exit__(self, *exc):
+        wall = max(time.perf_counter() - self.t0, 1e-6)
+        total = (self.busy() - self.b0) / wall
+        self.server = (self.process(self.pid) - self.s0) / wall
+        self.also_cores = (self.process(self.also) - self.a0) / wall
+        self.client_cores = (self.client() - self.c0) / wall
+        self.other = max(0.0, total - self.server - self.also_cores - self.client_cores)
+        self.total = total
+
+    def summary(self) -> dict:
+        return {"server_cores": round(self.server, 2), "client_cores": round(self.client_cores, 2),
+                "receiver_cores": round(self.also_cores, 2), "other_cores": round(self.other, 2),
+                "machine_cores": round(self.total, 2)}
+
+
+class Profiler:
+    """Profiles Sluice during each of its measured wrk runs (`--profile perf|callgrind`).
+
+    perf: `perf record -e cpu-clock -g` attached to the running server (timer sampling: this VM
+    exposes no hardware counters), reported flat and by callers into profile-KEY.perf.txt.
+    callgrind: the server runs under valgrind with instrumentation off; it is switched on for the
+    workload and dumped after it (callgrind_control), annotated into profile-KEY.callgrind.txt.
+    Either slows the server down: figures of a profiled run are not the benchmark's."""
+
+    def __init__(self, kind: str | None, work: Path):
+        self.kind, self.work = kind, work
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        if self.kind != "callgrind":
+            return argv
+        # valgrind 3.19 (Debian 12) cannot read the DWARF 5 that Swift 6 writes: profile a copy without
+        # debug information (its symbol table still names every function)
+        stripped = self.work / (Path(argv[0]).name + ".nodebug")
+        subprocess.run(["objcopy", "--strip-debug", argv[0], str(stripped)], check=True)
+        argv = [str(stripped)] + argv[1:]
+        return ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--instr-atstart=no",
+                f"--callgrind-out-file={self.work}/callgrind.out.%p"] + argv
+
+    def run(self, key: str, pid: int):
+        profiler = self
+
+        class Block:
+            def __enter__(self):
+                if profiler.kind == "perf":
+                    self.data = profiler.work / f"profile-{key}.perf.data"
+                    self.proc = subprocess.Popen(
+                        ["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-p", str(pid), "-o", str(self.data)],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    time.sleep(0.3)
+                elif profiler.kind == "callgrind":
+                    subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True, timeout=60)
+                    subprocess.run(["callgrind_control", "-i", "on", str(pid)], capture_output=True, timeout=60)
+                return self
+
+            def __exit__(self, *exc):
+                if profiler.kind == "perf":
+                    self.proc.send_signal(signal.SIGINT)
+                    self.proc.wait(60)
+                    out = profiler.work / f"profile-{key}.perf.txt"
+                    with open(out, "w") as f:
+                        for extra in (["--no-children", "--percent-limit", "0.7"], ["--children", "--percent-limit", "3"]):
+                            f.write(f"# perf report {' '.join(extra)} -g none\n")
+                            f.flush()
+                            subprocess.run(["perf", "report", "-i", str(self.data), "--stdio", "-g", "none", *extra],
+                                           stdout=f, stderr=subprocess.DEVNULL, timeout=600)
+                    log(f"  profile: {out}")
+                elif profiler.kind == "callgrind":
+                    subprocess.run(["callgrind_control", "-i", "off", str(pid)], capture_output=True, timeout=60)
+                    subprocess.run(["callgrind_control", "-d", key, str(pid)], capture_output=True, timeout=120)
+                    dumps = sorted(profiler.work.glob(f"callgrind.out.{pid}.*"), key=lambda p: p.stat().st_mtime)
+                    if dumps:
+                        out = profiler.work / f"profile-{key}.callgrind.txt"
+                        with open(out, "w") as f:
+                            subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=99", str(dumps[-1])],
+                                           stdout=f, stderr=subprocess.DEVNULL, timeout=600)
+                            subprocess.run(["callgrind_annotate", "--threshold=95", str(dumps[-1])],
+                                           stdout=f, stderr=subprocess.DEVNULL, timeout=600)
+                        log(f"  profile: {out} (from {dumps[-1].name})")
+
+        return Block()
 
 
 def wait_healthz(port: int, proc: subprocess.Popen, timeout: float, interval: float = 0.002) -> float:
@@ -379,12 +504,16 @@ def batch_body(events: int, run: int = 0) -> bytes:
 
 
 def run_wrk(port: int, workload: Workload, seconds: int, connections: int, threads: int, pid: int,
-            env: dict[str, str], log_path: Path) -> dict:
+            env: dict[str, str], log_path: Path, profile=None) -> dict:
     argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
             "--latency", "-s", str(WRK_DIR / workload.script), f"http://127.0.0.1:{port}{workload.path}"]
     full_env = dict(os.environ, BENCH_WRK_DIR=str(WRK_DIR), **env)
-    with RSSSampler(pid) as sampler:
-        done = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=seconds + 60)
+    with RSSSampler(pid) as sampler, CPUMeter(pid) as cpu:
+        if profile is not None:
+            with profile:
+                done = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=seconds + 60)
+        else:
+            done = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=seconds + 60)
     with open(log_path, "a") as f:
         f.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}\n")
     if done.returncode != 0:
@@ -396,6 +525,7 @@ def run_wrk(port: int, workload: Workload, seconds: int, connections: int, threa
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6) if r["duration_us"] else 0.0
     r["errors"] = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["status_errors"] + r["timeouts"]
     r["peak_rss_kb"] = sampler.peak_kb
+    r["cpu"] = cpu.summary()
     r["argv"] = argv
     return r
 
@@ -469,7 +599,7 @@ def wait_pipeline_idle(port: int, timeout: float) -> float:
     return timeout
 
 
-def end_to_end(port: int, receiver_port: int, pid: int, s: Seed, total: int, connections: int,
+def end_to_end(port: int, receiver_port: int, pid: int, receiver_pid: int, s: Seed, total: int, connections: int,
                timeout: float) -> dict:
     """Turns the delivering subscription on, ingests `total` events, and times until the receiver has them all."""
     api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
@@ -485,7 +615,7 @@ def end_to_end(port: int, receiver_port: int, pid: int, s: Seed, total: int, con
 
         s0, r0 = successes(), received()
         samples: list[tuple[float, float]] = []
-        with RSSSampler(pid) as sampler:
+        with RSSSampler(pid) as sampler, CPUMeter(pid, also=receiver_pid, self_too=True) as cpu:
             started = time.perf_counter()
             ingest_result: dict = {}
             loader = threading.Thread(target=lambda: ingest_result.update(
@@ -532,6 +662,7 @@ def end_to_end(port: int, receiver_port: int, pid: int, s: Seed, total: int, con
             "drain_events_per_second": ((delivered - delivered_at_ingest_end) / (finished - ingest_done_at))
             if ingest_done_at is not None and finished > ingest_done_at else 0.0,
             "peak_rss_kb": sampler.peak_kb,
+            "cpu": cpu.summary(),
             "delivery_metrics": metrics,
         }
     finally:
@@ -579,8 +710,8 @@ def mb(kb: float) -> str:
 
 
 def render(results: dict) -> str:
-    rows = ["| workload | Sluice | p50 | p99 | ceiling (same bytes) | ratio | Sluice peak RSS | target | met |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    rows = ["| workload | Sluice | p50 | p99 | ceiling (same bytes) | ratio | Sluice peak RSS | Sluice CPU | target | met |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for w in results["workloads"]:
         sl, ce = w["sluice"], w.get("ceiling")
         unit = "ev/s" if w["per_request"] > 1 else "req/s"
@@ -589,19 +720,21 @@ def render(results: dict) -> str:
         ratio = f"{sl['rps'] / ce['rps']:.0%}" if ce and ce["rps"] else "—"
         errors = f" ({sl['errors']} errors)" if sl["errors"] else ""
         rows.append(f"| {w['title']} | {value:,.0f} {unit}{errors} | {ms(sl['p50_us'])} | {ms(sl['p99_us'])} | "
-                    f"{ceiling} | {ratio} | {mb(sl['peak_rss_kb'])} | {w['target'] or '—'} | {w['met']} |")
+                    f"{ceiling} | {ratio} | {mb(sl['peak_rss_kb'])} | {sl['cpu']['server_cores']:.2f} cores | "
+                    f"{w['target'] or '—'} | {w['met']} |")
     e = results.get("end_to_end")
     if e:
         rows.append(
             f"| end-to-end delivery, {e['events']:,} events (1 a request to the receiver) | "
             f"{e['events_per_second']:,.0f} ev/s (steady {e['steady_events_per_second']:,.0f}) | "
-            f"{e['tts_avg']} | {e['tts_p95']} | — | — | {mb(e['peak_rss_kb'])} | 10,000 ev/s | {e['met']} |")
+            f"{e['tts_avg']} | {e['tts_p95']} | — | — | {mb(e['peak_rss_kb'])} | {e['cpu']['server_cores']:.2f} cores | "
+            f"10,000 ev/s | {e['met']} |")
     m = results["memory"]
     rows.append(f"| idle, fresh store, catalog served | — | — | — | — | — | {mb(m['idle_after_catalog_kb'])} | "
-                f"< 100 MB | {'yes' if m['idle_after_catalog_kb'] < 100 * 1024 else 'no'} |")
+                f"— | < 100 MB | {'yes' if m['idle_after_catalog_kb'] < 100 * 1024 else 'no'} |")
     st = results["startup"]
     rows.append(f"| start-up to 200 on /healthz (median of {len(st['fresh'])}, fresh / seeded store) | "
-                f"{st['fresh_median'] * 1000:.0f} ms / {st['seeded_median'] * 1000:.0f} ms | — | — | — | — | — | "
+                f"{st['fresh_median'] * 1000:.0f} ms / {st['seeded_median'] * 1000:.0f} ms | — | — | — | — | — | — | "
                 f"< 1 s | {'yes' if max(st['fresh_median'], st['seeded_median']) < 1 else 'no'} |")
     return "\n".join(rows)
 
@@ -616,7 +749,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--events", type=int, help="events for end-to-end delivery (default 100000, short 5000)")
     parser.add_argument("--only", help="comma-separated workload keys to run (default all)")
-    parser.add_argument("--keep", action="store_true", help="keep the run folder")
+    parser.add_argument("--keep", action="store_true", help="keep the run folder's SQLite files")
+    parser.add_argument("--profile", choices=["perf", "callgrind"],
+                        help="profile Sluice during each measured run (its figures are then not the benchmark's); "
+                             "for callgrind use e.g. --seconds 10 --connections 2 --threads 1 --only get_destination")
     parser.add_argument("--out", help="run folder (default a new one in /tmp)")
     args = parser.parse_args()
 
@@ -639,8 +775,9 @@ def main() -> int:
         # 1. Idle memory on a fresh store: at rest, then after the whole catalog has been served.
         port = free_port()
         db = work / "sluice.sqlite"
-        sluice = Server("sluice", sluice_argv(args.sluice, port, f"sqlite:{db}"), port, work / "sluice.log")
-        servers.append(sluice.start())
+        profiler = Profiler(args.profile, work)
+        sluice = Server("sluice", profiler.wrap(sluice_argv(args.sluice, port, f"sqlite:{db}")), port, work / "sluice.log")
+        servers.append(sluice.start(timeout=600 if args.profile == "callgrind" else 30))
         time.sleep(1.5)
         idle_fresh = rss_kb(sluice.pid)[0]
         api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
@@ -715,10 +852,13 @@ def main() -> int:
             for name, server in (("sluice", sluice), ("ceiling", ceiling)):
                 if warmup:
                     run_wrk(server.port, w, warmup, args.connections, args.threads, server.pid, env, wrk_log)
-                r = run_wrk(server.port, w, seconds, args.connections, args.threads, server.pid, env, wrk_log)
+                block = profiler.run(w.key, server.pid) if name == "sluice" and args.profile else None
+                r = run_wrk(server.port, w, seconds, args.connections, args.threads, server.pid, env, wrk_log, block)
                 measured[name] = r
                 log(f"{w.key:24} {name:8} {r['rps'] * w.per_request:10,.0f} {'ev/s' if w.per_request > 1 else 'req/s'}"
                     f"  p50 {ms(r['p50_us']):>9}  p99 {ms(r['p99_us']):>9}  peak RSS {mb(r['peak_rss_kb'])}"
+                    f"  cores: server {r['cpu']['server_cores']:.2f} wrk {r['cpu']['client_cores']:.2f}"
+                    f" other {r['cpu']['other_cores']:.2f}"
                     + (f"  ERRORS {r['errors']}" if r["errors"] else ""))
                 if name == "sluice" and w.key in ("batch",):
                     waited = wait_pipeline_idle(port, 60 if args.short else 180)
@@ -743,8 +883,13 @@ def main() -> int:
         # 4. End-to-end delivery.
         if not args.only or "end_to_end" in args.only.split(","):
             wait_pipeline_idle(port, 60)
-            e = end_to_end(port, ceiling_port, sluice.pid, s, e2e_events, args.connections,
+            if args.profile:
+                e_profile = profiler.run("end_to_end", sluice.pid)
+                e_profile.__enter__()
+            e = end_to_end(port, ceiling_port, sluice.pid, ceiling.pid, s, e2e_events, args.connections,
                            timeout=60 if args.short else 300)
+            if args.profile:
+                e_profile.__exit__(None, None, None)
             tts = {b.get("metricName"): b.get("value")
                    for b in e["delivery_metrics"].get("time_to_success", {}).get("breakdown", [])}
             e["tts_avg"] = f"{tts.get('time_to_success_average', '?')} ms avg"
@@ -754,7 +899,9 @@ def main() -> int:
             log(f"end to end: {e['delivered']:,.0f}/{e['events']:,} delivered ({e['received']:,} at the receiver) in "
                 f"{e['seconds']:.1f} s: {e['events_per_second']:,.0f} ev/s overall, "
                 f"{e['steady_events_per_second']:,.0f} ev/s steady; ingest took {e['ingest_seconds']:.1f} s, "
-                f"drain after ingest {e['drain_events_per_second']:,.0f} ev/s; peak RSS {mb(e['peak_rss_kb'])}")
+                f"drain after ingest {e['drain_events_per_second']:,.0f} ev/s; peak RSS {mb(e['peak_rss_kb'])}; "
+                f"cores: server {e['cpu']['server_cores']:.2f} loader+harness {e['cpu']['client_cores']:.2f} "
+                f"receiver {e['cpu']['receiver_cores']:.2f} other {e['cpu']['other_cores']:.2f}")
 
         results["memory"]["hwm_kb"] = rss_kb(sluice.pid)[1]
         sluice.stop()
@@ -791,6 +938,11 @@ def main() -> int:
         problems.append(f"end-to-end delivery incomplete: {e['delivered']:,.0f} of {e['events']:,}")
     if e and e["received"] < e["delivered"]:
         problems.append(f"the receiver counted {e['received']:,} requests for {e['delivered']:,.0f} successes")
+    noisy = [f"{w['key']} ({name} {w[name]['cpu']['other_cores']:.2f})" for w in results["workloads"]
+             for name in ("sluice", "ceiling") if w[name]["cpu"]["other_cores"] > 0.15]
+    if noisy:
+        print("NOTE: other processes used more than 0.15 of a core during " + ", ".join(noisy)
+              + ": those figures are low; run again on a quiet machine")
     for p in problems:
         print(f"PROBLEM: {p}")
     if not args.keep and not problems and not args.out:

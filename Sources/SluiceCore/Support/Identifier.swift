@@ -16,9 +16,14 @@ public enum Identifier {
         var generator = SystemRandomNumberGenerator()
         var out = [UInt8]()
         out.reserveCapacity(length)
+        // Eight random bytes per draw from the system source (one read, not one per character).
         while out.count < length {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            if byte < 248 { out.append(alphabet[Int(byte % 62)]) }  // 248 = 4 * 62: uniform
+            var word = generator.next()
+            for _ in 0..<8 where out.count < length {
+                let byte = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                if byte < 248 { out.append(alphabet[Int(byte % 62)]) }  // 248 = 4 * 62: uniform
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -207,27 +207,17 @@ class CPUMeter:
 
 
 class Profiler:
-    """Profiles Sluice during each of its measured wrk runs (`--profile perf|callgrind`).
+    """Profiles Sluice during each of its measured wrk runs (`--profile perf`).
 
-    perf: `perf record -e cpu-clock -g` attached to the running server (timer sampling: this VM
-    exposes no hardware counters), reported flat and by callers into profile-KEY.perf.txt.
-    callgrind: the server runs under valgrind with instrumentation off; it is switched on for the
-    workload and dumped after it (callgrind_control), annotated into profile-KEY.callgrind.txt.
-    Either slows the server down: figures of a profiled run are not the benchmark's."""
+    `perf record -e cpu-clock -g` attached to the running server (timer sampling: the project's VM
+    exposes no hardware counters), reported flat and with callers' totals into profile-KEY.perf.txt;
+    the .perf.data beside it is for `perf report`. (valgrind 3.19, Debian 12's, cannot run a Swift
+    6.3 binary: it stops on DWARF 5, and without debug information it crashes when the first
+    thread starts; BENCHMARKS.md.) Profiling costs CPU: the figures of a profiled run are not the
+    benchmark's."""
 
     def __init__(self, kind: str | None, work: Path):
         self.kind, self.work = kind, work
-
-    def wrap(self, argv: list[str]) -> list[str]:
-        if self.kind != "callgrind":
-            return argv
-        # valgrind 3.19 (Debian 12) cannot read the DWARF 5 that Swift 6 writes: profile a copy without
-        # debug information (its symbol table still names every function)
-        stripped = self.work / (Path(argv[0]).name + ".nodebug")
-        subprocess.run(["objcopy", "--strip-debug", argv[0], str(stripped)], check=True)
-        argv = [str(stripped)] + argv[1:]
-        return ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--instr-atstart=no",
-                f"--callgrind-out-file={self.work}/callgrind.out.%p"] + argv
 
     def run(self, key: str, pid: int):
         profiler = self
@@ -240,9 +230,6 @@ class Profiler:
                         ["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-p", str(pid), "-o", str(self.data)],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(0.3)
-                elif profiler.kind == "callgrind":
-                    subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True, timeout=60)
-                    subprocess.run(["callgrind_control", "-i", "on", str(pid)], capture_output=True, timeout=60)
                 return self
 
             def __exit__(self, *exc):
@@ -257,18 +244,6 @@ class Profiler:
                             subprocess.run(["perf", "report", "-i", str(self.data), "--stdio", "-g", "none", *extra],
                                            stdout=f, stderr=subprocess.DEVNULL, timeout=600)
                     log(f"  profile: {out}")
-                elif profiler.kind == "callgrind":
-                    subprocess.run(["callgrind_control", "-i", "off", str(pid)], capture_output=True, timeout=60)
-                    subprocess.run(["callgrind_control", "-d", key, str(pid)], capture_output=True, timeout=120)
-                    dumps = sorted(profiler.work.glob(f"callgrind.out.{pid}.*"), key=lambda p: p.stat().st_mtime)
-                    if dumps:
-                        out = profiler.work / f"profile-{key}.callgrind.txt"
-                        with open(out, "w") as f:
-                            subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=99", str(dumps[-1])],
-                                           stdout=f, stderr=subprocess.DEVNULL, timeout=600)
-                            subprocess.run(["callgrind_annotate", "--threshold=95", str(dumps[-1])],
-                                           stdout=f, stderr=subprocess.DEVNULL, timeout=600)
-                        log(f"  profile: {out} (from {dumps[-1].name})")
 
         return Block()
 
@@ -362,6 +337,8 @@ class Seed:
     amplitude_ids: list[str] = field(default_factory=list)
     delivery_destination: str = ""
     delivery_subscription: str = ""
+    batched_destination: str = ""
+    batched_subscription: str = ""
     destinations: int = 0
     subscriptions: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -404,8 +381,8 @@ def seed(port: int, receiver_port: int) -> Seed:
     result.amplitude_id = result.amplitude_ids[0]
 
     # Subscriptions: every webhook destination gets one whose trigger bench events never match
-    # (the router evaluates them all), and the first also the delivering one, off until the
-    # delivery workload turns it on.
+    # (the router evaluates them all); the first also the delivering one (one event a request)
+    # and the second a batching one (100 events a request), off until their workload turns them on.
     hook = f"http://127.0.0.1:{receiver_port}/hook"
     for i, destination in enumerate(webhook_ids):
         api.json("POST", f"/destinations/{destination}/subscriptions", {
@@ -418,15 +395,21 @@ def seed(port: int, receiver_port: int) -> Seed:
         "name": "bench delivery", "actionId": WEBHOOK_SEND_ACTION, "trigger": 'type = "track"',
         "enabled": False, "settings": {"url": hook}}, expect=(200, 201))
     result.delivery_subscription = (sub["data"].get("destinationSubscription") or sub["data"].get("subscription"))["id"]
-    result.subscriptions += 1
+    result.batched_destination = webhook_ids[1]
+    sub = api.json("POST", f"/destinations/{result.batched_destination}/subscriptions", {
+        "name": "bench delivery batched", "actionId": WEBHOOK_SEND_ACTION, "trigger": 'type = "track"',
+        "enabled": False, "settings": {"url": hook, "enable_batching": True, "batch_size": 100}}, expect=(200, 201))
+    result.batched_subscription = (sub["data"].get("destinationSubscription") or sub["data"].get("subscription"))["id"]
+    result.subscriptions += 2
     api.close()
     return result
 
 
-def set_delivery(port: int, s: Seed, enabled: bool) -> None:
+def set_delivery(port: int, s: Seed, enabled: bool, batched: bool = False) -> None:
     api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
-    api.json("PATCH", f"/destinations/{s.delivery_destination}/subscriptions/{s.delivery_subscription}",
-             {"input": {"enabled": enabled}})
+    destination, subscription = ((s.batched_destination, s.batched_subscription) if batched
+                                 else (s.delivery_destination, s.delivery_subscription))
+    api.json("PATCH", f"/destinations/{destination}/subscriptions/{subscription}", {"input": {"enabled": enabled}})
     api.close()
 
 
@@ -600,11 +583,13 @@ def wait_pipeline_idle(port: int, timeout: float) -> float:
 
 
 def end_to_end(port: int, receiver_port: int, pid: int, receiver_pid: int, s: Seed, total: int, connections: int,
-               timeout: float) -> dict:
-    """Turns the delivering subscription on, ingests `total` events, and times until the receiver has them all."""
+               timeout: float, batched: bool = False) -> dict:
+    """Turns a delivering subscription on, ingests `total` events, and times until all are delivered
+    (the success counter of /metrics; the receiver counts requests: one an event, or one a batch)."""
     api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
     receiver = Client(receiver_port)
-    set_delivery(port, s, True)
+    destination = s.batched_destination if batched else s.delivery_destination
+    set_delivery(port, s, True, batched)
     try:
         def successes() -> float:
             _, _, text = api.request("GET", "/metrics")
@@ -640,7 +625,7 @@ def end_to_end(port: int, receiver_port: int, pid: int, receiver_pid: int, s: Se
         delivered = successes() - s0
         receiver_count = received() - r0
         _, _, summary = api.request(
-            "GET", f"/destinations/{s.delivery_destination}/delivery-metrics?sourceId={s.events_source}")
+            "GET", f"/destinations/{destination}/delivery-metrics?sourceId={s.events_source}")
         metrics = {}
         try:
             for m in json.loads(summary)["data"]["deliveryMetricsSummary"]["metrics"]:
@@ -652,6 +637,7 @@ def end_to_end(port: int, receiver_port: int, pid: int, receiver_pid: int, s: Se
         t90 = next((t for t, d in samples if d >= 0.9 * total), None)
         steady = (0.8 * total / (t90 - t10)) if t10 is not None and t90 is not None and t90 > t10 else 0.0
         return {
+            "batched": batched,
             "events": total, "delivered": delivered, "received": receiver_count, "seconds": finished,
             "complete": delivered >= total,
             "events_per_second": delivered / finished if finished else 0.0,
@@ -666,7 +652,7 @@ def end_to_end(port: int, receiver_port: int, pid: int, receiver_pid: int, s: Se
             "delivery_metrics": metrics,
         }
     finally:
-        set_delivery(port, s, False)
+        set_delivery(port, s, False, batched)
         api.close()
         receiver.close()
 
@@ -722,10 +708,13 @@ def render(results: dict) -> str:
         rows.append(f"| {w['title']} | {value:,.0f} {unit}{errors} | {ms(sl['p50_us'])} | {ms(sl['p99_us'])} | "
                     f"{ceiling} | {ratio} | {mb(sl['peak_rss_kb'])} | {sl['cpu']['server_cores']:.2f} cores | "
                     f"{w['target'] or '—'} | {w['met']} |")
-    e = results.get("end_to_end")
-    if e:
+    for key in ("end_to_end", "end_to_end_batched"):
+        e = results.get(key)
+        if not e:
+            continue
+        how = "100 a request" if e["batched"] else "1 a request"
         rows.append(
-            f"| end-to-end delivery, {e['events']:,} events (1 a request to the receiver) | "
+            f"| end-to-end delivery, {e['events']:,} events ({how} to the receiver) | "
             f"{e['events_per_second']:,.0f} ev/s (steady {e['steady_events_per_second']:,.0f}) | "
             f"{e['tts_avg']} | {e['tts_p95']} | — | — | {mb(e['peak_rss_kb'])} | {e['cpu']['server_cores']:.2f} cores | "
             f"10,000 ev/s | {e['met']} |")
@@ -750,9 +739,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, help="events for end-to-end delivery (default 100000, short 5000)")
     parser.add_argument("--only", help="comma-separated workload keys to run (default all)")
     parser.add_argument("--keep", action="store_true", help="keep the run folder's SQLite files")
-    parser.add_argument("--profile", choices=["perf", "callgrind"],
-                        help="profile Sluice during each measured run (its figures are then not the benchmark's); "
-                             "for callgrind use e.g. --seconds 10 --connections 2 --threads 1 --only get_destination")
+    parser.add_argument("--profile", choices=["perf"],
+                        help="profile Sluice with perf during each measured run (its figures are then not the benchmark's)")
     parser.add_argument("--out", help="run folder (default a new one in /tmp)")
     args = parser.parse_args()
 
@@ -776,8 +764,8 @@ def main() -> int:
         port = free_port()
         db = work / "sluice.sqlite"
         profiler = Profiler(args.profile, work)
-        sluice = Server("sluice", profiler.wrap(sluice_argv(args.sluice, port, f"sqlite:{db}")), port, work / "sluice.log")
-        servers.append(sluice.start(timeout=600 if args.profile == "callgrind" else 30))
+        sluice = Server("sluice", sluice_argv(args.sluice, port, f"sqlite:{db}"), port, work / "sluice.log")
+        servers.append(sluice.start())
         time.sleep(1.5)
         idle_fresh = rss_kb(sluice.pid)[0]
         api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
@@ -880,23 +868,25 @@ def main() -> int:
                                          "target": w.target, "met": met, "sluice": sl, "ceiling": ce,
                                          "ratio": ratio})
 
-        # 4. End-to-end delivery.
-        if not args.only or "end_to_end" in args.only.split(","):
+        # 4. End-to-end delivery: one event a request, then batches of 100.
+        for key, batched in (("end_to_end", False), ("end_to_end_batched", True)):
+            if args.only and key not in args.only.split(","):
+                continue
             wait_pipeline_idle(port, 60)
-            if args.profile:
-                e_profile = profiler.run("end_to_end", sluice.pid)
+            e_profile = profiler.run(key, sluice.pid) if args.profile else None
+            if e_profile:
                 e_profile.__enter__()
             e = end_to_end(port, ceiling_port, sluice.pid, ceiling.pid, s, e2e_events, args.connections,
-                           timeout=60 if args.short else 300)
-            if args.profile:
+                           timeout=60 if args.short else 300, batched=batched)
+            if e_profile:
                 e_profile.__exit__(None, None, None)
             tts = {b.get("metricName"): b.get("value")
                    for b in e["delivery_metrics"].get("time_to_success", {}).get("breakdown", [])}
             e["tts_avg"] = f"{tts.get('time_to_success_average', '?')} ms avg"
             e["tts_p95"] = f"{tts.get('time_to_success_p95', '?')} ms p95"
             e["met"] = ("yes" if e["events_per_second"] >= 10000 else "no") + ("" if e["complete"] else " (incomplete)")
-            results["end_to_end"] = e
-            log(f"end to end: {e['delivered']:,.0f}/{e['events']:,} delivered ({e['received']:,} at the receiver) in "
+            results[key] = e
+            log(f"{key}: {e['delivered']:,.0f}/{e['events']:,} delivered ({e['received']:,} requests at the receiver) in "
                 f"{e['seconds']:.1f} s: {e['events_per_second']:,.0f} ev/s overall, "
                 f"{e['steady_events_per_second']:,.0f} ev/s steady; ingest took {e['ingest_seconds']:.1f} s, "
                 f"drain after ingest {e['drain_events_per_second']:,.0f} ev/s; peak RSS {mb(e['peak_rss_kb'])}; "
@@ -930,14 +920,15 @@ def main() -> int:
           f"Sluice's VmHWM over the run {mb(results['memory'].get('hwm_kb', 0))}")
     print(f"results: {work}/results.json, {work}/results.md; wrk output: {wrk_log}")
     errors = sum(w["sluice"]["errors"] + w["ceiling"]["errors"] for w in results["workloads"])
-    e = results.get("end_to_end")
     problems = []
     if errors:
         problems.append(f"{errors} wrk errors (non-2xx answers or socket errors)")
-    if e and not e["complete"]:
-        problems.append(f"end-to-end delivery incomplete: {e['delivered']:,.0f} of {e['events']:,}")
-    if e and e["received"] < e["delivered"]:
-        problems.append(f"the receiver counted {e['received']:,} requests for {e['delivered']:,.0f} successes")
+    for key in ("end_to_end", "end_to_end_batched"):
+        e = results.get(key)
+        if e and not e["complete"]:
+            problems.append(f"{key}: delivery incomplete: {e['delivered']:,.0f} of {e['events']:,}")
+        if e and e["received"] < (e["delivered"] / 100 if e["batched"] else e["delivered"]):
+            problems.append(f"{key}: the receiver counted {e['received']:,} requests for {e['delivered']:,.0f} successes")
     noisy = [f"{w['key']} ({name} {w[name]['cpu']['other_cores']:.2f})" for w in results["workloads"]
              for name in ("sluice", "ceiling") if w[name]["cpu"]["other_cores"] > 0.15]
     if noisy:

@@ -18,6 +18,14 @@ public struct JSONWriter: Sendable {
     /// Appends raw bytes (punctuation, or a fragment that is already JSON).
     public mutating func raw(_ fragment: some Sequence<UInt8>) { bytes.append(contentsOf: fragment) }
 
+    /// Appends a fragment that is already JSON, as one copy.
+    ///
+    /// The generic overload above is not specialized across modules and copies byte by byte;
+    /// responses splice catalog entries of several kilobytes through this one.
+    public mutating func raw(_ fragment: [UInt8]) {
+        fragment.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
+    }
+
     /// Appends ASCII punctuation or a pre-built fragment.
     public mutating func raw(_ fragment: StaticString) {
         fragment.withUTF8Buffer { bytes.append(contentsOf: $0) }

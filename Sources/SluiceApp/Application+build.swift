@@ -98,7 +98,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     DestinationsController(services: services).register(on: router)
     SubscriptionsController(services: services).register(on: router)
     DeliveryMetricsController(services: services, stats: pipeline.stats).register(on: router)
-    TrackingController(services: services, writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
+    TrackingController(writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
         .register(on: router)
     routes.load(router.routes.map { ($0.path.description, $0.method) })
     return router

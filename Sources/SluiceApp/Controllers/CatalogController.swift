@@ -9,7 +9,7 @@ struct CatalogController {
 
     func register(on router: Router<SluiceRequestContext>) {
         router.get("/catalog/destinations") { request, context in
-            let page = try Query(request.uri.query).pagination(required: true)
+            let page = try Query(request.uri.query).pagination()
             let catalog = services.catalog
             return list(count: catalog.destinations.count, page: page, key: "destinationsCatalog", json: catalog.destinationJSON(at:), context)
         }
@@ -21,7 +21,7 @@ struct CatalogController {
             return one(json, key: "destinationMetadata", context)
         }
         router.get("/catalog/sources") { request, context in
-            let page = try Query(request.uri.query).pagination(required: true)
+            let page = try Query(request.uri.query).pagination()
             let catalog = services.catalog
             return list(count: catalog.sources.count, page: page, key: "sourcesCatalog", json: catalog.sourceJSON(at:), context)
         }

@@ -53,7 +53,7 @@ struct DestinationsController {
     }
 
     func list(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
-        let page = try Query(request.uri.query).pagination(required: true)
+        let page = try Query(request.uri.query).pagination()
         return Self.listResponse(try await services.store.listDestinations(sourceID: nil, page: page), services: services, context)
     }
 

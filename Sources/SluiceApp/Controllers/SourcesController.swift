@@ -58,7 +58,7 @@ struct SourcesController {
     }
 
     func list(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
-        let page = try Query(request.uri.query).pagination(required: true)
+        let page = try Query(request.uri.query).pagination()
         let sources = try await services.store.listSources(page: page)
         return Responses.list(context, key: "sources", page: sources, itemCapacity: 2048) { s, w in services.wire.source(s, into: &w) }
     }
@@ -122,7 +122,7 @@ struct SourcesController {
 
     func connected(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         let id = try Identifier.pathID(context.parameters.get("sourceId"), resource: "source")
-        let page = try Query(request.uri.query).pagination(required: true)
+        let page = try Query(request.uri.query).pagination()
         guard try await services.store.source(id: id) != nil else { throw APIError.notFound("No source with id \(id)") }
         let destinations = try await services.store.listDestinations(sourceID: id, page: page)
         return DestinationsController.listResponse(destinations, services: services, context)

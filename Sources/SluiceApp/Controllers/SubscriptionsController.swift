@@ -145,7 +145,7 @@ struct SubscriptionsController {
     func list(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         try checkFeature()
         let (destination, metadata) = try await self.destination(context)
-        let page = try Query(request.uri.query).pagination(required: true)
+        let page = try Query(request.uri.query).pagination()
         let subscriptions = try await services.store.listSubscriptions(destinationID: destination.id, page: page)
         return Responses.list(context, key: "subscriptions", page: subscriptions, itemCapacity: 1024) { s, w in
             write(s, fields: fields(metadata, actionID: s.actionID), into: &w)

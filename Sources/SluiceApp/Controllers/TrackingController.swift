@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import SluiceCore
 import SluiceDelivery
-import Synchronization
 
 /// Segment's Tracking API on the same server: `POST /v1/{track,identify,page,screen,group,alias,batch}`.
 ///
@@ -11,7 +10,6 @@ import Synchronization
 /// answered `{"success": true}` only once its events are committed. A batch with one bad message
 /// is refused whole, naming the index. Events to a disabled source are accepted and not delivered.
 struct TrackingController {
-    let services: AppServices
     let writer: EventWriter
     let stats: PipelineStats
     let keys: WriteKeyCache
@@ -72,19 +70,15 @@ struct TrackingController {
 /// Remembers which source a write key belongs to for a few seconds, so that ingest costs no store read per request.
 final class WriteKeyCache: Sendable {
     private let store: any Store
-    private let cache = Mutex<[String: (sourceID: String, until: ContinuousClock.Instant)]>([:])
+    private let cache = ExpiringCache<String>()
 
     init(store: any Store) { self.store = store }
 
     func sourceID(for writeKey: String) async throws -> String? {
         guard writeKey.utf8.count <= 128 else { return nil }
-        let now = ContinuousClock.now
-        if let hit = cache.withLock({ $0[writeKey] }), hit.until > now { return hit.sourceID }
+        if let sourceID = cache.value(for: writeKey) { return sourceID }
         guard let source = try await store.source(writeKey: writeKey) else { return nil }
-        cache.withLock { cache in
-            if cache.count > 10_000 { cache.removeAll() }
-            cache[writeKey] = (source.id, now + .seconds(5))
-        }
+        cache.store(source.id, for: writeKey)
         return source.id
     }
 }

@@ -35,7 +35,7 @@ struct WorkspaceController {
     /// Lists audit events, newest first, filtered by time range, resource id and resource type.
     func listAuditEvents(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         let query = Query(request.uri.query)
-        let page = try query.pagination(required: true)
+        let page = try query.pagination()
         var filter = AuditFilter()
         for (key, assign) in [("startTime", { (d: Date) in filter.startTime = d }), ("endTime", { filter.endTime = $0 })] {
             if let text = query[key] {

@@ -29,9 +29,10 @@ struct Query {
     /// The pagination input in any of the three encodings Segment's clients use.
     ///
     /// Dot (`pagination.count`), bracket (`pagination[count]`) and one JSON object
-    /// (`pagination={"count":3}`) are all read; when `required` and none is given: 422.
+    /// (`pagination={"count":3}`) are all read. Every list operation requires it (as Segment's document
+    /// marks it): none given is a 422.
     /// - Throws: ``ValidationError`` naming `pagination`, `pagination.count` or `pagination.cursor`.
-    func pagination(required: Bool, defaultCount: Int = 200) throws(ValidationError) -> PageRequest {
+    func pagination() throws(ValidationError) -> PageRequest {
         var count = self["pagination.count"] ?? self["pagination[count]"]
         var cursor = self["pagination.cursor"] ?? self["pagination[cursor]"]
         if let json = self["pagination"] {
@@ -51,8 +52,7 @@ struct Query {
             }
         }
         if count == nil, cursor == nil {
-            if required { throw ValidationError("pagination is required, e.g. pagination.count=10", field: "pagination") }
-            return PageRequest(count: defaultCount)
+            throw ValidationError("pagination is required, e.g. pagination.count=10", field: "pagination")
         }
         return try PageRequest(count: count, cursor: cursor)
     }

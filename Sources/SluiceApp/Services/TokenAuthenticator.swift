@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import SluiceCore
-import Synchronization
 
 /// Creates and verifies Public API tokens. The store keeps only their SHA-256 hashes.
 ///
@@ -9,8 +8,7 @@ import Synchronization
 /// does not cost a store read per request.
 public final class TokenAuthenticator: Sendable {
     let store: any Store
-    private let cache = Mutex<[String: (token: APIToken, until: ContinuousClock.Instant)]>([:])
-    private static let cacheLifetime = Duration.seconds(5)
+    private let cache = ExpiringCache<APIToken>()
 
     public init(store: any Store) { self.store = store }
 
@@ -35,15 +33,9 @@ public final class TokenAuthenticator: Sendable {
     /// The hash is looked up by index; the stored hash is then compared in constant time.
     public func verify(_ text: String) async throws -> APIToken? {
         let hash = Self.hash(text)
-        let now = ContinuousClock.now
-        if let hit = cache.withLock({ $0[hash] }), hit.until > now, Self.constantTimeEquals(hit.token.hash, hash) {
-            return hit.token
-        }
+        if let hit = cache.value(for: hash), Self.constantTimeEquals(hit.hash, hash) { return hit }
         guard let token = try await store.token(hash: hash), Self.constantTimeEquals(token.hash, hash) else { return nil }
-        cache.withLock { cache in
-            if cache.count > 10_000 { cache.removeAll() }
-            cache[hash] = (token, now + Self.cacheLifetime)
-        }
+        cache.store(token, for: hash)
         return token
     }
 

@@ -20,11 +20,15 @@ struct MappingTemplate: Sendable {
     /// Splits a template into text and placeholders; a placeholder whose path cannot be parsed keeps `nil`.
     init(_ template: String) {
         let s = Array(template.unicodeScalars)
+        // The offset of the first "}" at or after each offset (s.count when none), found in one pass from the end:
+        // looking for it from every "{{" instead made a template of many unclosed "{{" quadratic (found by FuzzTests).
+        var nextClose = [Int](repeating: s.count, count: s.count + 1)
+        for k in stride(from: s.count - 1, through: 0, by: -1) { nextClose[k] = s[k] == "}" ? k : nextClose[k + 1] }
         var parts: [Part] = []
         var text = String.UnicodeScalarView()
         var i = 0
         while i < s.count {
-            if let (inner, next) = Self.placeholder(s, at: i) {
+            if let (inner, next) = Self.placeholder(s, at: i, nextClose: nextClose) {
                 if !text.isEmpty {
                     parts.append(.text(String(text)))
                     text = String.UnicodeScalarView()
@@ -42,11 +46,10 @@ struct MappingTemplate: Sendable {
     }
 
     /// The placeholder starting at `i` (`{{{…}}}` tried first, then `{{…}}`): its inner text and the offset after it.
-    private static func placeholder(_ s: [Unicode.Scalar], at i: Int) -> (String, Int)? {
+    private static func placeholder(_ s: [Unicode.Scalar], at i: Int, nextClose: [Int]) -> (String, Int)? {
         for braces in [3, 2] {
             guard i + braces < s.count, (0..<braces).allSatisfy({ s[i + $0] == "{" }) else { continue }
-            var j = i + braces
-            while j < s.count, s[j] != "}" { j += 1 }
+            let j = nextClose[i + braces]
             guard j > i + braces, j + braces <= s.count, (0..<braces).allSatisfy({ s[j + $0] == "}" }) else { continue }
             var inner = String.UnicodeScalarView()
             inner.append(contentsOf: s[(i + braces)..<j])

@@ -1,0 +1,17 @@
+/// SplitMix64: a small seeded generator, the same on every platform, so a seed names the same values everywhere.
+///
+/// For tests that draw many random cases from one fixed seed (FuzzTests; BackoffTests and
+/// DeliveryMetricsHistogramTests each keep a private copy that this one can replace).
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -57,11 +58,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SluicePostgres",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SluiceApp",
             dependencies: [
                 "SluiceCore",
                 "SluiceCatalog",
                 "SluiceSQLite",
+                "SluicePostgres",
                 "SluiceDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -100,6 +111,7 @@ let package = Package(
             name: "SluiceTesting",
             dependencies: [
                 "SluiceApp",
+                "SluicePostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -111,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceStoreTests",
-            dependencies: ["SluiceCore", "SluiceSQLite"],
+            dependencies: ["SluiceCore", "SluiceSQLite", "SluicePostgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

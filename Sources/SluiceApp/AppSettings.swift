@@ -56,12 +56,20 @@ public struct AppSettings: Sendable {
     public var retryWindow: Duration
     /// Whether this process routes and delivers events (tests of the HTTP surface alone may turn it off).
     public var delivery: Bool
+    /// How long a connection may go without completing a request part before the server closes it
+    /// (default 30 s). A client that sends its headers a byte at a time (slowloris) is cut off after
+    /// this long, as is an idle keep-alive connection; `nil` keeps connections open for ever.
+    public var idleTimeout: Duration? = .seconds(30)
+    /// How long a worker holds the jobs it claims (`--delivery-lease`, default 5 minutes); on a shared
+    /// PostgreSQL database, the jobs of a process that died go to the others when it ends.
+    public var deliveryLease: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .sqlite(path: "sluice.sqlite"), token: String? = nil,
         rateLimit: Bool = true, subscriptions: Bool = true, fullSync: Bool = true, logLevel: Logger.Level = .info,
-        retryWindow: Duration = .seconds(4 * 3600), delivery: Bool = true
+        retryWindow: Duration = .seconds(4 * 3600), delivery: Bool = true, deliveryLease: Duration = .seconds(300)
     ) {
+        self.deliveryLease = deliveryLease
         self.retryWindow = retryWindow
         self.delivery = delivery
         self.host = host

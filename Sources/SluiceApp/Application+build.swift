@@ -1,9 +1,12 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Logging
 import SluiceCatalog
 import SluiceCore
 import SluiceDelivery
+import SluicePostgres
 import SluiceSQLite
 
 /// Opens the store that `settings.database` names, running its migrations.
@@ -16,8 +19,8 @@ public func openStore(_ settings: AppSettings, logger: Logger) async throws -> a
         return try SQLiteStore.inMemory(logger: logger)
     case .sqlite(let path):
         return try SQLiteStore(path: path, fullSync: settings.fullSync, logger: logger)
-    case .postgres:
-        throw StoreError.unavailable("The PostgreSQL engine is not built yet: use --database sqlite:PATH or memory")
+    case .postgres(let url):
+        return try await PostgresStore.open(url: url, logger: logger)
     }
 }
 
@@ -46,8 +49,12 @@ public func buildApplication(
         store: store, catalog: served, workspace: try await store.workspace(), settings: settings, logger: logger)
     let pipeline = Pipeline(services: services)
     let router = buildRouter(services: services, pipeline: pipeline)
+    // The idle timeout closes connections that send nothing complete for that long: slow clients
+    // (slowloris) that would otherwise hold sockets for ever (issue #9).
+    let http1 = HTTP1Channel.Configuration(idleTimeout: settings.idleTimeout.map { .nanoseconds(Int64($0 / .nanoseconds(1))) })
     var app = Application(
         router: router,
+        server: .http1(configuration: http1),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sluice"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
         logger: logger)
@@ -78,7 +85,7 @@ struct Pipeline {
         policy.window = services.settings.retryWindow
         worker = DeliveryWorker(
             store: services.store, integrations: .standard, sender: .live(httpClient: httpClient.client), policy: policy, wake: routed,
-            stats: stats, logger: services.logger)
+            stats: stats, logger: services.logger, lease: services.settings.deliveryLease)
     }
 }
 

@@ -35,9 +35,7 @@ struct CatalogCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("sluice: \(file) was not imported: \(error.description)\n".utf8))
                 throw ExitCode(1)
             }
-            let settings = AppSettings(database: try database.parsed())
-            let store = try await openStore(settings, logger: Logger(label: "sluice"))
-            do {
+            try await database.withStore { store in
                 let current = try await loadCatalog(store: store)
                 let next = try current.applying(contents)
                 let audit = AuditEvent(
@@ -48,11 +46,7 @@ struct CatalogCommand: AsyncParsableCommand {
                     "Imported \(contents.destinations?.count ?? 0) destinations and \(contents.sources?.count ?? 0) sources; "
                         + "the catalog now holds \(next.destinations.count) destinations and \(next.sources.count) sources. "
                         + "Restart running servers to serve it.")
-            } catch {
-                try? await store.close()
-                throw error
             }
-            try await store.close()
         }
     }
 }

@@ -21,6 +21,8 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "How long failed deliveries are retried before they expire: e.g. 4h, 30m, 90s (env SLUICE_RETRY_WINDOW, default 4h).")
     var retryWindow: String?
+    @Option(help: "How long a worker holds the jobs it claims before another process may take them: e.g. 5m, 30s (env SLUICE_DELIVERY_LEASE, default 5m).")
+    var deliveryLease: String?
 
     /// Reads `4h`, `30m`, `90s` or `250ms`.
     static func duration(_ text: String) -> Duration? {
@@ -42,6 +44,10 @@ struct Serve: AsyncParsableCommand {
         guard let window = Self.duration(windowText) else {
             throw ArgumentParser.ValidationError("retry-window must be a duration such as 4h, 30m, 90s or 500ms")
         }
+        let leaseText = deliveryLease ?? Environment.value("SLUICE_DELIVERY_LEASE") ?? "5m"
+        guard let lease = Self.duration(leaseText), lease >= .seconds(1) else {
+            throw ArgumentParser.ValidationError("delivery-lease must be a duration of at least 1s, such as 5m or 30s")
+        }
         return AppSettings(
             host: host ?? Environment.value("SLUICE_HOST") ?? "127.0.0.1",
             port: port,
@@ -51,7 +57,8 @@ struct Serve: AsyncParsableCommand {
             subscriptions: try Environment.flag(
                 subscriptions ?? Environment.value("SLUICE_SUBSCRIPTIONS") ?? "on", name: "subscriptions"),
             logLevel: level,
-            retryWindow: window)
+            retryWindow: window,
+            deliveryLease: lease)
     }
 
     func run() async throws {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceApp
+import SluiceCore
 
 /// The `sluice` command: serve the API, and manage tokens, the catalog and triggers.
 @main
@@ -8,7 +10,7 @@ struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A self-hosted server for Segment's Public API for destinations, which delivers events to them.",
-        subcommands: [Serve.self, TokenCommand.self, CatalogCommand.self, FQLCommand.self])
+        subcommands: [Serve.self, TokenCommand.self, WriteKeyCommand.self, CatalogCommand.self, FQLCommand.self])
 }
 
 /// `--database` and `SLUICE_DATABASE`, shared by every command that opens the store.
@@ -19,6 +21,19 @@ struct DatabaseOption: ParsableArguments {
     /// The flag, else the variable, else the default.
     var resolved: String {
         database ?? Environment.value("SLUICE_DATABASE") ?? "sqlite:sluice.sqlite"
+    }
+
+    /// Opens the store, runs `body` on it and closes it, whether `body` throws or not.
+    func withStore<T>(_ body: (any Store) async throws -> T) async throws -> T {
+        let store = try await openStore(AppSettings(database: try parsed()), logger: Logger(label: "sluice"))
+        do {
+            let result = try await body(store)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
     }
 
     /// The resolved value, parsed; a usage error when it is not one of the accepted forms.

@@ -29,22 +29,27 @@ extension SQLiteStore {
     }
 
     public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws {
-        guard !consumed.isEmpty || !jobs.isEmpty else { return }
+        guard !consumed.isEmpty else { return }
         try await write { db in
+            // Only the events this transaction deletes get jobs: one routed already has none left to route.
+            let delete = try db.cachedStatement(sql: "DELETE FROM events WHERE seq = ?")
+            var deleted = Set<Int64>()
+            for seq in consumed {
+                try delete.execute(arguments: [seq])
+                if db.changesCount > 0 { deleted.insert(seq) }
+            }
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO delivery_jobs (source_id, destination_id, subscription_id, message_id, received_at, attempts,
                                                next_attempt_at, body)
                     VALUES (?, ?, ?, ?, ?, 0, ?, ?)
                     """)
-            for job in jobs {
+            for job in jobs where deleted.contains(job.eventSeq) {
                 let received = Self.millis(job.event.receivedAt)
                 try insert.execute(arguments: [
                     job.event.sourceID, job.destinationID, job.subscriptionID, job.event.messageID, received, received, Data(job.event.body),
                 ])
             }
-            let delete = try db.cachedStatement(sql: "DELETE FROM events WHERE seq = ?")
-            for seq in consumed { try delete.execute(arguments: [seq]) }
         }
     }
 

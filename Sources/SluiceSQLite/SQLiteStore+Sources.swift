@@ -9,21 +9,22 @@ extension SQLiteStore {
     private static func source(_ row: Row, _ db: Database) throws -> Source {
         let id: String = row["id"]
         let keys = try String.fetchAll(db, literal: "SELECT key FROM write_keys WHERE source_id = \(id) ORDER BY position")
-        let labelsText: String = row["labels"]
-        let labels = (try? JSONDecoder().decode([Label].self, from: Data(labelsText.utf8))) ?? []
         return Source(
             id: id, workspaceID: row["workspace_id"], slug: row["slug"], name: row["name"], enabled: row["enabled"],
-            metadataID: row["metadata_id"], settings: object(row["settings"]), writeKeys: keys, labels: labels,
+            metadataID: row["metadata_id"], settings: object(row["settings"]), writeKeys: keys, labels: Self.labels(row["labels"]),
             createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))
-    }
-
-    private static func labelsJSON(_ labels: [Label]) -> String {
-        (try? String(decoding: JSONEncoder().encode(labels), as: UTF8.self)) ?? "[]"
     }
 
     private static func checkSlugFree(_ slug: String, except id: String, _ db: Database) throws {
         if try Bool.fetchOne(db, literal: "SELECT 1 FROM sources WHERE slug = \(slug) AND id != \(id)") == true {
             throw StoreError.conflict("A source with slug \"\(slug)\" already exists")
+        }
+    }
+
+    private static func replaceWriteKeys(of sourceID: String, with keys: [String], _ db: Database) throws {
+        try db.execute(literal: "DELETE FROM write_keys WHERE source_id = \(sourceID)")
+        for (position, key) in keys.enumerated() {
+            try db.execute(literal: "INSERT INTO write_keys (key, source_id, position) VALUES (\(key), \(sourceID), \(position))")
         }
     }
 
@@ -37,9 +38,7 @@ extension SQLiteStore {
                             \(source.metadataID), \(Self.json(source.settings)), \(Self.labelsJSON(source.labels)),
                             \(Self.millis(source.createdAt)), \(Self.millis(source.updatedAt)))
                     """)
-            for (position, key) in source.writeKeys.enumerated() {
-                try db.execute(literal: "INSERT INTO write_keys (key, source_id, position) VALUES (\(key), \(source.id), \(position))")
-            }
+            try Self.replaceWriteKeys(of: source.id, with: source.writeKeys, db)
             try Self.insertAudit(audit, db)
         }
     }
@@ -85,6 +84,7 @@ extension SQLiteStore {
                             updated_at = \(Self.millis(updated.updatedAt))
                         WHERE id = \(id)
                         """)
+                try Self.replaceWriteKeys(of: id, with: updated.writeKeys, db)
                 try Self.insertAudit(audit, db)
                 return updated
         }

@@ -73,14 +73,6 @@ public final class SQLiteStore: Store {
 
     // MARK: - Running statements
 
-    static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-    static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
-    static func json(_ object: [String: JSONValue]) -> String {
-        String(decoding: JSONWriter.encode(.object(object)), as: UTF8.self)
-    }
-    static func object(_ text: String) -> [String: JSONValue] {
-        (try? JSONValue.parse(text))?.objectValue ?? [:]
-    }
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "SQLite error \(error.resultCode)" }
@@ -169,6 +161,22 @@ extension SQLiteStore {
 
     public func tokenCount() async throws -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_tokens") ?? 0 }
+    }
+
+    public func listTokens() async throws -> [APIToken] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT id, hash, read_only, created_at FROM api_tokens ORDER BY created_at, id").map {
+                APIToken(id: $0["id"], hash: $0["hash"], readOnly: $0["read_only"], createdAt: Self.date($0["created_at"]))
+            }
+        }
+    }
+
+    public func deleteToken(id: String, audit: [AuditEvent]) async throws {
+        try await write { db in
+            try db.execute(literal: "DELETE FROM api_tokens WHERE id = \(id)")
+            guard db.changesCount > 0 else { throw StoreError.notFound(resource: "token", id: id) }
+            try Self.insertAudit(audit, db)
+        }
     }
 }
 

@@ -5,6 +5,7 @@ import Logging
 import SluiceApp
 import SluiceCatalog
 import SluiceCore
+import SluicePostgres
 
 extension AppSettings {
     /// Settings for in-process tests: an in-memory store, rate limits off unless asked for.
@@ -30,14 +31,42 @@ public enum TestHarness {
     ) async throws {
         var logger = Logger(label: "sluice.test")
         logger.logLevel = settings.logLevel
-        let opened: any Store
-        if let store { opened = store } else { opened = try await openStore(settings, logger: logger) }
-        let store = opened
+        if let store {
+            try await run(settings: settings, store: store, logger: logger, body)
+            return
+        }
+        let opened = try await openTestStore(settings, logger: logger)
+        do {
+            try await run(settings: settings, store: opened, logger: logger, body)
+        } catch {
+            try? await opened.close()
+            throw error
+        }
+        try await opened.close()
+    }
+
+    private static func run(
+        settings: AppSettings, store: any Store, logger: Logger, _ body: @Sendable (any TestClientProtocol, any Store) async throws -> Void
+    ) async throws {
         let tokens = TokenAuthenticator(store: store)
         try await tokens.ensure(token, actor: "test")
         try await tokens.ensure(readOnlyToken, readOnly: true, actor: "test")
         let app = try await buildApplication(settings: settings, store: store, catalog: catalog, logger: logger)
         try await app.test(.router) { client in try await body(client, store) }
+    }
+
+    /// The store a test asked for; with `SLUICE_TEST_ENGINE=postgres`, a test that asked for the
+    /// in-memory store gets a new schema of the PostgreSQL database `SLUICE_TEST_POSTGRES` names
+    /// instead, so the whole HTTP suite can run on either engine.
+    static func openTestStore(_ settings: AppSettings, logger: Logger) async throws -> any Store {
+        let environment = ProcessInfo.processInfo.environment
+        if settings.database == .memory, environment["SLUICE_TEST_ENGINE"] == "postgres" {
+            guard let url = environment["SLUICE_TEST_POSTGRES"], !url.isEmpty else {
+                throw StoreError.unavailable("SLUICE_TEST_ENGINE=postgres needs SLUICE_TEST_POSTGRES")
+            }
+            return try await PostgresStore.open(url: url, schema: "t_" + Identifier.make().lowercased(), logger: logger)
+        }
+        return try await openStore(settings, logger: logger)
     }
 }
 

@@ -1,19 +1,31 @@
 import Foundation
 import SluiceCore
+import SluicePostgres
 import SluiceSQLite
 import Testing
 
-/// The engines the contract runs against. PostgreSQL joins when it is built.
+/// The engines the contract runs against: both SQLite forms always, PostgreSQL when
+/// `SLUICE_TEST_POSTGRES` names a database (each store gets a schema of its own there).
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     case sqliteMemory
     case sqliteFile
+    case postgres
+
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static var allCases: [StoreKind] { postgresURL == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .postgres] }
 
     var testDescription: String { rawValue }
 
-    func make() throws -> any Store {
+    func make() async throws -> any Store {
         switch self {
         case .sqliteMemory: return try SQLiteStore.inMemory()
         case .sqliteFile: return try SQLiteStore(path: temporaryPath())
+        case .postgres:
+            let url = try #require(Self.postgresURL)
+            return try await PostgresStore.open(url: url, schema: "t_" + Identifier.make().lowercased())
         }
     }
 }
@@ -43,7 +55,7 @@ extension Destination {
 @Suite struct StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     func sourcesRoundTrip(kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         // Given a stored source
         var source = Source.fixture()
         source.workspaceID = try await store.workspace().id
@@ -59,7 +71,7 @@ extension Destination {
 
     @Test(arguments: StoreKind.allCases)
     func pagesAreStableAndOrdered(kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var ids: [String] = []
         for i in 0..<5 {
             var source = Source.fixture(slug: "s\(i)")
@@ -77,7 +89,7 @@ extension Destination {
 
     @Test(arguments: StoreKind.allCases)
     func destinationsUpdateInOneTransaction(kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var source = Source.fixture()
         source.workspaceID = try await store.workspace().id
         try await store.createSource(source, audit: [])
@@ -104,7 +116,7 @@ extension Destination {
 
     @Test(arguments: StoreKind.allCases)
     func deletingASourceCascades(kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         var source = Source.fixture()
         source.workspaceID = try await store.workspace().id
         try await store.createSource(source, audit: [])
@@ -130,7 +142,7 @@ extension Destination {
 
     @Test(arguments: StoreKind.allCases)
     func missingParentsAreNotFound(kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         await #expect(throws: StoreError.self) {
             try await store.createDestination(Destination.fixture(sourceID: "nope"), audit: [])
         }
@@ -142,7 +154,7 @@ extension Destination {
     @Test(arguments: StoreKind.allCases)
     func failedTransformChangesNothing(kind: StoreKind) async throws {
         struct Refused: Error {}
-        let store = try kind.make()
+        let store = try await kind.make()
         var source = Source.fixture()
         source.workspaceID = try await store.workspace().id
         try await store.createSource(source, audit: [])

@@ -180,6 +180,9 @@ public enum AuditEventType {
     public static let subscriptionDeleted = "Destination Subscription Deleted"
     public static let catalogImported = "Catalog Imported"
     public static let tokenCreated = "Access Token Created"
+    public static let tokenDeleted = "Access Token Deleted"
+    public static let writeKeyCreated = "Source Write Key Created"
+    public static let writeKeyDeleted = "Source Write Key Deleted"
 }
 
 /// Filters of the audit listing (`listAuditEvents`).

@@ -58,11 +58,15 @@ public struct DeliveryJob: Sendable, Equatable {
 
 /// A job the router creates for an event (its id is assigned by the store).
 public struct NewDeliveryJob: Sendable, Equatable {
+    /// The pending event's position in the log (``PendingEvent/seq``): the job is created only if
+    /// this routing consumes that event, so an event is never routed twice.
+    public var eventSeq: Int64
     public var destinationID: String
     public var subscriptionID: String
     public var event: IncomingEvent
 
-    public init(destinationID: String, subscriptionID: String, event: IncomingEvent) {
+    public init(eventSeq: Int64, destinationID: String, subscriptionID: String, event: IncomingEvent) {
+        self.eventSeq = eventSeq
         self.destinationID = destinationID
         self.subscriptionID = subscriptionID
         self.event = event
@@ -96,21 +100,26 @@ public struct MetricsDelta: Sendable, Equatable {
 ///
 /// Events are committed by ``appendEvents(_:)`` before the Tracking API answers. The router
 /// turns them into jobs and deletes them in one transaction (``route(consumed:jobs:)``), so an
-/// event is routed exactly once even across a crash. Workers lease due jobs
+/// event is routed exactly once even across a crash, and even when several processes route from
+/// one database (a job is inserted only for an event that this transaction deleted). Workers lease due jobs
 /// (``claimJobs(now:limit:lease:)``) and record each attempt's result and counters together
 /// (``complete(_:metrics:)``): delivery is at least once.
 public protocol DeliveryQueue: Sendable {
     /// Commits events (one transaction).
     func appendEvents(_ events: [IncomingEvent]) async throws
-    /// The oldest events not yet routed.
+    /// The oldest events not yet routed. An engine shared by several processes hands each event to
+    /// one caller at a time (a short claim), so routers do not do the same work twice.
     func pendingEvents(limit: Int) async throws -> [PendingEvent]
-    /// Inserts the jobs and deletes the consumed events, in one transaction.
+    /// Deletes the consumed events and inserts the jobs of those it deleted (a job whose
+    /// ``NewDeliveryJob/eventSeq`` is gone already is dropped), in one transaction.
     func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws
     /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`.
     func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob]
     /// Applies completions and adds metrics, in one transaction.
     func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws
-    /// Ends every lease (a single process starting up owns every job).
+    /// Called when a process starts delivering. A single-process engine ends every lease (the
+    /// process starting up owns every job); an engine shared by several processes leaves leases
+    /// to expire, since they may belong to processes still running.
     func releaseLeases() async throws
     /// The time the next job falls due, if any.
     func nextDueTime() async throws -> Date?

@@ -18,6 +18,13 @@ public protocol TokenRepository: Sendable {
     func token(hash: String) async throws -> APIToken?
     /// How many tokens the store holds.
     func tokenCount() async throws -> Int
+    /// Every token (their hashes, never their text), oldest first.
+    func listTokens() async throws -> [APIToken]
+    /// Deletes the token `id` with its audit events, in one transaction; it stops working at once
+    /// (within the few seconds a process may remember a verified token).
+    ///
+    /// - Throws: ``StoreError/notFound(resource:id:)``.
+    func deleteToken(id: String, audit: [AuditEvent]) async throws
 }
 
 /// Sources and their write keys.
@@ -34,8 +41,9 @@ public protocol SourceRepository: Sendable {
     func listSources(page: PageRequest) async throws -> Page<Source>
     /// Reads the source, applies `transform` and writes the result with its audit events, in one transaction.
     ///
+    /// The write keys are written too, so a transform can add or remove one (key rotation).
     /// `transform` runs inside the write transaction, so concurrent updates apply one after the other.
-    /// - Throws: ``StoreError/notFound(resource:id:)``, ``StoreError/conflict(_:)`` (slug taken), or what `transform` throws.
+    /// - Throws: ``StoreError/notFound(resource:id:)``, ``StoreError/conflict(_:)`` (slug or write key taken), or what `transform` throws.
     func updateSource(id: String, _ transform: @escaping @Sendable (Source) throws -> (Source, [AuditEvent])) async throws -> Source
     /// Deletes the source, its destinations and their subscriptions, with the audit events `audit` builds from them.
     ///

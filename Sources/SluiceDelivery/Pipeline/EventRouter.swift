@@ -65,7 +65,7 @@ public final class EventRouter: Service {
             else { continue }
             for target in sourceTargets {
                 for subscription in target.subscriptions where subscription.trigger.matches(event) {
-                    jobs.append(NewDeliveryJob(destinationID: target.destinationID, subscriptionID: subscription.id, event: item.event))
+                    jobs.append(NewDeliveryJob(eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id, event: item.event))
                 }
             }
         }

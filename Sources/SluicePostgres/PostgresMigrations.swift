@@ -1,0 +1,162 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+/// The PostgreSQL schema, as numbered migrations with the same ids as SQLite's. Append only: a
+/// migration that has shipped is never edited.
+enum PostgresMigrations {
+    /// A key for `pg_advisory_xact_lock`: processes starting together migrate one at a time.
+    static let lockKey: Int64 = 0x534C_5549_4345  // "SLUICE"
+
+    static let all: [(id: String, sql: String)] = [
+        (
+            "0001_create_core",
+            """
+            CREATE TABLE workspaces (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                slug TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE TABLE api_tokens (
+                id TEXT PRIMARY KEY,
+                hash TEXT NOT NULL UNIQUE,
+                read_only BOOLEAN NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE TABLE sources (
+                seq BIGSERIAL PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                slug TEXT NOT NULL UNIQUE,
+                name TEXT,
+                enabled BOOLEAN NOT NULL,
+                metadata_id TEXT NOT NULL,
+                settings TEXT NOT NULL,
+                labels TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            CREATE TABLE write_keys (
+                key TEXT PRIMARY KEY,
+                source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+                position BIGINT NOT NULL
+            );
+            CREATE INDEX write_keys_source ON write_keys(source_id);
+            CREATE TABLE destinations (
+                seq BIGSERIAL PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+                metadata_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                enabled BOOLEAN NOT NULL,
+                settings TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            CREATE INDEX destinations_source ON destinations(source_id, seq);
+            CREATE TABLE subscriptions (
+                seq BIGSERIAL PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                action_id TEXT NOT NULL,
+                action_slug TEXT NOT NULL,
+                trigger TEXT NOT NULL,
+                enabled BOOLEAN NOT NULL,
+                settings TEXT NOT NULL,
+                model_id TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            CREATE INDEX subscriptions_destination ON subscriptions(destination_id, seq);
+            CREATE TABLE audit_events (
+                seq BIGSERIAL PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                timestamp BIGINT NOT NULL,
+                type TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                resource_id TEXT NOT NULL,
+                resource_type TEXT NOT NULL,
+                resource_name TEXT NOT NULL
+            );
+            CREATE INDEX audit_events_resource ON audit_events(resource_id);
+            CREATE INDEX audit_events_timestamp ON audit_events(timestamp);
+            CREATE TABLE catalog_imports (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                body BYTEA NOT NULL,
+                imported_at BIGINT NOT NULL
+            );
+            """
+        ),
+        (
+            "0002_create_delivery",
+            """
+            CREATE TABLE events (
+                seq BIGSERIAL PRIMARY KEY,
+                source_id TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                received_at BIGINT NOT NULL,
+                claimed_until BIGINT,
+                body BYTEA NOT NULL
+            );
+            CREATE TABLE delivery_jobs (
+                id BIGSERIAL PRIMARY KEY,
+                source_id TEXT NOT NULL,
+                destination_id TEXT NOT NULL,
+                subscription_id TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                received_at BIGINT NOT NULL,
+                attempts BIGINT NOT NULL,
+                next_attempt_at BIGINT NOT NULL,
+                lease_until BIGINT,
+                body BYTEA NOT NULL
+            );
+            CREATE INDEX delivery_jobs_due ON delivery_jobs(next_attempt_at, id);
+            CREATE TABLE delivery_metrics (
+                source_id TEXT NOT NULL,
+                destination_id TEXT NOT NULL,
+                minute BIGINT NOT NULL,
+                successes_first BIGINT NOT NULL,
+                successes_retry BIGINT NOT NULL,
+                expired BIGINT NOT NULL,
+                discarded BIGINT NOT NULL,
+                retried BIGINT NOT NULL,
+                time_to_success BYTEA NOT NULL,
+                time_to_first_attempt BYTEA NOT NULL,
+                PRIMARY KEY (source_id, destination_id, minute)
+            );
+            """
+        ),
+    ]
+}
+
+extension PostgresStore {
+    /// Applies the migrations not yet applied, in one transaction under an advisory lock; the first
+    /// creates the workspace with a new id.
+    func migrate() async throws {
+        try await transaction { conn in
+            try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: self.logger)
+            try await conn.query(
+                "CREATE TABLE IF NOT EXISTS sluice_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: self.logger)
+            let applied = Set(try await self.rows(conn, "SELECT id FROM sluice_migrations").map { try $0.decode(String.self) })
+            for migration in PostgresMigrations.all where !applied.contains(migration.id) {
+                // One statement at a time (a prepared statement holds one); the DDL has no `;` inside a statement.
+                for statement in migration.sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+                where !statement.isEmpty {
+                    try await conn.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                }
+                if migration.id == "0001_create_core" {
+                    try await conn.query(
+                        """
+                        INSERT INTO workspaces (id, name, slug, created_at)
+                        VALUES (\(Identifier.make()), 'Sluice', 'sluice', \(Self.millis(.now)))
+                        """, logger: self.logger)
+                }
+                try await conn.query(
+                    "INSERT INTO sluice_migrations (id, applied_at) VALUES (\(migration.id), \(Self.millis(.now)))", logger: self.logger)
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import SluiceCore
+
+// The delivery queue on PostgreSQL, shared by every process on the database: events and jobs are
+// taken with `FOR UPDATE SKIP LOCKED` under a time-limited claim, so each is worked on by one
+// process at a time, and a process that dies leaves its share to the others when the claim ends.
+
+extension PostgresStore {
+    public func appendEvents(_ events: [IncomingEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await transaction { conn in
+            try await conn.query(
+                """
+                INSERT INTO events (source_id, message_id, received_at, body)
+                SELECT * FROM unnest(\(events.map(\.sourceID))::text[], \(events.map(\.messageID))::text[],
+                                     \(events.map { Self.millis($0.receivedAt) })::int8[],
+                                     \(events.map { ByteBuffer(bytes: $0.body) })::bytea[])
+                """, logger: self.logger)
+        }
+    }
+
+    public func pendingEvents(limit: Int) async throws -> [PendingEvent] {
+        let now = Self.millis(.now)
+        let until = now + eventClaim
+        return try await transaction { conn in
+            try await self.rows(
+                conn,
+                """
+                UPDATE events SET claimed_until = \(until)
+                WHERE seq IN (
+                    SELECT seq FROM events WHERE claimed_until IS NULL OR claimed_until < \(now)
+                    ORDER BY seq LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING seq, source_id, message_id, received_at, body
+                """
+            ).map { row in
+                let (seq, sourceID, messageID, receivedAt, body) = try row.decode((Int64, String, String, Int64, ByteBuffer).self)
+                return PendingEvent(
+                    seq: seq,
+                    event: IncomingEvent(sourceID: sourceID, messageID: messageID, receivedAt: Self.date(receivedAt), body: Self.bytes(body)))
+            }
+            .sorted { $0.seq < $1.seq }
+        }
+    }
+
+    public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws {
+        guard !consumed.isEmpty else { return }
+        try await transaction { conn in
+            // Only the events this transaction deletes get jobs: another process may have routed some already.
+            let deleted = Set(
+                try await self.rows(conn, "DELETE FROM events WHERE seq = ANY(\(consumed)) RETURNING seq").map { try $0.decode(Int64.self) })
+            let kept = jobs.filter { deleted.contains($0.eventSeq) }
+            guard !kept.isEmpty else { return }
+            try await conn.query(
+                """
+                INSERT INTO delivery_jobs (source_id, destination_id, subscription_id, message_id, received_at, attempts,
+                                           next_attempt_at, body)
+                SELECT source_id, destination_id, subscription_id, message_id, received_at, 0, received_at, body
+                FROM unnest(\(kept.map(\.event.sourceID))::text[], \(kept.map(\.destinationID))::text[],
+                            \(kept.map(\.subscriptionID))::text[], \(kept.map(\.event.messageID))::text[],
+                            \(kept.map { Self.millis($0.event.receivedAt) })::int8[], \(kept.map { ByteBuffer(bytes: $0.event.body) })::bytea[])
+                    AS j(source_id, destination_id, subscription_id, message_id, received_at, body)
+                """, logger: self.logger)
+        }
+    }
+
+    public func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob] {
+        let nowMillis = Self.millis(now)
+        let leaseUntil = nowMillis + lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
+        return try await transaction { conn in
+            try await self.rows(
+                conn,
+                """
+                UPDATE delivery_jobs SET lease_until = \(leaseUntil)
+                WHERE id IN (
+                    SELECT id FROM delivery_jobs
+                    WHERE next_attempt_at <= \(nowMillis) AND (lease_until IS NULL OR lease_until < \(nowMillis))
+                    ORDER BY next_attempt_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
+                """
+            ).map { row in
+                let (id, sourceID, destinationID, subscriptionID, messageID, receivedAt, attempts, nextAttemptAt, body) = try row.decode(
+                    (Int64, String, String, String, String, Int64, Int, Int64, ByteBuffer).self)
+                return DeliveryJob(
+                    id: id, sourceID: sourceID, destinationID: destinationID, subscriptionID: subscriptionID, messageID: messageID,
+                    receivedAt: Self.date(receivedAt), attempts: attempts, nextAttemptAt: Self.date(nextAttemptAt), body: Self.bytes(body))
+            }
+            .sorted { $0.id < $1.id }
+        }
+    }
+
+    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws {
+        guard !completions.isEmpty || !metrics.isEmpty else { return }
+        var finished: [Int64] = []
+        var retryIDs: [Int64] = []
+        var retryAttempts: [Int64] = []
+        var retryAt: [Int64] = []
+        for completion in completions {
+            switch completion {
+            case .finished(let id): finished.append(id)
+            case .retry(let id, let attempts, let next):
+                retryIDs.append(id)
+                retryAttempts.append(Int64(attempts))
+                retryAt.append(Self.millis(next))
+            }
+        }
+        // One order for every process, so two adding to the same minutes cannot deadlock.
+        let deltas = metrics.sorted { ($0.sourceID, $0.destinationID, $0.minute) < ($1.sourceID, $1.destinationID, $1.minute) }
+        try await transaction { [finished, retryIDs, retryAttempts, retryAt] conn in
+            if !finished.isEmpty {
+                try await conn.query("DELETE FROM delivery_jobs WHERE id = ANY(\(finished))", logger: self.logger)
+            }
+            if !retryIDs.isEmpty {
+                try await conn.query(
+                    """
+                    UPDATE delivery_jobs AS j SET attempts = r.attempts, next_attempt_at = r.next_attempt_at, lease_until = NULL
+                    FROM unnest(\(retryIDs)::int8[], \(retryAttempts)::int8[], \(retryAt)::int8[]) AS r(id, attempts, next_attempt_at)
+                    WHERE j.id = r.id
+                    """, logger: self.logger)
+            }
+            for delta in deltas { try await self.addMetrics(delta, conn) }
+        }
+    }
+
+    private static let counterColumns =
+        "successes_first, successes_retry, expired, discarded, retried, time_to_success, time_to_first_attempt"
+
+    private static func counters(_ row: PostgresRow) throws -> DeliveryCounters {
+        let (first, retry, expired, discarded, retried, success, firstAttempt) = try row.decode(
+            (Int, Int, Int, Int, Int, ByteBuffer, ByteBuffer).self)
+        return DeliveryCounters(
+            successesOnFirstAttempt: Int64(first), successesAfterRetry: Int64(retry), expired: Int64(expired), discarded: Int64(discarded), retried: Int64(retried),
+            timeToSuccess: try LatencyHistogram(serialized: bytes(success)), timeToFirstAttempt: try LatencyHistogram(serialized: bytes(firstAttempt)))
+    }
+
+    /// Adds a delta to its minute's row: the row is made if missing, then locked, merged and written.
+    private func addMetrics(_ delta: MetricsDelta, _ conn: PostgresConnection) async throws {
+        let empty = ByteBuffer(bytes: LatencyHistogram().serialized())
+        try await conn.query(
+            """
+            INSERT INTO delivery_metrics (source_id, destination_id, minute, successes_first, successes_retry, expired, discarded,
+                                          retried, time_to_success, time_to_first_attempt)
+            VALUES (\(delta.sourceID), \(delta.destinationID), \(delta.minute), 0, 0, 0, 0, 0, \(empty), \(empty))
+            ON CONFLICT (source_id, destination_id, minute) DO NOTHING
+            """, logger: logger)
+        guard
+            let row = try await rows(
+                conn,
+                """
+                SELECT \(unescaped: Self.counterColumns) FROM delivery_metrics
+                WHERE source_id = \(delta.sourceID) AND destination_id = \(delta.destinationID) AND minute = \(delta.minute) FOR UPDATE
+                """
+            ).first
+        else { return }
+        var counters = try Self.counters(row)
+        counters.merge(delta.counters)
+        try await conn.query(
+            """
+            UPDATE delivery_metrics SET successes_first = \(counters.successesOnFirstAttempt),
+                successes_retry = \(counters.successesAfterRetry), expired = \(counters.expired), discarded = \(counters.discarded),
+                retried = \(counters.retried), time_to_success = \(ByteBuffer(bytes: counters.timeToSuccess.serialized())),
+                time_to_first_attempt = \(ByteBuffer(bytes: counters.timeToFirstAttempt.serialized()))
+            WHERE source_id = \(delta.sourceID) AND destination_id = \(delta.destinationID) AND minute = \(delta.minute)
+            """, logger: logger)
+    }
+
+    /// Leases are left to expire: on a shared database they may belong to processes still running.
+    public func releaseLeases() async throws {}
+
+    public func nextDueTime() async throws -> Date? {
+        try await read { conn in
+            try await self.rows(conn, "SELECT MIN(next_attempt_at) FROM delivery_jobs WHERE lease_until IS NULL").first?
+                .decode(Int64?.self).map(Self.date)
+        }
+    }
+
+    public func queueDepth() async throws -> (events: Int, jobs: Int) {
+        try await read { conn in
+            let row = try await self.rows(conn, "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM delivery_jobs)").first
+            let (events, jobs) = try row?.decode((Int, Int).self) ?? (0, 0)
+            return (events, jobs)
+        }
+    }
+
+    public func deliveryCounters(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> DeliveryCounters {
+        try await read { conn in
+            DeliveryCounters.merged(
+                try await self.rows(
+                    conn,
+                    """
+                    SELECT \(unescaped: Self.counterColumns) FROM delivery_metrics
+                    WHERE source_id = \(sourceID) AND destination_id = \(destinationID)
+                      AND minute >= \(minutes.lowerBound) AND minute < \(minutes.upperBound)
+                    """
+                ).map(Self.counters))
+        }
+    }
+}

@@ -1,0 +1,323 @@
+import Foundation
+import PostgresNIO
+import SluiceCore
+
+// Sources, destinations and subscriptions. A write reads its row `FOR UPDATE`, so two processes
+// changing one row apply one after the other, each transform seeing the other's result.
+
+// MARK: - Sources
+
+extension PostgresStore {
+    private static let sourceColumns = """
+        id, workspace_id, slug, name, enabled, metadata_id, settings, labels, created_at, updated_at,
+        ARRAY(SELECT key FROM write_keys WHERE write_keys.source_id = sources.id ORDER BY position) AS keys
+        """
+
+    private func sources(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [Source] {
+        try await rows(conn, query).map { row in
+            let (id, workspaceID, slug, name, enabled, metadataID, settings, labels, createdAt, updatedAt, keys) = try row.decode(
+                (String, String, String, String?, Bool, String, String, String, Int64, Int64, [String]).self)
+            return Source(
+                id: id, workspaceID: workspaceID, slug: slug, name: name, enabled: enabled, metadataID: metadataID,
+                settings: Self.object(settings), writeKeys: keys,
+                labels: Self.labels(labels), createdAt: Self.date(createdAt),
+                updatedAt: Self.date(updatedAt))
+        }
+    }
+
+    private func checkSlugFree(_ slug: String, except id: String, _ conn: PostgresConnection) async throws {
+        if try await !rows(conn, "SELECT 1 FROM sources WHERE slug = \(slug) AND id <> \(id)").isEmpty {
+            throw StoreError.conflict("A source with slug \"\(slug)\" already exists")
+        }
+    }
+
+    private func replaceWriteKeys(of sourceID: String, with keys: [String], _ conn: PostgresConnection) async throws {
+        try await conn.query("DELETE FROM write_keys WHERE source_id = \(sourceID)", logger: logger)
+        guard !keys.isEmpty else { return }
+        try await conn.query(
+            """
+            INSERT INTO write_keys (key, source_id, position)
+            SELECT key, \(sourceID), position - 1 FROM unnest(\(keys)::text[]) WITH ORDINALITY AS k(key, position)
+            """, logger: logger)
+    }
+
+    public func createSource(_ source: Source, audit: [AuditEvent]) async throws {
+        try await transaction { conn in
+            try await self.checkSlugFree(source.slug, except: source.id, conn)
+            try await conn.query(
+                """
+                INSERT INTO sources (id, workspace_id, slug, name, enabled, metadata_id, settings, labels, created_at, updated_at)
+                VALUES (\(source.id), \(source.workspaceID), \(source.slug), \(source.name), \(source.enabled),
+                        \(source.metadataID), \(Self.json(source.settings)), \(Self.labelsJSON(source.labels)),
+                        \(Self.millis(source.createdAt)), \(Self.millis(source.updatedAt)))
+                """, logger: self.logger)
+            try await self.replaceWriteKeys(of: source.id, with: source.writeKeys, conn)
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+        }
+    }
+
+    public func source(id: String) async throws -> Source? {
+        try await read { conn in
+            try await self.sources(conn, "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id)").first
+        }
+    }
+
+    public func source(writeKey: String) async throws -> Source? {
+        try await read { conn in
+            try await self.sources(
+                conn,
+                """
+                SELECT \(unescaped: Self.sourceColumns) FROM sources
+                WHERE id = (SELECT source_id FROM write_keys WHERE key = \(writeKey))
+                """
+            ).first
+        }
+    }
+
+    public func listSources(page: PageRequest) async throws -> Page<Source> {
+        try await read { conn in
+            let total = try await self.rows(conn, "SELECT COUNT(*) FROM sources").first?.decode(Int.self) ?? 0
+            let items = try await self.sources(
+                conn, "SELECT \(unescaped: Self.sourceColumns) FROM sources ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)")
+            return Self.page(page, total: total, items)
+        }
+    }
+
+    public func updateSource(id: String, _ transform: @escaping @Sendable (Source) throws -> (Source, [AuditEvent])) async throws -> Source {
+        try await transaction { conn in
+            guard
+                let current = try await self.sources(
+                    conn, "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id) FOR UPDATE"
+                ).first
+            else { throw StoreError.notFound(resource: "source", id: id) }
+            let (updated, audit) = try Self.calling(transform, current)
+            try await self.checkSlugFree(updated.slug, except: id, conn)
+            try await conn.query(
+                """
+                UPDATE sources SET slug = \(updated.slug), name = \(updated.name), enabled = \(updated.enabled),
+                    settings = \(Self.json(updated.settings)), labels = \(Self.labelsJSON(updated.labels)),
+                    updated_at = \(Self.millis(updated.updatedAt))
+                WHERE id = \(id)
+                """, logger: self.logger)
+            if updated.writeKeys != current.writeKeys {
+                try await self.replaceWriteKeys(of: id, with: updated.writeKeys, conn)
+            }
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+            return updated
+        }
+    }
+
+    public func deleteSource(id: String, audit: @escaping @Sendable (Source, [Destination]) -> [AuditEvent]) async throws {
+        try await transaction { conn in
+            guard
+                let source = try await self.sources(
+                    conn, "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id) FOR UPDATE"
+                ).first
+            else { throw StoreError.notFound(resource: "source", id: id) }
+            let destinations = try await self.destinations(
+                conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE source_id = \(id) ORDER BY seq")
+            try await conn.query("DELETE FROM sources WHERE id = \(id)", logger: self.logger)  // cascades
+            try await Self.insertAudit(audit(source, destinations), conn, logger: self.logger)
+        }
+    }
+}
+
+// MARK: - Destinations
+
+extension PostgresStore {
+    static let destinationColumns = "id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at"
+
+    func destinations(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [Destination] {
+        try await rows(conn, query).map { row in
+            let (id, workspaceID, sourceID, metadataID, name, enabled, settings, createdAt, updatedAt) = try row.decode(
+                (String, String, String, String, String, Bool, String, Int64, Int64).self)
+            return Destination(
+                id: id, workspaceID: workspaceID, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled,
+                settings: Self.object(settings), createdAt: Self.date(createdAt), updatedAt: Self.date(updatedAt))
+        }
+    }
+
+    public func createDestination(_ d: Destination, audit: [AuditEvent]) async throws {
+        try await transaction { conn in
+            // The source row is locked (shared) so that a concurrent delete of it waits or wins whole.
+            guard try await !self.rows(conn, "SELECT 1 FROM sources WHERE id = \(d.sourceID) FOR SHARE").isEmpty else {
+                throw StoreError.notFound(resource: "source", id: d.sourceID)
+            }
+            try await conn.query(
+                """
+                INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at)
+                VALUES (\(d.id), \(d.workspaceID), \(d.sourceID), \(d.metadataID), \(d.name), \(d.enabled),
+                        \(Self.json(d.settings)), \(Self.millis(d.createdAt)), \(Self.millis(d.updatedAt)))
+                """, logger: self.logger)
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+        }
+    }
+
+    public func destination(id: String) async throws -> Destination? {
+        try await read { conn in
+            try await self.destinations(conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id)").first
+        }
+    }
+
+    public func listDestinations(sourceID: String?, page: PageRequest) async throws -> Page<Destination> {
+        try await read { conn in
+            let total =
+                try await self.rows(conn, "SELECT COUNT(*) FROM destinations WHERE \(sourceID)::text IS NULL OR source_id = \(sourceID)")
+                .first?.decode(Int.self) ?? 0
+            let items = try await self.destinations(
+                conn,
+                """
+                SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE \(sourceID)::text IS NULL OR source_id = \(sourceID)
+                ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)
+                """)
+            return Self.page(page, total: total, items)
+        }
+    }
+
+    public func enabledDestinations(sourceID: String) async throws -> [Destination] {
+        try await read { conn in
+            try await self.destinations(
+                conn,
+                "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE source_id = \(sourceID) AND enabled ORDER BY seq")
+        }
+    }
+
+    public func updateDestination(id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])) async throws
+        -> Destination
+    {
+        try await transaction { conn in
+            guard
+                let current = try await self.destinations(
+                    conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id) FOR UPDATE"
+                ).first
+            else { throw StoreError.notFound(resource: "destination", id: id) }
+            let (updated, audit) = try Self.calling(transform, current)
+            try await conn.query(
+                """
+                UPDATE destinations SET name = \(updated.name), enabled = \(updated.enabled),
+                    settings = \(Self.json(updated.settings)), updated_at = \(Self.millis(updated.updatedAt))
+                WHERE id = \(id)
+                """, logger: self.logger)
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+            return updated
+        }
+    }
+
+    public func deleteDestination(id: String, audit: @escaping @Sendable (Destination) -> [AuditEvent]) async throws {
+        try await transaction { conn in
+            guard
+                let current = try await self.destinations(
+                    conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id) FOR UPDATE"
+                ).first
+            else { throw StoreError.notFound(resource: "destination", id: id) }
+            try await conn.query("DELETE FROM destinations WHERE id = \(id)", logger: self.logger)  // cascades to subscriptions
+            try await Self.insertAudit(audit(current), conn, logger: self.logger)
+        }
+    }
+}
+
+// MARK: - Subscriptions
+
+extension PostgresStore {
+    private static let subscriptionColumns =
+        "id, destination_id, name, action_id, action_slug, trigger, enabled, settings, model_id, created_at, updated_at"
+
+    private func subscriptions(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [Subscription] {
+        try await rows(conn, query).map { row in
+            let (id, destinationID, name, actionID, actionSlug, trigger, enabled, settings, modelID, createdAt, updatedAt) = try row.decode(
+                (String, String, String, String, String, String, Bool, String, String, Int64, Int64).self)
+            return Subscription(
+                id: id, destinationID: destinationID, name: name, actionID: actionID, actionSlug: actionSlug, trigger: trigger,
+                enabled: enabled, settings: Self.object(settings), modelID: modelID, createdAt: Self.date(createdAt),
+                updatedAt: Self.date(updatedAt))
+        }
+    }
+
+    /// The subscription, locked for the rest of the transaction.
+    private func lockedSubscription(destinationID: String, id: String, _ conn: PostgresConnection) async throws -> Subscription {
+        guard
+            let current = try await subscriptions(
+                conn,
+                """
+                SELECT \(unescaped: Self.subscriptionColumns) FROM subscriptions
+                WHERE id = \(id) AND destination_id = \(destinationID) FOR UPDATE
+                """
+            ).first
+        else { throw StoreError.notFound(resource: "subscription", id: id) }
+        return current
+    }
+
+    public func createSubscription(_ s: Subscription, audit: [AuditEvent]) async throws {
+        try await transaction { conn in
+            guard try await !self.rows(conn, "SELECT 1 FROM destinations WHERE id = \(s.destinationID) FOR SHARE").isEmpty else {
+                throw StoreError.notFound(resource: "destination", id: s.destinationID)
+            }
+            try await conn.query(
+                """
+                INSERT INTO subscriptions (id, destination_id, name, action_id, action_slug, trigger, enabled, settings,
+                                           model_id, created_at, updated_at)
+                VALUES (\(s.id), \(s.destinationID), \(s.name), \(s.actionID), \(s.actionSlug), \(s.trigger), \(s.enabled),
+                        \(Self.json(s.settings)), \(s.modelID), \(Self.millis(s.createdAt)), \(Self.millis(s.updatedAt)))
+                """, logger: self.logger)
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+        }
+    }
+
+    public func subscription(destinationID: String, id: String) async throws -> Subscription? {
+        try await read { conn in
+            try await self.subscriptions(
+                conn,
+                "SELECT \(unescaped: Self.subscriptionColumns) FROM subscriptions WHERE id = \(id) AND destination_id = \(destinationID)"
+            ).first
+        }
+    }
+
+    public func listSubscriptions(destinationID: String, page: PageRequest) async throws -> Page<Subscription> {
+        try await read { conn in
+            let total =
+                try await self.rows(conn, "SELECT COUNT(*) FROM subscriptions WHERE destination_id = \(destinationID)").first?.decode(Int.self)
+                ?? 0
+            let items = try await self.subscriptions(
+                conn,
+                """
+                SELECT \(unescaped: Self.subscriptionColumns) FROM subscriptions WHERE destination_id = \(destinationID)
+                ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)
+                """)
+            return Self.page(page, total: total, items)
+        }
+    }
+
+    public func subscriptions(destinationIDs: [String]) async throws -> [Subscription] {
+        guard !destinationIDs.isEmpty else { return [] }
+        return try await read { conn in
+            try await self.subscriptions(
+                conn,
+                "SELECT \(unescaped: Self.subscriptionColumns) FROM subscriptions WHERE destination_id = ANY(\(destinationIDs)) ORDER BY seq")
+        }
+    }
+
+    public func updateSubscription(
+        destinationID: String, id: String, _ transform: @escaping @Sendable (Subscription) throws -> (Subscription, [AuditEvent])
+    ) async throws -> Subscription {
+        try await transaction { conn in
+            let current = try await self.lockedSubscription(destinationID: destinationID, id: id, conn)
+            let (updated, audit) = try Self.calling(transform, current)
+            try await conn.query(
+                """
+                UPDATE subscriptions SET name = \(updated.name), trigger = \(updated.trigger), enabled = \(updated.enabled),
+                    settings = \(Self.json(updated.settings)), model_id = \(updated.modelID), updated_at = \(Self.millis(updated.updatedAt))
+                WHERE id = \(id)
+                """, logger: self.logger)
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+            return updated
+        }
+    }
+
+    public func deleteSubscription(destinationID: String, id: String, audit: @escaping @Sendable (Subscription) -> [AuditEvent]) async throws {
+        try await transaction { conn in
+            let current = try await self.lockedSubscription(destinationID: destinationID, id: id, conn)
+            try await conn.query("DELETE FROM subscriptions WHERE id = \(id)", logger: self.logger)
+            try await Self.insertAudit(audit(current), conn, logger: self.logger)
+        }
+    }
+}

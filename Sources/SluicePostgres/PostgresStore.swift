@@ -1,0 +1,383 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import SluiceCore
+import Synchronization
+
+/// The PostgreSQL store: PostgresNIO's connection pool, plain SQL with bound parameters.
+///
+/// Several Sluice processes may share one database. Every write is one transaction, committed
+/// before the method returns; rows a write changes are read `FOR UPDATE`, so concurrent writes
+/// of one row from any process apply one after the other. Migrations run at start-up under an
+/// advisory lock, so processes starting together migrate once.
+///
+/// When PostgreSQL cannot be reached, every call fails with ``StoreError/unavailable(_:)`` within
+/// ``acquireTimeout`` (the API answers 503); the pool reconnects by itself when it is back.
+public final class PostgresStore: Store {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    /// How long a call waits for a connection before it fails as unavailable.
+    let acquireTimeout: Duration
+    /// How long an event handed to a router stays its own (another process takes it over after).
+    let eventClaim: Int64 = 30_000
+
+    /// Where and how to connect, read from `postgres://user:password@host:port/database?sslmode=...`.
+    public struct Location: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var username: String
+        public var password: String?
+        public var database: String?
+        /// `disable` (the default), `prefer` or `require`.
+        public var sslMode: String
+
+        /// Reads a `postgres://` or `postgresql://` URL. User and password may be percent-encoded.
+        ///
+        /// - Throws: ``StoreError/unavailable(_:)`` naming what is wrong (never echoing the password).
+        public init(url: String) throws {
+            guard let parts = URLComponents(string: url), parts.scheme == "postgres" || parts.scheme == "postgresql",
+                let host = parts.host, !host.isEmpty
+            else {
+                throw StoreError.unavailable("--database must look like postgres://user:password@host:port/database")
+            }
+            self.host = host
+            self.port = parts.port ?? 5432
+            self.username = parts.user ?? "postgres"
+            self.password = parts.password
+            let path = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+            self.database = path.isEmpty ? nil : path
+            self.sslMode = parts.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+            guard ["disable", "prefer", "require"].contains(sslMode) else {
+                throw StoreError.unavailable("sslmode must be disable, prefer or require")
+            }
+        }
+
+        func configuration(schema: String?) throws -> PostgresClient.Configuration {
+            let tls: PostgresClient.Configuration.TLS
+            switch sslMode {
+            case "require": tls = .require(.makeClientConfiguration())
+            case "prefer": tls = .prefer(.makeClientConfiguration())
+            default: tls = .disable
+            }
+            var config = PostgresClient.Configuration(
+                host: host, port: port, username: username, password: password, database: database, tls: tls)
+            config.options.connectTimeout = .seconds(3)
+            var parameters = [("application_name", "sluice")]
+            if let schema { parameters.append(("search_path", schema)) }
+            config.options.additionalStartupParameters = parameters
+            return config
+        }
+    }
+
+    /// Connects, runs the migrations and returns the store.
+    ///
+    /// - Parameters:
+    ///   - url: `postgres://user:password@host:port/database` (`?sslmode=disable|prefer|require`).
+    ///   - schema: a schema to use instead of `public` (tests give each store its own); created when missing.
+    ///   - acquireTimeout: how long a call waits for a connection before it fails as unavailable.
+    /// - Throws: ``StoreError/unavailable(_:)`` when the database cannot be reached or migrated.
+    public static func open(
+        url: String, schema: String? = nil, acquireTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "sluice.postgres")
+    ) async throws -> PostgresStore {
+        let location = try Location(url: url)
+        if let schema {
+            guard schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !schema.isEmpty else {
+                throw StoreError.unavailable("A schema name is letters, digits and underscores")
+            }
+            // The schema must exist before a connection names it in its search path.
+            let setup = PostgresStore(
+                client: PostgresClient(configuration: try location.configuration(schema: nil), backgroundLogger: logger),
+                acquireTimeout: acquireTimeout, logger: logger)
+            do {
+                try await setup.transaction { conn in
+                    // Under the migrations' lock: two `CREATE SCHEMA IF NOT EXISTS` at once can clash.
+                    try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: setup.logger)
+                    try await conn.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: setup.logger)
+                }
+            } catch {
+                try? await setup.close()
+                throw error
+            }
+            try await setup.close()
+        }
+        let store = PostgresStore(
+            client: PostgresClient(configuration: try location.configuration(schema: schema), backgroundLogger: logger),
+            acquireTimeout: acquireTimeout, logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        return store
+    }
+
+    private init(client: PostgresClient, acquireTimeout: Duration, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        self.acquireTimeout = acquireTimeout
+        self.runner = Task { await client.run() }
+    }
+
+    public func close() async throws {
+        runner.cancel()
+        await runner.value
+    }
+
+    // MARK: - Running statements
+
+    static func bytes(_ buffer: ByteBuffer) -> [UInt8] { Array(buffer.readableBytesView) }
+
+    /// Marks an error thrown by a caller's transform, so that it is passed on as it is.
+    struct CallerError: Error { let error: any Error }
+
+    /// Runs `body` on a pooled connection, failing as unavailable when none comes within ``acquireTimeout``.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let acquired = Flag()
+        let timeout = acquireTimeout
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await self.client.withConnection { connection in
+                        acquired.set()
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    if !acquired.isSet { throw StoreError.unavailable("The database cannot be reached right now") }
+                    return nil
+                }
+                while let result = try await group.next() {
+                    if let result {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                throw StoreError.unavailable("The database cannot be reached right now")
+            }
+        } catch let error as CallerError {
+            throw error.error
+        } catch {
+            throw translate(error)
+        }
+    }
+
+    /// Runs `body` in a transaction (READ COMMITTED), retried up to three times on a deadlock or a
+    /// serialization failure, translating driver errors into ``StoreError``.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await withConnection { conn in
+                    try await conn.query("BEGIN", logger: self.logger)
+                    do {
+                        let value = try await body(conn)
+                        try await conn.query("COMMIT", logger: self.logger)
+                        return value
+                    } catch {
+                        _ = try? await conn.query("ROLLBACK", logger: self.logger)
+                        throw error
+                    }
+                }
+            } catch let error as PSQLError where attempt < 3 && Self.isRetryable(error) {
+                logger.debug("retrying a transaction", metadata: ["sqlstate": "\(error.serverInfo?[.sqlState] ?? "")"])
+                continue
+            }
+        }
+    }
+
+    /// Runs a read on a pooled connection.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withConnection(body)
+    }
+
+    /// Runs a statement and collects its rows.
+    @discardableResult
+    func rows(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await conn.query(query, logger: logger).collect()
+    }
+
+    /// Calls a caller's transform, marking what it throws as the caller's.
+    static func calling<In, Out>(_ transform: (In) throws -> Out, _ value: In) throws -> Out {
+        do { return try transform(value) } catch { throw CallerError(error: error) }
+    }
+
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+
+    private func translate(_ error: any Error) -> any Error {
+        switch error {
+        case is StoreError, is CancellationError:
+            return error
+        case let error as PSQLError where error.code == .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            switch state {
+            case "23505":
+                return StoreError.conflict("The resource clashes with one that exists")
+            case "23503":
+                return StoreError.notFound(resource: "resource", id: "")
+            case "40001", "40P01":
+                return error  // retried by `transaction`
+            case _ where state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57") || state == "25006":
+                // connection exceptions, insufficient resources (disk full), operator intervention, read-only transaction
+                logger.error("PostgreSQL cannot serve the request", metadata: ["sqlstate": "\(state)"])
+                return StoreError.unavailable("The database cannot serve the request right now")
+            default:
+                logger.error("PostgreSQL refused a statement", metadata: ["sqlstate": "\(state)", "error": "\(error.serverInfo?[.message] ?? "")"])
+                return error
+            }
+        default:
+            // The connection was lost or never made, the pool is closed or gave up connecting.
+            logger.error("PostgreSQL cannot be reached", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return StoreError.unavailable("The database cannot be reached right now")
+        }
+    }
+
+    static func insertAudit(_ events: [AuditEvent], _ conn: PostgresConnection, logger: Logger) async throws {
+        guard !events.isEmpty else { return }
+        try await conn.query(
+            """
+            INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
+            SELECT * FROM unnest(\(events.map(\.id))::text[], \(events.map { millis($0.timestamp) })::int8[], \(events.map(\.type))::text[],
+                                 \(events.map(\.actor))::text[], \(events.map(\.resourceID))::text[], \(events.map(\.resourceType))::text[],
+                                 \(events.map(\.resourceName))::text[])
+            """, logger: logger)
+    }
+
+    static func page<T>(_ request: PageRequest, total: Int, _ items: [T]) -> Page<T> {
+        Page(items: items, totalEntries: total, request: request)
+    }
+
+    /// A flag set once, read from another task.
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
+}
+
+// MARK: - Workspace, tokens, audit trail, catalog
+
+extension PostgresStore {
+    public func appliedMigrations() async throws -> [String] {
+        try await read { conn in
+            try await self.rows(conn, "SELECT id FROM sluice_migrations ORDER BY id").map { try $0.decode(String.self) }
+        }
+    }
+
+    public func workspace() async throws -> Workspace {
+        try await read { conn in
+            guard let row = try await self.rows(conn, "SELECT id, name, slug FROM workspaces LIMIT 1").first else {
+                throw StoreError.unavailable("The store has no workspace")
+            }
+            let (id, name, slug) = try row.decode((String, String, String).self)
+            return Workspace(id: id, name: name, slug: slug)
+        }
+    }
+
+    private static func token(_ row: PostgresRow) throws -> APIToken {
+        let (id, hash, readOnly, createdAt) = try row.decode((String, String, Bool, Int64).self)
+        return APIToken(id: id, hash: hash, readOnly: readOnly, createdAt: date(createdAt))
+    }
+
+    public func createToken(_ token: APIToken, audit: [AuditEvent]) async throws {
+        try await transaction { conn in
+            try await conn.query(
+                """
+                INSERT INTO api_tokens (id, hash, read_only, created_at)
+                VALUES (\(token.id), \(token.hash), \(token.readOnly), \(Self.millis(token.createdAt)))
+                """, logger: self.logger)
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+        }
+    }
+
+    public func token(hash: String) async throws -> APIToken? {
+        try await read { conn in
+            try await self.rows(conn, "SELECT id, hash, read_only, created_at FROM api_tokens WHERE hash = \(hash)").first.map(Self.token)
+        }
+    }
+
+    public func tokenCount() async throws -> Int {
+        try await read { conn in try await self.rows(conn, "SELECT COUNT(*) FROM api_tokens").first?.decode(Int.self) ?? 0 }
+    }
+
+    public func listTokens() async throws -> [APIToken] {
+        try await read { conn in
+            try await self.rows(conn, "SELECT id, hash, read_only, created_at FROM api_tokens ORDER BY created_at, id").map(Self.token)
+        }
+    }
+
+    public func deleteToken(id: String, audit: [AuditEvent]) async throws {
+        try await transaction { conn in
+            guard try await !self.rows(conn, "DELETE FROM api_tokens WHERE id = \(id) RETURNING id").isEmpty else {
+                throw StoreError.notFound(resource: "token", id: id)
+            }
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+        }
+    }
+
+    public func listAuditEvents(filter: AuditFilter, page: PageRequest) async throws -> Page<AuditEvent> {
+        // NULL parameters switch a condition off, so the statement is one text with bound values.
+        let start = filter.startTime.map(Self.millis)
+        let end = filter.endTime.map(Self.millis)
+        let conditions = """
+            ($1::int8 IS NULL OR timestamp >= $1) AND ($2::int8 IS NULL OR timestamp <= $2)
+            AND ($3::text IS NULL OR resource_id = $3) AND ($4::text IS NULL OR resource_type = $4)
+            """
+        func bindings() throws -> PostgresBindings {
+            var binds = PostgresBindings()
+            binds.append(start)
+            binds.append(end)
+            binds.append(filter.resourceID)
+            binds.append(filter.resourceType)
+            return binds
+        }
+        var listBinds = try bindings()
+        listBinds.append(page.count)
+        listBinds.append(page.offset)
+        let count = PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM audit_events WHERE \(conditions)", binds: try bindings())
+        let list = PostgresQuery(
+            unsafeSQL: """
+                SELECT id, timestamp, type, actor, resource_id, resource_type, resource_name FROM audit_events
+                WHERE \(conditions) ORDER BY seq DESC LIMIT $5 OFFSET $6
+                """, binds: listBinds)
+        return try await read { conn in
+            let total = try await self.rows(conn, count).first?.decode(Int.self) ?? 0
+            let events = try await self.rows(conn, list).map { row in
+                let (id, timestamp, type, actor, resourceID, resourceType, resourceName) = try row.decode(
+                    (String, Int64, String, String, String, String, String).self)
+                return AuditEvent(
+                    id: id, timestamp: Self.date(timestamp), type: type, actor: actor, resourceID: resourceID, resourceType: resourceType,
+                    resourceName: resourceName)
+            }
+            return Self.page(page, total: total, events)
+        }
+    }
+
+    public func recordAudit(_ events: [AuditEvent]) async throws {
+        try await transaction { conn in try await Self.insertAudit(events, conn, logger: self.logger) }
+    }
+
+    public func importedCatalog() async throws -> [UInt8]? {
+        try await read { conn in
+            try await self.rows(conn, "SELECT body FROM catalog_imports WHERE id = 1").first.map { Self.bytes(try $0.decode(ByteBuffer.self)) }
+        }
+    }
+
+    public func saveImportedCatalog(_ bytes: [UInt8], audit: [AuditEvent]) async throws {
+        try await transaction { conn in
+            try await conn.query(
+                """
+                INSERT INTO catalog_imports (id, body, imported_at) VALUES (1, \(ByteBuffer(bytes: bytes)), \(Self.millis(.now)))
+                ON CONFLICT (id) DO UPDATE SET body = excluded.body, imported_at = excluded.imported_at
+                """, logger: self.logger)
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+        }
+    }
+}

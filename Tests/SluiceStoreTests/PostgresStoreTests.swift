@@ -1,0 +1,148 @@
+import Foundation
+import SluiceCore
+import SluicePostgres
+import Testing
+
+/// What only a database shared by several processes has to get right. Two stores opened on one
+/// schema stand for two Sluice processes. Runs when `SLUICE_TEST_POSTGRES` names a database.
+@Suite(.enabled(if: StoreKind.postgresURL != nil, "SLUICE_TEST_POSTGRES is not set"))
+struct PostgresStoreTests {
+    /// Two stores on one new schema, opened at the same time (so both race to migrate).
+    func twoProcesses() async throws -> (any Store, any Store) {
+        let url = try #require(StoreKind.postgresURL)
+        let schema = "t_" + Identifier.make().lowercased()
+        async let a = PostgresStore.open(url: url, schema: schema)
+        async let b = PostgresStore.open(url: url, schema: schema)
+        return try await (a, b)
+    }
+
+    @Test func migrationsRunOnceAndWritesAreSeenEverywhere() async throws {
+        let (a, b) = try await twoProcesses()
+        #expect(try await a.appliedMigrations() == ["0001_create_core", "0002_create_delivery"])
+        #expect(try await a.workspace() == b.workspace())
+        // A write through one is read through the other at once
+        let source = try await storedSource(a)
+        #expect(try await b.source(id: source.id) == source)
+        #expect(try await b.source(writeKey: source.writeKeys[0])?.id == source.id)
+        try await a.close()
+        try await b.close()
+    }
+
+    @Test func concurrentUpdatesFromTwoProcessesAllLand() async throws {
+        let (a, b) = try await twoProcesses()
+        let source = try await storedSource(a)
+        let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
+        try await a.createDestination(destination, audit: [])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<30 {
+                let store = i.isMultiple(of: 2) ? a : b
+                group.addTask {
+                    _ = try await store.updateDestination(id: destination.id) { current in
+                        var next = current
+                        next.settings["k\(i)"] = .number(Double(i))
+                        return (next, [])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let stored = try #require(try await b.destination(id: destination.id))
+        for i in 0..<30 { #expect(stored.settings["k\(i)"] == .number(Double(i))) }
+        try await a.close()
+        try await b.close()
+    }
+
+    @Test func eventsAndJobsGoToOneProcessAtATime() async throws {
+        let (a, b) = try await twoProcesses()
+        try await a.appendEvents((0..<300).map { incoming("src", $0) })
+        // Two routers reading at once get disjoint events
+        async let fromA = a.pendingEvents(limit: 200)
+        async let fromB = b.pendingEvents(limit: 200)
+        let (pa, pb) = try await (fromA, fromB)
+        #expect(pa.count + pb.count == 300)
+        #expect(Set(pa.map(\.seq)).isDisjoint(with: pb.map(\.seq)))
+        for (store, pending) in [(a, pa), (b, pb)] {
+            try await store.route(
+                consumed: pending.map(\.seq),
+                jobs: pending.map { NewDeliveryJob(eventSeq: $0.seq, destinationID: "d", subscriptionID: "s", event: $0.event) })
+        }
+        #expect(try await a.queueDepth().jobs == 300)
+        // Two workers claiming at once never share a job
+        let now = Date(timeIntervalSince1970: 1_700_000_010)
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for store in [a, b, a, b] {
+                group.addTask {
+                    var ids: [Int64] = []
+                    while true {
+                        let jobs = try await store.claimJobs(now: now, limit: 9, lease: .seconds(60))
+                        if jobs.isEmpty { return ids }
+                        ids += jobs.map(\.id)
+                    }
+                }
+            }
+            var all: [Int64] = []
+            for try await ids in group { all += ids }
+            return all
+        }
+        #expect(claimed.count == 300)
+        #expect(Set(claimed).count == 300)
+        // A process starting up does not take the leases of one still running
+        try await b.releaseLeases()
+        #expect(try await b.claimJobs(now: now, limit: 10, lease: .seconds(60)).isEmpty)
+        // When the lease of a process that died ends, the other takes its jobs
+        #expect(try await b.claimJobs(now: now.addingTimeInterval(61), limit: 1000, lease: .seconds(60)).count == 300)
+        try await a.close()
+        try await b.close()
+    }
+
+    @Test func metricsFromTwoProcessesAddUp() async throws {
+        let (a, b) = try await twoProcesses()
+        let received = Date(timeIntervalSince1970: 1_700_000_000)
+        let one = {
+            var counters = DeliveryCounters()
+            counters.record(.succeeded, attempt: 1, receivedAt: received, finishedAt: received.addingTimeInterval(0.5))
+            return counters
+        }()
+        let minute = DeliveryCounters.epochMinute(of: received)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<40 {
+                let store = i.isMultiple(of: 2) ? a : b
+                group.addTask {
+                    try await store.complete([], metrics: [MetricsDelta(sourceID: "s", destinationID: "d", minute: minute, counters: one)])
+                }
+            }
+            try await group.waitForAll()
+        }
+        let total = try await b.deliveryCounters(sourceID: "s", destinationID: "d", minutes: minute..<(minute + 1))
+        #expect(total.successesOnFirstAttempt == 40)
+        #expect(total.timeToSuccess.count == 40)
+        try await a.close()
+        try await b.close()
+    }
+
+    @Test func anUnreachableDatabaseIsUnavailable() async throws {
+        // A port nothing listens on: opening fails as unavailable, within the acquire timeout.
+        let started = ContinuousClock.now
+        await #expect(throws: StoreError.self) {
+            _ = try await PostgresStore.open(url: "postgres://sluice:x@127.0.0.1:1/sluice", acquireTimeout: .seconds(1))
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func urlsAreReadAndCheckedWithoutEchoingThePassword() throws {
+        let location = try PostgresStore.Location(url: "postgresql://u%40x:p%2Fw@db.example:6543/app?sslmode=require")
+        #expect(location.username == "u@x")
+        #expect(location.password == "p/w")
+        #expect(location.host == "db.example")
+        #expect(location.port == 6543)
+        #expect(location.database == "app")
+        #expect(location.sslMode == "require")
+        #expect(throws: StoreError.self) { try PostgresStore.Location(url: "postgres://u:secret@h/db?sslmode=maybe") }
+        do {
+            _ = try PostgresStore.Location(url: "postgres://u:secret@/db")
+            Issue.record("a URL without a host was accepted")
+        } catch {
+            #expect(!"\(error)".contains("secret"))
+        }
+    }
+}

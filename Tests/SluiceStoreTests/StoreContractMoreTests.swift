@@ -1,0 +1,252 @@
+import Foundation
+import SluiceCore
+import Testing
+
+/// A stored source for a test, in the store's workspace.
+func storedSource(_ store: any Store, slug: String = "web") async throws -> Source {
+    var source = Source.fixture(slug: slug)
+    source.workspaceID = try await store.workspace().id
+    try await store.createSource(source, audit: [])
+    return source
+}
+
+func subscriptionFixture(destinationID: String, trigger: String = "type = \"track\"") -> Subscription {
+    Subscription(
+        id: Identifier.make(), destinationID: destinationID, name: "s", actionID: "a", actionSlug: "send", trigger: trigger,
+        enabled: true, settings: ["url": "https://example.com"], modelID: "", createdAt: Date(timeIntervalSince1970: 1_700_000_000),
+        updatedAt: Date(timeIntervalSince1970: 1_700_000_000))
+}
+
+func audit(_ type: String, _ id: String, resourceType: String = "source", at seconds: Double = 1_700_000_000) -> AuditEvent {
+    AuditEvent(
+        timestamp: Date(timeIntervalSince1970: seconds), type: type, actor: "test", resourceID: id, resourceType: resourceType,
+        resourceName: "n")
+}
+
+func incoming(_ sourceID: String, _ n: Int, at date: Date = Date(timeIntervalSince1970: 1_700_000_000)) -> IncomingEvent {
+    IncomingEvent(sourceID: sourceID, messageID: "m\(n)", receivedAt: date, body: Array("{\"type\":\"track\",\"n\":\(n)}".utf8))
+}
+
+/// The rest of the store's contract: every engine passes the same tests.
+@Suite struct StoreContractMoreTests {
+    @Test(arguments: StoreKind.allCases)
+    func tokensAreListedAndRevoked(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let token = APIToken(id: Identifier.make(), hash: String(repeating: "a", count: 64), readOnly: true, createdAt: Date(timeIntervalSince1970: 1_700_000_000))
+        try await store.createToken(token, audit: [audit("Access Token Created", token.id, resourceType: "token")])
+        #expect(try await store.token(hash: token.hash) == token)
+        #expect(try await store.listTokens() == [token])
+        #expect(try await store.tokenCount() == 1)
+        // The same hash twice is a conflict
+        await #expect(throws: StoreError.self) {
+            try await store.createToken(APIToken(id: Identifier.make(), hash: token.hash, readOnly: false, createdAt: .now), audit: [])
+        }
+        try await store.deleteToken(id: token.id, audit: [audit("Access Token Deleted", token.id, resourceType: "token")])
+        #expect(try await store.token(hash: token.hash) == nil)
+        #expect(try await store.tokenCount() == 0)
+        await #expect(throws: StoreError.notFound(resource: "token", id: token.id)) {
+            try await store.deleteToken(id: token.id, audit: [])
+        }
+        let types = try await store.listAuditEvents(filter: AuditFilter(resourceType: "token"), page: PageRequest(count: 10)).items.map(\.type)
+        #expect(types == ["Access Token Deleted", "Access Token Created"])
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func writeKeysRotateThroughUpdates(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let source = try await storedSource(store)
+        let old = source.writeKeys[0]
+        let new = Identifier.writeKey()
+        // When a key is added, both work
+        _ = try await store.updateSource(id: source.id) { current in
+            var next = current
+            next.writeKeys.append(new)
+            return (next, [])
+        }
+        #expect(try await store.source(writeKey: old)?.id == source.id)
+        #expect(try await store.source(writeKey: new)?.writeKeys == [old, new])
+        // When the old one is removed, only the new one works
+        _ = try await store.updateSource(id: source.id) { current in
+            var next = current
+            next.writeKeys = [new]
+            return (next, [])
+        }
+        #expect(try await store.source(writeKey: old) == nil)
+        #expect(try await store.source(writeKey: new)?.writeKeys == [new])
+        // A key another source holds is a conflict, and changes nothing
+        let other = try await storedSource(store, slug: "other")
+        await #expect(throws: StoreError.self) {
+            _ = try await store.updateSource(id: other.id) { current in
+                var next = current
+                next.writeKeys.append(new)
+                next.name = "changed"
+                return (next, [])
+            }
+        }
+        #expect(try await store.source(id: other.id) == other)
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func auditTrailFiltersAndPages(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try await store.recordAudit([
+            audit("A", "r1", at: 1_700_000_000), audit("B", "r2", resourceType: "destination", at: 1_700_000_100),
+            audit("C", "r1", at: 1_700_000_200),
+        ])
+        let all = try await store.listAuditEvents(filter: AuditFilter(), page: PageRequest(count: 2))
+        #expect(all.items.map(\.type) == ["C", "B"])
+        #expect(all.totalEntries == 3)
+        #expect(all.next != nil)
+        let r1 = try await store.listAuditEvents(filter: AuditFilter(resourceID: "r1"), page: PageRequest(count: 10))
+        #expect(r1.items.map(\.type) == ["C", "A"])
+        let destinations = try await store.listAuditEvents(filter: AuditFilter(resourceType: "destination"), page: PageRequest(count: 10))
+        #expect(destinations.items.map(\.type) == ["B"])
+        let window = try await store.listAuditEvents(
+            filter: AuditFilter(startTime: Date(timeIntervalSince1970: 1_700_000_050), endTime: Date(timeIntervalSince1970: 1_700_000_200)),
+            page: PageRequest(count: 10))
+        #expect(window.items.map(\.type) == ["C", "B"])
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func importedCatalogIsReplaced(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        #expect(try await store.importedCatalog() == nil)
+        try await store.saveImportedCatalog(Array("first".utf8), audit: [])
+        try await store.saveImportedCatalog([0, 255, 1], audit: [audit("Catalog Imported", "catalog", resourceType: "catalog")])
+        #expect(try await store.importedCatalog() == [0, 255, 1])
+        #expect(try await store.appliedMigrations() == ["0001_create_core", "0002_create_delivery"])
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func subscriptionsRoundTripAndUpdate(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let source = try await storedSource(store)
+        let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
+        try await store.createDestination(destination, audit: [])
+        let first = subscriptionFixture(destinationID: destination.id)
+        let second = subscriptionFixture(destinationID: destination.id, trigger: "type = \"identify\"")
+        try await store.createSubscription(first, audit: [])
+        try await store.createSubscription(second, audit: [])
+        #expect(try await store.subscription(destinationID: destination.id, id: first.id) == first)
+        #expect(try await store.subscription(destinationID: "other", id: first.id) == nil)
+        let page = try await store.listSubscriptions(destinationID: destination.id, page: PageRequest(count: 1))
+        #expect(page.items == [first])
+        #expect(page.totalEntries == 2)
+        #expect(try await store.subscriptions(destinationIDs: [destination.id]) == [first, second])
+        let updated = try await store.updateSubscription(destinationID: destination.id, id: second.id) { current in
+            var next = current
+            next.enabled = false
+            next.settings = ["url": "https://example.org", "n": 2]
+            return (next, [])
+        }
+        #expect(try await store.subscription(destinationID: destination.id, id: second.id) == updated)
+        try await store.deleteSubscription(destinationID: destination.id, id: first.id) { _ in [] }
+        #expect(try await store.subscriptions(destinationIDs: [destination.id]).map(\.id) == [second.id])
+        await #expect(throws: StoreError.self) {
+            try await store.createSubscription(subscriptionFixture(destinationID: "missing"), audit: [])
+        }
+        // Destinations list by source, and only enabled ones route
+        var off = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
+        off.enabled = false
+        try await store.createDestination(off, audit: [])
+        #expect(try await store.listDestinations(sourceID: source.id, page: PageRequest(count: 10)).totalEntries == 2)
+        #expect(try await store.listDestinations(sourceID: "nope", page: PageRequest(count: 10)).totalEntries == 0)
+        #expect(try await store.listDestinations(sourceID: nil, page: PageRequest(count: 10)).items.map(\.id) == [destination.id, off.id])
+        #expect(try await store.enabledDestinations(sourceID: source.id).map(\.id) == [destination.id])
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func eventsAreRoutedOnce(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try await store.appendEvents((0..<5).map { incoming("src", $0) })
+        let pending = try await store.pendingEvents(limit: 3)
+        #expect(pending.map(\.event.messageID) == ["m0", "m1", "m2"])
+        #expect(pending[0].event == incoming("src", 0))
+        let jobs = pending.map { NewDeliveryJob(eventSeq: $0.seq, destinationID: "d", subscriptionID: "s", event: $0.event) }
+        try await store.route(consumed: pending.map(\.seq), jobs: jobs)
+        // Routing the same events again (another router that read them too) creates nothing
+        try await store.route(consumed: pending.map(\.seq), jobs: jobs)
+        let depth = try await store.queueDepth()
+        #expect(depth.events == 2)
+        #expect(depth.jobs == 3)
+        let rest = try await store.pendingEvents(limit: 10)
+        #expect(rest.map(\.event.messageID) == ["m3", "m4"])
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func jobsAreLeasedCompletedAndCounted(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let received = Date(timeIntervalSince1970: 1_700_000_000)
+        try await store.appendEvents((0..<4).map { incoming("src", $0, at: received) })
+        let pending = try await store.pendingEvents(limit: 10)
+        try await store.route(
+            consumed: pending.map(\.seq),
+            jobs: pending.map { NewDeliveryJob(eventSeq: $0.seq, destinationID: "d", subscriptionID: "s", event: $0.event) })
+        let now = received.addingTimeInterval(1)
+        // Leased jobs are not handed out twice while the lease runs
+        let first = try await store.claimJobs(now: now, limit: 3, lease: .seconds(60))
+        #expect(first.count == 3)
+        #expect(first.map(\.messageID) == ["m0", "m1", "m2"])
+        #expect(first[0].body == incoming("src", 0).body)
+        let second = try await store.claimJobs(now: now, limit: 10, lease: .seconds(60))
+        #expect(second.map(\.messageID) == ["m3"])
+        #expect(try await store.claimJobs(now: now, limit: 10, lease: .seconds(60)).isEmpty)
+        // After the lease, they are handed out again
+        let later = now.addingTimeInterval(61)
+        #expect(try await store.claimJobs(now: later, limit: 10, lease: .seconds(60)).count == 4)
+        // Completions: two finished, one retried later
+        var counters = DeliveryCounters()
+        counters.record(.succeeded, attempt: 1, receivedAt: received, finishedAt: now)
+        let minute = DeliveryCounters.epochMinute(of: now)
+        let retryAt = later.addingTimeInterval(30)
+        try await store.complete(
+            [.finished(jobID: first[0].id), .finished(jobID: first[1].id), .retry(jobID: first[2].id, attempts: 1, nextAttemptAt: retryAt)],
+            metrics: [MetricsDelta(sourceID: "src", destinationID: "d", minute: minute, counters: counters)])
+        try await store.complete([], metrics: [MetricsDelta(sourceID: "src", destinationID: "d", minute: minute, counters: counters)])
+        #expect(try await store.queueDepth().jobs == 2)
+        #expect(try await store.claimJobs(now: retryAt.addingTimeInterval(-1), limit: 10, lease: .seconds(60)).isEmpty)
+        let retried = try await store.claimJobs(now: retryAt, limit: 10, lease: .seconds(60))
+        #expect(retried.map(\.messageID).contains("m2"))
+        #expect(retried.first { $0.messageID == "m2" }?.attempts == 1)
+        let merged = try await store.deliveryCounters(sourceID: "src", destinationID: "d", minutes: minute..<(minute + 1))
+        #expect(merged.successesOnFirstAttempt == 2)
+        #expect(merged.timeToSuccess.count == 2)
+        #expect(try await store.deliveryCounters(sourceID: "src", destinationID: "other", minutes: minute..<(minute + 1)) == DeliveryCounters())
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func concurrentClaimsNeverShareAJob(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try await store.appendEvents((0..<200).map { incoming("src", $0) })
+        let pending = try await store.pendingEvents(limit: 1000)
+        try await store.route(
+            consumed: pending.map(\.seq),
+            jobs: pending.map { NewDeliveryJob(eventSeq: $0.seq, destinationID: "d", subscriptionID: "s", event: $0.event) })
+        let now = Date(timeIntervalSince1970: 1_700_000_010)
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var ids: [Int64] = []
+                    while true {
+                        let jobs = try await store.claimJobs(now: now, limit: 7, lease: .seconds(60))
+                        if jobs.isEmpty { return ids }
+                        ids += jobs.map(\.id)
+                    }
+                }
+            }
+            var all: [Int64] = []
+            for try await ids in group { all += ids }
+            return all
+        }
+        #expect(claimed.count == 200)
+        #expect(Set(claimed).count == 200)
+        try await store.close()
+    }
+}

@@ -29,14 +29,17 @@ def free_port() -> int:
 class SluiceProcess:
     """`sluice serve` on one SQLite file and one port; it can be killed and started again on both."""
 
-    def __init__(self, binary: str, workdir: str, token: str, port: int | None = None, extra_args: tuple[str, ...] = ()):
+    def __init__(self, binary: str, workdir: str, token: str, port: int | None = None, extra_args: tuple[str, ...] = (),
+                 database: str | None = None, log_name: str = "server.log"):
         self.binary = binary
         self.workdir = workdir
         self.database = os.path.join(workdir, "sluice.sqlite")
+        # `--database` as given (a postgres:// URL, say), else the SQLite file above.
+        self.database_arg = database or f"sqlite:{self.database}"
         self.token = token
         self.port = port or free_port()
         self.extra_args = tuple(extra_args)
-        self.log_path = os.path.join(workdir, "server.log")
+        self.log_path = os.path.join(workdir, log_name)
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 
@@ -52,7 +55,7 @@ class SluiceProcess:
         log.write(f"--- start {self.starts} at {time.strftime('%H:%M:%S')}\n".encode())
         log.flush()
         args = [
-            self.binary, "serve", "--port", str(self.port), "--database", f"sqlite:{self.database}",
+            self.binary, "serve", "--port", str(self.port), "--database", self.database_arg,
             "--token", self.token, "--rate-limit", "off", "--log-level", "warning", *self.extra_args,
         ]
         began = time.monotonic()

@@ -20,8 +20,9 @@ public final class PostgresStore: Store {
     private let runner: Task<Void, Never>
     /// How long a call waits for a connection before it fails as unavailable.
     let acquireTimeout: Duration
-    /// How long an event handed to a router stays its own (another process takes it over after).
-    let eventClaim: Int64 = 30_000
+    /// How long (ms) an event handed to a router stays its own: routing a batch takes well under a
+    /// second, and the events of a router that died go to another after this.
+    let eventClaim: Int64 = 5_000
 
     /// Where and how to connect, read from `postgres://user:password@host:port/database?sslmode=...`.
     public struct Location: Sendable, Equatable {

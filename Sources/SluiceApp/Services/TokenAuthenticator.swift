@@ -48,7 +48,12 @@ public final class TokenAuthenticator: Sendable {
         let audit = AuditEvent(
             timestamp: .now, type: AuditEventType.tokenCreated, actor: actor, resourceID: token.id, resourceType: "token",
             resourceName: readOnly ? "read-only token" : "token")
-        try await store.createToken(token, audit: [audit])
+        do {
+            try await store.createToken(token, audit: [audit])
+        } catch StoreError.conflict {
+            // Another process sharing the database stored the same token between the read and the write.
+            return false
+        }
         return true
     }
 

@@ -50,8 +50,11 @@ public func buildApplication(
     let pipeline = Pipeline(services: services)
     let router = buildRouter(services: services, pipeline: pipeline)
     // The idle timeout closes connections that send nothing complete for that long: slow clients
-    // (slowloris) that would otherwise hold sockets for ever (issue #9).
-    let http1 = HTTP1Channel.Configuration(idleTimeout: settings.idleTimeout.map { .nanoseconds(Int64($0 / .nanoseconds(1))) })
+    // (slowloris) that would otherwise hold sockets for ever (issue #9). Requests that are not valid
+    // HTTP get their 400 in the envelope.
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [ParseErrorEnvelopeHandler()],
+        idleTimeout: settings.idleTimeout.map { .nanoseconds(Int64($0 / .nanoseconds(1))) })
     var app = Application(
         router: router,
         server: .http1(configuration: http1),

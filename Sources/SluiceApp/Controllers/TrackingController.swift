@@ -29,12 +29,7 @@ struct TrackingController {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > TrackingAPI.maxRequestBytes {
             throw APIError(.contentTooLarge, type: "PayloadTooLarge", message: "The request body is over the limit of 500 KB")
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: TrackingAPI.maxRequestBytes)
-        } catch {
-            throw APIError(.contentTooLarge, type: "PayloadTooLarge", message: "The request body is over the limit of 500 KB")
-        }
+        let buffer = try await RequestBody.collect(request, upTo: TrackingAPI.maxRequestBytes, limitText: "500 KB")
         let body: JSONValue
         do {
             body = try JSONValue.parse(buffer.readableBytesView)

@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOHTTP1
 import SluiceCore
 
 /// An error answered in Segment's envelope: `{"errors":[{"type","message","field"?,"data"?,"status"}]}`.
@@ -46,6 +48,15 @@ public struct APIError: Error, Sendable {
         message: "A valid Public API token is required: send it as \"Authorization: Bearer <token>\"")
     static func unavailable(_ message: String) -> APIError {
         APIError(.serviceUnavailable, type: "ServiceUnavailable", message: message, headers: [.retryAfter: "1"])
+    }
+
+    /// The answer to a request body that could not be read whole: 413 when it went over `limitText`,
+    /// else 400 (it ended before its `Content-Length`, or its framing was not valid HTTP).
+    static func unreadableBody(_ error: any Error, limitText: String) -> APIError {
+        if error is NIOTooManyBytesError {
+            return APIError(.contentTooLarge, type: "PayloadTooLarge", message: "The request body is over the limit of \(limitText)")
+        }
+        return .badRequest("The request body could not be read: it ended before its Content-Length, or was not valid HTTP")
     }
 
     /// The envelope's bytes.
@@ -95,6 +106,9 @@ extension APIError {
             case .conflict(let message): return .validation(message)
             case .unavailable(let message): return .unavailable(message)
             }
+        case is NIOTooManyBytesError, is HTTPParserError:
+            // A body read outside RequestBody.collect: the same answers (never a 500).
+            return .unreadableBody(error, limitText: "1 MB")
         case let error as HTTPError:
             switch error.status {
             case .notFound: return .notFound("No route for this path")

@@ -20,7 +20,7 @@ enum RequestBody {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxSize {
             throw APIError(.contentTooLarge, type: "PayloadTooLarge", message: "The request body is over the limit of 1 MB")
         }
-        let buffer = try await request.body.collect(upTo: maxSize)
+        let buffer = try await collect(request, upTo: maxSize, limitText: "1 MB")
         let bytes = buffer.readableBytesView
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             if allowEmpty { return [:] }
@@ -36,6 +36,24 @@ enum RequestBody {
             throw APIError.validation("The request body must be a JSON object, not \(value.typeName)")
         }
         return object
+    }
+}
+
+extension RequestBody {
+    /// The whole body, at most `limit` bytes.
+    ///
+    /// A chunked body that goes over the limit is a 413, and a body that ends before its
+    /// `Content-Length` or is not valid HTTP is a 400: both used to surface as unexpected errors, 500
+    /// (found by scripts/e2e_hostile.py).
+    /// - Throws: ``APIError``: 413 over the limit, 400 when the body cannot be read.
+    static func collect(_ request: Request, upTo limit: Int, limitText: String) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.unreadableBody(error, limitText: limitText)
+        }
     }
 }
 

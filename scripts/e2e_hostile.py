@@ -317,6 +317,20 @@ async def slowloris(port: int, count: int, hold: float) -> dict:
     return {"opened": opened, "closed": len(closed_after), "latest_close": max(closed_after, default=0.0)}
 
 
+async def send_raw(port: int, raw: bytes) -> str:
+    """Sends one raw request on a new connection; the status as text, or the name of the error that ended it."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout=30)
+        writer.write(raw)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=60)
+        await asyncio.wait_for(reader.read(), timeout=60)
+        writer.close()
+        return head.split(b" ")[1].decode()
+    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+        return type(error).__name__
+
+
 async def concurrent_clients(port: int, count: int, token: str, write_key: str) -> dict:
     """`count` connections opened at once, each sending one request (reads, tracked events, bad bodies)."""
     basic = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
@@ -335,17 +349,9 @@ async def concurrent_clients(port: int, count: int, token: str, write_key: str) 
             raw = request("POST", "/sources", b"[" * 10_000, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         else:
             raw = request("GET", "/healthz")
-        try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout=30)
-            writer.write(raw)
-            await writer.drain()
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=60)
-            status = head.split(b" ")[1].decode()
-            await asyncio.wait_for(reader.read(), timeout=60)
-            writer.close()
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
+        status = await send_raw(port, raw)
+        if not status.isdigit():
             refused += 1
-            status = type(error).__name__
         statuses[status] = statuses.get(status, 0) + 1
 
     began = time.monotonic()
@@ -360,16 +366,7 @@ async def big_bodies(port: int, count: int, token: str) -> dict:
     statuses: dict[str, int] = {}
 
     async def one() -> None:
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(raw)
-            await writer.drain()
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=60)
-            status = head.split(b" ")[1].decode()
-            await asyncio.wait_for(reader.read(), timeout=60)
-            writer.close()
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as error:
-            status = type(error).__name__
+        status = await send_raw(port, raw)
         statuses[status] = statuses.get(status, 0) + 1
 
     await asyncio.gather(*(one() for _ in range(count)))

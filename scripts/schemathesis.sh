@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs schemathesis against a running Sluice, using the OpenAPI document the server serves.
 #
-#   scripts/schemathesis.sh BASE_URL TOKEN [--long] [--negative] [--stateful] [-- EXTRA...]
+#   scripts/schemathesis.sh BASE_URL TOKEN [--long] [--negative] [--stateful] [--config FILE] [-- EXTRA...]
 #
 #   BASE_URL    where `sluice serve` listens, e.g. http://127.0.0.1:8080
 #   TOKEN       a Public API token (`sluice serve --token TOKEN` makes sure it exists)
@@ -13,6 +13,8 @@
 #               then get, update, delete it...); adds use_after_free and
 #               ensure_resource_availability.
 #   --long      all three runs, with more examples (200 positive, 100 negative, 50 stateful).
+#   --config FILE  a schemathesis.toml to use instead of the repository's (scripts/schemathesis-seed.py
+#               writes one that pins path parameters to real ids, so operations get past their 404s).
 #   -- EXTRA    passed to every `schemathesis run` as they are (e.g. -- --max-failures 5).
 #
 # Installs nothing. It needs schemathesis 4 on PATH, or its path in $SCHEMATHESIS:
@@ -32,7 +34,7 @@
 set -uo pipefail
 
 usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -44,12 +46,14 @@ shift 2
 LONG=0
 NEGATIVE=0
 STATEFUL=0
+CONFIG=
 EXTRA=()
 while [ $# -gt 0 ]; do
     case $1 in
         --long) LONG=1 ;;
         --negative) NEGATIVE=1 ;;
         --stateful) STATEFUL=1 ;;
+        --config) shift; CONFIG=${1:?--config needs a file}; case $CONFIG in /*) ;; *) CONFIG=$PWD/$CONFIG ;; esac ;;
         --) shift; EXTRA=("$@"); break ;;
         -h|--help) usage ;;
         *) echo "schemathesis.sh: unknown option $1" >&2; usage ;;
@@ -93,7 +97,11 @@ fi
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 GLOBAL=()
-[ -f "$REPO/schemathesis.toml" ] && GLOBAL+=(--config-file "$REPO/schemathesis.toml")
+if [ -n "$CONFIG" ]; then
+    GLOBAL+=(--config-file "$CONFIG")
+elif [ -f "$REPO/schemathesis.toml" ]; then
+    GLOBAL+=(--config-file "$REPO/schemathesis.toml")
+fi
 [ -t 1 ] || GLOBAL+=(--no-color)
 WORKDIR=${SCHEMATHESIS_WORKDIR:-$(mktemp -d /tmp/sluice-schemathesis.XXXXXX)}
 mkdir -p "$WORKDIR"

@@ -18,6 +18,12 @@ public func openStore(_ settings: AppSettings, logger: Logger) async throws -> a
     case .memory:
         return try SQLiteStore.inMemory(logger: logger)
     case .sqlite(let path):
+        // The store holds destination secrets in clear (delivery needs them) and the write keys, so a
+        // new file is readable by its owner only; SQLite gives its -wal and -shm files the same mode.
+        // (It used to follow the umask: 0644, world-readable. SECURITY.md.)
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
         return try SQLiteStore(path: path, fullSync: settings.fullSync, logger: logger)
     case .postgres(let url):
         return try await PostgresStore.open(url: url, logger: logger)

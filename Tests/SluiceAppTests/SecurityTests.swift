@@ -151,6 +151,24 @@ import Testing
         #expect(!TokenAuthenticator.constantTimeEquals("", "a"))
     }
 
+    @Test func aNewStoreFileIsReadableByItsOwnerOnly() async throws {
+        // Given a path where no store exists yet
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-mode-\(Identifier.make())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = AppSettings.testing()
+        settings.database = .sqlite(path: folder.appendingPathComponent("s.sqlite").path)
+        // When the store is opened and written to
+        let store = try await openStore(settings, logger: Logger(label: "test"))
+        try await TokenAuthenticator(store: store).ensure("mode-check-token", actor: "test")
+        // Then the file and its -wal and -shm companions are 0600: they hold secrets in clear
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            let mode = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(file).path)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file) has mode \(String(mode ?? 0, radix: 8))")
+        }
+        try await store.close()
+    }
+
     // MARK: - Read-only tokens
 
     @Test func readOnlyTokensCannotWriteAnything() async throws {

@@ -22,23 +22,51 @@ extension Mapping {
     ///   - event: The event (or, inside `@arrayPath`, the element) that paths read from.
     /// - Returns: The resolved value, or `nil` when it resolves to nothing.
     public static func resolve(_ value: JSONValue, in event: JSONValue) -> JSONValue? {
+        var budget = maxResolvedBytes
+        return resolve(value, in: event, budget: &budget)
+    }
+
+    /// The most one mapping may produce for one event, counted in bytes of its JSON encoding: 4 MB, over
+    /// a hundred times Segment's largest event (32 KB). Past it, what is left resolves to nothing.
+    ///
+    /// Without a bound, a mapping could ask for far more than it holds: `{{$.}}` repeated in a template
+    /// copies the whole event once per placeholder, and an `@arrayPath` shape is produced once per element,
+    /// so a mapping within the 1 MB request limit could make one delivery need gigabytes (found by
+    /// FuzzTests; a job that exhausts memory is retried after the restart, and exhausts it again).
+    public static let maxResolvedBytes = 4 << 20
+
+    /// ``resolve(_:in:)`` that spends `budget`: each value produced costs its encoded size.
+    static func resolve(_ value: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
+        guard budget >= 0 else { return nil }
         switch value {
         case .object(let members):
             if isDirective(value) {
                 guard let (name, argument) = directive(members) else { return nil }
-                return resolveDirective(name, argument, in: event)
+                return resolveDirective(name, argument, in: event, budget: &budget)
             }
             var result: [String: JSONValue] = [:]
             result.reserveCapacity(members.count)
             for (key, member) in members {
-                if let resolved = resolve(member, in: event) { result[key] = resolved }
+                budget -= key.utf8.count + 4
+                if let resolved = resolve(member, in: event, budget: &budget) { result[key] = resolved }
             }
-            return .object(result)
+            return budget >= 0 ? .object(result) : nil
         case .array(let elements):
-            return .array(elements.compactMap { resolve($0, in: event) })
+            var result: [JSONValue] = []
+            for element in elements {
+                budget -= 1
+                if let resolved = resolve(element, in: event, budget: &budget) { result.append(resolved) }
+            }
+            return budget >= 0 ? .array(result) : nil
         case .null, .bool, .number, .string:
-            return value
+            return spend(value, &budget)
         }
+    }
+
+    /// `value` if its encoded size fits in `budget` (which it spends), else `nil` with the budget spent.
+    private static func spend(_ value: JSONValue, _ budget: inout Int) -> JSONValue? {
+        budget -= TrackingAPI.encodedSize(value, limit: budget)
+        return budget >= 0 ? value : nil
     }
 
     /// Resolves every field of a subscription's settings against an event; fields that resolve to nothing are left out.
@@ -50,38 +78,45 @@ extension Mapping {
     public static func resolve(settings: [String: JSONValue], in event: JSONValue) -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
         result.reserveCapacity(settings.count)
-        for (key, value) in settings {
-            if let resolved = resolve(value, in: event) { result[key] = resolved }
+        var budget = maxResolvedBytes
+        for key in settings.keys.sorted() {
+            if let resolved = resolve(settings[key]!, in: event, budget: &budget) { result[key] = resolved }
         }
         return result
     }
 
-    private static func resolveDirective(_ name: String, _ argument: JSONValue, in event: JSONValue) -> JSONValue? {
+    private static func resolveDirective(_ name: String, _ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
         switch name {
         case "@path":
-            return resolvePath(argument, in: event)
+            return resolvePath(argument, in: event, budget: &budget)
         case "@template":
-            guard case .string(let template)? = isDirective(argument) ? resolve(argument, in: event) : argument else { return nil }
-            return .string(MappingTemplate(template).render(event))
+            guard case .string(let template)? = isDirective(argument) ? resolve(argument, in: event, budget: &budget) : argument else {
+                return nil
+            }
+            guard let rendered = MappingTemplate(template).render(event, limit: budget) else {
+                budget = -1
+                return nil
+            }
+            return spend(.string(rendered), &budget)
         case "@literal":
-            return resolve(argument, in: event)
+            return resolve(argument, in: event, budget: &budget)
         case "@if":
             guard case .object(let options) = argument else { return nil }
             let holds: Bool
             if let condition = options["exists"] {
-                let value = resolve(condition, in: event)
+                let value = resolve(condition, in: event, budget: &budget)
                 holds = value != nil && value != .null
             } else if let condition = options["blank"] {
-                let value = resolve(condition, in: event)
+                let value = resolve(condition, in: event, budget: &budget)
                 holds = value != nil && value != .null && value != .string("")
             } else {
                 return nil
             }
             guard let branch = options[holds ? "then" : "else"] else { return nil }
-            return resolve(branch, in: event)
+            return resolve(branch, in: event, budget: &budget)
         case "@arrayPath":
             guard case .array(let elements) = argument, let first = elements.first else { return nil }
-            let data = isDirective(first) ? resolve(first, in: event) : resolvePath(first, in: event)
+            let data = isDirective(first) ? resolve(first, in: event, budget: &budget) : resolvePath(first, in: event, budget: &budget)
             let items: [JSONValue]
             switch data {
             case nil, .null?: return nil
@@ -93,7 +128,14 @@ extension Mapping {
             switch shape {
             case .null: return .array(items)
             case .object(let members) where members.isEmpty: return .array(items)
-            default: return .array(items.compactMap { resolve(shape, in: $0) })
+            default:
+                // The elements were paid for when the path was read; each shape is paid for again.
+                var shaped: [JSONValue] = []
+                for item in items {
+                    guard budget >= 0 else { return nil }
+                    if let resolved = resolve(shape, in: item, budget: &budget) { shaped.append(resolved) }
+                }
+                return budget >= 0 ? .array(shaped) : nil
             }
         default:
             return nil
@@ -101,10 +143,10 @@ extension Mapping {
     }
 
     /// The value at a path given as a string, or as a directive that resolves to one.
-    private static func resolvePath(_ argument: JSONValue, in event: JSONValue) -> JSONValue? {
-        guard case .string(let source)? = isDirective(argument) ? resolve(argument, in: event) : argument,
-            let path = try? MappingPath(parsing: source)
+    private static func resolvePath(_ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
+        guard case .string(let source)? = isDirective(argument) ? resolve(argument, in: event, budget: &budget) : argument,
+            let path = try? MappingPath(parsing: source), let value = path.value(in: event)
         else { return nil }
-        return path.value(in: event)
+        return spend(value, &budget)
     }
 }

@@ -72,7 +72,9 @@ struct MappingTemplate: Sendable {
 
     /// The template with each placeholder replaced by the event's value: strings as they are, numbers and booleans
     /// as JSON writes them, objects and arrays as compact JSON, and a missing or `null` value as the empty string.
-    func render(_ event: JSONValue) -> String {
+    ///
+    /// - Parameter limit: the most bytes (UTF-8) the result may hold; `nil` when it would hold more.
+    func render(_ event: JSONValue, limit: Int = .max) -> String? {
         var result = ""
         for part in parts {
             switch part {
@@ -82,9 +84,13 @@ struct MappingTemplate: Sendable {
                 switch path?.value(in: event) {
                 case nil, .null?: break
                 case .string(let s)?: result += s
-                case let value?: result += String(decoding: JSONWriter.encode(value), as: UTF8.self)
+                case let value?:
+                    // Checked before encoding: a large value is not encoded just to be thrown away.
+                    guard TrackingAPI.encodedSize(value, limit: limit) <= limit - result.utf8.count else { return nil }
+                    result += String(decoding: JSONWriter.encode(value), as: UTF8.self)
                 }
             }
+            if result.utf8.count > limit { return nil }
         }
         return result
     }

@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import uuid
@@ -167,7 +168,28 @@ def main() -> int:
         report.info("seconds until B had delivered the rest", f"{time.monotonic() - killed_at:.1f} (lease {LEASE_SECONDS} s)")
         report.info("events delivered twice (at least once across a crash)", sum(1 for c in counts.values() if c > 1))
 
-        # 5. PostgreSQL stopped and started under B.
+        # 5. PostgreSQL stopped and started under B, with a client sending events all along.
+        load_statuses: Counter = Counter()
+        load_acknowledged: list[str] = []
+        stop_load = threading.Event()
+
+        def load() -> None:
+            i = 0
+            while not stop_load.is_set():
+                events = batch(10, i, "load")
+                i += 10
+                try:
+                    status = api_b.post_batch(key, events, timeout=30)
+                except OSError:
+                    status = 0
+                load_statuses[status] += 1
+                if status == 200:
+                    load_acknowledged.extend(e["messageId"] for e in events)
+                time.sleep(0.02)
+
+        loader = threading.Thread(target=load, daemon=True)
+        loader.start()
+        time.sleep(1.0)
         pg("stop")
         try:
             api_b.request("GET", "/sources?pagination.count=10", timeout=30)
@@ -178,6 +200,7 @@ def main() -> int:
                       (outage[0], '"errors"' in outage[1]))
         status = api_b.post_batch(key, batch(1, 0, "down"), timeout=30)
         report.expect("while PostgreSQL is down, /v1/batch is 503 (nothing acknowledged)", 503, status)
+        time.sleep(3 if long else 1)
         pg("start")
         started = time.monotonic()
 
@@ -191,6 +214,15 @@ def main() -> int:
         recovered = wait_for(healthy, 60, step=0.5)
         report.expect("Sluice answers again once PostgreSQL is back, without a restart", True, recovered)
         report.info("seconds to recover", f"{time.monotonic() - started:.1f}")
+        time.sleep(1.0)
+        stop_load.set()
+        loader.join(60)
+        report.info("answers to the client sending through the outage", dict(sorted(load_statuses.items())))
+        report.expect("through the outage, every answer was 200 or 503", set(), set(load_statuses) - {200, 503})
+        acked = set(load_acknowledged)
+        wait_for(lambda: acked <= set(delivered_ids(receiver, "load-")), 60, step=0.2)
+        report.expect("every event acknowledged around the outage is delivered", len(acked),
+                      len(acked & set(delivered_ids(receiver, "load-"))))
         acknowledged = send(api_b, key, batch(50, 0, "after"))
         wait_for(lambda: len(delivered_ids(receiver, "after-")) >= 50, 60)
         report.expect("events sent after the outage are delivered", (50, 50), (acknowledged, len(delivered_ids(receiver, "after-"))))

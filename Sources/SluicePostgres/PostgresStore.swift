@@ -20,6 +20,8 @@ public final class PostgresStore: Store {
     private let runner: Task<Void, Never>
     /// How long a call waits for a connection before it fails as unavailable.
     let acquireTimeout: Duration
+    /// How long a whole call may take before it fails as unavailable (a safety net: calls take milliseconds).
+    let callTimeout: Duration = .seconds(20)
     /// How long (ms) an event handed to a router stays its own: routing a batch takes well under a
     /// second, and the events of a router that died go to another after this.
     let eventClaim: Int64 = 5_000
@@ -134,35 +136,65 @@ public final class PostgresStore: Store {
     /// Marks an error thrown by a caller's transform, so that it is passed on as it is.
     struct CallerError: Error { let error: any Error }
 
-    /// Runs `body` on a pooled connection, failing as unavailable when none comes within ``acquireTimeout``.
+    /// Runs `body` on a pooled connection. It fails as unavailable when no connection comes within
+    /// ``acquireTimeout``, or when the whole call has not finished within ``callTimeout``.
+    ///
+    /// The call runs in a task of its own that the caller stops waiting for at a deadline: a
+    /// statement sent on a connection that PostgreSQL is closing at that moment may never be
+    /// answered (seen with PostgresNIO 1.33 when the server shuts down under load), and a caller
+    /// such as the event writer or the router must not wait for it for ever.
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let acquired = Flag()
-        let timeout = acquireTimeout
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    try await self.client.withConnection { connection in
-                        acquired.set()
-                        return try await body(connection)
+        let call = PendingCall<T>()
+        let (acquireTimeout, callTimeout) = (self.acquireTimeout, self.callTimeout)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                call.start(continuation)
+                let work = Task {
+                    do {
+                        let value = try await self.client.withConnection { connection in
+                            call.acquired(connection)
+                            guard !connection.isClosed else { throw StoreError.unavailable("The database connection was lost") }
+                            return try await body(connection)
+                        }
+                        call.finish(.success(value))
+                    } catch let error as CallerError {
+                        call.finish(.failure(error.error))
+                    } catch {
+                        call.finish(.failure(self.translate(error)))
                     }
                 }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    if !acquired.isSet { throw StoreError.unavailable("The database cannot be reached right now") }
-                    return nil
-                }
-                while let result = try await group.next() {
-                    if let result {
-                        group.cancelAll()
-                        return result
+                let timer = Task {
+                    // Calls take milliseconds: this wakes only for a slow one, twice a second.
+                    let started = ContinuousClock.now
+                    while true {
+                        try await Task.sleep(for: .milliseconds(500))
+                        let waited = ContinuousClock.now - started
+                        let failure: StoreError
+                        if let connection = call.connection {
+                            if connection.isClosed {
+                                failure = .unavailable("The database connection was lost")
+                            } else if waited >= callTimeout {
+                                failure = .unavailable("The database did not answer in time")
+                            } else {
+                                continue
+                            }
+                        } else if waited >= acquireTimeout {
+                            failure = .unavailable("The database cannot be reached right now")
+                        } else {
+                            continue
+                        }
+                        if call.finish(.failure(failure)) {
+                            self.logger.error("a PostgreSQL call was given up", metadata: ["reason": "\(failure)"])
+                            work.cancel()
+                        }
+                        return
                     }
                 }
-                throw StoreError.unavailable("The database cannot be reached right now")
+                call.onFinish { timer.cancel() }
+                call.onCancel { work.cancel() }
             }
-        } catch let error as CallerError {
-            throw error.error
-        } catch {
-            throw translate(error)
+        } onCancel: {
+            call.cancel()
         }
     }
 
@@ -180,7 +212,11 @@ public final class PostgresStore: Store {
                         try await conn.query("COMMIT", logger: self.logger)
                         return value
                     } catch {
-                        _ = try? await conn.query("ROLLBACK", logger: self.logger)
+                        // A connection that failed is closed by the pool (which rolls the transaction back);
+                        // a statement sent on it now would never be answered.
+                        if Self.connectionIsUsable(after: error), !conn.isClosed {
+                            _ = try? await conn.query("ROLLBACK", logger: self.logger)
+                        }
                         throw error
                     }
                 }
@@ -205,6 +241,13 @@ public final class PostgresStore: Store {
     /// Calls a caller's transform, marking what it throws as the caller's.
     static func calling<In, Out>(_ transform: (In) throws -> Out, _ value: In) throws -> Out {
         do { return try transform(value) } catch { throw CallerError(error: error) }
+    }
+
+    /// Whether the connection can take another statement after `error`: yes after a statement the
+    /// server refused, or an error of Sluice's own; no after a lost connection.
+    static func connectionIsUsable(after error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return true }
+        return error.code == .server
     }
 
     static func isRetryable(_ error: PSQLError) -> Bool {
@@ -255,11 +298,76 @@ public final class PostgresStore: Store {
         Page(items: items, totalEntries: total, request: request)
     }
 
-    /// A flag set once, read from another task.
-    final class Flag: Sendable {
-        private let value = Mutex(false)
-        func set() { value.withLock { $0 = true } }
-        var isSet: Bool { value.withLock { $0 } }
+    /// One call's continuation, resumed exactly once: by the call's result, its deadline or its cancellation.
+    final class PendingCall<T: Sendable>: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<T, any Error>?
+            var finished = false
+            var connection: PostgresConnection?
+            var cancelled = false
+            var onFinish: (@Sendable () -> Void)?
+            var onCancel: (@Sendable () -> Void)?
+        }
+
+        private let state = Mutex(State())
+
+        func start(_ continuation: CheckedContinuation<T, any Error>) {
+            let cancelled = state.withLock { state in
+                state.continuation = continuation
+                return state.cancelled
+            }
+            if cancelled { finish(.failure(CancellationError())) }
+        }
+
+        func acquired(_ connection: PostgresConnection) { state.withLock { $0.connection = connection } }
+        /// The connection the call runs on, once it has one.
+        var connection: PostgresConnection? { state.withLock { $0.connection } }
+
+        /// Runs `action` once the call is finished (at once if it is).
+        func onFinish(_ action: @escaping @Sendable () -> Void) {
+            let finished = state.withLock { state in
+                if !state.finished { state.onFinish = action }
+                return state.finished
+            }
+            if finished { action() }
+        }
+
+        /// Runs `action` if the caller is cancelled (at once if it was).
+        func onCancel(_ action: @escaping @Sendable () -> Void) {
+            let cancelled = state.withLock { state in
+                if !state.cancelled { state.onCancel = action }
+                return state.cancelled
+            }
+            if cancelled { action() }
+        }
+
+        /// Resumes the caller unless it was resumed already; returns whether this call did.
+        @discardableResult
+        func finish(_ result: Result<T, any Error>) -> Bool {
+            let taken = state.withLock { state -> (CheckedContinuation<T, any Error>, (@Sendable () -> Void)?)? in
+                guard !state.finished, let continuation = state.continuation else { return nil }
+                state.finished = true
+                state.continuation = nil
+                let action = state.onFinish
+                state.onFinish = nil
+                state.onCancel = nil
+                state.connection = nil
+                return (continuation, action)
+            }
+            guard let (continuation, action) = taken else { return false }
+            continuation.resume(with: result)
+            action?()
+            return true
+        }
+
+        func cancel() {
+            let action = state.withLock { state -> (@Sendable () -> Void)? in
+                state.cancelled = true
+                return state.onCancel
+            }
+            action?()
+            finish(.failure(CancellationError()))
+        }
     }
 }
 

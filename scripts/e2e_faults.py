@@ -319,6 +319,10 @@ def check_disk_full(binary: str, plan: dict, report: Report, workdir: str) -> No
 def check_read_only(binary: str, plan: dict, report: Report, workdir: str) -> None:
     if not_root(report, "read-only", "starting the server as another user (so that chmod binds it)"):
         return
+    if shutil.which("setpriv") is None:
+        report.note("skipped: setpriv (util-linux) is not installed")
+        report.info("read-only", "skipped (no setpriv)")
+        return
     folder = os.path.join(workdir, "read-only")
     os.makedirs(folder)
     server, token = new_server(binary, folder, workdir, "read-only")

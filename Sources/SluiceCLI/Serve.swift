@@ -23,6 +23,8 @@ struct Serve: AsyncParsableCommand {
     var retryWindow: String?
     @Option(help: "How long a worker holds the jobs it claims before another process may take them: e.g. 5m, 30s (env SLUICE_DELIVERY_LEASE, default 5m).")
     var deliveryLease: String?
+    @Option(help: "How long a client connection may sit idle (a request arriving a byte at a time included) before it is closed: e.g. 30s; 0 for never (env SLUICE_IDLE_TIMEOUT, default 30s).")
+    var idleTimeout: String?
 
     /// Reads `4h`, `30m`, `90s` or `250ms`.
     static func duration(_ text: String) -> Duration? {
@@ -48,7 +50,16 @@ struct Serve: AsyncParsableCommand {
         guard let lease = Self.duration(leaseText), lease >= .seconds(1) else {
             throw ArgumentParser.ValidationError("delivery-lease must be a duration of at least 1s, such as 5m or 30s")
         }
-        return AppSettings(
+        let idleText = idleTimeout ?? Environment.value("SLUICE_IDLE_TIMEOUT") ?? "30s"
+        let idle: Duration?
+        if idleText == "0" {
+            idle = nil
+        } else if let value = Self.duration(idleText) {
+            idle = value
+        } else {
+            throw ArgumentParser.ValidationError("idle-timeout must be a duration such as 30s or 2m, or 0 for never")
+        }
+        var settings = AppSettings(
             host: host ?? Environment.value("SLUICE_HOST") ?? "127.0.0.1",
             port: port,
             database: databaseSetting,
@@ -59,6 +70,8 @@ struct Serve: AsyncParsableCommand {
             logLevel: level,
             retryWindow: window,
             deliveryLease: lease)
+        settings.idleTimeout = idle
+        return settings
     }
 
     func run() async throws {

@@ -237,10 +237,11 @@ private let seedAmplitudeSettings: JSONValue = [
             stored = try #require(try await store.destination(id: id))
             #expect(stored.settings["versionName"] == "")
             #expect(stored.settings["apiKey"] == "newkey-9999")
-            // An empty body changes nothing
+            // A missing body is a 400 (the document requires one); an empty object changes nothing
             let before = try await store.destination(id: id)
             let empty = try await client.api(.patch, "/destinations/\(id)", rawBody: "")
-            #expect(empty.status == .ok)
+            #expect(empty.status == .badRequest)
+            #expect(empty.error["message"] == "The request body is empty: send a JSON object")
             let emptyObject = try await client.api(.patch, "/destinations/\(id)", json: [:])
             #expect(emptyObject.status == .ok)
             #expect(try await store.destination(id: id) == before)

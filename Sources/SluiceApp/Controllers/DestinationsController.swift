@@ -70,7 +70,7 @@ struct DestinationsController {
     /// The merge runs inside the store's write transaction, so concurrent updates of different keys all land.
     func update(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         let id = try Identifier.pathID(context.parameters.get("destinationId"), resource: "destination")
-        let fields = Fields(object: try await RequestBody.object(request, allowEmpty: true))
+        let fields = Fields(object: try await RequestBody.object(request))
         let name = try fields.text("name", limit: SourcesController.nameLimit)
         let clearName = fields.object["name"]?.isNull == true
         let enabled = try fields.bool("enabled")

@@ -72,7 +72,7 @@ struct SourcesController {
     /// Updates name, enabled, slug and settings (merged key by key; `null` removes a key).
     func update(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         let id = try Identifier.pathID(context.parameters.get("sourceId"), resource: "source")
-        let fields = Fields(object: try await RequestBody.object(request, allowEmpty: true))
+        let fields = Fields(object: try await RequestBody.object(request))
         let name = try fields.text("name", limit: Self.nameLimit)
         let clearName = fields.object["name"]?.isNull == true
         let enabled = try fields.bool("enabled")

@@ -170,7 +170,7 @@ struct SubscriptionsController {
         try checkFeature()
         let (destination, metadata) = try await self.destination(context)
         let id = try subscriptionID(context)
-        let body = Fields(object: try await RequestBody.object(request, allowEmpty: true))
+        let body = Fields(object: try await RequestBody.object(request))
         let input = Fields(object: try body.object("input") ?? [:], prefix: "input.")
         let name = try input.text("name", limit: SourcesController.nameLimit)
         let triggerText = try input.string("trigger")

@@ -8,10 +8,11 @@ enum RequestBody {
 
     /// Reads the body as a JSON object.
     ///
-    /// An empty body reads as `{}` (a PATCH with nothing to change is allowed).
+    /// Every operation that takes a body requires one, as Segment's document says: a missing or
+    /// empty body is a 400 (a PATCH with nothing to change sends `{}`).
     /// - Throws: ``APIError``: 415 for a non-JSON `Content-Type`, 413 over 1 MB,
-    ///   400 when it is not JSON, 422 when it is JSON but not an object.
-    static func object(_ request: Request, allowEmpty: Bool = false) async throws -> [String: JSONValue] {
+    ///   400 when it is missing or not JSON, 422 when it is JSON but not an object.
+    static func object(_ request: Request) async throws -> [String: JSONValue] {
         guard MediaType.isAcceptableBody(contentType: request.headers[.contentType]) else {
             throw APIError(
                 .unsupportedMediaType, type: "UnsupportedMediaType",
@@ -23,7 +24,6 @@ enum RequestBody {
         let buffer = try await collect(request, upTo: maxSize, limitText: "1 MB")
         let bytes = buffer.readableBytesView
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            if allowEmpty { return [:] }
             throw APIError.badRequest("The request body is empty: send a JSON object")
         }
         let value: JSONValue

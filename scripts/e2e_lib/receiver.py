@@ -32,6 +32,7 @@ class Hit:
     status: int  # what the receiver answered
     signature_ok: bool
     body_ok: bool  # the body was a JSON object
+    complete: bool = True  # the whole body arrived (a sender killed mid-request leaves a part)
 
 
 class Receiver:
@@ -82,21 +83,30 @@ class Receiver:
             return list(self.hits)
 
     @staticmethod
-    def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    def _read_body(handler: BaseHTTPRequestHandler) -> tuple[bytes, bool]:
+        """The body, and whether all of it arrived."""
         if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
             while True:
-                size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                line = handler.rfile.readline()
+                if not line:
+                    return b"".join(chunks), False
+                size = int(line.split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
-                    return b"".join(chunks)
-                chunks.append(handler.rfile.read(size))
+                    return b"".join(chunks), True
+                chunk = handler.rfile.read(size)
+                chunks.append(chunk)
+                if len(chunk) < size:
+                    return b"".join(chunks), False
                 handler.rfile.readline()
-        return handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        expected = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(expected)
+        return body, len(body) == expected
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        body = self._read_body(handler)
+        body, complete = self._read_body(handler)
         header_id = handler.headers.get("X-Segment-Message-Id")
         signature = handler.headers.get("X-Signature")
         if self.shared_secret:
@@ -129,7 +139,8 @@ class Receiver:
                 status = 200
             self.hits.append(Hit(
                 at=time.monotonic(), path=handler.path, header_message_id=header_id, body_message_id=event.get("messageId"),
-                type=event.get("type"), fate=fate, status=status, signature_ok=signature_ok, body_ok=body_ok))
+                type=event.get("type"), fate=fate, status=status, signature_ok=signature_ok, body_ok=body_ok,
+                complete=complete))
         reply = b'{"ok":true}' if status == 200 else b'{"error":"e2e receiver says no"}'
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")

@@ -3,21 +3,6 @@ import Testing
 
 @testable import SluiceCore
 
-/// SplitMix64: a small seeded generator, so each schedule test can run over many fixed seeds.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct BackoffTests {
     static let t0 = Date(timeIntervalSince1970: 1_700_000_000)
 
@@ -65,7 +50,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         let policy = RetryPolicy.standard
 
         for seed in UInt64(0)..<500 {
-            var generator = SeededGenerator(seed: seed)
+            var generator = SeededRandom(seed: seed)
             for attempt in 1...20 {
                 // When a delay is drawn
                 let delay = policy.delay(afterAttempt: attempt, using: &generator)
@@ -80,7 +65,7 @@ private struct SeededGenerator: RandomNumberGenerator {
     @Test func delaysAreSpreadNotFixed() {
         // Given many draws after the 11th attempt (ceiling 10 minutes)
         let policy = RetryPolicy.standard
-        var generator = SeededGenerator(seed: 42)
+        var generator = SeededRandom(seed: 42)
         let delays = (0..<2000).map { _ in RetryPolicy.milliseconds(policy.delay(afterAttempt: 11, using: &generator)) }
 
         // When their spread is measured
@@ -94,7 +79,7 @@ private struct SeededGenerator: RandomNumberGenerator {
 
     @Test func sameSeedSameSchedule() {
         // Given two generators with the same seed
-        var a = SeededGenerator(seed: 7), b = SeededGenerator(seed: 7)
+        var a = SeededRandom(seed: 7), b = SeededRandom(seed: 7)
 
         // When schedules are drawn from each
         let first = (1...15).map { RetryPolicy.standard.delay(afterAttempt: $0, using: &a) }
@@ -129,7 +114,7 @@ private struct SeededGenerator: RandomNumberGenerator {
     @Test func noAttemptIsScheduledPastTheDeadline() {
         // Given a failure 5 minutes before the deadline, when the wait is at least 5 minutes (attempt 11)
         let policy = RetryPolicy.standard
-        var generator = SeededGenerator(seed: 1)
+        var generator = SeededRandom(seed: 1)
         let now = Self.t0.addingTimeInterval(14_400 - 300)
 
         // When the next attempt is asked for
@@ -142,7 +127,7 @@ private struct SeededGenerator: RandomNumberGenerator {
     @Test func nextAttemptIsTheDelayLater() throws {
         // Given a first failure right after receipt
         let policy = RetryPolicy.standard
-        var generator = SeededGenerator(seed: 3)
+        var generator = SeededRandom(seed: 3)
 
         // When the next attempt is asked for
         let next = try #require(policy.nextAttempt(afterAttempt: 1, receivedAt: Self.t0, now: Self.t0, using: &generator))
@@ -157,7 +142,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         let policy = RetryPolicy.standard
         var counts: [Int] = []
         for seed in UInt64(0)..<200 {
-            var generator = SeededGenerator(seed: seed)
+            var generator = SeededRandom(seed: seed)
             var now = Self.t0
             var attempts = 1
             // When it is retried until it expires
@@ -178,7 +163,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         let policy = RetryPolicy(window: .zero, initialDelay: .seconds(-5), multiplier: -.infinity, maxDelay: .zero)
 
         // When it is used
-        var generator = SeededGenerator(seed: 9)
+        var generator = SeededRandom(seed: 9)
         let delay = policy.delay(afterAttempt: 3, using: &generator)
 
         // Then it still gives a positive, bounded schedule
@@ -190,7 +175,7 @@ private struct SeededGenerator: RandomNumberGenerator {
     @Test func decisionsFollowTheOutcome() throws {
         // Given an attempt at t0 + 1 s for an event received at t0
         let policy = RetryPolicy.standard
-        var generator = SeededGenerator(seed: 11)
+        var generator = SeededRandom(seed: 11)
         let now = Self.t0.addingTimeInterval(1)
 
         // When each kind of outcome is decided

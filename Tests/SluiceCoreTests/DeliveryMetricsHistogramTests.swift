@@ -37,7 +37,7 @@ import Testing
     @Test(arguments: [UInt64(1), 2, 3, 4, 5])
     func p95IsWithinTwoPercentOfTheTrueValue(seed: UInt64) {
         // Given 5,000 latencies spread over six orders of magnitude
-        var generator = SplitMix(seed: seed)
+        var generator = SeededRandom(seed: seed)
         var values: [Int64] = []
         var histogram = LatencyHistogram()
         for _ in 0..<5000 {
@@ -147,20 +147,5 @@ import Testing
         var wrongCount = bytes
         wrongCount[1] = 3
         #expect(throws: LatencyHistogram.DecodingError(reason: "inconsistent histogram")) { try LatencyHistogram(serialized: wrongCount) }
-    }
-}
-
-/// SplitMix64, for repeatable random values.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,7 +1,7 @@
 /// SplitMix64: a small seeded generator, the same on every platform, so a seed names the same values everywhere.
 ///
-/// For tests that draw many random cases from one fixed seed (FuzzTests; BackoffTests and
-/// DeliveryMetricsHistogramTests each keep a private copy that this one can replace).
+/// For tests that draw many random cases from one fixed seed (FuzzTests, BackoffTests,
+/// DeliveryMetricsHistogramTests).
 struct SeededRandom: RandomNumberGenerator {
     var state: UInt64
 

@@ -247,7 +247,10 @@ public final class PostgresStore: Store {
     /// server refused, or an error of Sluice's own; no after a lost connection.
     static func connectionIsUsable(after error: any Error) -> Bool {
         guard let error = error as? PSQLError else { return true }
-        return error.code == .server
+        guard error.code == .server else { return false }
+        // The server ending the session (admin shutdown, crash, connection failure) closes it next.
+        let state = error.serverInfo?[.sqlState] ?? ""
+        return !state.hasPrefix("57") && !state.hasPrefix("08")
     }
 
     static func isRetryable(_ error: PSQLError) -> Bool {

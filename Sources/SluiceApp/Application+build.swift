@@ -70,9 +70,7 @@ public func buildApplication(
     // The client is shut down by its service, so it runs even when this process does not deliver.
     app.addServices(pipeline.httpClient)
     if settings.delivery {
-        app.addServices(
-            StoreOutageTolerantService(base: pipeline.router, name: "routing", logger: logger),
-            StoreOutageTolerantService(base: pipeline.worker, name: "delivery", logger: logger))
+        app.addServices(pipeline.router, pipeline.worker)
     }
     return app
 }

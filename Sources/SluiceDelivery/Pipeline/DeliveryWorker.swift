@@ -42,7 +42,13 @@ public final class DeliveryWorker: Service {
     }
 
     public func run() async throws {
-        try await store.releaseLeases()
+        // A store that cannot be written now (read-only file, disk full, database down) must not stop
+        // the server: the leases then simply run out, and the loops below retry on their own.
+        do {
+            try await store.releaseLeases()
+        } catch {
+            logger.error("could not release the leases of an earlier run; they will expire", metadata: ["error": "\(error)"])
+        }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<loops {
                 group.addTask { await self.loop() }

@@ -26,7 +26,7 @@ import sys
 ALLOWED = [
     ("Sources/SluiceSQLite/SQLiteStore.swift", 'PRAGMA synchronous = \\(fullSync ? "FULL" : "NORMAL")',
      "one of two constants"),
-    ("Sources/SluicePostgres/PostgresStore.swift", "CREATE SCHEMA IF NOT EXISTS \\(schema)",
+    ("Sources/SluicePostgres/PostgresMigrations.swift", "CREATE SCHEMA IF NOT EXISTS \\(schema)",
      "an identifier (cannot be bound), checked to be letters, digits and underscores just before"),
     ("Sources/SluiceSQLite/SQLiteStore.swift", '"WHERE " + conditions.joined(separator: " AND ")',
      "GRDB SQL values joined with SQL's +: each condition is an SQL literal that binds its value"),

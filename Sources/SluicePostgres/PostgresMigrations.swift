@@ -135,9 +135,17 @@ enum PostgresMigrations {
 extension PostgresStore {
     /// Applies the migrations not yet applied, in one transaction under an advisory lock; the first
     /// creates the workspace with a new id.
-    func migrate() async throws {
+    ///
+    /// - Parameter schema: a schema to create first when missing (the connections name it in their
+    ///   search path already, and use it from the moment it exists); checked by the caller to be
+    ///   letters, digits and underscores.
+    func migrate(creatingSchema schema: String? = nil) async throws {
         try await transaction { conn in
             try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: self.logger)
+            if let schema {
+                // Under the lock: two `CREATE SCHEMA IF NOT EXISTS` at once can clash.
+                try await conn.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: self.logger)
+            }
             try await conn.query(
                 "CREATE TABLE IF NOT EXISTS sluice_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: self.logger)
             let applied = Set(try await self.rows(conn, "SELECT id FROM sluice_migrations").map { try $0.decode(String.self) })

@@ -41,6 +41,13 @@ extension PostgresStore {
             """, logger: logger)
     }
 
+    /// The source, locked for the rest of the transaction.
+    private func lockedSource(id: String, _ conn: PostgresConnection) async throws -> Source {
+        guard let source = try await sources(conn, "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id) FOR UPDATE").first
+        else { throw StoreError.notFound(resource: "source", id: id) }
+        return source
+    }
+
     public func createSource(_ source: Source, audit: [AuditEvent]) async throws {
         try await transaction { conn in
             try await self.checkSlugFree(source.slug, except: source.id, conn)
@@ -79,17 +86,13 @@ extension PostgresStore {
             let total = try await self.rows(conn, "SELECT COUNT(*) FROM sources").first?.decode(Int.self) ?? 0
             let items = try await self.sources(
                 conn, "SELECT \(unescaped: Self.sourceColumns) FROM sources ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)")
-            return Self.page(page, total: total, items)
+            return Page(items: items, totalEntries: total, request: page)
         }
     }
 
     public func updateSource(id: String, _ transform: @escaping @Sendable (Source) throws -> (Source, [AuditEvent])) async throws -> Source {
         try await transaction { conn in
-            guard
-                let current = try await self.sources(
-                    conn, "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id) FOR UPDATE"
-                ).first
-            else { throw StoreError.notFound(resource: "source", id: id) }
+            let current = try await self.lockedSource(id: id, conn)
             let (updated, audit) = try Self.calling(transform, current)
             try await self.checkSlugFree(updated.slug, except: id, conn)
             try await conn.query(
@@ -109,11 +112,7 @@ extension PostgresStore {
 
     public func deleteSource(id: String, audit: @escaping @Sendable (Source, [Destination]) -> [AuditEvent]) async throws {
         try await transaction { conn in
-            guard
-                let source = try await self.sources(
-                    conn, "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id) FOR UPDATE"
-                ).first
-            else { throw StoreError.notFound(resource: "source", id: id) }
+            let source = try await self.lockedSource(id: id, conn)
             let destinations = try await self.destinations(
                 conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE source_id = \(id) ORDER BY seq")
             try await conn.query("DELETE FROM sources WHERE id = \(id)", logger: self.logger)  // cascades
@@ -135,6 +134,16 @@ extension PostgresStore {
                 id: id, workspaceID: workspaceID, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled,
                 settings: Self.object(settings), createdAt: Self.date(createdAt), updatedAt: Self.date(updatedAt))
         }
+    }
+
+    /// The destination, locked for the rest of the transaction.
+    private func lockedDestination(id: String, _ conn: PostgresConnection) async throws -> Destination {
+        guard
+            let destination = try await destinations(
+                conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id) FOR UPDATE"
+            ).first
+        else { throw StoreError.notFound(resource: "destination", id: id) }
+        return destination
     }
 
     public func createDestination(_ d: Destination, audit: [AuditEvent]) async throws {
@@ -170,7 +179,7 @@ extension PostgresStore {
                 SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE \(sourceID)::text IS NULL OR source_id = \(sourceID)
                 ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)
                 """)
-            return Self.page(page, total: total, items)
+            return Page(items: items, totalEntries: total, request: page)
         }
     }
 
@@ -186,11 +195,7 @@ extension PostgresStore {
         -> Destination
     {
         try await transaction { conn in
-            guard
-                let current = try await self.destinations(
-                    conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id) FOR UPDATE"
-                ).first
-            else { throw StoreError.notFound(resource: "destination", id: id) }
+            let current = try await self.lockedDestination(id: id, conn)
             let (updated, audit) = try Self.calling(transform, current)
             try await conn.query(
                 """
@@ -205,11 +210,7 @@ extension PostgresStore {
 
     public func deleteDestination(id: String, audit: @escaping @Sendable (Destination) -> [AuditEvent]) async throws {
         try await transaction { conn in
-            guard
-                let current = try await self.destinations(
-                    conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id) FOR UPDATE"
-                ).first
-            else { throw StoreError.notFound(resource: "destination", id: id) }
+            let current = try await self.lockedDestination(id: id, conn)
             try await conn.query("DELETE FROM destinations WHERE id = \(id)", logger: self.logger)  // cascades to subscriptions
             try await Self.insertAudit(audit(current), conn, logger: self.logger)
         }
@@ -283,7 +284,7 @@ extension PostgresStore {
                 SELECT \(unescaped: Self.subscriptionColumns) FROM subscriptions WHERE destination_id = \(destinationID)
                 ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)
                 """)
-            return Self.page(page, total: total, items)
+            return Page(items: items, totalEntries: total, request: page)
         }
     }
 

@@ -89,27 +89,12 @@ public final class PostgresStore: Store {
             guard schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !schema.isEmpty else {
                 throw StoreError.unavailable("A schema name is letters, digits and underscores")
             }
-            // The schema must exist before a connection names it in its search path.
-            let setup = PostgresStore(
-                client: PostgresClient(configuration: try location.configuration(schema: nil), backgroundLogger: logger),
-                acquireTimeout: acquireTimeout, logger: logger)
-            do {
-                try await setup.transaction { conn in
-                    // Under the migrations' lock: two `CREATE SCHEMA IF NOT EXISTS` at once can clash.
-                    try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: setup.logger)
-                    try await conn.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: setup.logger)
-                }
-            } catch {
-                try? await setup.close()
-                throw error
-            }
-            try await setup.close()
         }
         let store = PostgresStore(
             client: PostgresClient(configuration: try location.configuration(schema: schema), backgroundLogger: logger),
             acquireTimeout: acquireTimeout, logger: logger)
         do {
-            try await store.migrate()
+            try await store.migrate(creatingSchema: schema)
         } catch {
             try? await store.close()
             throw error
@@ -297,10 +282,6 @@ public final class PostgresStore: Store {
             """, logger: logger)
     }
 
-    static func page<T>(_ request: PageRequest, total: Int, _ items: [T]) -> Page<T> {
-        Page(items: items, totalEntries: total, request: request)
-    }
-
     /// One call's continuation, resumed exactly once: by the call's result, its deadline or its cancellation.
     final class PendingCall<T: Sendable>: Sendable {
         private struct State {
@@ -468,7 +449,7 @@ extension PostgresStore {
                     id: id, timestamp: Self.date(timestamp), type: type, actor: actor, resourceID: resourceID, resourceType: resourceType,
                     resourceName: resourceName)
             }
-            return Self.page(page, total: total, events)
+            return Page(items: events, totalEntries: total, request: page)
         }
     }
 

@@ -41,7 +41,7 @@ extension SQLiteStore {
             let filter: SQL = sourceID.map { "WHERE source_id = \($0)" } ?? ""
             let total = try Int.fetchOne(db, literal: "SELECT COUNT(*) FROM destinations \(filter)") ?? 0
             let items = try Self.destinations(db, literal: "\(filter) ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)")
-            return Self.page(page, total: total, items)
+            return Page(items: items, totalEntries: total, request: page)
         }
     }
 

@@ -66,7 +66,7 @@ extension SQLiteStore {
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sources") ?? 0
             let rows = try Row.fetchAll(
                 db, literal: "SELECT \(Self.sourceColumns) FROM sources ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)")
-            return Self.page(page, total: total, try rows.map { try Self.source($0, db) })
+            return Page(items: try rows.map { try Self.source($0, db) }, totalEntries: total, request: page)
         }
     }
 

@@ -43,7 +43,7 @@ extension SQLiteStore {
                 try Int.fetchOne(db, literal: "SELECT COUNT(*) FROM subscriptions WHERE destination_id = \(destinationID)") ?? 0
             let items = try Self.subscriptions(
                 db, literal: "WHERE destination_id = \(destinationID) ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)")
-            return Self.page(page, total: total, items)
+            return Page(items: items, totalEntries: total, request: page)
         }
     }
 

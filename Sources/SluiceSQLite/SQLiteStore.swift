@@ -122,10 +122,6 @@ public final class SQLiteStore: Store {
                     """)
         }
     }
-
-    static func page<T>(_ request: PageRequest, total: Int, _ items: [T]) -> Page<T> {
-        Page(items: items, totalEntries: total, request: request)
-    }
 }
 
 // MARK: - Workspace and tokens
@@ -203,7 +199,7 @@ extension SQLiteStore {
                     id: $0["id"], timestamp: Self.date($0["timestamp"]), type: $0["type"], actor: $0["actor"],
                     resourceID: $0["resource_id"], resourceType: $0["resource_type"], resourceName: $0["resource_name"])
             }
-            return Self.page(page, total: total, events)
+            return Page(items: events, totalEntries: total, request: page)
         }
     }
 

@@ -33,19 +33,7 @@ struct PostgresStoreTests {
         let source = try await storedSource(a)
         let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
         try await a.createDestination(destination, audit: [])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<30 {
-                let store = i.isMultiple(of: 2) ? a : b
-                group.addTask {
-                    _ = try await store.updateDestination(id: destination.id) { current in
-                        var next = current
-                        next.settings["k\(i)"] = .number(Double(i))
-                        return (next, [])
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await updateSettingsConcurrently(destinationID: destination.id, count: 30, over: [a, b])
         let stored = try #require(try await b.destination(id: destination.id))
         for i in 0..<30 { #expect(stored.settings["k\(i)"] == .number(Double(i))) }
         try await a.close()
@@ -61,29 +49,12 @@ struct PostgresStoreTests {
         let (pa, pb) = try await (fromA, fromB)
         #expect(pa.count + pb.count == 300)
         #expect(Set(pa.map(\.seq)).isDisjoint(with: pb.map(\.seq)))
-        for (store, pending) in [(a, pa), (b, pb)] {
-            try await store.route(
-                consumed: pending.map(\.seq),
-                jobs: pending.map { NewDeliveryJob(eventSeq: $0.seq, destinationID: "d", subscriptionID: "s", event: $0.event) })
-        }
+        try await routeToOneSubscription(pa, through: a)
+        try await routeToOneSubscription(pb, through: b)
         #expect(try await a.queueDepth().jobs == 300)
         // Two workers claiming at once never share a job
         let now = Date(timeIntervalSince1970: 1_700_000_010)
-        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
-            for store in [a, b, a, b] {
-                group.addTask {
-                    var ids: [Int64] = []
-                    while true {
-                        let jobs = try await store.claimJobs(now: now, limit: 9, lease: .seconds(60))
-                        if jobs.isEmpty { return ids }
-                        ids += jobs.map(\.id)
-                    }
-                }
-            }
-            var all: [Int64] = []
-            for try await ids in group { all += ids }
-            return all
-        }
+        let claimed = try await claimUntilEmpty(workers: [a, b, a, b], now: now, limit: 9)
         #expect(claimed.count == 300)
         #expect(Set(claimed).count == 300)
         // A process starting up does not take the leases of one still running

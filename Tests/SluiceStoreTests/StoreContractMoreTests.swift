@@ -27,6 +27,50 @@ func incoming(_ sourceID: String, _ n: Int, at date: Date = Date(timeIntervalSin
     IncomingEvent(sourceID: sourceID, messageID: "m\(n)", receivedAt: date, body: Array("{\"type\":\"track\",\"n\":\(n)}".utf8))
 }
 
+/// Routes every one of `pending` to one subscription (`d`/`s`) through `store`.
+func routeToOneSubscription(_ pending: [PendingEvent], through store: any Store) async throws {
+    try await store.route(
+        consumed: pending.map(\.seq),
+        jobs: pending.map { NewDeliveryJob(eventSeq: $0.seq, destinationID: "d", subscriptionID: "s", event: $0.event) })
+}
+
+/// Sets `settings["k<i>"] = i` for each `i` below `count`, every update a task of its own, the
+/// updates spread over `stores` in turn (two stores on one database stand for two processes).
+func updateSettingsConcurrently(destinationID: String, count: Int, over stores: [any Store]) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for i in 0..<count {
+            let store = stores[i % stores.count]
+            group.addTask {
+                _ = try await store.updateDestination(id: destinationID) { current in
+                    var next = current
+                    next.settings["k\(i)"] = .number(Double(i))
+                    return (next, [])
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+}
+
+/// One worker per entry of `stores` claims jobs `limit` at a time until none is left; returns every id claimed.
+func claimUntilEmpty(workers stores: [any Store], now: Date, limit: Int) async throws -> [Int64] {
+    try await withThrowingTaskGroup(of: [Int64].self) { group in
+        for store in stores {
+            group.addTask {
+                var ids: [Int64] = []
+                while true {
+                    let jobs = try await store.claimJobs(now: now, limit: limit, lease: .seconds(60))
+                    if jobs.isEmpty { return ids }
+                    ids += jobs.map(\.id)
+                }
+            }
+        }
+        var all: [Int64] = []
+        for try await ids in group { all += ids }
+        return all
+    }
+}
+
 /// The rest of the store's contract: every engine passes the same tests.
 @Suite struct StoreContractMoreTests {
     @Test(arguments: StoreKind.allCases)
@@ -185,9 +229,7 @@ func incoming(_ sourceID: String, _ n: Int, at date: Date = Date(timeIntervalSin
         let received = Date(timeIntervalSince1970: 1_700_000_000)
         try await store.appendEvents((0..<4).map { incoming("src", $0, at: received) })
         let pending = try await store.pendingEvents(limit: 10)
-        try await store.route(
-            consumed: pending.map(\.seq),
-            jobs: pending.map { NewDeliveryJob(eventSeq: $0.seq, destinationID: "d", subscriptionID: "s", event: $0.event) })
+        try await routeToOneSubscription(pending, through: store)
         let now = received.addingTimeInterval(1)
         // Leased jobs are not handed out twice while the lease runs
         let first = try await store.claimJobs(now: now, limit: 3, lease: .seconds(60))
@@ -226,25 +268,9 @@ func incoming(_ sourceID: String, _ n: Int, at date: Date = Date(timeIntervalSin
         let store = try await kind.make()
         try await store.appendEvents((0..<200).map { incoming("src", $0) })
         let pending = try await store.pendingEvents(limit: 1000)
-        try await store.route(
-            consumed: pending.map(\.seq),
-            jobs: pending.map { NewDeliveryJob(eventSeq: $0.seq, destinationID: "d", subscriptionID: "s", event: $0.event) })
+        try await routeToOneSubscription(pending, through: store)
         let now = Date(timeIntervalSince1970: 1_700_000_010)
-        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
-            for _ in 0..<8 {
-                group.addTask {
-                    var ids: [Int64] = []
-                    while true {
-                        let jobs = try await store.claimJobs(now: now, limit: 7, lease: .seconds(60))
-                        if jobs.isEmpty { return ids }
-                        ids += jobs.map(\.id)
-                    }
-                }
-            }
-            var all: [Int64] = []
-            for try await ids in group { all += ids }
-            return all
-        }
+        let claimed = try await claimUntilEmpty(workers: Array(repeating: store, count: 8), now: now, limit: 7)
         #expect(claimed.count == 200)
         #expect(Set(claimed).count == 200)
         try await store.close()

@@ -96,18 +96,7 @@ extension Destination {
         let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
         try await store.createDestination(destination, audit: [])
         // When many concurrent updates each set their own key
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<20 {
-                group.addTask {
-                    _ = try await store.updateDestination(id: destination.id) { current in
-                        var next = current
-                        next.settings["k\(i)"] = .number(Double(i))
-                        return (next, [])
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await updateSettingsConcurrently(destinationID: destination.id, count: 20, over: [store])
         // Then none is lost
         let stored = try #require(try await store.destination(id: destination.id))
         for i in 0..<20 { #expect(stored.settings["k\(i)"] == .number(Double(i))) }

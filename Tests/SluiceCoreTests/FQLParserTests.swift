@@ -425,8 +425,9 @@ struct FQLErrorCase: Sendable, CustomTestStringConvertible {
         for _ in 0..<500 {
             let expression = generator.expression(depth: 3)
             // When a tree is printed and parsed again, then it comes back unchanged
-            #expect(try Trigger(parsing: expression.description).expression == expression, "\(expression)")
-            _ = expression.matches(FQLFixtures.track)
+            let trigger = try Trigger(parsing: expression.description)
+            #expect(trigger.expression == expression, "\(expression)")
+            _ = trigger.matches(FQLFixtures.track)
         }
     }
 

@@ -59,18 +59,6 @@ import Testing
         #expect(throws: FQLError.self) { try Trigger(parsing: deep) }
     }
 
-    @Test func matchPatternsOnRandomInput() {
-        var rng = FuzzRandom(seed: Self.seed &+ 1)
-        for n in 0..<Self.iterations {
-            let pattern = FQLPattern(rng.randomText(maxLength: 40, alphabet: ["*", "a", "b", "é", "?", "["]))
-            let text = rng.randomText(maxLength: 400, alphabet: ["a", "b", "é", "*"])
-            timed("match case \(n)", pattern.source) { _ = pattern.matches(text) }
-        }
-        // The worst case for a naive glob matcher: many stars against a long near-miss.
-        let stars = FQLPattern(String(repeating: "a*", count: 2_000) + "b")
-        timed("many stars", stars.source) { #expect(!stars.matches(String(repeating: "a", count: 20_000))) }
-    }
-
     // MARK: - Mapping directives
 
     @Test func mappingOnRandomInput() {

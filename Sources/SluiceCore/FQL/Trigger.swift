@@ -14,8 +14,10 @@ import Foundation
 public struct Trigger: Sendable, Hashable, CustomStringConvertible {
     /// The trigger exactly as the client wrote it; this is what is stored and returned.
     public let source: String
-    /// The parsed statement.
+    /// The parsed statement, as Sluice's grammar reads it (docs/fql.md).
     public let expression: FQLExpression
+    /// The trigger as Segment's own parser reads it; this is what ``matches(_:)`` evaluates.
+    let segment: SegmentSubscription
 
     /// Parses a trigger.
     ///
@@ -24,12 +26,14 @@ public struct Trigger: Sendable, Hashable, CustomStringConvertible {
     public init(parsing source: String) throws(FQLError) {
         var parser = FQLParser(source)
         self.expression = try parser.parse()
+        self.segment = SegmentSubscription(parsing: source)
         self.source = source
     }
 
-    /// Whether the event satisfies the trigger.
+    /// Whether the event triggers the subscription: exactly the answer of Segment's evaluator (`validate` of
+    /// `@segment/destination-subscriptions`) for this trigger and event, quirks included (docs/fql.md).
     public func matches(_ event: JSONValue) -> Bool {
-        expression.matches(event)
+        segment.matches(event)
     }
 
     /// The source text.

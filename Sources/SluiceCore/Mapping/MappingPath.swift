@@ -84,7 +84,7 @@ public struct MappingPath: Sendable, Hashable, CustomStringConvertible {
                 guard let next = object[key] else { return nil }
                 current = next
             case .array(let array):
-                guard let index = FQLField.arrayIndex(key), index < array.count else { return nil }
+                guard let index = JavaScript.arrayIndex(key), index < array.count else { return nil }
                 current = array[index]
             default:
                 return nil

@@ -7,6 +7,7 @@ import SluiceCore
 /// Public names (DESIGN.md): `--host`/`SLUICE_HOST` (default `127.0.0.1`), `--port`/`SLUICE_PORT`
 /// (8080), `--database`/`SLUICE_DATABASE` (`sqlite:sluice.sqlite`; `memory`; `sqlite:PATH`),
 /// `--token`/`SLUICE_TOKEN` (secret; made sure to exist), `--rate-limit`/`SLUICE_RATE_LIMIT` (on),
+/// `--rate-limit-general`/`SLUICE_RATE_LIMIT_GENERAL` (60000 a minute),
 /// `--subscriptions`/`SLUICE_SUBSCRIPTIONS` (on).
 public struct AppSettings: Sendable {
     /// Where the store lives.
@@ -48,6 +49,9 @@ public struct AppSettings: Sendable {
     /// A token to make sure exists (secret: never logged).
     public var token: String?
     public var rateLimit: Bool
+    /// Requests a minute per token outside the subscription-write bucket (`--rate-limit-general`, default
+    /// 60,000; Segment does not publish its number).
+    public var generalRateLimit: Int = 60_000
     public var subscriptions: Bool
     /// Fsync every commit (SQLite `synchronous=FULL`).
     public var fullSync: Bool

@@ -105,7 +105,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     router.add(middleware: ErrorMiddleware(routes: routes, logger: services.logger))
     router.add(middleware: AuthMiddleware(tokens: TokenAuthenticator(store: services.store)))
     if services.settings.rateLimit {
-        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter()))
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(generalLimit: services.settings.generalRateLimit)))
     }
     router.add(middleware: MediaTypeMiddleware())
     WorkspaceController(services: services).register(on: router)

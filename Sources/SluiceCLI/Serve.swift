@@ -15,6 +15,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A Public API token to make sure exists (env SLUICE_TOKEN).") var token: String?
     @Option(name: .customLong("rate-limit"), help: "Rate limiting: on or off (env SLUICE_RATE_LIMIT, default on).")
     var rateLimit: String?
+    @Option(name: .customLong("rate-limit-general"), help: "Requests a minute per token outside the subscription-write limit of 5 (env SLUICE_RATE_LIMIT_GENERAL, default 60000).")
+    var rateLimitGeneral: Int?
     @Option(help: "The Destination Subscriptions feature: on or off (env SLUICE_SUBSCRIPTIONS, default on).")
     var subscriptions: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env SLUICE_LOG_LEVEL, default info).")
@@ -71,6 +73,11 @@ struct Serve: AsyncParsableCommand {
             retryWindow: window,
             deliveryLease: lease)
         settings.idleTimeout = idle
+        let generalText = rateLimitGeneral.map(String.init) ?? Environment.value("SLUICE_RATE_LIMIT_GENERAL") ?? "60000"
+        guard let general = Int(generalText), general >= 1 else {
+            throw ArgumentParser.ValidationError("rate-limit-general must be a whole number of requests a minute, at least 1")
+        }
+        settings.generalRateLimit = general
         return settings
     }
 

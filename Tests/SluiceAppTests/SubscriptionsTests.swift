@@ -155,7 +155,7 @@ enum WebhookAction {
             let second = try await client.api(.get, "/")
             #expect(first.headers[.rateLimitConsumed] == "1")
             #expect(second.headers[.rateLimitConsumed] == "2")
-            #expect(second.headers[.rateLimitRemaining] == String(RateLimiter.general.limit - 2))
+            #expect(second.headers[.rateLimitRemaining] == String(AppSettings.testing().generalRateLimit - 2))
             let reset = try #require(second.headers[.rateLimitReset])
             #expect(reset.hasSuffix(" GMT"))
         }
@@ -181,6 +181,22 @@ enum WebhookAction {
             #expect(try await store.listSubscriptions(destinationID: destinationID, page: PageRequest(count: 10)).totalEntries == 5)
             // Reads are not in that bucket
             #expect(try await client.api(.get, "\(base)?pagination.count=10").status == .ok)
+        }
+    }
+
+    @Test func theGeneralLimitAnswers429WithRetryAfter() async throws {
+        var settings = AppSettings.testing(rateLimit: true)
+        settings.generalRateLimit = 3
+        try await TestHarness.withApp(settings: settings) { client, _ in
+            // Given a token that has used its general allowance
+            for _ in 1...3 { #expect(try await client.api(.get, "/sources?pagination.count=1").status == .ok) }
+            // When it sends one more request
+            let limited = try await client.api(.get, "/sources?pagination.count=1")
+            // Then it gets Segment's 429 with Retry-After in whole seconds
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.error["type"] == "RequestError")
+            #expect(limited.error["data"]?["remainingPoints"] == 0)
+            #expect(limited.headers[.retryAfter].flatMap { Int($0) }.map { $0 >= 1 && $0 <= 60 } == true)
         }
     }
 

@@ -13,18 +13,18 @@ struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
     let limiter: RateLimiter
 
-    static func bucket(for request: Request) -> RateLimiter.Bucket {
+    func bucket(for request: Request) -> RateLimiter.Bucket {
         if request.method != .get, request.method != .head, request.uri.path.hasPrefix("/destinations/"),
             request.uri.path.contains("/subscriptions")
         {
             return RateLimiter.subscriptionWrites
         }
-        return RateLimiter.general
+        return limiter.general
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token = context.token else { return try await next(request, context) }
-        let decision = limiter.consume(Self.bucket(for: request), key: token.id)
+        let decision = limiter.consume(bucket(for: request), key: token.id)
         guard decision.allowed else {
             let msBeforeNext = max(0, Int((decision.reset.timeIntervalSinceNow * 1000).rounded(.up)))
             throw APIError(

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Segment limits Create, Update and Remove Destination Subscription to 5 requests a minute
 /// (NOTES.md); it does not publish its general limit, so Sluice's is a product choice
-/// (``generalLimit`` a minute per token), documented in the README.
+/// (``general``: 60,000 a minute per token unless `--rate-limit-general` says otherwise), documented in the README.
 final class RateLimiter: Sendable {
     /// A counting bucket and its limit per window.
     struct Bucket: Sendable, Hashable {
@@ -13,7 +13,8 @@ final class RateLimiter: Sendable {
         let limit: Int
     }
 
-    static let general = Bucket(name: "general", limit: 60_000)
+    /// Everything but subscription writes.
+    let general: Bucket
     static let subscriptionWrites = Bucket(name: "subscription-writes", limit: 5)
 
     /// The outcome of counting one request.
@@ -34,7 +35,8 @@ final class RateLimiter: Sendable {
     private let window: TimeInterval
     private let now: @Sendable () -> Date
 
-    init(window: TimeInterval = 60, now: @escaping @Sendable () -> Date = { Date() }) {
+    init(window: TimeInterval = 60, generalLimit: Int = 60_000, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.general = Bucket(name: "general", limit: generalLimit)
         self.window = window
         self.now = now
     }

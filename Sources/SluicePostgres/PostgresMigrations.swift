@@ -129,6 +129,20 @@ enum PostgresMigrations {
             );
             """
         ),
+        (
+            "0003_destination_filters",
+            """
+            ALTER TABLE destinations ADD COLUMN filters TEXT NOT NULL DEFAULT '[]';
+            CREATE TABLE filtered_events (
+                source_id TEXT NOT NULL,
+                destination_id TEXT NOT NULL,
+                minute BIGINT NOT NULL,
+                reason TEXT NOT NULL,
+                count BIGINT NOT NULL,
+                PRIMARY KEY (source_id, destination_id, minute, reason)
+            );
+            """
+        ),
     ]
 }
 

@@ -44,12 +44,23 @@ extension PostgresStore {
         }
     }
 
-    public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws {
+    public func route(consumed: [Int64], jobs: [NewDeliveryJob], filtered: [FilteredEvent]) async throws {
         guard !consumed.isEmpty else { return }
         try await transaction { conn in
             // Only the events this transaction deletes get jobs: another process may have routed some already.
             let deleted = Set(
                 try await self.rows(conn, "DELETE FROM events WHERE seq = ANY(\(consumed)) RETURNING seq").map { try $0.decode(Int64.self) })
+            let counts = filtered.counts(consumed: deleted)
+            if !counts.isEmpty {
+                try await conn.query(
+                    """
+                    INSERT INTO filtered_events (source_id, destination_id, minute, reason, count)
+                    SELECT * FROM unnest(\(counts.map(\.sourceID))::text[], \(counts.map(\.destinationID))::text[],
+                                         \(counts.map(\.minute))::int8[], \(counts.map(\.reason))::text[], \(counts.map(\.count))::int8[])
+                    ON CONFLICT (source_id, destination_id, minute, reason)
+                    DO UPDATE SET count = filtered_events.count + excluded.count
+                    """, logger: self.logger)
+            }
             let kept = jobs.filter { deleted.contains($0.eventSeq) }
             guard !kept.isEmpty else { return }
             try await conn.query(
@@ -194,6 +205,25 @@ extension PostgresStore {
                       AND minute >= \(minutes.lowerBound) AND minute < \(minutes.upperBound)
                     """
                 ).map(Self.counters))
+        }
+    }
+
+    public func filteredCounts(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> [String: Int64] {
+        try await read { conn in
+            var counts: [String: Int64] = [:]
+            for row in try await self.rows(
+                conn,
+                """
+                SELECT reason, SUM(count)::int8 FROM filtered_events
+                WHERE source_id = \(sourceID) AND destination_id = \(destinationID)
+                  AND minute >= \(minutes.lowerBound) AND minute < \(minutes.upperBound)
+                GROUP BY reason
+                """)
+            {
+                let (reason, total) = try row.decode((String, Int64).self)
+                counts[reason] = total
+            }
+            return counts
         }
     }
 }

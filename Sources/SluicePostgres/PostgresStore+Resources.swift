@@ -124,15 +124,16 @@ extension PostgresStore {
 // MARK: - Destinations
 
 extension PostgresStore {
-    static let destinationColumns = "id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at"
+    static let destinationColumns = "id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at, filters"
 
     func destinations(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [Destination] {
         try await rows(conn, query).map { row in
-            let (id, workspaceID, sourceID, metadataID, name, enabled, settings, createdAt, updatedAt) = try row.decode(
-                (String, String, String, String, String, Bool, String, Int64, Int64).self)
+            let (id, workspaceID, sourceID, metadataID, name, enabled, settings, createdAt, updatedAt, filters) = try row.decode(
+                (String, String, String, String, String, Bool, String, Int64, Int64, String).self)
             return Destination(
                 id: id, workspaceID: workspaceID, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled,
-                settings: Self.object(settings), createdAt: Self.date(createdAt), updatedAt: Self.date(updatedAt))
+                settings: Self.object(settings), createdAt: Self.date(createdAt), updatedAt: Self.date(updatedAt),
+                filters: DestinationFilter.filters(storedText: filters))
         }
     }
 
@@ -154,9 +155,10 @@ extension PostgresStore {
             }
             try await conn.query(
                 """
-                INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at)
+                INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at, filters)
                 VALUES (\(d.id), \(d.workspaceID), \(d.sourceID), \(d.metadataID), \(d.name), \(d.enabled),
-                        \(Self.json(d.settings)), \(Self.millis(d.createdAt)), \(Self.millis(d.updatedAt)))
+                        \(Self.json(d.settings)), \(Self.millis(d.createdAt)), \(Self.millis(d.updatedAt)),
+                        \(DestinationFilter.storedText(d.filters)))
                 """, logger: self.logger)
             try await Self.insertAudit(audit, conn, logger: self.logger)
         }
@@ -200,7 +202,8 @@ extension PostgresStore {
             try await conn.query(
                 """
                 UPDATE destinations SET name = \(updated.name), enabled = \(updated.enabled),
-                    settings = \(Self.json(updated.settings)), updated_at = \(Self.millis(updated.updatedAt))
+                    settings = \(Self.json(updated.settings)), updated_at = \(Self.millis(updated.updatedAt)),
+                    filters = \(DestinationFilter.storedText(updated.filters))
                 WHERE id = \(id)
                 """, logger: self.logger)
             try await Self.insertAudit(audit, conn, logger: self.logger)

@@ -131,6 +131,20 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("0003_destination_filters") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE destinations ADD COLUMN filters TEXT NOT NULL DEFAULT '[]';
+                    CREATE TABLE filtered_events (
+                        source_id TEXT NOT NULL,
+                        destination_id TEXT NOT NULL,
+                        minute INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (source_id, destination_id, minute, reason)
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -28,7 +28,7 @@ extension SQLiteStore {
         }
     }
 
-    public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws {
+    public func route(consumed: [Int64], jobs: [NewDeliveryJob], filtered: [FilteredEvent]) async throws {
         guard !consumed.isEmpty else { return }
         try await write { db in
             // Only the events this transaction deletes get jobs: one routed already has none left to route.
@@ -49,6 +49,14 @@ extension SQLiteStore {
                 try insert.execute(arguments: [
                     job.event.sourceID, job.destinationID, job.subscriptionID, job.event.messageID, received, received, Data(job.event.body),
                 ])
+            }
+            for c in filtered.counts(consumed: deleted) {
+                try db.execute(
+                    literal: """
+                        INSERT INTO filtered_events (source_id, destination_id, minute, reason, count)
+                        VALUES (\(c.sourceID), \(c.destinationID), \(c.minute), \(c.reason), \(c.count))
+                        ON CONFLICT (source_id, destination_id, minute, reason) DO UPDATE SET count = count + excluded.count
+                        """)
             }
         }
     }
@@ -157,6 +165,20 @@ extension SQLiteStore {
                       AND minute >= \(minutes.lowerBound) AND minute < \(minutes.upperBound)
                     """)
             return DeliveryCounters.merged(try rows.map(Self.counters(from:)))
+        }
+    }
+
+    public func filteredCounts(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> [String: Int64] {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                literal: """
+                    SELECT reason, SUM(count) AS total FROM filtered_events
+                    WHERE source_id = \(sourceID) AND destination_id = \(destinationID)
+                      AND minute >= \(minutes.lowerBound) AND minute < \(minutes.upperBound)
+                    GROUP BY reason
+                    """)
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["reason"] as String, $0["total"] as Int64) })
         }
     }
 }

@@ -4,7 +4,7 @@ import SluiceCore
 
 extension SQLiteStore {
     private static let destinationColumns: SQL =
-        "id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at"
+        "id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at, filters"
 
     static func destinations(_ db: Database, literal tail: SQL) throws -> [Destination] {
         try Row.fetchAll(db, literal: "SELECT \(destinationColumns) FROM destinations \(tail)").map(destination)
@@ -14,7 +14,7 @@ extension SQLiteStore {
         Destination(
             id: row["id"], workspaceID: row["workspace_id"], sourceID: row["source_id"], metadataID: row["metadata_id"],
             name: row["name"], enabled: row["enabled"], settings: object(row["settings"]), createdAt: date(row["created_at"]),
-            updatedAt: date(row["updated_at"]))
+            updatedAt: date(row["updated_at"]), filters: DestinationFilter.filters(storedText: row["filters"]))
     }
 
     public func createDestination(_ d: Destination, audit: [AuditEvent]) async throws {
@@ -24,9 +24,11 @@ extension SQLiteStore {
             }
             try db.execute(
                 literal: """
-                    INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at)
+                    INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at,
+                                              filters)
                     VALUES (\(d.id), \(d.workspaceID), \(d.sourceID), \(d.metadataID), \(d.name), \(d.enabled),
-                            \(Self.json(d.settings)), \(Self.millis(d.createdAt)), \(Self.millis(d.updatedAt)))
+                            \(Self.json(d.settings)), \(Self.millis(d.createdAt)), \(Self.millis(d.updatedAt)),
+                            \(DestinationFilter.storedText(d.filters)))
                     """)
             try Self.insertAudit(audit, db)
         }
@@ -60,7 +62,8 @@ extension SQLiteStore {
                 try db.execute(
                     literal: """
                         UPDATE destinations SET name = \(updated.name), enabled = \(updated.enabled),
-                            settings = \(Self.json(updated.settings)), updated_at = \(Self.millis(updated.updatedAt))
+                            settings = \(Self.json(updated.settings)), updated_at = \(Self.millis(updated.updatedAt)),
+                            filters = \(DestinationFilter.storedText(updated.filters))
                         WHERE id = \(id)
                         """)
                 try Self.insertAudit(audit, db)

@@ -161,7 +161,7 @@ func claimUntilEmpty(workers stores: [any Store], now: Date, limit: Int) async t
         try await store.saveImportedCatalog(Array("first".utf8), audit: [])
         try await store.saveImportedCatalog([0, 255, 1], audit: [audit("Catalog Imported", "catalog", resourceType: "catalog")])
         #expect(try await store.importedCatalog() == [0, 255, 1])
-        #expect(try await store.appliedMigrations() == ["0001_create_core", "0002_create_delivery"])
+        #expect(try await store.appliedMigrations() == ["0001_create_core", "0002_create_delivery", "0003_destination_filters"])
         try await store.close()
     }
 
@@ -220,6 +220,60 @@ func claimUntilEmpty(workers stores: [any Store], now: Date, limit: Int) async t
         #expect(depth.jobs == 3)
         let rest = try await store.pendingEvents(limit: 10)
         #expect(rest.map(\.event.messageID) == ["m3", "m4"])
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func filteredEventsAreCountedOnceWithTheirRouting(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        try await store.appendEvents((0..<4).map { incoming("src", $0) })
+        let pending = try await store.pendingEvents(limit: 10)
+        // Given three events filtered from destination d (two dropped, one sampled out) and one from e
+        let filtered = [
+            FilteredEvent(eventSeq: pending[0].seq, sourceID: "src", destinationID: "d", minute: 100, reason: "DROP"),
+            FilteredEvent(eventSeq: pending[1].seq, sourceID: "src", destinationID: "d", minute: 100, reason: "DROP"),
+            FilteredEvent(eventSeq: pending[2].seq, sourceID: "src", destinationID: "d", minute: 101, reason: "SAMPLE"),
+            FilteredEvent(eventSeq: pending[3].seq, sourceID: "src", destinationID: "e", minute: 100, reason: "DROP"),
+        ]
+        // When they are routed, twice (as by two routers that read the same events)
+        try await store.route(consumed: pending.map(\.seq), jobs: [], filtered: filtered)
+        try await store.route(consumed: pending.map(\.seq), jobs: [], filtered: filtered)
+        // Then each is counted once, by destination, reason and minute
+        #expect(try await store.filteredCounts(sourceID: "src", destinationID: "d", minutes: 0..<1000) == ["DROP": 2, "SAMPLE": 1])
+        #expect(try await store.filteredCounts(sourceID: "src", destinationID: "d", minutes: 101..<102) == ["SAMPLE": 1])
+        #expect(try await store.filteredCounts(sourceID: "src", destinationID: "e", minutes: 0..<1000) == ["DROP": 1])
+        #expect(try await store.filteredCounts(sourceID: "other", destinationID: "d", minutes: 0..<1000) == [:])
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func destinationFiltersAreStoredWithTheirDestination(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let source = try await storedSource(store)
+        let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
+        try await store.createDestination(destination, audit: [])
+        let created = Date(timeIntervalSince1970: 1_700_000_000.123)
+        let filter = DestinationFilter(
+            id: "f1", sourceID: source.id, destinationID: destination.id, condition: "type = \"track\"",
+            actions: [["type": "SAMPLE", "percent": 0.5, "path": "userId"]], title: "half", description: nil, enabled: true,
+            createdAt: created, updatedAt: created)
+        var second = filter
+        second.id = "f2"
+        second.description = "drops"
+        second.actions = [["type": "DROP"]]
+        // When filters are added in one update
+        let both = [filter, second]
+        let updated = try await store.updateDestination(id: destination.id) { current in
+            var next = current
+            next.filters = both
+            return (next, [])
+        }
+        // Then every reader sees them, in order, with their times to the millisecond
+        #expect(updated.filters.map(\.id) == ["f1", "f2"])
+        let read = try #require(try await store.destination(id: destination.id))
+        #expect(read.filters == [filter, second])
+        #expect(try await store.enabledDestinations(sourceID: source.id).first?.filters.map(\.id) == ["f1", "f2"])
+        #expect(try await store.listDestinations(sourceID: nil, page: PageRequest(count: 10)).items.first?.filters.count == 2)
         try await store.close()
     }
 

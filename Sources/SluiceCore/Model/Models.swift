@@ -87,11 +87,15 @@ public struct Destination: Sendable, Equatable {
     public var settings: [String: JSONValue]
     public var createdAt: Date
     public var updatedAt: Date
+    /// Its destination filters, in the order they apply (at most ``DestinationFilter/limit``). Changing them does not
+    /// change ``updatedAt``, as at Segment (a filter has times of its own).
+    public var filters: [DestinationFilter]
 
     public init(
         id: String, workspaceID: String, sourceID: String, metadataID: String, name: String, enabled: Bool,
-        settings: [String: JSONValue], createdAt: Date, updatedAt: Date
+        settings: [String: JSONValue], createdAt: Date, updatedAt: Date, filters: [DestinationFilter] = []
     ) {
+        self.filters = filters
         self.id = id
         self.workspaceID = workspaceID
         self.sourceID = sourceID
@@ -178,6 +182,9 @@ public enum AuditEventType {
     public static let subscriptionCreated = "Destination Subscription Created"
     public static let subscriptionModified = "Destination Subscription Modified"
     public static let subscriptionDeleted = "Destination Subscription Deleted"
+    public static let filterCreated = "Destination Filter Created"
+    public static let filterModified = "Destination Filter Modified"
+    public static let filterDeleted = "Destination Filter Deleted"
     public static let catalogImported = "Catalog Imported"
     public static let tokenCreated = "Access Token Created"
     public static let tokenDeleted = "Access Token Deleted"

@@ -113,6 +113,11 @@ public protocol DeliveryQueue: Sendable {
     /// Deletes the consumed events and inserts the jobs of those it deleted (a job whose
     /// ``NewDeliveryJob/eventSeq`` is gone already is dropped), in one transaction.
     func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws
+    /// ``route(consumed:jobs:)``, also adding the counts of events destination filters kept from their destinations,
+    /// in the same transaction (counted once, like the jobs).
+    func route(consumed: [Int64], jobs: [NewDeliveryJob], filtered: [FilteredEvent]) async throws
+    /// Events filtered from a destination of a source in the minutes `minutes`, by reason.
+    func filteredCounts(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> [String: Int64]
     /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`.
     func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob]
     /// Applies completions and adds metrics, in one transaction.
@@ -127,4 +132,10 @@ public protocol DeliveryQueue: Sendable {
     func queueDepth() async throws -> (events: Int, jobs: Int)
     /// The counters of a source and destination for the minutes in `minutes`, merged.
     func deliveryCounters(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> DeliveryCounters
+}
+
+extension DeliveryQueue {
+    public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws {
+        try await route(consumed: consumed, jobs: jobs, filtered: [])
+    }
 }

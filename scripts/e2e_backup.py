@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Backup and restore of a SQLite store, against a real `sluice serve` (issue 19; docs/backup.md).
 
-    scripts/e2e_backup.py [--mode short|long] [--check under-load|in-use|refusals|all] [--bin PATH] [--keep]
+    scripts/e2e_backup.py [--mode short|long] [--check under-load|in-use|refusals|postgres|all] [--bin PATH]
+                          [--postgres URL] [--keep]
 
   under-load  A server takes Public API writes (sources and destinations created) and /v1/batch
               ingest from several threads while `sluice backup` copies its store. The backup is
@@ -19,8 +20,13 @@
   refusals    `sluice backup` refuses to replace an existing file and to back up --database memory
               or a postgres:// URL (naming pg_dump); `sluice restore` refuses a file that is not a
               Sluice store. Each exits 1 with its reason on stderr.
+  postgres    Only with --postgres URL (default $SLUICE_TEST_POSTGRES; its user must be allowed to
+              create databases): the procedure of docs/backup.md, once. The same load on a server
+              on a new database while `pg_dump --format=custom` runs; `pg_restore --clean
+              --if-exists --no-owner` into another new database; a server on it has every source,
+              destination and event acknowledged before the dump began. Both databases are dropped.
 
-Each check starts its servers on throw-away SQLite files, on 127.0.0.1 only. Exits 1 when any
+Each check starts its servers on throw-away SQLite files (or databases), on 127.0.0.1 only. Exits 1 when any
 check fails. Needs only the Python standard library.
 """
 
@@ -37,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from functools import partial
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -73,8 +80,8 @@ class Run:
         self.workdirs.append(path)
         return path
 
-    def server(self, workdir: str) -> SluiceProcess:
-        server = SluiceProcess(self.binary, workdir, self.token)
+    def server(self, workdir: str, database: str | None = None) -> SluiceProcess:
+        server = SluiceProcess(self.binary, workdir, self.token, database=database, log_name=f"server-{len(self.servers)}.log")
         self.servers.append(server)
         server.start()
         return server
@@ -206,43 +213,74 @@ class Load:
 # MARK: - Checks
 
 
+def start_load(api: PublicAPI, receiver: Receiver, cfg: dict) -> Load:
+    """An ingest source whose Webhooks destination's receiver refuses every event with 503 (so each
+    stays in the store as a delivery job), then the writer threads."""
+    source_id, write_key = api.create_source("bk-ingest")
+    destination = api.request("POST", "/destinations", {
+        "sourceId": source_id, "metadataId": WEBHOOKS_ACTIONS, "enabled": True, "name": "bk receiver",
+        "settings": {"sharedSecret": "backup-secret"}})["data"]["destination"]
+    api.request("POST", f"/destinations/{destination['id']}/subscriptions", {
+        "name": "bk send", "actionId": WEBHOOKS_SEND_ACTION, "trigger": 'type = "track"', "enabled": True,
+        "settings": {"url": receiver.url, "method": "POST", "enable_batching": False}})
+    return Load(api, source_id, write_key, cfg).start()
+
+
+def backup_under_load(run: Run, report: Report, live: SluiceProcess, receiver: Receiver, command: list[str]):
+    """Runs `command` (the backup) while `live` takes the load; returns what was acknowledged before
+    it began, or None when it failed. The server is killed afterwards."""
+    load = start_load(PublicAPI(live.base_url, run.token), receiver, run.cfg)
+    time.sleep(run.cfg["warmup"])
+    began = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    ended = time.monotonic()
+    time.sleep(run.cfg["tail"])
+    load.finish()
+    live.kill9()  # the backup is taken; how the server ends does not matter to it
+    report.expect(f"{os.path.basename(command[0])} {command[1]} exits 0", 0, result.returncode)
+    if result.returncode != 0:
+        report.note(f"stderr: {result.stderr.strip()}")
+        return None
+    acked = load.before(began)
+    report.info("backup took (s)", f"{ended - began:.2f}")
+    report.info("writes acknowledged during the backup", load.between(began, ended))
+    report.info("writes refused (any time)", load.refused)
+    report.expect("writes acknowledged before the backup", "> 0",
+                  f"{len(acked['sources'])} sources, {len(acked['destinations'])} destinations, {len(acked['events'])} events",
+                  all(acked.values()))
+    return acked
+
+
+def expect_restored(report: Report, acked: dict, stored_events: set[str], server: SluiceProcess, token: str) -> None:
+    """Every acknowledged event is among `stored_events`, and `server` (on the restored store) has every
+    acknowledged source and destination and takes a new write."""
+    missing_events = [m for m in acked["events"] if m not in stored_events]
+    report.expect("events acknowledged before the backup, missing", 0, len(missing_events))
+    if missing_events:
+        report.note(f"missing events, first ones: {missing_events[:5]}")
+    api = PublicAPI(server.base_url, token)
+    sources = {x["id"] for x in listing(api, "/sources", "sources")}
+    destinations = {x["id"] for x in listing(api, "/destinations", "destinations")}
+    missing_sources = [x for x in acked["sources"] if x not in sources]
+    missing_destinations = [x for x in acked["destinations"] if x not in destinations]
+    report.expect("sources acknowledged before the backup, missing", 0, len(missing_sources))
+    report.expect("destinations acknowledged before the backup, missing", 0, len(missing_destinations))
+    if missing_sources or missing_destinations:
+        report.note(f"missing: sources {missing_sources[:5]}, destinations {missing_destinations[:5]}")
+    new_id, _ = api.create_source("bk-after-restore")
+    report.expect("the restored server takes a write", new_id, api.request("GET", f"/sources/{new_id}")["data"]["source"]["id"])
+
+
 def check_under_load(run: Run) -> Report:
     report = Report("backup under load, restored into a new path")
-    cfg = run.cfg
     receiver = Receiver(shared_secret="backup-secret").start()
     try:
         live = run.server(run.workdir("live"))
-        api = PublicAPI(live.base_url, run.token)
-        source_id, write_key = api.create_source("bk-ingest")
-        destination = api.request("POST", "/destinations", {
-            "sourceId": source_id, "metadataId": WEBHOOKS_ACTIONS, "enabled": True, "name": "bk receiver",
-            "settings": {"sharedSecret": "backup-secret"}})["data"]["destination"]
-        api.request("POST", f"/destinations/{destination['id']}/subscriptions", {
-            "name": "bk send", "actionId": WEBHOOKS_SEND_ACTION, "trigger": 'type = "track"', "enabled": True,
-            "settings": {"url": receiver.url, "method": "POST", "enable_batching": False}})
-
-        load = Load(api, source_id, write_key, cfg).start()
-        time.sleep(cfg["warmup"])
         backup = os.path.join(os.path.dirname(live.database), "backup.sqlite")
-        began = time.monotonic()
-        result = run.sluice("backup", "--database", f"sqlite:{live.database}", backup)
-        ended = time.monotonic()
-        time.sleep(cfg["tail"])
-        load.finish()
-        live.kill9()  # the backup is taken; how the server ends does not matter to it
-
-        acked = load.before(began)
-        report.expect("sluice backup exits 0", 0, result.returncode, result.returncode == 0)
-        if result.returncode != 0:
-            report.note(f"stderr: {result.stderr.strip()}")
+        acked = backup_under_load(run, report, live, receiver, [run.binary, "backup", "--database", f"sqlite:{live.database}", backup])
+        if acked is None:
             return report
-        report.info("backup took (s)", f"{ended - began:.2f}")
-        report.info("writes acknowledged during the backup", load.between(began, ended))
-        report.info("writes refused (any time)", load.refused)
         report.expect("backup file mode", "0o600", mode_of(backup))
-        report.expect("writes acknowledged before the backup", "> 0",
-                      f"{len(acked['sources'])} sources, {len(acked['destinations'])} destinations, {len(acked['events'])} events",
-                      all(acked.values()))
 
         restored_dir = run.workdir("restored")
         restored = os.path.join(restored_dir, "sluice.sqlite")
@@ -253,29 +291,59 @@ def check_under_load(run: Run) -> Report:
             return report
         report.expect("restored store mode", "0o600", mode_of(restored))
         report.expect("integrity_check, foreign_key_check rows", ("ok", 0), integrity(restored))
-        stored = stored_message_ids(restored)
-        missing_events = [m for m in acked["events"] if m not in stored]
-        report.expect("events acknowledged before the backup, missing", 0, len(missing_events))
-        if missing_events:
-            report.note(f"missing events, first ones: {missing_events[:5]}")
-
         server = run.server(restored_dir)
-        api = PublicAPI(server.base_url, run.token)
-        sources = {x["id"] for x in listing(api, "/sources", "sources")}
-        destinations = {x["id"] for x in listing(api, "/destinations", "destinations")}
-        missing_sources = [x for x in acked["sources"] if x not in sources]
-        missing_destinations = [x for x in acked["destinations"] if x not in destinations]
-        report.expect("sources acknowledged before the backup, missing", 0, len(missing_sources))
-        report.expect("destinations acknowledged before the backup, missing", 0, len(missing_destinations))
-        if missing_sources or missing_destinations:
-            report.note(f"missing: sources {missing_sources[:5]}, destinations {missing_destinations[:5]}")
-        # The restored server works: it takes a write.
-        new_id, _ = api.create_source("bk-after-restore")
-        report.expect("the restored server takes a write", new_id, api.request("GET", f"/sources/{new_id}")["data"]["source"]["id"])
+        expect_restored(report, acked, stored_message_ids(restored), server, run.token)
         server.kill9()
         return report
     finally:
         receiver.close()
+
+
+def psql(url: str, sql: str) -> list[str]:
+    """Runs `sql` with psql on `url`; the rows, one line each."""
+    result = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError(f"psql: {result.stderr.strip()}")
+    return result.stdout.splitlines()
+
+
+def check_postgres(run: Run) -> Report:
+    """The documented PostgreSQL procedure (docs/backup.md), once: pg_dump under load, pg_restore into a new database."""
+    report = Report("PostgreSQL: pg_dump under load, pg_restore into a new database")
+    base = run.args.postgres
+    parts = urllib.parse.urlsplit(base)
+    names = [f"sluice_bk_{name}_{secrets.token_hex(4)}" for name in ("live", "restored")]
+    live_url, restored_url = (urllib.parse.urlunsplit(parts._replace(path="/" + name)) for name in names)
+    receiver = Receiver(shared_secret="backup-secret").start()
+    try:
+        for name in names:
+            psql(base, f"CREATE DATABASE {name}")
+        workdir = run.workdir("postgres")
+        live = run.server(workdir, database=live_url)
+        dump = os.path.join(workdir, "sluice.dump")
+        acked = backup_under_load(run, report, live, receiver, ["pg_dump", "--format=custom", f"--file={dump}", live_url])
+        if acked is None:
+            return report
+        result = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={restored_url}", dump],
+                                capture_output=True, text=True, timeout=120)
+        report.expect("pg_restore into a new database exits 0", 0, result.returncode)
+        if result.returncode != 0:
+            report.note(f"stderr: {result.stderr.strip()[:500]}")
+            return report
+        stored = set(psql(restored_url, "SELECT message_id FROM events UNION SELECT message_id FROM delivery_jobs"))
+        server = run.server(workdir, database=restored_url)
+        expect_restored(report, acked, stored, server, run.token)
+        server.kill9()
+        return report
+    finally:
+        receiver.close()
+        for server in run.servers:
+            server.kill9()
+        for name in names:
+            try:
+                psql(base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            except RuntimeError as error:
+                log(f"could not drop {name}: {error}")
 
 
 def check_in_use(run: Run) -> Report:
@@ -355,13 +423,19 @@ def check_refusals(run: Run) -> Report:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=sorted(MODES), default="short")
-    parser.add_argument("--check", choices=("under-load", "in-use", "refusals", "all"), default="all")
+    parser.add_argument("--check", choices=("under-load", "in-use", "refusals", "postgres", "all"), default="all")
     parser.add_argument("--bin", help="the sluice binary (default $SLUICE_BIN, else the debug build)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders even on success")
+    parser.add_argument("--postgres", default=os.environ.get("SLUICE_TEST_POSTGRES") or None,
+                        help="a PostgreSQL URL whose user may create databases (default $SLUICE_TEST_POSTGRES): runs the postgres check")
     args = parser.parse_args()
+    if args.check == "postgres" and not args.postgres:
+        parser.error("--check postgres needs --postgres URL or SLUICE_TEST_POSTGRES")
 
     run = Run(args)
     checks = {"under-load": check_under_load, "in-use": check_in_use, "refusals": check_refusals}
+    if args.postgres:
+        checks["postgres"] = check_postgres
     return run_checks("e2e_backup", {name: partial(check, run) for name, check in checks.items()}, args.check, run.servers, run.cleanup)
 
 

@@ -21,7 +21,9 @@ struct BackupCommand: ParsableCommand {
         let settings = try database.parsed()
         do {
             let summary = try StoreBackup.backup(settings, to: file)
-            Console.line("Backed up \(settings) to \(file) (\(summary.bytes) bytes, schema \(summary.lastMigration)); keep it private: it holds secrets.")
+            Console.line(
+                "Backed up \(settings) to \(file) (\(summary.bytes) bytes, schema \(summary.lastMigration)); "
+                    + "keep it private: it holds the destination secrets in clear.")
         } catch {
             Console.error("sluice backup: \(error)")
             throw ExitCode(1)

@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceStoreTests",
-            dependencies: ["SluiceCore", "SluiceSQLite", "SluicePostgres"],
+            dependencies: ["SluiceCore", "SluiceSQLite", "SluicePostgres", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

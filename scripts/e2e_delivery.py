@@ -26,18 +26,17 @@ import os
 import random
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
+from functools import partial
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e_lib.receiver import Receiver  # noqa: E402
-from e2e_lib.report import Report  # noqa: E402
-from e2e_lib.sluice import PublicAPI, SluiceProcess  # noqa: E402
+from e2e_lib.report import Report, run_checks  # noqa: E402
+from e2e_lib.sluice import PublicAPI, SluiceProcess, default_binary  # noqa: E402
 
 # What each form does. Times are upper bounds for waiting, not how long a passing run takes.
 MODES = {
@@ -61,14 +60,6 @@ STOP_TIMEOUT = 5.0  # seconds a server gets to exit on SIGTERM before it is kill
 
 def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
-
-
-def default_binary() -> str:
-    if os.environ.get("SLUICE_BIN"):
-        return os.environ["SLUICE_BIN"]
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
-    return os.path.join(path, "sluice")
 
 
 class Run:
@@ -498,29 +489,7 @@ def main() -> int:
 
     run = Run(args)
     checks = {"agreement": check_agreement, "expiry": check_expiry, "crash": check_crash}
-    names = list(checks) if args.check == "all" else [args.check]
-    reports, failed = [], False
-    try:
-        for name in names:
-            began = time.monotonic()
-            try:
-                report = checks[name](run)
-            except Exception as error:  # a check that could not run has failed
-                report = Report(name)
-                report.expect("ran to the end", "yes", f"no: {type(error).__name__}: {error}")
-                report.note(traceback.format_exc().rstrip())
-                for server in run.servers:
-                    if server.proc and server.log_path:
-                        report.note(f"{server.log_path}:\n{server.log_tail(10)}")
-            report.info("seconds", f"{time.monotonic() - began:.1f}")
-            print(report.render(), flush=True)
-            reports.append(report)
-            failed |= report.failed
-    finally:
-        run.cleanup(failed)
-    passed = sum(not r.failed for r in reports)
-    print(f"e2e_delivery: {passed} passed, {len(reports) - passed} failed", flush=True)
-    return 1 if failed else 0
+    return run_checks("e2e_delivery", {name: partial(check, run) for name, check in checks.items()}, args.check, run.servers, run.cleanup)
 
 
 if __name__ == "__main__":

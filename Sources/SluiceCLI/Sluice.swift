@@ -4,13 +4,16 @@ import Logging
 import SluiceApp
 import SluiceCore
 
-/// The `sluice` command: serve the API, and manage tokens, the catalog and triggers.
+/// The `sluice` command: serve the API, manage tokens, the catalog and triggers, back up and restore the store.
 @main
 struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A self-hosted server for Segment's Public API for destinations, which delivers events to them.",
-        subcommands: [Serve.self, TokenCommand.self, WriteKeyCommand.self, CatalogCommand.self, FQLCommand.self])
+        subcommands: [
+            Serve.self, TokenCommand.self, WriteKeyCommand.self, CatalogCommand.self, FQLCommand.self, BackupCommand.self,
+            RestoreCommand.self,
+        ])
 }
 
 /// `--database` and `SLUICE_DATABASE`, shared by every command that opens the store.
@@ -66,5 +69,10 @@ enum Environment {
 enum Console {
     static func line(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// The same on standard error.
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+import traceback
+
 
 class Report:
     def __init__(self, title: str):
@@ -41,3 +44,36 @@ class Report:
                 lines.append("  " + "  ".join("-" * w for w in widths))
         lines += ["  " + note for note in self.notes]
         return "\n".join(lines)
+
+
+
+def run_checks(script: str, checks: dict, selected: str, servers: list, cleanup) -> int:
+    """Runs the check named `selected` (or every one for `all`) and returns the exit status.
+
+    `checks` maps names to functions that return a Report. Each report is printed as its check
+    ends; a check that raises has failed, with the traceback and the tail of the log of each
+    server in `servers` (SluiceProcess) that was started. `cleanup(failed)` runs at the end, even
+    when interrupted; the last line says how many passed.
+    """
+    names = list(checks) if selected == "all" else [selected]
+    reports: list[Report] = []
+    try:
+        for name in names:
+            began = time.monotonic()
+            try:
+                report = checks[name]()
+            except Exception as error:  # a check that could not run has failed
+                report = Report(name)
+                report.expect("ran to the end", "yes", f"no: {type(error).__name__}: {error}")
+                report.note(traceback.format_exc().rstrip())
+                for server in servers:
+                    if server.proc and server.log_path:
+                        report.note(f"{server.log_path}:\n{server.log_tail(10)}")
+            report.info("seconds", f"{time.monotonic() - began:.1f}")
+            print(report.render(), flush=True)
+            reports.append(report)
+    finally:
+        cleanup(any(r.failed for r in reports))
+    passed = sum(not r.failed for r in reports)
+    print(f"{script}: {passed} passed, {len(reports) - passed} failed", flush=True)
+    return 1 if len(reports) > passed else 0

@@ -19,6 +19,15 @@ WEBHOOKS_SEND_ACTION = "nFPnRozhz1mh4Gbx4MLvT5"
 SOURCE_METADATA = "8HWbgPTt3k"  # .NET, any source will do
 
 
+def default_binary() -> str:
+    """$SLUICE_BIN, else the debug build's `sluice`."""
+    if os.environ.get("SLUICE_BIN"):
+        return os.environ["SLUICE_BIN"]
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+    return os.path.join(path, "sluice")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:

@@ -209,6 +209,7 @@ def set_head(document) -> None:
         {"name": "Catalog"},
         {"name": "Sources"},
         {"name": "Destinations"},
+        {"name": "Destination Filters"},
         {"name": "Sluice", "description": "Operations of Sluice itself, outside Segment's API. No token needed."},
     ]
 
@@ -882,6 +883,184 @@ def add_links(document) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# Destination filters: the current API's six operations (the 2022 document has none); paths,
+# shapes and required fields as Segment's official SDKs have them (DestinationFiltersAPI).
+# --------------------------------------------------------------------------------------
+
+FILTER_EXAMPLE = {
+    "id": "2Q8Y4Kq5b3CcPd9WxVsnAL",
+    "sourceId": "qQEHquLrjRDN9j1ByrEqss",
+    "destinationId": "fP7qoQw2HTWt9WdMr718gn",
+    "if": 'type = "track" and event = "Test Event"',
+    "actions": [{"type": "DROP"}],
+    "title": "Drop test events",
+    "enabled": True,
+    "createdAt": "2026-12-03T07:00:00.000Z",
+    "updatedAt": "2026-12-03T07:00:00.000Z",
+}
+
+
+def add_filter_operations(document) -> None:
+    schemas = document["components"]["schemas"]
+    fields_map = {
+        "type": "object",
+        "description": "For DROP_PROPERTIES and ALLOW_PROPERTIES: the keys to drop or keep, by the object that holds them "
+        '(`properties`, `traits`, `context`, or `""` for the top level of the event).',
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    }
+    schemas["DestinationFilterActionV1"] = {
+        "type": "object",
+        "description": "One action of a destination filter.",
+        "properties": {
+            "type": {"type": "string", "enum": ["DROP", "SAMPLE", "DROP_PROPERTIES", "ALLOW_PROPERTIES"],
+                     "description": "What the action does."},
+            "percent": {"type": "number", "minimum": 0, "maximum": 1,
+                        "description": "For SAMPLE: the share of matching events kept, from 0 to 1."},
+            "path": {"type": "string",
+                     "description": "For SAMPLE: a field whose value decides the sampling, so that the same value always gets "
+                     "the same decision."},
+            "fields": fields_map,
+        },
+        "required": ["type"],
+    }
+    actions = {"type": "array", "items": schema_ref("DestinationFilterActionV1"), "minItems": 1,
+               "description": "What to do with the events the condition matches."}
+    condition = {"type": "string", "description": "The condition, in Segment's Filter Query Language, or `all` (docs/filters.md)."}
+    schemas["DestinationFilterV1"] = {
+        "type": "object",
+        "description": "A destination filter.",
+        "properties": {
+            "id": {"type": "string", "description": "The filter's id."},
+            "sourceId": {"type": "string", "description": "The source whose events it filters."},
+            "destinationId": {"type": "string", "description": "The destination it filters events for."},
+            "if": condition,
+            "actions": actions,
+            "title": {"type": "string", "description": "The filter's title."},
+            "description": {"type": "string", "description": "What the filter is for."},
+            "enabled": {"type": "boolean", "description": "Whether the filter applies."},
+            "createdAt": {"type": "string", "description": "When the filter was created (ISO 8601)."},
+            "updatedAt": {"type": "string", "description": "When the filter was last changed (ISO 8601)."},
+        },
+        "required": ["id", "sourceId", "destinationId", "if", "actions", "title", "enabled", "createdAt", "updatedAt"],
+    }
+    schemas["CreateFilterForDestinationV1Input"] = {
+        "type": "object",
+        "description": "Input to create a destination filter.",
+        "properties": {
+            "sourceId": {"type": "string", "description": "The destination's source."},
+            "if": condition,
+            "actions": actions,
+            "title": {"type": "string", "maxLength": 256, "description": "The filter's title."},
+            "description": {"type": "string", "nullable": True, "maxLength": 1000, "description": "What the filter is for."},
+            "enabled": {"type": "boolean", "description": "Whether the filter applies."},
+        },
+        "required": ["sourceId", "if", "actions", "title", "enabled"],
+    }
+    schemas["UpdateFilterForDestinationV1Input"] = {
+        "type": "object",
+        "description": "Input to update a destination filter: the fields given change.",
+        "properties": {
+            "if": condition,
+            "actions": actions,
+            "title": {"type": "string", "maxLength": 256, "description": "The filter's title."},
+            "description": {"type": "string", "nullable": True, "maxLength": 1000,
+                            "description": "What the filter is for; null removes it."},
+            "enabled": {"type": "boolean", "description": "Whether the filter applies."},
+        },
+    }
+    schemas["PreviewDestinationFilterV1"] = {
+        "type": "object",
+        "description": "The filter to preview: its condition and actions.",
+        "properties": {"if": condition, "actions": actions},
+        "required": ["if", "actions"],
+    }
+    schemas["PreviewDestinationFilterV1Input"] = {
+        "type": "object",
+        "description": "A filter and an event to run it on.",
+        "properties": {
+            "filter": schema_ref("PreviewDestinationFilterV1"),
+            "payload": {"type": "object", "description": "The event, as Segment's Tracking API takes it."},
+        },
+        "required": ["filter", "payload"],
+    }
+    one = {"type": "object", "properties": {"filter": schema_ref("DestinationFilterV1")}, "required": ["filter"]}
+    for name in ["CreateFilterForDestinationV1Output", "GetFilterInDestinationV1Output", "UpdateFilterForDestinationV1Output"]:
+        schemas[name] = dict(copy.deepcopy(one), description="The filter.")
+    schemas["ListFiltersFromDestinationV1Output"] = {
+        "type": "object",
+        "description": "A destination's filters, in the order they apply.",
+        "properties": {
+            "filters": {"type": "array", "items": schema_ref("DestinationFilterV1")},
+            "pagination": schema_ref("PaginationOutput"),
+        },
+        "required": ["filters", "pagination"],
+    }
+    schemas["RemoveFilterFromDestinationV1Output"] = {
+        "type": "object",
+        "description": "The result of removing a filter.",
+        "properties": {"status": {"type": "string", "enum": ["SUCCESS"]}},
+        "required": ["status"],
+    }
+    schemas["PreviewDestinationFilterV1Output"] = {
+        "type": "object",
+        "description": "The event given, and what the filter makes of it (null when it drops the event).",
+        "properties": {
+            "inputPayload": {"type": "object"},
+            "result": {"type": "object", "nullable": True},
+        },
+        "required": ["inputPayload", "result"],
+    }
+
+    def path_parameter(name: str) -> dict:
+        return {"explode": False, "in": "path", "name": name, "required": True, "schema": {"type": "string"}, "style": "simple"}
+
+    def operation(operation_id: str, summary: str, output: str, example, parameters: list, body: str | None = None) -> dict:
+        envelope = operation_id + "_200_response"
+        schemas[envelope] = {"type": "object", "properties": {"data": schema_ref(output)}, "required": ["data"]}
+        result = {
+            "deprecated": False,
+            "description": summary + ".",
+            "operationId": operation_id,
+            "summary": summary,
+            "tags": ["Destination Filters"],
+            "parameters": parameters,
+            "responses": {"200": {"description": "OK", "content": {JSON: {"schema": schema_ref(envelope), "example": {"data": example}}}}},
+        }
+        if body:
+            result["requestBody"] = {"required": True, "content": {JSON: {"schema": schema_ref(body)}}}
+        return result
+
+    destination = path_parameter("destinationId")
+    filter_id = path_parameter("filterId")
+    pagination = {
+        "description": "Pagination options. Optional here: without it, the first page holds every filter (at most 10).",
+        "explode": True, "in": "query", "name": "pagination", "required": False,
+        "schema": schema_ref("PaginationInput"), "style": "deepObject",
+    }
+    paths = document["paths"]
+    paths["/destination/{destinationId}/filters"] = {
+        "get": operation("listFiltersFromDestination", "List Filters from Destination", "ListFiltersFromDestinationV1Output",
+                         {"filters": [FILTER_EXAMPLE], "pagination": {"current": "MA==", "totalEntries": 1}},
+                         [destination, pagination]),
+        "post": operation("createFilterForDestination", "Create Filter for Destination", "CreateFilterForDestinationV1Output",
+                          {"filter": FILTER_EXAMPLE}, [destination], "CreateFilterForDestinationV1Input"),
+    }
+    paths["/destination/{destinationId}/filters/{filterId}"] = {
+        "get": operation("getFilterInDestination", "Get Filter in Destination", "GetFilterInDestinationV1Output",
+                         {"filter": FILTER_EXAMPLE}, [destination, filter_id]),
+        "patch": operation("updateFilterForDestination", "Update Filter for Destination", "UpdateFilterForDestinationV1Output",
+                           {"filter": FILTER_EXAMPLE}, [destination, filter_id], "UpdateFilterForDestinationV1Input"),
+        "delete": operation("removeFilterFromDestination", "Remove Filter from Destination", "RemoveFilterFromDestinationV1Output",
+                            {"status": "SUCCESS"}, [destination, filter_id]),
+    }
+    paths["/destination/filters/preview"] = {
+        "post": operation("previewDestinationFilter", "Preview Destination Filter", "PreviewDestinationFilterV1Output",
+                          {"inputPayload": {"type": "track", "event": "Test Event"}, "result": None}, [],
+                          "PreviewDestinationFilterV1Input"),
+    }
+
+
+# --------------------------------------------------------------------------------------
 # Sluice's own operations
 # --------------------------------------------------------------------------------------
 
@@ -939,6 +1118,7 @@ def add_sluice_operations(document) -> None:
 
 def transform(reference) -> dict:
     document = copy.deepcopy(reference)
+    add_filter_operations(document)
     set_head(document)
     fix_parameters(document)
     fix_media_types(document)

@@ -88,7 +88,7 @@ struct Pipeline {
     init(services: AppServices) {
         writer = EventWriter(store: services.store, notify: incoming)
         router = EventRouter(
-            store: services.store, integrations: .standard, incoming: incoming, routed: routed, logger: services.logger)
+            store: services.store, integrations: .standard, incoming: incoming, routed: routed, logger: services.logger, stats: stats)
         httpClient = HTTPClientService(client: DeliverySender.makeHTTPClient())
         var policy = RetryPolicy.standard
         policy.window = services.settings.retryWindow
@@ -113,6 +113,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     SourcesController(services: services).register(on: router)
     DestinationsController(services: services).register(on: router)
     SubscriptionsController(services: services).register(on: router)
+    FiltersController(services: services).register(on: router)
     DeliveryMetricsController(services: services, stats: pipeline.stats).register(on: router)
     TrackingController(writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
         .register(on: router)

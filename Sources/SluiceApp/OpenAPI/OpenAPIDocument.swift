@@ -40,6 +40,7 @@ tags:
 - name: Catalog
 - name: Sources
 - name: Destinations
+- name: Destination Filters
 - name: Sluice
   description: Operations of Sluice itself, outside Segment's API. No token needed.
 paths:
@@ -3499,6 +3500,517 @@ paths:
       - Connections
       - Destinations
       x-accepts: application/json
+  /destination/{destinationId}/filters:
+    get:
+      deprecated: false
+      description: List Filters from Destination.
+      operationId: listFiltersFromDestination
+      summary: List Filters from Destination
+      tags:
+      - Destination Filters
+      parameters:
+      - explode: false
+        in: path
+        name: destinationId
+        required: true
+        schema:
+          type: string
+          minLength: 1
+          maxLength: 255
+        style: simple
+      - description: 'Pagination options. Optional here: without it, the first page holds every filter (at most
+          10).'
+        explode: true
+        in: query
+        name: pagination
+        required: false
+        schema:
+          $ref: '#/components/schemas/PaginationInput'
+        style: deepObject
+      responses:
+        '200':
+          description: OK
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/X-Request-Id'
+            X-RateLimit-Consumed:
+              $ref: '#/components/headers/X-RateLimit-Consumed'
+            X-RateLimit-Remaining:
+              $ref: '#/components/headers/X-RateLimit-Remaining'
+            X-RateLimit-Reset:
+              $ref: '#/components/headers/X-RateLimit-Reset'
+          content:
+            application/vnd.segment.v1+json:
+              schema:
+                $ref: '#/components/schemas/listFiltersFromDestination_200_response'
+            application/json:
+              schema:
+                $ref: '#/components/schemas/listFiltersFromDestination_200_response'
+              example:
+                data:
+                  filters:
+                  - id: 2Q8Y4Kq5b3CcPd9WxVsnAL
+                    sourceId: qQEHquLrjRDN9j1ByrEqss
+                    destinationId: fP7qoQw2HTWt9WdMr718gn
+                    if: type = "track" and event = "Test Event"
+                    actions:
+                    - type: DROP
+                    title: Drop test events
+                    enabled: true
+                    createdAt: '2026-12-03T07:00:00.000Z'
+                    updatedAt: '2026-12-03T07:00:00.000Z'
+                  pagination:
+                    current: MA==
+                    totalEntries: 1
+            application/vnd.segment.v1beta+json:
+              schema:
+                $ref: '#/components/schemas/listFiltersFromDestination_200_response'
+            application/vnd.segment.v1alpha+json:
+              schema:
+                $ref: '#/components/schemas/listFiltersFromDestination_200_response'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '406':
+          $ref: '#/components/responses/NotAcceptable'
+        '413':
+          $ref: '#/components/responses/PayloadTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/ValidationFailure'
+        '429':
+          $ref: '#/components/responses/TooManyRequests'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+    post:
+      deprecated: false
+      description: Create Filter for Destination.
+      operationId: createFilterForDestination
+      summary: Create Filter for Destination
+      tags:
+      - Destination Filters
+      parameters:
+      - explode: false
+        in: path
+        name: destinationId
+        required: true
+        schema:
+          type: string
+          minLength: 1
+          maxLength: 255
+        style: simple
+      responses:
+        '200':
+          description: OK
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/X-Request-Id'
+            X-RateLimit-Consumed:
+              $ref: '#/components/headers/X-RateLimit-Consumed'
+            X-RateLimit-Remaining:
+              $ref: '#/components/headers/X-RateLimit-Remaining'
+            X-RateLimit-Reset:
+              $ref: '#/components/headers/X-RateLimit-Reset'
+          content:
+            application/vnd.segment.v1+json:
+              schema:
+                $ref: '#/components/schemas/createFilterForDestination_200_response'
+            application/json:
+              schema:
+                $ref: '#/components/schemas/createFilterForDestination_200_response'
+              example:
+                data:
+                  filter:
+                    id: 2Q8Y4Kq5b3CcPd9WxVsnAL
+                    sourceId: qQEHquLrjRDN9j1ByrEqss
+                    destinationId: fP7qoQw2HTWt9WdMr718gn
+                    if: type = "track" and event = "Test Event"
+                    actions:
+                    - type: DROP
+                    title: Drop test events
+                    enabled: true
+                    createdAt: '2026-12-03T07:00:00.000Z'
+                    updatedAt: '2026-12-03T07:00:00.000Z'
+            application/vnd.segment.v1beta+json:
+              schema:
+                $ref: '#/components/schemas/createFilterForDestination_200_response'
+            application/vnd.segment.v1alpha+json:
+              schema:
+                $ref: '#/components/schemas/createFilterForDestination_200_response'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '406':
+          $ref: '#/components/responses/NotAcceptable'
+        '413':
+          $ref: '#/components/responses/PayloadTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/ValidationFailure'
+        '429':
+          $ref: '#/components/responses/TooManyRequests'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CreateFilterForDestinationV1Input'
+          application/vnd.segment.v1+json:
+            schema:
+              $ref: '#/components/schemas/CreateFilterForDestinationV1Input'
+          application/vnd.segment.v1beta+json:
+            schema:
+              $ref: '#/components/schemas/CreateFilterForDestinationV1Input'
+          application/vnd.segment.v1alpha+json:
+            schema:
+              $ref: '#/components/schemas/CreateFilterForDestinationV1Input'
+  /destination/{destinationId}/filters/{filterId}:
+    get:
+      deprecated: false
+      description: Get Filter in Destination.
+      operationId: getFilterInDestination
+      summary: Get Filter in Destination
+      tags:
+      - Destination Filters
+      parameters:
+      - explode: false
+        in: path
+        name: destinationId
+        required: true
+        schema:
+          type: string
+          minLength: 1
+          maxLength: 255
+        style: simple
+      - explode: false
+        in: path
+        name: filterId
+        required: true
+        schema:
+          type: string
+          minLength: 1
+          maxLength: 255
+        style: simple
+      responses:
+        '200':
+          description: OK
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/X-Request-Id'
+            X-RateLimit-Consumed:
+              $ref: '#/components/headers/X-RateLimit-Consumed'
+            X-RateLimit-Remaining:
+              $ref: '#/components/headers/X-RateLimit-Remaining'
+            X-RateLimit-Reset:
+              $ref: '#/components/headers/X-RateLimit-Reset'
+          content:
+            application/vnd.segment.v1+json:
+              schema:
+                $ref: '#/components/schemas/getFilterInDestination_200_response'
+            application/json:
+              schema:
+                $ref: '#/components/schemas/getFilterInDestination_200_response'
+              example:
+                data:
+                  filter:
+                    id: 2Q8Y4Kq5b3CcPd9WxVsnAL
+                    sourceId: qQEHquLrjRDN9j1ByrEqss
+                    destinationId: fP7qoQw2HTWt9WdMr718gn
+                    if: type = "track" and event = "Test Event"
+                    actions:
+                    - type: DROP
+                    title: Drop test events
+                    enabled: true
+                    createdAt: '2026-12-03T07:00:00.000Z'
+                    updatedAt: '2026-12-03T07:00:00.000Z'
+            application/vnd.segment.v1beta+json:
+              schema:
+                $ref: '#/components/schemas/getFilterInDestination_200_response'
+            application/vnd.segment.v1alpha+json:
+              schema:
+                $ref: '#/components/schemas/getFilterInDestination_200_response'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '406':
+          $ref: '#/components/responses/NotAcceptable'
+        '413':
+          $ref: '#/components/responses/PayloadTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/ValidationFailure'
+        '429':
+          $ref: '#/components/responses/TooManyRequests'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+    patch:
+      deprecated: false
+      description: Update Filter for Destination.
+      operationId: updateFilterForDestination
+      summary: Update Filter for Destination
+      tags:
+      - Destination Filters
+      parameters:
+      - explode: false
+        in: path
+        name: destinationId
+        required: true
+        schema:
+          type: string
+          minLength: 1
+          maxLength: 255
+        style: simple
+      - explode: false
+        in: path
+        name: filterId
+        required: true
+        schema:
+          type: string
+          minLength: 1
+          maxLength: 255
+        style: simple
+      responses:
+        '200':
+          description: OK
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/X-Request-Id'
+            X-RateLimit-Consumed:
+              $ref: '#/components/headers/X-RateLimit-Consumed'
+            X-RateLimit-Remaining:
+              $ref: '#/components/headers/X-RateLimit-Remaining'
+            X-RateLimit-Reset:
+              $ref: '#/components/headers/X-RateLimit-Reset'
+          content:
+            application/vnd.segment.v1+json:
+              schema:
+                $ref: '#/components/schemas/updateFilterForDestination_200_response'
+            application/json:
+              schema:
+                $ref: '#/components/schemas/updateFilterForDestination_200_response'
+              example:
+                data:
+                  filter:
+                    id: 2Q8Y4Kq5b3CcPd9WxVsnAL
+                    sourceId: qQEHquLrjRDN9j1ByrEqss
+                    destinationId: fP7qoQw2HTWt9WdMr718gn
+                    if: type = "track" and event = "Test Event"
+                    actions:
+                    - type: DROP
+                    title: Drop test events
+                    enabled: true
+                    createdAt: '2026-12-03T07:00:00.000Z'
+                    updatedAt: '2026-12-03T07:00:00.000Z'
+            application/vnd.segment.v1beta+json:
+              schema:
+                $ref: '#/components/schemas/updateFilterForDestination_200_response'
+            application/vnd.segment.v1alpha+json:
+              schema:
+                $ref: '#/components/schemas/updateFilterForDestination_200_response'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '406':
+          $ref: '#/components/responses/NotAcceptable'
+        '413':
+          $ref: '#/components/responses/PayloadTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/ValidationFailure'
+        '429':
+          $ref: '#/components/responses/TooManyRequests'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/UpdateFilterForDestinationV1Input'
+          application/vnd.segment.v1+json:
+            schema:
+              $ref: '#/components/schemas/UpdateFilterForDestinationV1Input'
+          application/vnd.segment.v1beta+json:
+            schema:
+              $ref: '#/components/schemas/UpdateFilterForDestinationV1Input'
+          application/vnd.segment.v1alpha+json:
+            schema:
+              $ref: '#/components/schemas/UpdateFilterForDestinationV1Input'
+    delete:
+      deprecated: false
+      description: Remove Filter from Destination.
+      operationId: removeFilterFromDestination
+      summary: Remove Filter from Destination
+      tags:
+      - Destination Filters
+      parameters:
+      - explode: false
+        in: path
+        name: destinationId
+        required: true
+        schema:
+          type: string
+          minLength: 1
+          maxLength: 255
+        style: simple
+      - explode: false
+        in: path
+        name: filterId
+        required: true
+        schema:
+          type: string
+          minLength: 1
+          maxLength: 255
+        style: simple
+      responses:
+        '200':
+          description: OK
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/X-Request-Id'
+            X-RateLimit-Consumed:
+              $ref: '#/components/headers/X-RateLimit-Consumed'
+            X-RateLimit-Remaining:
+              $ref: '#/components/headers/X-RateLimit-Remaining'
+            X-RateLimit-Reset:
+              $ref: '#/components/headers/X-RateLimit-Reset'
+          content:
+            application/vnd.segment.v1+json:
+              schema:
+                $ref: '#/components/schemas/removeFilterFromDestination_200_response'
+            application/json:
+              schema:
+                $ref: '#/components/schemas/removeFilterFromDestination_200_response'
+              example:
+                data:
+                  status: SUCCESS
+            application/vnd.segment.v1beta+json:
+              schema:
+                $ref: '#/components/schemas/removeFilterFromDestination_200_response'
+            application/vnd.segment.v1alpha+json:
+              schema:
+                $ref: '#/components/schemas/removeFilterFromDestination_200_response'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '406':
+          $ref: '#/components/responses/NotAcceptable'
+        '413':
+          $ref: '#/components/responses/PayloadTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/ValidationFailure'
+        '429':
+          $ref: '#/components/responses/TooManyRequests'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+  /destination/filters/preview:
+    post:
+      deprecated: false
+      description: Preview Destination Filter.
+      operationId: previewDestinationFilter
+      summary: Preview Destination Filter
+      tags:
+      - Destination Filters
+      parameters: []
+      responses:
+        '200':
+          description: OK
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/X-Request-Id'
+            X-RateLimit-Consumed:
+              $ref: '#/components/headers/X-RateLimit-Consumed'
+            X-RateLimit-Remaining:
+              $ref: '#/components/headers/X-RateLimit-Remaining'
+            X-RateLimit-Reset:
+              $ref: '#/components/headers/X-RateLimit-Reset'
+          content:
+            application/vnd.segment.v1+json:
+              schema:
+                $ref: '#/components/schemas/previewDestinationFilter_200_response'
+            application/json:
+              schema:
+                $ref: '#/components/schemas/previewDestinationFilter_200_response'
+              example:
+                data:
+                  inputPayload:
+                    type: track
+                    event: Test Event
+                  result: null
+            application/vnd.segment.v1beta+json:
+              schema:
+                $ref: '#/components/schemas/previewDestinationFilter_200_response'
+            application/vnd.segment.v1alpha+json:
+              schema:
+                $ref: '#/components/schemas/previewDestinationFilter_200_response'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '406':
+          $ref: '#/components/responses/NotAcceptable'
+        '413':
+          $ref: '#/components/responses/PayloadTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/ValidationFailure'
+        '429':
+          $ref: '#/components/responses/TooManyRequests'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/PreviewDestinationFilterV1Input'
+          application/vnd.segment.v1+json:
+            schema:
+              $ref: '#/components/schemas/PreviewDestinationFilterV1Input'
+          application/vnd.segment.v1beta+json:
+            schema:
+              $ref: '#/components/schemas/PreviewDestinationFilterV1Input'
+          application/vnd.segment.v1alpha+json:
+            schema:
+              $ref: '#/components/schemas/PreviewDestinationFilterV1Input'
   /healthz:
     get:
       operationId: getHealth
@@ -6662,6 +7174,272 @@ components:
       - value
       title: BreakdownBeta
       type: object
+    DestinationFilterActionV1:
+      type: object
+      description: One action of a destination filter.
+      properties:
+        type:
+          type: string
+          enum:
+          - DROP
+          - SAMPLE
+          - DROP_PROPERTIES
+          - ALLOW_PROPERTIES
+          description: What the action does.
+        percent:
+          type: number
+          minimum: 0
+          maximum: 1
+          description: 'For SAMPLE: the share of matching events kept, from 0 to 1.'
+        path:
+          type: string
+          description: 'For SAMPLE: a field whose value decides the sampling, so that the same value always gets
+            the same decision.'
+        fields:
+          type: object
+          description: 'For DROP_PROPERTIES and ALLOW_PROPERTIES: the keys to drop or keep, by the object that holds
+            them (`properties`, `traits`, `context`, or `""` for the top level of the event).'
+          additionalProperties:
+            type: array
+            items:
+              type: string
+      required:
+      - type
+    DestinationFilterV1:
+      type: object
+      description: A destination filter.
+      properties:
+        id:
+          type: string
+          description: The filter's id.
+        sourceId:
+          type: string
+          description: The source whose events it filters.
+        destinationId:
+          type: string
+          description: The destination it filters events for.
+        if:
+          type: string
+          description: The condition, in Segment's Filter Query Language, or `all` (docs/filters.md).
+        actions:
+          type: array
+          items:
+            $ref: '#/components/schemas/DestinationFilterActionV1'
+          minItems: 1
+          description: What to do with the events the condition matches.
+        title:
+          type: string
+          description: The filter's title.
+        description:
+          type: string
+          description: What the filter is for.
+        enabled:
+          type: boolean
+          description: Whether the filter applies.
+        createdAt:
+          type: string
+          description: When the filter was created (ISO 8601).
+        updatedAt:
+          type: string
+          description: When the filter was last changed (ISO 8601).
+      required:
+      - id
+      - sourceId
+      - destinationId
+      - if
+      - actions
+      - title
+      - enabled
+      - createdAt
+      - updatedAt
+    CreateFilterForDestinationV1Input:
+      type: object
+      description: Input to create a destination filter.
+      properties:
+        sourceId:
+          type: string
+          description: The destination's source.
+        if:
+          type: string
+          description: The condition, in Segment's Filter Query Language, or `all` (docs/filters.md).
+        actions:
+          type: array
+          items:
+            $ref: '#/components/schemas/DestinationFilterActionV1'
+          minItems: 1
+          description: What to do with the events the condition matches.
+        title:
+          type: string
+          maxLength: 256
+          description: The filter's title.
+        description:
+          type: string
+          nullable: true
+          maxLength: 1000
+          description: What the filter is for.
+        enabled:
+          type: boolean
+          description: Whether the filter applies.
+      required:
+      - sourceId
+      - if
+      - actions
+      - title
+      - enabled
+    UpdateFilterForDestinationV1Input:
+      type: object
+      description: 'Input to update a destination filter: the fields given change.'
+      properties:
+        if:
+          type: string
+          description: The condition, in Segment's Filter Query Language, or `all` (docs/filters.md).
+        actions:
+          type: array
+          items:
+            $ref: '#/components/schemas/DestinationFilterActionV1'
+          minItems: 1
+          description: What to do with the events the condition matches.
+        title:
+          type: string
+          maxLength: 256
+          description: The filter's title.
+        description:
+          type: string
+          nullable: true
+          maxLength: 1000
+          description: What the filter is for; null removes it.
+        enabled:
+          type: boolean
+          description: Whether the filter applies.
+    PreviewDestinationFilterV1:
+      type: object
+      description: 'The filter to preview: its condition and actions.'
+      properties:
+        if:
+          type: string
+          description: The condition, in Segment's Filter Query Language, or `all` (docs/filters.md).
+        actions:
+          type: array
+          items:
+            $ref: '#/components/schemas/DestinationFilterActionV1'
+          minItems: 1
+          description: What to do with the events the condition matches.
+      required:
+      - if
+      - actions
+    PreviewDestinationFilterV1Input:
+      type: object
+      description: A filter and an event to run it on.
+      properties:
+        filter:
+          $ref: '#/components/schemas/PreviewDestinationFilterV1'
+        payload:
+          type: object
+          description: The event, as Segment's Tracking API takes it.
+      required:
+      - filter
+      - payload
+    CreateFilterForDestinationV1Output:
+      type: object
+      properties:
+        filter:
+          $ref: '#/components/schemas/DestinationFilterV1'
+      required:
+      - filter
+      description: The filter.
+    GetFilterInDestinationV1Output:
+      type: object
+      properties:
+        filter:
+          $ref: '#/components/schemas/DestinationFilterV1'
+      required:
+      - filter
+      description: The filter.
+    UpdateFilterForDestinationV1Output:
+      type: object
+      properties:
+        filter:
+          $ref: '#/components/schemas/DestinationFilterV1'
+      required:
+      - filter
+      description: The filter.
+    ListFiltersFromDestinationV1Output:
+      type: object
+      description: A destination's filters, in the order they apply.
+      properties:
+        filters:
+          type: array
+          items:
+            $ref: '#/components/schemas/DestinationFilterV1'
+        pagination:
+          $ref: '#/components/schemas/PaginationOutput'
+      required:
+      - filters
+      - pagination
+    RemoveFilterFromDestinationV1Output:
+      type: object
+      description: The result of removing a filter.
+      properties:
+        status:
+          type: string
+          enum:
+          - SUCCESS
+      required:
+      - status
+    PreviewDestinationFilterV1Output:
+      type: object
+      description: The event given, and what the filter makes of it (null when it drops the event).
+      properties:
+        inputPayload:
+          type: object
+        result:
+          type: object
+          nullable: true
+      required:
+      - inputPayload
+      - result
+    listFiltersFromDestination_200_response:
+      type: object
+      properties:
+        data:
+          $ref: '#/components/schemas/ListFiltersFromDestinationV1Output'
+      required:
+      - data
+    createFilterForDestination_200_response:
+      type: object
+      properties:
+        data:
+          $ref: '#/components/schemas/CreateFilterForDestinationV1Output'
+      required:
+      - data
+    getFilterInDestination_200_response:
+      type: object
+      properties:
+        data:
+          $ref: '#/components/schemas/GetFilterInDestinationV1Output'
+      required:
+      - data
+    updateFilterForDestination_200_response:
+      type: object
+      properties:
+        data:
+          $ref: '#/components/schemas/UpdateFilterForDestinationV1Output'
+      required:
+      - data
+    removeFilterFromDestination_200_response:
+      type: object
+      properties:
+        data:
+          $ref: '#/components/schemas/RemoveFilterFromDestinationV1Output'
+      required:
+      - data
+    previewDestinationFilter_200_response:
+      type: object
+      properties:
+        data:
+          $ref: '#/components/schemas/PreviewDestinationFilterV1Output'
+      required:
+      - data
     DestinationSubscriptionUpdateOutput:
       properties:
         id:

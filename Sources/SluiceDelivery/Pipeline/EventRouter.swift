@@ -4,8 +4,9 @@ import ServiceLifecycle
 import SluiceCore
 
 /// Turns committed events into delivery jobs: each event goes to every enabled destination of
-/// its (enabled) source that Sluice has an integration for, and there to every enabled
-/// subscription whose trigger matches it.
+/// its (enabled) source that Sluice has an integration for, passes that destination's enabled filters
+/// (docs/filters.md: they may drop it, sample it out, or remove properties), and goes to every enabled
+/// subscription whose trigger matches what the filters left.
 ///
 /// Routing a batch inserts its jobs and deletes its events in one transaction, so after a crash
 /// routing carries on where it stopped and no event is routed twice.
@@ -16,14 +17,16 @@ public final class EventRouter: Service {
     let routed: PipelineSignal
     let logger: Logger
     let batchSize: Int
+    let stats: PipelineStats?
 
     /// - Parameters:
     ///   - incoming: notified when events are committed.
     ///   - routed: notified when jobs are created, to wake the workers.
     public init(
         store: any Store, integrations: IntegrationRegistry, incoming: PipelineSignal, routed: PipelineSignal, logger: Logger,
-        batchSize: Int = 2000
+        batchSize: Int = 2000, stats: PipelineStats? = nil
     ) {
+        self.stats = stats
         self.store = store
         self.integrations = integrations
         self.incoming = incoming
@@ -43,9 +46,12 @@ public final class EventRouter: Service {
         }
     }
 
-    /// A destination and the subscriptions of it that take events, with their parsed triggers.
+    /// A destination, its enabled filters, and the subscriptions of it that take events, with their parsed triggers.
     struct Target {
         let destinationID: String
+        let filters: [DestinationFilterRule]
+        /// Whether a filter may change the event (property actions), so that a kept event is encoded again.
+        let rewrites: Bool
         let subscriptions: [(id: String, trigger: Trigger)]
     }
 
@@ -59,17 +65,36 @@ public final class EventRouter: Service {
             targets[sourceID] = try await self.targets(sourceID: sourceID)
         }
         var jobs: [NewDeliveryJob] = []
+        var filtered: [FilteredEvent] = []
         for item in pending {
             guard let sourceTargets = targets[item.event.sourceID], !sourceTargets.isEmpty,
-                let event = try? JSONValue.parse(item.event.body)
+                let original = try? JSONValue.parse(item.event.body)
             else { continue }
             for target in sourceTargets {
+                var event = original
+                var incoming = item.event
+                if !target.filters.isEmpty {
+                    switch DestinationFilters.apply(target.filters, to: original) {
+                    case .dropped(let reason):
+                        filtered.append(
+                            FilteredEvent(
+                                eventSeq: item.seq, sourceID: item.event.sourceID, destinationID: target.destinationID,
+                                minute: DeliveryCounters.epochMinute(of: item.event.receivedAt), reason: reason.rawValue))
+                        continue
+                    case .kept(let kept):
+                        if target.rewrites, kept != original {
+                            event = kept
+                            incoming.body = JSONWriter.encode(kept)
+                        }
+                    }
+                }
                 for subscription in target.subscriptions where subscription.trigger.matches(event) {
-                    jobs.append(NewDeliveryJob(eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id, event: item.event))
+                    jobs.append(NewDeliveryJob(eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id, event: incoming))
                 }
             }
         }
-        try await store.route(consumed: pending.map(\.seq), jobs: jobs)
+        try await store.route(consumed: pending.map(\.seq), jobs: jobs, filtered: filtered)
+        for event in filtered { stats?.recordFiltered(destinationID: event.destinationID, reason: event.reason) }
         if !jobs.isEmpty { routed.notify() }
         return pending.count
     }
@@ -80,12 +105,34 @@ public final class EventRouter: Service {
         guard !destinations.isEmpty else { return [] }
         let subscriptions = try await store.subscriptions(destinationIDs: destinations.map(\.id)).filter(\.enabled)
         return destinations.map { destination in
-            Target(
-                destinationID: destination.id,
+            let filters = destination.filters.filter(\.enabled).compactMap(Self.rule)
+            return Target(
+                destinationID: destination.id, filters: filters,
+                rewrites: filters.contains { $0.actions.contains(where: \.changesProperties) },
                 subscriptions: subscriptions.filter { $0.destinationID == destination.id }.compactMap { subscription in
                     guard let trigger = try? Trigger(parsing: subscription.trigger) else { return nil }
                     return (subscription.id, trigger)
                 })
+        }
+    }
+
+    /// A stored filter, compiled. One that no longer parses (a stored value Sluice would refuse today) drops every
+    /// event, as Segment does with invalid FQL rather than let data through that a filter was meant to stop.
+    static func rule(_ filter: DestinationFilter) -> DestinationFilterRule? {
+        let actions = filter.actions.enumerated().compactMap { try? DestinationFilterAction(json: $1, index: $0) }
+        guard let query = try? FilterQuery(parsing: filter.condition) else {
+            return (try? FilterQuery(parsing: "all")).map { DestinationFilterRule(query: $0, actions: [.drop]) }
+        }
+        return DestinationFilterRule(query: query, actions: actions)
+    }
+}
+
+extension DestinationFilterAction {
+    /// Whether the action removes properties (so the event delivered differs from the one ingested).
+    var changesProperties: Bool {
+        switch self {
+        case .dropProperties, .allowProperties: true
+        case .drop, .sample: false
         }
     }
 }

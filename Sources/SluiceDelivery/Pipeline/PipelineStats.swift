@@ -13,11 +13,23 @@ public final class PipelineStats: Sendable {
     public let inFlight = Gauge()
     private let outcomes = Mutex<[String: Int]>([:])
     private let ingested = Atomic<Int>(0)
+    /// Events filtered from destinations, by destination id and reason.
+    private let filtered = Mutex<[FilterKey: Int]>([:])
+
+    private struct FilterKey: Hashable {
+        var destinationID: String
+        var reason: String
+    }
 
     public init() {}
 
     /// Counts an event accepted by the Tracking API.
     public func recordIngested(_ count: Int) { ingested.add(count, ordering: .relaxed) }
+
+    /// Counts an event that a destination's filters kept from it (`reason`: `DROP` or `SAMPLE`).
+    public func recordFiltered(destinationID: String, reason: String) {
+        filtered.withLock { $0[FilterKey(destinationID: destinationID, reason: reason), default: 0] += 1 }
+    }
 
     /// Counts what became of an attempt.
     public func record(_ disposition: DeliveryCounters.Disposition) {
@@ -51,6 +63,12 @@ public final class PipelineStats: Sendable {
         let counts = outcomes.withLock { $0 }
         for outcome in ["success", "retried", "discarded", "expired"] {
             text += "sluice_delivery_attempts_total{outcome=\"\(outcome)\"} \(counts[outcome] ?? 0)\n"
+        }
+        text += "# HELP sluice_events_filtered_total Events destination filters kept from a destination, by destination and reason.\n"
+        text += "# TYPE sluice_events_filtered_total counter\n"
+        let filteredCounts = filtered.withLock { $0 }.sorted { ($0.key.destinationID, $0.key.reason) < ($1.key.destinationID, $1.key.reason) }
+        for (key, count) in filteredCounts {
+            text += "sluice_events_filtered_total{destination_id=\"\(key.destinationID)\",reason=\"\(key.reason)\"} \(count)\n"
         }
         return text
     }

@@ -107,6 +107,12 @@ let package = Package(
             path: "Benchmarks/Ceiling",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "SluiceBenchFilters",
+            dependencies: ["SluiceCore"],
+            path: "Benchmarks/Filters",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SluiceTesting",
             dependencies: [

@@ -728,6 +728,12 @@ def render(results: dict) -> str:
     m = results["memory"]
     rows.append(f"| idle, fresh store, catalog served | — | — | — | — | — | {mb(m['idle_after_catalog_kb'])} | "
                 f"— | < 100 MB | {'yes' if m['idle_after_catalog_kb'] < 100 * 1024 else 'no'} |")
+    f = results.get("filters")
+    if f:
+        per = f["ns_per_event_per_filter"] / 1000
+        rows.append(f"| destination filters in the router (`DestinationFilters.apply`, 10 filters, {f['events']:,} events) | "
+                    f"{per:.2f} µs an event a filter ({f['ns_per_event_10_filters'] / 1000:.2f} µs an event for 10) | — | — | — | — | — | "
+                    f"1 core | < 2 µs an event a filter | {'yes' if per < 2 else 'no'} |")
     st = results["startup"]
     rows.append(f"| start-up to 200 on /healthz (median of {len(st['fresh'])}, fresh / seeded store) | "
                 f"{st['fresh_median'] * 1000:.0f} ms / {st['seeded_median'] * 1000:.0f} ms | — | — | — | — | — | — | "
@@ -927,6 +933,12 @@ def main() -> int:
         for server in servers:
             server.stop()
 
+    filters_bin = Path(args.sluice).with_name("SluiceBenchFilters")
+    if filters_bin.exists() and (not args.only or "filters" in args.only.split(",")):
+        log("destination filters: DestinationFilters.apply over a corpus, 0, 1 and 10 filters")
+        done = subprocess.run([str(filters_bin), "--events", "5000" if args.short else "50000", "--rounds", "3" if args.short else "20"],
+                              capture_output=True, text=True, timeout=600, check=True)
+        results["filters"] = json.loads(done.stdout)
     table = render(results)
     (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
     (work / "results.md").write_text(table + "\n")

@@ -810,6 +810,7 @@ _SOURCE = "$response.body#/data/source/id"
 _DESTINATION = "$response.body#/data/destination/id"
 _DESTINATION_SOURCE = "$response.body#/data/destination/sourceId"
 _SUBSCRIPTION = "$response.body#/data/destinationSubscription"
+_FILTER = "$response.body#/data/filter"
 
 # source operationId -> [(link name, target operationId, parameters, requestBody or None)]
 LINKS = {
@@ -845,6 +846,8 @@ LINKS = {
         ("DeleteDestination", "deleteDestination", {"destinationId": _DESTINATION}, None),
         ("ListSubscriptions", "listSubscriptionsFromDestination", {"destinationId": _DESTINATION}, None),
         ("CreateSubscription", "createDestinationSubscription", {"destinationId": _DESTINATION}, None),
+        ("ListFilters", "listFiltersFromDestination", {"destinationId": _DESTINATION}, None),
+        ("CreateFilter", "createFilterForDestination", {"destinationId": _DESTINATION}, {"sourceId": _DESTINATION_SOURCE}),
         ("GetDeliveryMetrics", "listDeliveryMetricsSummaryFromDestination",
          {"destinationId": _DESTINATION, "sourceId": _DESTINATION_SOURCE}, None),
     ],
@@ -855,6 +858,11 @@ LINKS = {
     "listSubscriptionsFromDestination": [
         ("GetSubscription", "getSubscriptionFromDestination",
          {"destinationId": "$request.path.destinationId", "id": "$response.body#/data/subscriptions/0/id"}, None),
+    ],
+    "createFilterForDestination": [
+        ("GetFilter", "getFilterInDestination", {"destinationId": _FILTER + "/destinationId", "filterId": _FILTER + "/id"}, None),
+        ("UpdateFilter", "updateFilterForDestination", {"destinationId": _FILTER + "/destinationId", "filterId": _FILTER + "/id"}, None),
+        ("RemoveFilter", "removeFilterFromDestination", {"destinationId": _FILTER + "/destinationId", "filterId": _FILTER + "/id"}, None),
     ],
     "createDestinationSubscription": [
         ("GetSubscription", "getSubscriptionFromDestination",

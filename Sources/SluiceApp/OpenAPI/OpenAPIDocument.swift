@@ -1767,6 +1767,16 @@ paths:
               operationId: createDestinationSubscription
               parameters:
                 destinationId: $response.body#/data/destination/id
+            ListFilters:
+              operationId: listFiltersFromDestination
+              parameters:
+                destinationId: $response.body#/data/destination/id
+            CreateFilter:
+              operationId: createFilterForDestination
+              parameters:
+                destinationId: $response.body#/data/destination/id
+              requestBody:
+                sourceId: $response.body#/data/destination/sourceId
             GetDeliveryMetrics:
               operationId: listDeliveryMetricsSummaryFromDestination
               parameters:
@@ -3643,6 +3653,22 @@ paths:
             application/vnd.segment.v1alpha+json:
               schema:
                 $ref: '#/components/schemas/createFilterForDestination_200_response'
+          links:
+            GetFilter:
+              operationId: getFilterInDestination
+              parameters:
+                destinationId: $response.body#/data/filter/destinationId
+                filterId: $response.body#/data/filter/id
+            UpdateFilter:
+              operationId: updateFilterForDestination
+              parameters:
+                destinationId: $response.body#/data/filter/destinationId
+                filterId: $response.body#/data/filter/id
+            RemoveFilter:
+              operationId: removeFilterFromDestination
+              parameters:
+                destinationId: $response.body#/data/filter/destinationId
+                filterId: $response.body#/data/filter/id
         '400':
           $ref: '#/components/responses/BadRequest'
         '401':

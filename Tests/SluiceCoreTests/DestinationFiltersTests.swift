@@ -127,6 +127,22 @@ import Testing
         }
         #expect((2_500...3_500).contains(keptUsers), "kept \(keptUsers) of 10000 at 0.3")
 
+        // Ids that differ only in their last characters get independent decisions: a plain FNV-1a's high bits would give
+        // each run of ten (`user-10` … `user-19`) one decision. At 0.5, ten independent decisions are all alike with
+        // probability 1/512, so of 99 runs of ten sequential ids hardly any may be.
+        let half = [try rule("all", .sample(percent: 0.5, path: "userId"))]
+        for shape in ["user-", "", "cust-1"] {
+            var alike = 0
+            for run in 1..<100 {
+                let decisions = (0..<10).map { j -> Bool in
+                    if case .kept = DestinationFilters.apply(half, to: ["userId": .string("\(shape)\(run * 10 + j)")]) { return true }
+                    return false
+                }
+                if Set(decisions).count == 1 { alike += 1 }
+            }
+            #expect(alike <= 3, "\(alike) of 99 runs of ten ids \(shape)… share one decision")
+        }
+
         // Values hash by their canonical JSON text: 1 and 1.0 are one value, "1" another.
         #expect(DestinationFilters.samplingPoint(of: 1) == DestinationFilters.samplingPoint(of: 1.0))
         #expect(DestinationFilters.samplingPoint(of: 1) != DestinationFilters.samplingPoint(of: "1"))

@@ -78,8 +78,8 @@ extension SegmentTest {
         let number: Double? = if case .json(.number(let n)) = actual { n } else { nil }
         let text = expectedText, expected = expectedNumber
         switch op {
-        case "=": return string.map { $0.elementsEqual(text) } ?? false
-        case "!=": return !(string.map { $0.elementsEqual(text) } ?? false)
+        case "=": return equalsExpected(actual)
+        case "!=": return !equalsExpected(actual)
         case "number_equals": return number.map { $0 == expected } ?? false
         case "number_not_equals": return number.map { $0 != expected } ?? false
         case "<": return number.map { $0 < expected } ?? false
@@ -98,6 +98,12 @@ extension SegmentTest {
         case "is_false": return actual == .json(.bool(false))
         default: return false
         }
+    }
+
+    /// `actual === String(operand)`.
+    func equalsExpected(_ actual: JavaScript.Value) -> Bool {
+        guard case .json(.string(var text)) = actual else { return false }
+        return text.withUTF8 { $0.elementsEqual(expectedUTF8) }
     }
 
     /// `String.prototype.includes` on UTF-16 code units.

@@ -46,6 +46,9 @@ struct SegmentTest: Sendable, Hashable {
 
     // Worked out once: `String(operand)`, `Number(operand)` and the keys of a path.
     let expectedText: [UInt16]
+    /// `expectedText` in UTF-8, for `=` and `!=`: equal strings are equal in either form, and the router's event
+    /// strings are UTF-8 already.
+    let expectedUTF8: [UInt8]
     let expectedNumber: Double
     /// `nil` when Segment's `get` cannot split the path (it then throws); empty for an empty path.
     let keys: [String]?
@@ -55,6 +58,7 @@ struct SegmentTest: Sendable, Hashable {
         self.op = op
         self.operand = operand
         expectedText = operand?.text ?? Array("undefined".utf16)
+        expectedUTF8 = Array(String(decoding: expectedText, as: UTF16.self).utf8)
         expectedNumber = operand?.number ?? .nan
         if case .path(_, let name) = subject, !name.isEmpty {
             let parts = name.split(whereSeparator: { $0 == "." || $0 == "[" || $0 == "]" }).map(String.init)

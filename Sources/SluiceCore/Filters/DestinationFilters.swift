@@ -113,7 +113,8 @@ public enum DestinationFilters {
 
     // MARK: - Sampling
 
-    /// The point in [0, 1) at which a value samples: FNV-1a (64 bits) of its canonical JSON text, top 53 bits.
+    /// The point in [0, 1) at which a value samples: FNV-1a (64 bits) of its canonical JSON text, through MurmurHash3's
+    /// 64-bit finalizer, top 53 bits.
     public static func samplingPoint(of value: JSONValue) -> Double {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ byte: UInt8) {
@@ -128,6 +129,13 @@ public enum DestinationFilters {
         } else {
             for byte in JSONWriter.encode(value) { mix(byte) }
         }
+        // FNV-1a's high bits barely depend on the last bytes (`user-10` … `user-19` would share a decision), so the
+        // hash goes through MurmurHash3's 64-bit finalizer, which spreads every input bit over every output bit.
+        hash ^= hash >> 33
+        hash &*= 0xff51_afd7_ed55_8ccd
+        hash ^= hash >> 33
+        hash &*= 0xc4ce_b9fe_1a85_ec53
+        hash ^= hash >> 33
         return Double(hash >> 11) / 9_007_199_254_740_992  // 2^53
     }
 

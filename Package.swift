@@ -146,6 +146,7 @@ let package = Package(
             name: "SluiceAppTests",
             dependencies: [
                 "SluiceApp",
+                "SluiceDelivery",
                 "SluiceTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -146,6 +146,41 @@ enum WebhookAction {
             }
         }
     }
+
+    @Test func segmentsOwnPresetIsAcceptedAsSettings() async throws {
+        try await TestHarness.withApp { client, _ in
+            // Given a Mixpanel (Actions) destination and the catalog's "Track Calls" preset, whose keys include
+            // batch_size and context that the catalog's field list of the action leaves out
+            let sourceID = try await client.createSource()
+            let created = try await client.api(
+                .post, "/destinations",
+                json: ["sourceId": .string(sourceID), "metadataId": "615c7438d93d9b61b1e9e192",
+                       "settings": ["apiSecret": "secret-1234", "projectToken": "token"]])
+            #expect(created.status == .ok, "\(created.text)")
+            let destinationID = try #require(created.data["destination"]?["id"]?.stringValue)
+            let catalog = try await client.api(.get, "/catalog/destinations/615c7438d93d9b61b1e9e192")
+            let preset = try #require(
+                catalog.data["destinationMetadata"]?["presets"]?.arrayValue?.first { $0["name"] == "Track Calls" })
+            // When it is sent as a subscription's settings
+            let subscription = try await client.api(
+                .post, "/destinations/\(destinationID)/subscriptions",
+                json: ["name": "Track Calls", "actionId": preset["actionId"] ?? nil, "trigger": preset["trigger"] ?? nil, "enabled": true,
+                       "settings": preset["fields"] ?? nil],
+                headers: alpha)
+            // Then it is saved as sent
+            #expect(subscription.status == .ok, "\(subscription.text)")
+            #expect(subscription.data["destinationSubscription"]?["settings"]?["batch_size"] == 1000)
+            // And a misspelt key is still refused, naming it
+            guard case .object(var fields)? = preset["fields"] else { Issue.record("no fields"); return }
+            fields["batch_sise"] = 10
+            let typo = try await client.api(
+                .post, "/destinations/\(destinationID)/subscriptions",
+                json: ["name": "typo", "actionId": preset["actionId"] ?? nil, "trigger": "type = \"track\"", "enabled": false,
+                       "settings": .object(fields)],
+                headers: alpha)
+            expectError(typo, .unprocessableContent, field: "settings.batch_sise")
+        }
+    }
 }
 
 @Suite struct RateLimitTests {

@@ -128,7 +128,8 @@ struct SubscriptionsController {
                 field: "actionId")
         }
         let trigger = try Self.parse(triggerText)
-        let settings = try ActionSettings.validate(settingsInput, fields: action.fields, enabled: enabled)
+        let settings = try ActionSettings.validate(
+            settingsInput, fields: action.fields, enabled: enabled, otherFields: metadata.unlistedFieldKeys(actionID: action.id))
         let now = Date.now
         let subscription = Subscription(
             id: Identifier.make(), destinationID: destination.id, name: name, actionID: action.id, actionSlug: action.slug,
@@ -201,7 +202,9 @@ struct SubscriptionsController {
                     }
                 }
                 do {
-                    next.settings = try ActionSettings.validate(merged, fields: action(current.actionID)?.fields ?? [], enabled: next.enabled)
+                    next.settings = try ActionSettings.validate(
+                        merged, fields: action(current.actionID)?.fields ?? [], enabled: next.enabled,
+                        otherFields: metadata?.unlistedFieldKeys(actionID: current.actionID) ?? [])
                 } catch let error as ValidationError {
                     throw ValidationError(error.message.replacingOccurrences(of: "settings.", with: "input.settings."),
                         field: error.field.map { "input." + $0 }, kind: error.kind)

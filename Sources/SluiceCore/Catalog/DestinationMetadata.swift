@@ -313,3 +313,24 @@ public struct SourceMetadata: Sendable, Codable, Equatable {
         self.isCloudEventSource = isCloudEventSource
     }
 }
+
+extension DestinationMetadata {
+    /// The two settings of an action's batch form, which belong together.
+    public static let batchingKeys: Set<String> = ["enable_batching", "batch_size"]
+
+    /// Keys an action takes that the catalog's field list of it leaves out.
+    ///
+    /// Segment's catalog lists an action's fields from a snapshot that lacks some of them (`batch_size`,
+    /// `internalAdditionalData`, `timestamp`, …) while its own presets for the action set them: 48 of the catalog's
+    /// 356 presets carry such keys. Those keys are fields of the action in Segment's action definitions
+    /// (segmentio/action-destinations, checked for every one of them), so Sluice takes as the action's fields its
+    /// catalog fields, the keys its presets set, and, for an action with a batch form (either batching key among
+    /// those), both batching keys. A key none of these names is still refused.
+    public func unlistedFieldKeys(actionID: String) -> Set<String> {
+        guard let action = actions.first(where: { $0.id == actionID }) else { return [] }
+        let listed = Set(action.fields.map(\.fieldKey))
+        var keys = Set(presets.filter { $0.actionId == actionID }.flatMap(\.fields.keys))
+        if !listed.union(keys).isDisjoint(with: Self.batchingKeys) { keys.formUnion(Self.batchingKeys) }
+        return keys.subtracting(listed)
+    }
+}

@@ -43,6 +43,8 @@ public enum ActionSettings {
     ///   - fields: The action's fields, from the catalog.
     ///   - enabled: Whether the subscription is enabled once saved.
     ///   - unknownKeys: Whether a key that is not a field of the action is refused (the default) or kept.
+    ///   - otherFields: Keys the action takes that its catalog fields do not list
+    ///     (``DestinationMetadata/unlistedFieldKeys(actionID:)``): kept as sent, their mapping directives checked.
     /// - Returns: The settings to store: those given, plus the default of every field not given.
     /// - Throws: ``ValidationError`` (422) whose `field` is `settings.<fieldKey>`: for a key that is not a field of the
     ///   action, a value of the wrong type, a value not among the field's choices, a `null` where not allowed, an invalid
@@ -52,14 +54,15 @@ public enum ActionSettings {
         _ settings: [String: JSONValue],
         fields: [ActionField],
         enabled: Bool,
-        unknownKeys: UnknownKeys = .refuse
+        unknownKeys: UnknownKeys = .refuse,
+        otherFields: Set<String> = []
     ) throws(ValidationError) -> [String: JSONValue] {
         var byKey: [String: ActionField] = [:]
         for field in fields where byKey[field.fieldKey] == nil { byKey[field.fieldKey] = field }
 
         for key in settings.keys.sorted() {
             guard let field = byKey[key] else {
-                if unknownKeys == .keep {
+                if unknownKeys == .keep || otherFields.contains(key) {
                     try Mapping.validate(settings[key]!, field: key)
                     continue
                 }

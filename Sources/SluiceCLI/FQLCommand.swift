@@ -20,28 +20,9 @@ struct FQLCommand: ParsableCommand {
             do {
                 parsed = try Trigger(parsing: trigger)
             } catch {
-                fail("invalid trigger: \(error.message)")
+                EventInput.fail("fql", "invalid trigger: \(error.message)")
             }
-            let data: Data
-            if let event {
-                guard let contents = FileManager.default.contents(atPath: event) else { fail("cannot read \(event)") }
-                data = contents
-            } else {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            }
-            let value: JSONValue
-            do {
-                value = try JSONValue.parse(Array(data))
-            } catch {
-                fail("the event is not valid JSON: \(error.description)")
-            }
-            guard case .object = value else { fail("the event must be a JSON object") }
-            print(parsed.matches(value) ? "true" : "false")
-        }
-
-        private func fail(_ message: String) -> Never {
-            FileHandle.standardError.write(Data("sluice fql: \(message)\n".utf8))
-            Foundation.exit(2)
+            print(parsed.matches(EventInput.read(event, command: "fql")) ? "true" : "false")
         }
     }
 }

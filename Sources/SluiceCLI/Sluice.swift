@@ -11,7 +11,8 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "A self-hosted server for Segment's Public API for destinations, which delivers events to them.",
         subcommands: [
-            Serve.self, TokenCommand.self, WriteKeyCommand.self, CatalogCommand.self, FQLCommand.self, BackupCommand.self,
+            Serve.self, TokenCommand.self, WriteKeyCommand.self, CatalogCommand.self, FQLCommand.self, MappingCommand.self,
+            BackupCommand.self,
             RestoreCommand.self,
         ])
 }

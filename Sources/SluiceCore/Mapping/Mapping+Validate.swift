@@ -16,6 +16,12 @@ extension Mapping {
         try validate(value, location: "settings.\(field)", field: "settings.\(field)")
     }
 
+    /// Checks a mapping on its own (`sluice mapping eval`); messages name places inside it from `root`
+    /// (`mapping.user.@if.then`).
+    public static func validate(_ value: JSONValue, root: String) throws(ValidationError) {
+        try validate(value, location: root, field: root)
+    }
+
     /// Checks a mapping found at `location` (used for messages); errors carry `field`.
     static func validate(_ value: JSONValue, location: String, field: String) throws(ValidationError) {
         switch value {

@@ -8,7 +8,8 @@ import SluiceCore
 /// (8080), `--database`/`SLUICE_DATABASE` (`sqlite:sluice.sqlite`; `memory`; `sqlite:PATH`),
 /// `--token`/`SLUICE_TOKEN` (secret; made sure to exist), `--rate-limit`/`SLUICE_RATE_LIMIT` (on),
 /// `--rate-limit-general`/`SLUICE_RATE_LIMIT_GENERAL` (60000 a minute),
-/// `--subscriptions`/`SLUICE_SUBSCRIPTIONS` (on).
+/// `--subscriptions`/`SLUICE_SUBSCRIPTIONS` (on), `--secret-key-file`/`SLUICE_SECRET_KEY_FILE` or
+/// `SLUICE_SECRET_KEY` (secret; default a file `PATH.key` beside a SQLite store).
 public struct AppSettings: Sendable {
     /// Where the store lives.
     public enum Database: Sendable, Equatable, CustomStringConvertible {
@@ -67,6 +68,9 @@ public struct AppSettings: Sendable {
     /// How long a worker holds the jobs it claims (`--delivery-lease`, default 5 minutes); on a shared
     /// PostgreSQL database, the jobs of a process that died go to the others when it ends.
     public var deliveryLease: Duration
+    /// Where the key of secrets at rest comes from (`--secret-key-file`/`SLUICE_SECRET_KEY_FILE`,
+    /// `SLUICE_SECRET_KEY`; secret). ``SecretKeySource/automatic`` by default: a file beside a SQLite store.
+    public var secretKey: SecretKeySource = .automatic
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .sqlite(path: "sluice.sqlite"), token: String? = nil,

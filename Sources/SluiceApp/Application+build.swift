@@ -9,17 +9,37 @@ import SluiceDelivery
 import SluicePostgres
 import SluiceSQLite
 
-/// Opens the store that `settings.database` names, running its migrations.
+/// Opens the store that `settings.database` names, running its migrations, with its secrets sealed
+/// at rest under the key `settings.secretKey` names (``SealedStore``, ``StoreSecrets``).
 ///
+/// - Parameters:
+///   - sealed: `false` opens the engine's store alone, for commands that never touch settings
+///     (tokens, write keys, the catalog), so that they need no key.
+///   - catalog: the catalog that says which settings are secret; the store's (``loadCatalog(store:)``) when `nil`.
 /// - Throws: ``StoreError/unavailable(_:)`` when it cannot be opened; a ``ValidationError``
-///   for an engine this build does not have.
-public func openStore(_ settings: AppSettings, logger: Logger) async throws -> any Store {
+///   for an engine this build does not have; ``StoreSecrets/Failure`` when the key is missing or wrong
+///   (the store is then left as it was).
+public func openStore(_ settings: AppSettings, logger: Logger, sealed: Bool = true, catalog: Catalog? = nil) async throws -> any Store {
+    let store = try await openEngineStore(settings, logger: logger)
+    guard sealed else { return store }
+    do {
+        let served: Catalog
+        if let catalog { served = catalog } else { served = try await loadCatalog(store: store) }
+        return try await StoreSecrets.sealed(store, source: settings.secretKey, database: settings.database, catalog: served, logger: logger)
+    } catch {
+        try? await store.close()
+        throw error
+    }
+}
+
+/// Opens the engine's store alone (no sealing), running its migrations.
+public func openEngineStore(_ settings: AppSettings, logger: Logger) async throws -> any Store {
     switch settings.database {
     case .memory:
         return try SQLiteStore.inMemory(logger: logger)
     case .sqlite(let path):
-        // The store holds destination secrets in clear (delivery needs them) and the write keys, so a
-        // new file is readable by its owner only; SQLite gives its -wal and -shm files the same mode.
+        // The store holds the write keys and (sealed) destination secrets, so a new file is readable by
+        // its owner only; SQLite gives its -wal and -shm files the same mode.
         // (It used to follow the umask: 0644, world-readable. SECURITY.md.)
         if !FileManager.default.fileExists(atPath: path) {
             FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])

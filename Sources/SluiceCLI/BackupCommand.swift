@@ -9,8 +9,8 @@ struct BackupCommand: ParsableCommand {
         abstract: "Copy a SQLite store to a new file, while servers read and write it.",
         discussion: """
             The copy holds every write committed before it began and none half-done; servers are not paused. \
-            FILE must not exist; it is created readable by its owner only, because it holds destination secrets \
-            and write keys in clear (SECURITY.md). For a PostgreSQL store use pg_dump and pg_restore (docs/backup.md). \
+            FILE must not exist; it is created readable by its owner only, because it holds write keys in clear \
+            and destination secrets encrypted (keep the key file apart from it; SECURITY.md). For a PostgreSQL store use pg_dump and pg_restore (docs/backup.md). \
             Exits 0 when the copy is written and checked, 1 otherwise.
             """)
 
@@ -23,7 +23,7 @@ struct BackupCommand: ParsableCommand {
             let summary = try StoreBackup.backup(settings, to: file)
             Console.line(
                 "Backed up \(settings) to \(file) (\(summary.bytes) bytes, schema \(summary.lastMigration)); "
-                    + "keep it private: it holds the destination secrets in clear.")
+                    + "keep it private, and the key file apart from it.")
         } catch {
             Console.error("sluice backup: \(error)")
             throw ExitCode(1)

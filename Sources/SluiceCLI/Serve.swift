@@ -12,6 +12,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on (env SLUICE_HOST, default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on; 0 picks a free one (env SLUICE_PORT, default 8080).") var port: Int?
     @OptionGroup var database: DatabaseOption
+    @OptionGroup var secretKey: SecretKeyOption
     @Option(help: "A Public API token to make sure exists (env SLUICE_TOKEN).") var token: String?
     @Option(name: .customLong("rate-limit"), help: "Rate limiting: on or off (env SLUICE_RATE_LIMIT, default on).")
     var rateLimit: String?
@@ -73,6 +74,7 @@ struct Serve: AsyncParsableCommand {
             retryWindow: window,
             deliveryLease: lease)
         settings.idleTimeout = idle
+        settings.secretKey = secretKey.resolved
         let generalText = rateLimitGeneral.map(String.init) ?? Environment.value("SLUICE_RATE_LIMIT_GENERAL") ?? "60000"
         guard let general = Int(generalText), general >= 1 else {
             throw ArgumentParser.ValidationError("rate-limit-general must be a whole number of requests a minute, at least 1")
@@ -85,8 +87,20 @@ struct Serve: AsyncParsableCommand {
         let settings = try settings()
         var logger = Logger(label: "sluice")
         logger.logLevel = settings.logLevel
-        let store = try await openStore(settings, logger: logger)
+        let store: any Store
         do {
+            store = try await openStore(settings, logger: logger)
+        } catch let error as StoreSecrets.Failure {
+            Console.error("sluice serve: \(error)")
+            throw ExitCode(1)
+        } catch let error as SecretError {
+            Console.error("sluice serve: \(error); nothing was changed")
+            throw ExitCode(1)
+        }
+        do {
+            if let keys = (store as? SealedStore)?.cipher as? SecretKeyring {
+                Console.line("Secrets at rest are encrypted under key \(keys.keyID), \(keys.origin)")
+            }
             try await ensureToken(settings: settings, store: store)
             let app = try await buildApplication(settings: settings, store: store, logger: logger) { port in
                 Console.line("Sluice listening on http://\(settings.host):\(port) (store: \(settings.database))")

@@ -12,8 +12,7 @@ struct Sluice: AsyncParsableCommand {
         abstract: "A self-hosted server for Segment's Public API for destinations, which delivers events to them.",
         subcommands: [
             Serve.self, TokenCommand.self, WriteKeyCommand.self, CatalogCommand.self, FQLCommand.self, MappingCommand.self,
-            BackupCommand.self,
-            RestoreCommand.self,
+            BackupCommand.self, RestoreCommand.self, SecretsCommand.self,
         ])
 }
 
@@ -28,8 +27,11 @@ struct DatabaseOption: ParsableArguments {
     }
 
     /// Opens the store, runs `body` on it and closes it, whether `body` throws or not.
+    ///
+    /// The store is opened without its secrets' key (`sealed: false`): the commands that use this
+    /// (tokens, write keys, the catalog) never read or write settings.
     func withStore<T>(_ body: (any Store) async throws -> T) async throws -> T {
-        let store = try await openStore(AppSettings(database: try parsed()), logger: Logger(label: "sluice"))
+        let store = try await openStore(AppSettings(database: try parsed()), logger: Logger(label: "sluice"), sealed: false)
         do {
             let result = try await body(store)
             try await store.close()
@@ -47,6 +49,21 @@ struct DatabaseOption: ParsableArguments {
         } catch {
             throw ArgumentParser.ValidationError(error.message)
         }
+    }
+}
+
+/// `--secret-key-file`, `SLUICE_SECRET_KEY_FILE` and `SLUICE_SECRET_KEY`: the key of secrets at rest.
+struct SecretKeyOption: ParsableArguments {
+    @Option(
+        name: .customLong("secret-key-file"),
+        help: "The file holding the key of secrets at rest, base64 (env SLUICE_SECRET_KEY_FILE, or the key itself in SLUICE_SECRET_KEY; default PATH.key beside a SQLite store).")
+    var file: String?
+
+    /// The flag, else `SLUICE_SECRET_KEY_FILE`, else `SLUICE_SECRET_KEY`, else automatic.
+    var resolved: SecretKeySource {
+        if let path = file ?? Environment.value("SLUICE_SECRET_KEY_FILE") { return .file(path: path) }
+        if let text = Environment.value("SLUICE_SECRET_KEY") { return .text(text) }
+        return .automatic
     }
 }
 

@@ -143,6 +143,16 @@ enum PostgresMigrations {
             );
             """
         ),
+        (
+            // Secrets at rest (#19): the key check value, one row, so a start with a wrong key is refused.
+            "0004_secret_key_check",
+            """
+            CREATE TABLE secret_key_checks (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                key_check TEXT NOT NULL
+            );
+            """
+        ),
     ]
 }
 

@@ -145,6 +145,16 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        // Secrets at rest (#19): the key check value, one row, so a start with a wrong key is refused.
+        migrator.registerMigration("0004_secret_key_check") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE secret_key_checks (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        key_check TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -49,9 +49,11 @@ import Testing
         try await store.close()
         let restoredPath = AppSettings.Database.sqlite(path: folder + "/restored.sqlite")
         let restored = try StoreBackup.restore(folder + "/backup.sqlite", to: restoredPath)
-        // Then the restored store has the token
+        // Then the restored store has the token, and opens with the original store's key (its secrets are sealed under it)
         #expect(restored == backup)
-        let reopened = try await openStore(AppSettings(database: restoredPath), logger: .init(label: "test"))
+        var settings = AppSettings(database: restoredPath)
+        settings.secretKey = .file(path: folder + "/sluice.sqlite.key")
+        let reopened = try await openStore(settings, logger: .init(label: "test"))
         #expect(try await reopened.token(hash: TokenAuthenticator.hash("a-token-to-find-again")) != nil)
         try await reopened.close()
     }

@@ -160,7 +160,7 @@ extension Destination {
         // Given a new file
         let first = try SQLiteStore(path: path)
         let migrations = try await first.appliedMigrations()
-        #expect(migrations == ["0001_create_core", "0002_create_delivery", "0003_destination_filters"])
+        #expect(migrations == ["0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check"])
         let workspace = try await first.workspace()
         var source = Source.fixture()
         source.workspaceID = workspace.id

@@ -35,6 +35,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def postgres_key_file(workdir: str) -> str:
+    """`workdir/postgres.key`, created (mode 0600) with a new random key when missing."""
+    path = os.path.join(workdir, "postgres.key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+    return path
+
+
 class SluiceProcess:
     """`sluice serve` on one SQLite file and one port; it can be killed and started again on both."""
 
@@ -48,6 +58,10 @@ class SluiceProcess:
         self.token = token
         self.port = port or free_port()
         self.extra_args = tuple(extra_args)
+        if self.database_arg.startswith(("postgres://", "postgresql://")) and "--secret-key-file" not in self.extra_args \
+                and not os.environ.get("SLUICE_SECRET_KEY") and not os.environ.get("SLUICE_SECRET_KEY_FILE"):
+            # A PostgreSQL store needs its secrets' key given (SECURITY.md); processes of one work folder share it.
+            self.extra_args += ("--secret-key-file", postgres_key_file(workdir))
         self.log_path = os.path.join(workdir, log_name)
         self.proc: subprocess.Popen | None = None
         self.starts = 0

@@ -114,9 +114,37 @@ public protocol CatalogRepository: Sendable {
     func saveImportedCatalog(_ bytes: [UInt8], audit: [AuditEvent]) async throws
 }
 
+/// Whose settings a secret belongs to, so that the caller of ``SecretRepository/resealSecrets(expectedCheck:newCheck:_:)``
+/// can tell which of them are secret.
+public enum SecretHolder: Sendable, Equatable {
+    /// A destination's settings; `metadataID` names its catalog entry.
+    case destination(metadataID: String)
+    /// A subscription's settings; `metadataID` names its destination's catalog entry.
+    case subscription(metadataID: String, actionID: String)
+}
+
+/// What the store keeps for secrets at rest (issue #19): a key check value, and one rewrite of every
+/// settings object that may hold secrets. The store never encrypts or decrypts: it stores text.
+public protocol SecretRepository: Sendable {
+    /// The key check value stored with the secrets (a known text sealed under the store's key), or `nil`
+    /// when none was ever stored.
+    func secretKeyCheck() async throws -> String?
+    /// Rewrites, in one transaction, every destination's and subscription's settings that `reseal`
+    /// returns a new value for, and stores `newCheck` as the key check value.
+    ///
+    /// `reseal` runs inside the write transaction; when it throws, nothing is written.
+    /// - Returns: how many settings objects were rewritten.
+    /// - Throws: ``StoreError/conflict(_:)`` when the stored key check is no longer `expectedCheck`
+    ///   (another process changed the key meanwhile), or what `reseal` throws.
+    func resealSecrets(
+        expectedCheck: String?, newCheck: String,
+        _ reseal: @escaping @Sendable (SecretHolder, [String: JSONValue]) throws -> [String: JSONValue]?
+    ) async throws -> Int
+}
+
 /// Everything Sluice keeps, behind one value: each engine (SQLite, PostgreSQL) implements it whole.
 public protocol Store: WorkspaceRepository, TokenRepository, SourceRepository, DestinationRepository, SubscriptionRepository,
-    AuditRepository, CatalogRepository, DeliveryQueue
+    AuditRepository, CatalogRepository, DeliveryQueue, SecretRepository
 {
     /// The ids of the schema migrations applied, in order (the same list on every engine).
     func appliedMigrations() async throws -> [String]

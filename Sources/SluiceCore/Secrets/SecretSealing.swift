@@ -1,0 +1,79 @@
+import Foundation
+
+/// Which setting values are sealed at rest, and the sealing and opening of a settings object.
+///
+/// The rule is the one that masks answers: a destination setting is secret when
+/// ``DestinationSettings/isSecret(name:option:)`` says so, a subscription setting when its action
+/// field is of type `PASSWORD` and it holds a literal string (`SubscriptionsController.mask`'s
+/// rule). A value is sealed as the JSON text of the value, so numbers and objects come back as they
+/// were; `null` is never sealed. A value that is sealed already stays sealed even if the rule no
+/// longer calls it secret (a catalog changed), so nothing sealed is ever written back in clear.
+public enum SecretSealing {
+    /// Whether the setting `name` holding `value` is secret.
+    public typealias Rule = @Sendable (_ name: String, _ value: JSONValue) -> Bool
+
+    /// The rule for a destination's settings, from its catalog options.
+    public static func destinationRule(options: [IntegrationOption]) -> Rule {
+        let byName = DestinationSettings.index(options)
+        return { name, value in value != .null && DestinationSettings.isSecret(name: name, option: byName[name]) }
+    }
+
+    /// The rule for a subscription's settings, from its action's fields.
+    public static func subscriptionRule(fields: [ActionField]) -> Rule {
+        let passwords = Set(fields.filter { $0.type == "PASSWORD" }.map(\.fieldKey))
+        return { name, value in
+            guard passwords.contains(name), case .string = value else { return false }
+            return true
+        }
+    }
+
+    /// `settings` with every secret value sealed under the cipher's key; values sealed already are kept.
+    public static func seal(_ settings: [String: JSONValue], rule: Rule, cipher: any SecretCipher) throws -> [String: JSONValue] {
+        var result = settings
+        for (name, value) in settings where !isSealedValue(value) && rule(name, value) {
+            result[name] = .string(try cipher.seal(JSONWriter.encode(value)))
+        }
+        return result
+    }
+
+    /// `settings` with every sealed value opened (whatever the rule: sealed values are known by their prefix).
+    ///
+    /// - Throws: what ``SecretCipher/open(_:)`` throws; ``SecretError/damaged`` when the opened bytes are not JSON.
+    public static func open(_ settings: [String: JSONValue], cipher: any SecretCipher) throws -> [String: JSONValue] {
+        var result = settings
+        for (name, value) in settings {
+            guard case .string(let text) = value, SealedSecret.isSealed(text) else { continue }
+            let bytes = try cipher.open(text)
+            guard let opened = try? JSONValue.parse(bytes) else { throw SecretError.damaged }
+            result[name] = opened
+        }
+        return result
+    }
+
+    /// The settings as they should be stored under the cipher's current key: every clear secret sealed,
+    /// every value sealed under another key opened and sealed again; `nil` when nothing changes.
+    ///
+    /// Migration (clear to sealed) and key rotation are both this function applied to every row.
+    public static func reseal(_ settings: [String: JSONValue], rule: Rule, cipher: any SecretCipher) throws -> [String: JSONValue]? {
+        var result = settings
+        var changed = false
+        for (name, value) in settings {
+            if case .string(let text) = value, let sealed = SealedSecret.parse(text) {
+                guard sealed.keyID != cipher.keyID else { continue }
+                let bytes = try cipher.open(text)
+                guard (try? JSONValue.parse(bytes)) != nil else { throw SecretError.damaged }
+                result[name] = .string(try cipher.seal(bytes))
+                changed = true
+            } else if rule(name, value) {
+                result[name] = .string(try cipher.seal(JSONWriter.encode(value)))
+                changed = true
+            }
+        }
+        return changed ? result : nil
+    }
+
+    private static func isSealedValue(_ value: JSONValue) -> Bool {
+        if case .string(let text) = value { return SealedSecret.isSealed(text) }
+        return false
+    }
+}

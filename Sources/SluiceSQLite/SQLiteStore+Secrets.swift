@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+extension SQLiteStore {
+    public func secretKeyCheck() async throws -> String? {
+        try await read { db in try String.fetchOne(db, literal: "SELECT key_check FROM secret_key_checks WHERE id = 1") }
+    }
+
+    public func resealSecrets(
+        expectedCheck: String?, newCheck: String,
+        _ reseal: @escaping @Sendable (SecretHolder, [String: JSONValue]) throws -> [String: JSONValue]?
+    ) async throws -> Int {
+        let rewritten = try await write { db in
+            // Zero what the rewrite frees (the clear values of a migrated store), so that no old value stays
+            // in a free part of a page or a free page of the file; the connection's setting is put back after.
+            let secureDelete = try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? 0
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            defer { try? db.execute(sql: secureDelete == 1 ? "PRAGMA secure_delete = ON" : "PRAGMA secure_delete = OFF") }
+            let current = try String.fetchOne(db, literal: "SELECT key_check FROM secret_key_checks WHERE id = 1")
+            guard current == expectedCheck else {
+                throw StoreError.conflict("The store's secret key changed meanwhile; run the command again")
+            }
+            var rewritten = 0
+            for row in try Row.fetchAll(db, literal: "SELECT id, metadata_id, settings FROM destinations") {
+                let id: String = row["id"]
+                guard let settings = try reseal(.destination(metadataID: row["metadata_id"]), Self.object(row["settings"])) else { continue }
+                try db.execute(literal: "UPDATE destinations SET settings = \(Self.json(settings)) WHERE id = \(id)")
+                rewritten += 1
+            }
+            let subscriptions = try Row.fetchAll(
+                db,
+                literal: """
+                    SELECT s.id, d.metadata_id, s.action_id, s.settings FROM subscriptions s
+                    JOIN destinations d ON d.id = s.destination_id
+                    """)
+            for row in subscriptions {
+                let id: String = row["id"]
+                let holder = SecretHolder.subscription(metadataID: row["metadata_id"], actionID: row["action_id"])
+                guard let settings = try reseal(holder, Self.object(row["settings"])) else { continue }
+                try db.execute(literal: "UPDATE subscriptions SET settings = \(Self.json(settings)) WHERE id = \(id)")
+                rewritten += 1
+            }
+            if current != newCheck {
+                try db.execute(
+                    literal: """
+                        INSERT INTO secret_key_checks (id, key_check) VALUES (1, \(newCheck))
+                        ON CONFLICT (id) DO UPDATE SET key_check = excluded.key_check
+                        """)
+            }
+            return rewritten
+        }
+        if rewritten > 0 {
+            // The WAL still holds the pages as they were (the clear values of a migrated store) until it is
+            // checkpointed and emptied; with readers at work the checkpoint may stop short, which leaves old
+            // frames, overwritten as the WAL is reused.
+            _ = try? await writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        }
+        return rewritten
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import SluiceCore
+import Testing
+
+/// Which settings are sealed at rest, and sealing, opening and resealing them (issue #19), with a toy cipher.
+@Suite struct SecretSealingTests {
+    /// A reversible toy cipher (the bytes reversed) that knows the keys `keys` and seals under the first.
+    struct ToyCipher: SecretCipher {
+        var keys: [String]
+        var keyID: String { keys[0] }
+        func seal(_ plaintext: [UInt8]) throws -> String { SealedSecret.text(keyID: keyID, payload: plaintext.reversed()) }
+        func open(_ sealed: String) throws -> [UInt8] {
+            guard let (id, payload) = SealedSecret.parse(sealed) else { throw SecretError.damaged }
+            guard keys.contains(id) else { throw SecretError.unknownKey(id) }
+            return payload.reversed()
+        }
+    }
+
+    static let destinationRule = SecretSealing.destinationRule(options: [.option("ucd", "password", nil), .option("region", "string", nil)])
+
+    @Test func secretDestinationSettingsAreSealedAndOpenBackAsTheyWere() throws {
+        // Given settings with secrets by name and by catalog type, of several JSON types, and clear ones
+        let settings: [String: JSONValue] = [
+            "apiKey": "3cb9b589437d3904f19b2b791c2cdada", "ucd": 42, "token": ["a": 1], "secretKey": .null, "region": "eu",
+            "retarget": true,
+        ]
+        let cipher = ToyCipher(keys: ["k1"])
+        // When they are sealed
+        let sealed = try SecretSealing.seal(settings, rule: Self.destinationRule, cipher: cipher)
+        // Then the secrets are sealed values under the key, null and clear settings untouched
+        for name in ["apiKey", "ucd", "token"] {
+            #expect(sealed[name]?.stringValue?.hasPrefix(SealedSecret.prefix + "k1:") == true, "\(name)")
+        }
+        #expect(sealed["secretKey"] == .null)
+        #expect(sealed["region"] == "eu")
+        #expect(sealed["retarget"] == true)
+        // and they open back exactly, sealing twice changes nothing
+        #expect(try SecretSealing.open(sealed, cipher: cipher) == settings)
+        #expect(try SecretSealing.seal(sealed, rule: Self.destinationRule, cipher: cipher) == sealed)
+    }
+
+    @Test func onlyLiteralPasswordFieldsOfSubscriptionsAreSealed() throws {
+        let fields = [
+            ActionField(
+                id: "1", sortOrder: 0, fieldKey: "pw", label: "", type: "PASSWORD", description: "", placeholder: nil, defaultValue: nil,
+                required: false, multiple: false, choices: nil, dynamic: false, allowNull: false, hidden: false),
+            ActionField(
+                id: "2", sortOrder: 1, fieldKey: "apiKey", label: "", type: "STRING", description: "", placeholder: nil, defaultValue: nil,
+                required: false, multiple: false, choices: nil, dynamic: false, allowNull: false, hidden: false),
+        ]
+        let rule = SecretSealing.subscriptionRule(fields: fields)
+        #expect(rule("pw", "s3cret"))
+        #expect(!rule("pw", ["@path": "$.properties.pw"]))
+        #expect(!rule("apiKey", "visible as today"))
+    }
+
+    @Test func resealMigratesClearValuesAndRotatesKeys() throws {
+        // Given clear settings
+        let clear: [String: JSONValue] = ["apiKey": "3cb9b589437d3904f19b2b791c2cdada", "region": "eu"]
+        let old = ToyCipher(keys: ["k1"])
+        // When resealed (migration), then resealed under the same key, then under a new key that knows the old one
+        let migrated = try #require(try SecretSealing.reseal(clear, rule: Self.destinationRule, cipher: old))
+        #expect(try SecretSealing.reseal(migrated, rule: Self.destinationRule, cipher: old) == nil)
+        let rotated = try #require(try SecretSealing.reseal(migrated, rule: Self.destinationRule, cipher: ToyCipher(keys: ["k2", "k1"])))
+        // Then each step holds the same settings, sealed under the key of the step
+        #expect(SealedSecret.parse(try #require(rotated["apiKey"]?.stringValue))?.keyID == "k2")
+        #expect(try SecretSealing.open(rotated, cipher: ToyCipher(keys: ["k2"])) == clear)
+        // and a value sealed under a key not given stops the reseal
+        #expect(throws: SecretError.unknownKey("k1")) {
+            try SecretSealing.reseal(migrated, rule: Self.destinationRule, cipher: ToyCipher(keys: ["k3"]))
+        }
+    }
+
+    @Test func aSealedValueIsRecognisedByItsPrefix() {
+        #expect(SealedSecret.parse("sluice-enc:v1:ab12cd34:AAEC")?.keyID == "ab12cd34")
+        #expect(SealedSecret.parse("sluice-enc:v1:AAEC") == nil)
+        #expect(SealedSecret.parse("a clear value") == nil)
+    }
+}

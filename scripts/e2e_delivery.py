@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e_lib.receiver import Receiver  # noqa: E402
 from e2e_lib.report import Report, run_checks  # noqa: E402
-from e2e_lib.sluice import PublicAPI, SluiceProcess, default_binary  # noqa: E402
+from e2e_lib.sluice import PublicAPI, SluiceProcess, default_binary, metric, wait_until  # noqa: E402
 
 # What each form does. Times are upper bounds for waiting, not how long a passing run takes.
 MODES = {
@@ -98,20 +98,6 @@ class Run:
         else:
             for workdir in self.workdirs:
                 shutil.rmtree(workdir, ignore_errors=True)
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
-
-
-def metric(values: dict, name: str) -> float:
-    return values.get(name, 0.0)
 
 
 def outcome(values: dict, name: str) -> float:

@@ -49,7 +49,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e_lib.receiver import Receiver  # noqa: E402
 from e2e_lib.report import Report, run_checks  # noqa: E402
-from e2e_lib.sluice import PublicAPI, SluiceProcess, default_binary  # noqa: E402
+from e2e_lib.sluice import PublicAPI, SluiceProcess, default_binary, metric, wait_until  # noqa: E402
 
 # What each form sends. settle is an upper bound for waiting, not how long a passing run takes.
 MODES = {
@@ -107,20 +107,6 @@ def share_bounds(percent: float, n: int) -> tuple[float, float]:
     side (0.341..0.659 for 0.5 of 200), which an unbiased hash leaves about once in 150,000 times."""
     margin = 4.5 * (percent * (1 - percent) / n) ** 0.5
     return max(0.0, percent - margin), min(1.0, percent + margin)
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
-
-
-def metric(values: dict, name: str) -> float:
-    return values.get(name, 0.0)
 
 
 def filtered(values: dict, destination_id: str, reason: str) -> int:

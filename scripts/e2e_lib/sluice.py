@@ -202,3 +202,19 @@ class PublicAPI:
         except urllib.error.HTTPError as error:
             error.read()
             return error.code
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.25) -> bool:
+    """Polls `predicate` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def metric(values: dict, name: str) -> float:
+    """A value of a parsed /metrics page, 0 when absent."""
+    return values.get(name, 0.0)

@@ -46,6 +46,8 @@ def main() -> int:
     report.expect("traits of an identify", (0, "true"), run(b, ["fql", "eval", 'traits.plan = "pro"', "--event", event_file])[:2])
     report.expect("properties are not traits", (0, "false"), run(b, ["fql", "eval", 'properties.plan = "pro"'], event)[:2])
     report.expect("a number compares as a number", (0, "true"), run(b, ["fql", "eval", "traits.logins >= 3"], event)[:2])
+    code, out, err = run(b, ["fql", "eval", 'type = "page" OR type = "identify"'], event)
+    report.expect("an upper-case keyword: Segment's answer, and a note", (0, "false", True), (code, out, '"OR" is a name' in err))
     code, _, err = run(b, ["fql", "eval", "type ="], event)
     report.expect("an invalid trigger: exit 2, the place named", (2, True), (code, "character" in err))
     report.expect("an event that is not JSON: exit 2", 2, run(b, ["fql", "eval", 'type = "track"'], "{nope")[0])

@@ -22,7 +22,11 @@ struct FQLCommand: ParsableCommand {
             } catch {
                 EventInput.fail("fql", "invalid trigger: \(error.message)")
             }
-            print(parsed.matches(EventInput.read(event, command: "fql")) ? "true" : "false")
+            let input = EventInput.read(event, command: "fql")
+            if let note = parsed.segmentReadingNote {
+                FileHandle.standardError.write(Data("sluice fql: note: \(note)\n".utf8))
+            }
+            print(parsed.matches(input) ? "true" : "false")
         }
     }
 }

@@ -263,6 +263,20 @@ enum FQLFixtures {
         #expect(try Trigger(parsing: c.trigger).matches(c.event) == c.expected)
     }
 
+    @Test func notesWhereSegmentReadsATriggerDifferently() throws {
+        // Read as written: no note
+        #expect(try Trigger(parsing: #"type = "track" and (event = "a" or properties.x > 1)"#).segmentReadingNote == nil)
+        // A condition Segment's parser drops
+        let dropped = try Trigger(parsing: #"type = "track" and anonymousId = "x""#).segmentReadingNote
+        #expect(dropped?.contains("reads 1 of the 2 conditions") == true)
+        #expect(try Trigger(parsing: #"contains(type, "tr") or event = "a""#).segmentReadingNote?.contains("1 of the 2") == true)
+        // A trigger it cannot read at all
+        #expect(try Trigger(parsing: #"((type = "track"))"#).segmentReadingNote?.contains("matches no event") == true)
+        // A keyword not in lower case
+        #expect(try Trigger(parsing: #"type = "page" OR type = "track""#).segmentReadingNote?.contains(#""OR" is a name"#) == true)
+        #expect(try Trigger(parsing: #"properties.ok = TRUE"#).segmentReadingNote?.contains(#""TRUE""#) == true)
+    }
+
     @Test func triggerKeepsItsSource() throws {
         // Given a trigger with irregular spacing
         let source = "type=\"track\"   AND event = \"Order Completed\""

@@ -93,3 +93,13 @@ public enum FQLLiteral: Sendable, Hashable {
     /// `null`.
     case null
 }
+
+extension FQLExpression {
+    /// How many conditions the expression holds.
+    public var conditionCount: Int {
+        switch self {
+        case .condition: 1
+        case .and(let members), .or(let members): members.reduce(0) { $0 + $1.conditionCount }
+        }
+    }
+}

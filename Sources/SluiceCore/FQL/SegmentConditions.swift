@@ -29,6 +29,16 @@ indirect enum SegmentCondition: Sendable, Hashable {
     case test(SegmentTest)
 }
 
+extension SegmentCondition {
+    /// How many tests the tree holds.
+    var testCount: Int {
+        switch self {
+        case .test: 1
+        case .group(_, let children): children.reduce(0) { $0 + ($1?.testCount ?? 0) }
+        }
+    }
+}
+
 /// One test: which value it reads, Segment's operator name, and its operand.
 struct SegmentTest: Sendable, Hashable {
     enum Subject: Sendable, Hashable {

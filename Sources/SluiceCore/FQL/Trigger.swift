@@ -38,4 +38,26 @@ public struct Trigger: Sendable, Hashable, CustomStringConvertible {
 
     /// The source text.
     public var description: String { source }
+
+    /// Where Segment's evaluator reads this trigger differently from how it is written, for a person testing it
+    /// (`sluice fql eval` prints it): a trigger it cannot read, conditions it drops, keywords not in lower case.
+    /// `nil` when none of these applies; a change of grouping (a function call inside parentheses) is not noticed.
+    /// docs/fql.md, "How an accepted trigger is evaluated", has the rules.
+    public var segmentReadingNote: String? {
+        guard let root = segment.root else {
+            return "Segment's parser cannot read this trigger, so it matches no event (a second level of parentheses, "
+                + "a character its lexer refuses, or no condition it knows)"
+        }
+        let keywords: Set<String> = ["and", "or", "true", "false", "null", "contains", "match"]
+        let cased = SegmentLexer.tokens(source).filter { $0.kind == .ident && keywords.contains($0.value.lowercased()) && !keywords.contains($0.value) }
+        if let first = cased.first {
+            return "Segment reads only lower-case keywords: to it \"\(first.value)\" is a name, so the trigger means something else; "
+                + "write \"\(first.value.lowercased())\""
+        }
+        let written = expression.conditionCount
+        let read = root.testCount
+        guard read < written else { return nil }
+        return "Segment's evaluator reads \(read) of the \(written) conditions written: it ignores conditions on names other "
+            + "than type, event, name, userId, properties, traits and context, and contains() or match() on type"
+    }
 }

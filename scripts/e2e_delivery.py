@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e_lib.receiver import Receiver  # noqa: E402
 from e2e_lib.report import Report, run_checks  # noqa: E402
-from e2e_lib.sluice import PublicAPI, SluiceProcess, default_binary, metric, wait_until  # noqa: E402
+from e2e_lib.sluice import PublicAPI, SluiceProcess, configure_analytics, default_binary, metric, wait_until  # noqa: E402
 
 # What each form does. Times are upper bounds for waiting, not how long a passing run takes.
 MODES = {
@@ -145,13 +145,7 @@ def check_agreement(run: Run) -> Report:
     track_ids = {mid for k, mid, _ in plan if k == "track"}
 
     # Send with the official library: its background consumer batches (up to 100 a request) to /v1/batch.
-    errors: list[str] = []
-    analytics.default_client = None
-    analytics.write_key = write_key
-    analytics.host = api.base_url
-    analytics.sync_mode = False
-    analytics.max_retries = 3
-    analytics.on_error = lambda error, batch: errors.append(f"{error} ({len(batch)} messages)")
+    errors = configure_analytics(analytics, write_key, api.base_url)
     log(f"agreement: sending {len(plan)} events with segment-analytics-python {analytics.VERSION} to {api.base_url}")
     sent_at = time.monotonic()
     for i, (kind, mid, fate) in enumerate(plan):

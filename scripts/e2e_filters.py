@@ -49,7 +49,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e_lib.receiver import Receiver  # noqa: E402
 from e2e_lib.report import Report, run_checks  # noqa: E402
-from e2e_lib.sluice import PublicAPI, SluiceProcess, default_binary, metric, wait_until  # noqa: E402
+from e2e_lib.sluice import PublicAPI, SluiceProcess, configure_analytics, default_binary, metric, wait_until  # noqa: E402
 
 # What each form sends. settle is an upper bound for waiting, not how long a passing run takes.
 MODES = {
@@ -194,13 +194,7 @@ def check_filters(run: Run) -> Report:
     sent_props = {p[1]: p[4] for p in plan}
     n_track = n_ordinary + n_test + n_sampled
 
-    errors: list[str] = []
-    analytics.default_client = None
-    analytics.write_key = write_key
-    analytics.host = api.base_url
-    analytics.sync_mode = False
-    analytics.max_retries = 3
-    analytics.on_error = lambda error, batch: errors.append(f"{error} ({len(batch)} messages)")
+    errors = configure_analytics(analytics, write_key, api.base_url)
     log(f"filters: sending {len(plan)} events with segment-analytics-python {analytics.VERSION} to {api.base_url}")
     sent_at = time.monotonic()
     for kind, mid, user, event, props in plan:

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import SluiceApp
 import SluiceCore
-import SluiceDelivery
+@testable import SluiceDelivery
 import SluiceTesting
 import Testing
 
@@ -59,5 +59,22 @@ import Testing
             #expect(stats.prometheusText(pendingEvents: 0, waitingJobs: 0).contains(
                 "sluice_events_filtered_total{destination_id=\"\(destinationID)\",reason=\"DROP\"} 1"))
         }
+    }
+
+    @Test func aStoredFilterThatNoLongerParsesDropsEverything() throws {
+        // A stored condition Sluice would refuse today (none can be stored through the API) keeps every event back,
+        // as Segment does with invalid FQL, rather than let through what the filter was meant to stop
+        let filter = DestinationFilter(
+            id: "f", sourceID: "s", destinationID: "d", condition: "event = ", actions: [["type": "DROP_PROPERTIES"]], title: "t",
+            description: nil, enabled: true, createdAt: Date(), updatedAt: Date())
+        let rule = try #require(EventRouter.rule(filter))
+        #expect(DestinationFilters.apply([rule], to: ["type": "track"]) == .dropped(.drop))
+        // A stored filter that parses is compiled as written
+        var good = filter
+        good.condition = "event = 'x'"
+        good.actions = [["type": "DROP"]]
+        let compiled = try #require(EventRouter.rule(good))
+        #expect(DestinationFilters.apply([compiled], to: ["type": "track", "event": "y"]) == .kept(["type": "track", "event": "y"]))
+        #expect(DestinationFilters.apply([compiled], to: ["type": "track", "event": "x"]) == .dropped(.drop))
     }
 }

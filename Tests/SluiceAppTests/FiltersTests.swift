@@ -93,7 +93,13 @@ import Testing
             expectError(try await client.api(.delete, "\(path)/nope123"), .notFound)
             expectError(try await client.api(.patch, "\(path)/nope123", json: ["actions": [["type": "SAMPLE", "percent": -1]]]), .unprocessableContent,
                 field: "actions[0].percent")
-            #expect(try await client.api(.get, path).data["filters"] == [])
+            // An update's bad values are refused the same way, and change nothing
+            let kept = try await client.api(.post, path, json: Self.body(sourceID))
+            let id = try #require(kept.data["filter"]?["id"]?.stringValue)
+            expectError(try await client.api(.patch, "\(path)/\(id)", json: ["title": nil]), .unprocessableContent, field: "title")
+            expectError(try await client.api(.patch, "\(path)/\(id)", json: ["if": "event ="]), .unprocessableContent, field: "if")
+            expectError(try await client.api(.patch, "\(path)/\(id)", json: ["enabled": 1]), .unprocessableContent, field: "enabled")
+            #expect(try await client.api(.get, "\(path)/\(id)").data["filter"] == kept.data["filter"])
         }
     }
 

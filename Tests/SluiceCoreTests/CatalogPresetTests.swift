@@ -60,8 +60,13 @@ import Testing
             let all = Set(action.fields.map(\.fieldKey)).union(mixpanel.unlistedFieldKeys(actionID: action.id))
             #expect(all.isSuperset(of: DestinationMetadata.batchingKeys), "\(action.slug)")
         }
-        // And an action with no batch form and no presets gains nothing
-        let amplitude = try #require(Self.catalog.destination(id: "54521fd525e721e32a72ee91"))
-        #expect(amplitude.actions.isEmpty)
+        // And an action with no batch form and no presets gains nothing: its fields stay the catalog's
+        let plain = Self.catalog.destinations.flatMap { d in d.actions.map { (d, $0) } }.filter { d, action in
+            !d.presets.contains { $0.actionId == action.id }
+                && Set(action.fields.map(\.fieldKey)).isDisjoint(with: DestinationMetadata.batchingKeys)
+        }
+        #expect(!plain.isEmpty)
+        for (d, action) in plain { #expect(d.unlistedFieldKeys(actionID: action.id).isEmpty, "\(d.name): \(action.slug)") }
+        #expect(Self.catalog.destinations[0].unlistedFieldKeys(actionID: "no-such-action").isEmpty)
     }
 }

@@ -218,3 +218,16 @@ def wait_until(predicate, timeout: float, interval: float = 0.25) -> bool:
 def metric(values: dict, name: str) -> float:
     """A value of a parsed /metrics page, 0 when absent."""
     return values.get(name, 0.0)
+
+
+def configure_analytics(analytics, write_key: str, host: str) -> list[str]:
+    """Points Segment's Python library (`segment.analytics`) at a Sluice: its background consumer batches up to 100
+    messages a request to /v1/batch, retried 3 times. Returns the list its errors are appended to."""
+    errors: list[str] = []
+    analytics.default_client = None
+    analytics.write_key = write_key
+    analytics.host = host
+    analytics.sync_mode = False
+    analytics.max_retries = 3
+    analytics.on_error = lambda error, batch: errors.append(f"{error} ({len(batch)} messages)")
+    return errors

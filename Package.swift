@@ -95,6 +95,7 @@ let package = Package(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceApp",
+                "SluiceDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -137,6 +138,7 @@ let package = Package(
             name: "SluiceDeliveryTests",
             dependencies: [
                 "SluiceDelivery",
+                "SluiceCatalog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

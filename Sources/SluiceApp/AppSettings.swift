@@ -1,4 +1,5 @@
 import Logging
+import SluiceDelivery
 import SluiceCore
 
 /// Everything `sluice serve` can be told, read once by the CLI from flags and `SLUICE_*` variables.
@@ -71,6 +72,9 @@ public struct AppSettings: Sendable {
     /// Where the key of secrets at rest comes from (`--secret-key-file`/`SLUICE_SECRET_KEY_FILE`,
     /// `SLUICE_SECRET_KEY`; secret). ``SecretKeySource/automatic`` by default: a file beside a SQLite store.
     public var secretKey: SecretKeySource = .automatic
+    /// Where requests for vendors' hosts go instead (`--endpoint-override HOST=URL`, `SLUICE_ENDPOINT_OVERRIDES`);
+    /// none by default: integrations contact the vendors' real hosts.
+    public var endpointOverrides = EndpointOverrides()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .sqlite(path: "sluice.sqlite"), token: String? = nil,

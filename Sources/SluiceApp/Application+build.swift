@@ -85,7 +85,13 @@ public func buildApplication(
         router: router,
         server: .http1(configuration: http1),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sluice"),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
+        onServerRunning: { channel in
+            await onServerRunning(channel.localAddress?.port ?? settings.port)
+            if settings.delivery {
+                for line in settings.endpointOverrides.summary { logger.notice("Endpoint override: \(line)") }
+                Task { await services.noteUndeliverableAtStart() }
+            }
+        },
         logger: logger)
     // The client is shut down by its service, so it runs even when this process does not deliver.
     app.addServices(pipeline.httpClient)
@@ -107,13 +113,15 @@ struct Pipeline {
 
     init(services: AppServices) {
         writer = EventWriter(store: services.store, notify: incoming)
+        let integrations = services.integrations
         router = EventRouter(
-            store: services.store, integrations: .standard, incoming: incoming, routed: routed, logger: services.logger, stats: stats)
+            store: services.store, integrations: integrations, incoming: incoming, routed: routed, logger: services.logger, stats: stats)
         httpClient = HTTPClientService(client: DeliverySender.makeHTTPClient())
         var policy = RetryPolicy.standard
         policy.window = services.settings.retryWindow
         worker = DeliveryWorker(
-            store: services.store, integrations: .standard, sender: .live(httpClient: httpClient.client), policy: policy, wake: routed,
+            store: services.store, integrations: integrations,
+            sender: DeliverySender.live(httpClient: httpClient.client).overriding(services.settings.endpointOverrides), policy: policy, wake: routed,
             stats: stats, logger: services.logger, lease: services.settings.deliveryLease)
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import SluiceApp
 import SluiceCore
+import SluiceDelivery
 
 /// `sluice serve`: runs the Public API (and the Tracking API) until SIGINT or SIGTERM.
 struct Serve: AsyncParsableCommand {
@@ -28,6 +29,8 @@ struct Serve: AsyncParsableCommand {
     var deliveryLease: String?
     @Option(help: "How long a client connection may sit idle (a request arriving a byte at a time included) before it is closed: e.g. 30s; 0 for never (env SLUICE_IDLE_TIMEOUT, default 30s).")
     var idleTimeout: String?
+    @Option(name: .customLong("endpoint-override"), help: ArgumentHelp("Send every request for a vendor's HOST to URL instead (scheme, host and port replaced, path and query kept); repeatable (env SLUICE_ENDPOINT_OVERRIDES, HOST=URL,HOST=URL).", valueName: "HOST=URL"))
+    var endpointOverrides: [String] = []
 
     /// Reads `4h`, `30m`, `90s` or `250ms`.
     static func duration(_ text: String) -> Duration? {
@@ -80,6 +83,14 @@ struct Serve: AsyncParsableCommand {
             throw ArgumentParser.ValidationError("rate-limit-general must be a whole number of requests a minute, at least 1")
         }
         settings.generalRateLimit = general
+        do {
+            settings.endpointOverrides =
+                endpointOverrides.isEmpty
+                ? try EndpointOverrides(environmentValue: Environment.value("SLUICE_ENDPOINT_OVERRIDES") ?? "")
+                : try EndpointOverrides(parsing: endpointOverrides)
+        } catch {
+            throw ArgumentParser.ValidationError(error.description)
+        }
         return settings
     }
 

@@ -27,15 +27,35 @@ public struct DeliverySender: Sendable {
     /// A ``DeliveryTransportError`` gives its own outcome; cancellation is retryable (`cancelled`: the attempt did not
     /// finish, e.g. at shutdown); any other error is a retryable `request failed`.
     public func outcome(of request: HTTPRequestSpec) async -> DeliveryOutcome {
+        await answer(to: request).outcome
+    }
+
+    /// Sends a request: its response, or the outcome of an attempt that got none (as ``outcome(of:)`` gives it).
+    public func answer(to request: HTTPRequestSpec) async -> DeliveryAnswer {
         do {
-            let response = try await send(request)
-            return .classify(status: response.status)
+            return .response(try await send(request))
         } catch let error as DeliveryTransportError {
-            return error.outcome
+            return .noResponse(error.outcome)
         } catch is CancellationError {
-            return .retryable(reason: "cancelled")
+            return .noResponse(.retryable(reason: "cancelled"))
         } catch {
-            return .connectionFailed("request failed")
+            return .noResponse(.connectionFailed("request failed"))
+        }
+    }
+}
+
+/// What came of sending a request: the receiver's answer, or the outcome of an attempt that got none.
+public enum DeliveryAnswer: Sendable, Equatable {
+    /// The receiver answered (any status).
+    case response(HTTPResponseSpec)
+    /// No answer came: a timeout, a failed connection, a request that cannot be sent.
+    case noResponse(DeliveryOutcome)
+
+    /// The outcome by status and `Retry-After`, or the failure's.
+    public var outcome: DeliveryOutcome {
+        switch self {
+        case .response(let response): response.outcome
+        case .noResponse(let outcome): outcome
         }
     }
 }
@@ -70,7 +90,8 @@ public struct DeliveryHTTPSettings: Sendable, Equatable {
     public var requestTimeout: Duration
     /// Connections kept per receiving host (default 32).
     public var maxConnectionsPerHost: Int
-    /// How many bytes of a response body are kept for logs (default 256); the rest is read and dropped.
+    /// How many bytes of a response body are kept (default 64 KB): for logs, and for integrations that read a batch
+    /// answer's per-event results. The rest is read and dropped.
     public var responseBodyPrefix: Int
 
     /// Creates settings.
@@ -79,7 +100,7 @@ public struct DeliveryHTTPSettings: Sendable, Equatable {
         readTimeout: Duration = .seconds(10),
         requestTimeout: Duration = .seconds(30),
         maxConnectionsPerHost: Int = 32,
-        responseBodyPrefix: Int = 256
+        responseBodyPrefix: Int = 65_536
     ) {
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
@@ -128,7 +149,8 @@ extension DeliverySender {
                 for try await var chunk in response.body where prefix.count < keep {
                     prefix += chunk.readBytes(length: min(chunk.readableBytes, keep - prefix.count)) ?? []
                 }
-                return HTTPResponseSpec(status: Int(response.status.code), bodyPrefix: prefix)
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap { HTTPResponseSpec.retryAfterSeconds($0) }
+                return HTTPResponseSpec(status: Int(response.status.code), bodyPrefix: prefix, retryAfter: retryAfter)
             } catch {
                 throw transportError(error)
             }

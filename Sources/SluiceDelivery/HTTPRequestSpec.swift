@@ -1,3 +1,6 @@
+import Foundation
+import SluiceCore
+
 /// One HTTP request an integration wants sent: everything the sender needs, nothing of the event model.
 ///
 /// Integrations build these; a ``DeliverySender`` sends them. Keeping the request a plain value lets tests
@@ -32,16 +35,41 @@ public struct HTTPRequestSpec: Sendable, Equatable {
     }
 }
 
-/// What came back for an ``HTTPRequestSpec``: the status, and at most the start of the body (for logs only).
+/// What came back for an ``HTTPRequestSpec``: the status, its `Retry-After`, and at most the start of the body
+/// (for logs, and for integrations that read per-event results from a batch answer).
 public struct HTTPResponseSpec: Sendable, Equatable {
     /// The HTTP status code.
     public var status: Int
     /// The first bytes of the response body; senders may keep none.
     public var bodyPrefix: [UInt8]
+    /// The `Retry-After` header in seconds from now (``retryAfterSeconds(_:now:)``), when it had a usable one.
+    public var retryAfter: Double?
 
     /// Creates a response.
-    public init(status: Int, bodyPrefix: [UInt8] = []) {
+    public init(status: Int, bodyPrefix: [UInt8] = [], retryAfter: Double? = nil) {
         self.status = status
         self.bodyPrefix = bodyPrefix
+        self.retryAfter = retryAfter
+    }
+
+    /// The outcome of the answer by its status and `Retry-After` alone (``DeliveryOutcome/classify(status:retryAfter:)``).
+    public var outcome: DeliveryOutcome {
+        .classify(status: status, retryAfter: retryAfter)
+    }
+
+    /// Reads a `Retry-After` value (RFC 9110 §10.2.3): whole seconds, or an HTTP date (a date in the past is 0).
+    /// `nil` for anything else.
+    public static func retryAfterSeconds(_ value: String, now: Date = Date()) -> Double? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if !trimmed.isEmpty, trimmed.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+            return Double(trimmed.prefix(12))
+        }
+        // Rare (servers send seconds), so a formatter per call rather than a shared mutable one.
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        guard let date = formatter.date(from: trimmed) else { return nil }
+        return max(0, date.timeIntervalSince(now))
     }
 }

@@ -53,8 +53,18 @@ public struct IntegrationRegistry: Sendable {
         self.byMetadataID = byMetadataID
     }
 
-    /// Every integration Sluice ships: Webhooks (Actions).
-    public static let standard = IntegrationRegistry([WebhookIntegration()])
+    /// Every integration Sluice ships, the Actions ones with their actions' fields from the catalog.
+    /// - Parameter metadata: The catalog entry for a catalog id.
+    public static func standard(metadata: (String) -> DestinationMetadata?) -> IntegrationRegistry {
+        IntegrationRegistry([
+            WebhookIntegration(),
+            AmplitudeIntegration(metadata: metadata(AmplitudeIntegration.metadataID)),
+            SlackIntegration(metadata: metadata(SlackIntegration.metadataID)),
+        ])
+    }
+
+    /// Webhooks (Actions) alone: what tests of the pipeline deliver through without a catalog.
+    public static let webhooksOnly = IntegrationRegistry([WebhookIntegration()])
 
     /// The integration for a destination's catalog id, or `nil` when Sluice cannot deliver to it.
     public func integration(for metadataID: String) -> (any Integration)? {

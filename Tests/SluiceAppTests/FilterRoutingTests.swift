@@ -42,7 +42,7 @@ import Testing
                 events.map { IncomingEvent(sourceID: sourceID, messageID: $0["messageId"]?.stringValue ?? "", receivedAt: now, body: JSONWriter.encode($0)) })
             let stats = PipelineStats()
             let router = EventRouter(
-                store: store, integrations: .standard, incoming: PipelineSignal(), routed: PipelineSignal(), logger: Logger(label: "test"),
+                store: store, integrations: .webhooksOnly, incoming: PipelineSignal(), routed: PipelineSignal(), logger: Logger(label: "test"),
                 stats: stats)
             #expect(try await router.routeOnce() == 4)
             // Then the test event is not delivered, the others lose the dropped properties, and the identify matches no trigger

@@ -182,15 +182,17 @@ import Testing
         #expect(most > 1 && most <= WebhookIntegration.maxConcurrentRequests)
     }
 
-    @Test func registryKnowsWebhooksOnly() {
+    @Test func registryKnowsEveryIntegration() {
         // Given the standard registry
-        let registry = IntegrationRegistry.standard
+        let registry = IntegrationRegistry.standard { _ in nil }
 
         // When destinations are looked up
-        // Then Webhooks (Actions) has an integration and others have none
+        // Then Webhooks, Amplitude and Slack (Actions) have an integration and others have none
         #expect(registry.supports("614a3c7d791c91c41bae7599"))
         #expect(registry.integration(for: "614a3c7d791c91c41bae7599") is WebhookIntegration)
+        #expect(registry.integration(for: AmplitudeIntegration.metadataID) is AmplitudeIntegration)
+        #expect(registry.integration(for: SlackIntegration.metadataID) is SlackIntegration)
         #expect(!registry.supports("54521fd725e721e32a72eec6"))
-        #expect(registry.metadataIDs == ["614a3c7d791c91c41bae7599"])
+        #expect(registry.metadataIDs == ["5f7dd6d21ad74f3842b1fc47", "5f7dd8e302173ff732db5cc4", "614a3c7d791c91c41bae7599"])
     }
 }

@@ -49,6 +49,7 @@ struct DestinationsController {
             AuditEventType.integrationCreated, actor: context.actor, id: destination.id, resourceType: "destination",
             name: name.isEmpty ? metadata.name : name)
         try await services.store.createDestination(destination, audit: [audit])
+        services.noteUndeliverable(destination, created: "destination")
         return destinationResponse(destination, key: "destination", context)
     }
 

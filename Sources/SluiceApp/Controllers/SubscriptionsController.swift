@@ -137,6 +137,7 @@ struct SubscriptionsController {
         let audit = services.audit(
             AuditEventType.subscriptionCreated, actor: context.actor, id: subscription.id, resourceType: "subscription", name: name)
         try await services.store.createSubscription(subscription, audit: [audit])
+        services.noteUndeliverable(destination, created: "subscription")
         return Responses.data(context, capacity: 1024) { w in
             w.key("destinationSubscription")
             write(subscription, fields: action.fields, into: &w)

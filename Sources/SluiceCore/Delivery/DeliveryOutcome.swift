@@ -17,9 +17,25 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case retryable(reason: String)
     /// The receiver refused the event, or it cannot be sent: drop it.
     case discarded(reason: String)
+    /// Like ``retryable(reason:)``, but the receiver said when to come back (`Retry-After` on a 429, 503 or any
+    /// other retryable answer): the next attempt waits at least that many seconds.
+    case retryableAfter(reason: String, seconds: Double)
 
     /// Classifies an HTTP status code.
-    public static func classify(status: Int) -> DeliveryOutcome {
+    ///
+    /// - Parameters:
+    ///   - status: The answer's status.
+    ///   - retryAfter: The answer's `Retry-After`, in seconds, when it had one; honoured only for answers that are
+    ///     retried anyway (a `Retry-After` on a 400 does not make it retryable).
+    public static func classify(status: Int, retryAfter: Double? = nil) -> DeliveryOutcome {
+        let outcome = classify(status: status)
+        if case .retryable(let reason) = outcome, let retryAfter, retryAfter.isFinite, retryAfter > 0 {
+            return .retryableAfter(reason: reason, seconds: retryAfter)
+        }
+        return outcome
+    }
+
+    private static func classify(status: Int) -> DeliveryOutcome {
         switch status {
         case 200...299: .success(status: status)
         case 429: .retryable(reason: "HTTP 429 (rate limited)")
@@ -54,15 +70,17 @@ public enum DeliveryOutcome: Sendable, Equatable {
 
     /// Whether the event should be tried again (while its window lasts).
     public var isRetryable: Bool {
-        if case .retryable = self { return true }
-        return false
+        switch self {
+        case .retryable, .retryableAfter: true
+        case .success, .discarded: false
+        }
     }
 
     /// The short reason for logs: `HTTP 200`, `HTTP 503`, `timed out`, ….
     public var reason: String {
         switch self {
         case .success(let status): "HTTP \(status)"
-        case .retryable(let reason), .discarded(let reason): reason
+        case .retryable(let reason), .discarded(let reason), .retryableAfter(let reason, _): reason
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The few JavaScript conversions Segment's trigger evaluator relies on, so that Sluice computes what
 /// Node computes: `String(number)`, `Number(string)`, truthiness and property access on JSON values.
-enum JavaScript {
+public enum JavaScript {
     /// A value as property access in JavaScript sees it: `undefined`, a built-in method (a function inherited
     /// from a prototype, such as `toString`), or a JSON value.
     enum Value: Sendable, Hashable {
@@ -80,9 +80,20 @@ enum JavaScript {
     static let booleanPrototype: Set<String> = objectPrototype
     static let functionPrototype: Set<String> = objectPrototype.union(["apply", "bind", "call"])
 
+    /// JavaScript's truthiness of a JSON value: `null`, `false`, `0`, `NaN` and `""` are falsy.
+    public static func isTruthy(_ value: JSONValue) -> Bool {
+        Value.json(value).isTruthy
+    }
+
+    /// `Math.round(n)`: the nearest integer, halves rounded up (`-2.5` is `-2`).
+    public static func round(_ n: Double) -> Double {
+        guard n.isFinite else { return n }
+        return (n + 0.5).rounded(.down)
+    }
+
     /// `String(n)`: the shortest digits that read back as `n`, laid out by JavaScript's rules
     /// (`100`, `1.5`, `0.000001`, `1e-7`, `1e+21`).
-    static func numberToString(_ n: Double) -> String {
+    public static func numberToString(_ n: Double) -> String {
         if n.isNaN { return "NaN" }
         if n.isInfinite { return n < 0 ? "-Infinity" : "Infinity" }
         if n == 0 { return "0" }
@@ -111,7 +122,7 @@ enum JavaScript {
 
     /// `Number(s)`: white space trimmed, empty is 0, decimal with optional sign, fraction and exponent,
     /// `Infinity`, or `0x`/`0o`/`0b` integers; anything else is NaN.
-    static func stringToNumber(_ s: String) -> Double {
+    public static func stringToNumber(_ s: String) -> Double {
         let trimmed = s.unicodeScalars.drop(while: isWhitespace).reversed().drop(while: isWhitespace).reversed()
         let text = String(String.UnicodeScalarView(trimmed))
         if text.isEmpty { return 0 }

@@ -1,0 +1,201 @@
+import SluiceCore
+
+/// One action of an Actions destination as Sluice runs it: how a prepared payload becomes the vendor's request,
+/// and, for an action with a batch form, how many payloads become one request and how its answer is read.
+///
+/// The counterpart of an `ActionDefinition`'s `perform` and `performBatch` in segmentio/action-destinations. An
+/// action builds requests and reads answers; it never sends: ``ActionsRuntime`` does, through the
+/// ``DeliverySender`` (so `--endpoint-override` and tests see every request).
+public struct ActionImplementation: Sendable {
+    /// The action's slug in the catalog (`Subscription.actionSlug`), e.g. `logEventV2`.
+    public var slug: String
+    /// The requests for one event's payload, sent one after another (most actions make one; Amplitude's
+    /// groupIdentifyUser makes two); throws to discard (or retry) that event.
+    public var perform: @Sendable (_ payload: [String: JSONValue], _ settings: [String: JSONValue]) throws(ActionFailure) -> [HTTPRequestSpec]
+    /// The batch form, when the action has one.
+    public var batch: Batch?
+
+    /// An action's batch form (`performBatch`), used when the subscription's `enable_batching` is true.
+    public struct Batch: Sendable {
+        /// The batch size when `batch_size` is absent or 0.
+        public var defaultSize: Int
+        /// The largest batch the vendor takes.
+        public var maxSize: Int
+        /// One request for the payloads (in order); throws to discard (or retry) them all.
+        public var request: @Sendable (_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue]) throws(ActionFailure) -> HTTPRequestSpec
+        /// Each payload's outcome from the vendor's answer, when the answer says more than its status (a 2xx with
+        /// per-event errors, a 400 naming the events it refused); `nil` to take the status for every payload.
+        public var results: (@Sendable (_ response: HTTPResponseSpec, _ count: Int) -> [DeliveryOutcome]?)?
+
+        /// Creates a batch form.
+        public init(
+            defaultSize: Int, maxSize: Int,
+            request: @escaping @Sendable (_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue]) throws(ActionFailure) -> HTTPRequestSpec,
+            results: (@Sendable (_ response: HTTPResponseSpec, _ count: Int) -> [DeliveryOutcome]?)? = nil
+        ) {
+            self.defaultSize = defaultSize
+            self.maxSize = maxSize
+            self.request = request
+            self.results = results
+        }
+    }
+
+    /// Creates an action.
+    public init(
+        slug: String,
+        perform: @escaping @Sendable (_ payload: [String: JSONValue], _ settings: [String: JSONValue]) throws(ActionFailure) -> [HTTPRequestSpec],
+        batch: Batch? = nil
+    ) {
+        self.slug = slug
+        self.perform = perform
+        self.batch = batch
+    }
+}
+
+/// Segment's Actions runtime for one destination: what happens to an event between a matching subscription and
+/// the vendor, the same for every Actions integration.
+///
+/// For each event:
+/// 1. The subscription's settings are resolved against the event (``Mapping/resolve(settings:in:)``); the stored
+///    settings already hold the catalog defaults of fields the subscription did not set.
+/// 2. The payload is prepared and checked against the action's catalog fields (``ActionPayload``); one that does
+///    not fit is discarded with the reason.
+/// 3. The action builds its request (or, with `enable_batching` on an action with a batch form, one request for
+///    up to `batch_size` payloads) and the runtime sends it, at most ``maxConcurrentRequests`` at once.
+/// 4. The answer is classified as Segment's runtime does (``DeliveryOutcome/classify(status:retryAfter:)``: 408,
+///    429 and 5xx retried, honouring `Retry-After`; other 4xx discarded); a batch form may read per-event results
+///    from its answer.
+///
+/// An action the integration does not implement discards its events with `unsupported action <slug>`.
+///
+/// An integration file declares its actions and conforms to ``ActionsIntegration``, which delivers through this.
+public struct ActionsRuntime: Sendable {
+    /// The actions, by slug.
+    public let actions: [String: ActionImplementation]
+    /// The catalog's fields of each action, by slug.
+    public let fields: [String: [ActionField]]
+    /// How many requests of one delivery are in flight at once.
+    public static let maxConcurrentRequests = 32
+
+    /// Creates a runtime.
+    /// - Parameters:
+    ///   - actions: The actions Sluice implements for the destination.
+    ///   - metadata: The destination's catalog entry, for its actions' fields; `nil` checks no fields.
+    public init(actions: [ActionImplementation], metadata: DestinationMetadata?) {
+        self.actions = Dictionary(actions.map { ($0.slug, $0) }, uniquingKeysWith: { _, later in later })
+        self.fields = Dictionary((metadata?.actions ?? []).map { ($0.slug, $0.fields) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The slugs of the actions implemented, sorted.
+    public var actionSlugs: [String] { actions.keys.sorted() }
+
+    /// 1, or with `enable_batching` on an action with a batch form, `batch_size` (its default when absent or 0,
+    /// at most its maximum).
+    public func batchSize(for target: DeliveryTarget) -> Int {
+        guard let batch = actions[target.actionSlug]?.batch, target.subscriptionSettings["enable_batching"]?.boolValue == true else {
+            return 1
+        }
+        guard let size = target.subscriptionSettings["batch_size"]?.numberValue, size.isFinite, size >= 1 else { return batch.defaultSize }
+        return Int(min(size, Double(batch.maxSize)))
+    }
+
+    /// The requests to send (one after another) and the indexes of the events they carry, or why those events
+    /// cannot be sent.
+    public struct PlannedRequest: Sendable, Equatable {
+        /// Indexes into the events, in order.
+        public var eventIndexes: [Int]
+        /// The requests, or the failure for every event of them.
+        public var requests: Result<[HTTPRequestSpec], ActionFailure>
+    }
+
+    /// The requests that deliver `events` to `target`, without sending anything.
+    public func requests(for events: [JSONValue], to target: DeliveryTarget) -> [PlannedRequest] {
+        guard let action = actions[target.actionSlug] else {
+            let failure = ActionFailure(outcome: .discarded(reason: "unsupported action \(target.actionSlug)"))
+            return events.indices.map { PlannedRequest(eventIndexes: [$0], requests: .failure(failure)) }
+        }
+        let fields = fields[target.actionSlug] ?? []
+        var planned: [PlannedRequest] = []
+        var ready: [(index: Int, payload: [String: JSONValue])] = []
+        for (index, event) in events.enumerated() {
+            let resolved = Mapping.resolve(settings: target.subscriptionSettings, in: event)
+            switch ActionPayload.prepare(resolved, fields: fields) {
+            case .failure(let failure): planned.append(PlannedRequest(eventIndexes: [index], requests: .failure(failure)))
+            case .success(let payload): ready.append((index, payload))
+            }
+        }
+        let size = batchSize(for: target)
+        if let batch = action.batch, size > 1 {
+            for start in stride(from: 0, to: ready.count, by: size) {
+                let chunk = ready[start..<min(start + size, ready.count)]
+                let request = Result { () throws(ActionFailure) in [try batch.request(chunk.map(\.payload), target.destinationSettings)] }
+                planned.append(PlannedRequest(eventIndexes: chunk.map(\.index), requests: request))
+            }
+        } else {
+            for (index, payload) in ready {
+                let requests = Result { () throws(ActionFailure) in try action.perform(payload, target.destinationSettings) }
+                planned.append(PlannedRequest(eventIndexes: [index], requests: requests))
+            }
+        }
+        return planned
+    }
+
+    /// Plans the requests, sends them, and gives each event its outcome, in the order of `events`.
+    public func deliver(_ events: [JSONValue], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome] {
+        let batched = batchSize(for: target) > 1
+        let read = actions[target.actionSlug]?.batch?.results
+        var outcomes = Array(repeating: DeliveryOutcome.retryable(reason: "not attempted"), count: events.count)
+        var pending: [(indexes: [Int], requests: [HTTPRequestSpec])] = []
+        for planned in requests(for: events, to: target) {
+            switch planned.requests {
+            case .success(let request): pending.append((planned.eventIndexes, request))
+            case .failure(let failure): for index in planned.eventIndexes { outcomes[index] = failure.outcome }
+            }
+        }
+        await withTaskGroup(of: ([Int], [DeliveryOutcome]).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < pending.count else { return }
+                let (indexes, requests) = pending[next]
+                next += 1
+                group.addTask {
+                    // One after another; the first that does not succeed is the outcome (Segment's request client
+                    // throws on it, ending perform).
+                    var answer = DeliveryAnswer.noResponse(.discarded(reason: "the action made no request"))
+                    for request in requests {
+                        answer = await sender.answer(to: request)
+                        guard answer.outcome.isSuccess else { break }
+                    }
+                    if batched, let read, case .response(let response) = answer,
+                        let perEvent = read(response, indexes.count), perEvent.count == indexes.count
+                    {
+                        return (indexes, perEvent)
+                    }
+                    return (indexes, Array(repeating: answer.outcome, count: indexes.count))
+                }
+            }
+            for _ in 0..<Self.maxConcurrentRequests { startNext() }
+            for await (indexes, results) in group {
+                for (index, outcome) in zip(indexes, results) { outcomes[index] = outcome }
+                startNext()
+            }
+        }
+        return outcomes
+    }
+}
+
+/// An Actions destination Sluice delivers to: its catalog id and its actions; delivery is the ``ActionsRuntime``'s.
+public protocol ActionsIntegration: Integration {
+    /// The runtime holding the destination's actions and their catalog fields.
+    var runtime: ActionsRuntime { get }
+}
+
+extension ActionsIntegration {
+    public func batchSize(for target: DeliveryTarget) -> Int {
+        runtime.batchSize(for: target)
+    }
+
+    public func deliver(_ events: [JSONValue], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome] {
+        await runtime.deliver(events, to: target, sender: sender)
+    }
+}

@@ -49,10 +49,12 @@ SUBSCRIPTION_OPERATIONS = {
     "getSubscriptionFromDestination",
     "updateSubscriptionForDestination",
     "removeSubscriptionFromDestination",
+    "createDestinationSubscriptionsFromPresets",
 }
 # Limited to 5 requests a minute per token (NOTES.md, "Rate limits").
 SLOW_SUBSCRIPTION_OPERATIONS = {
     "createDestinationSubscription",
+    "createDestinationSubscriptionsFromPresets",
     "updateSubscriptionForDestination",
     "removeSubscriptionFromDestination",
 }
@@ -1068,6 +1070,48 @@ def add_filter_operations(document) -> None:
     }
 
 
+def add_preset_operation(document) -> None:
+    """A Sluice extension: the catalog's presets of a destination as subscriptions, in one step."""
+    schemas = document["components"]["schemas"]
+    schemas["CreateDestinationSubscriptionsFromPresetsAlphaInput"] = {
+        "type": "object",
+        "description": "Which presets to create (default: every preset of a cloud action) and whether the subscriptions "
+        "are enabled (default true).",
+        "properties": {
+            "presets": {"type": "array", "items": {"type": "string"},
+                        "description": "Names of the destination's catalog presets, e.g. `Track Calls`."},
+            "enabled": {"type": "boolean", "description": "Whether the new subscriptions are enabled."},
+        },
+    }
+    schemas["CreateDestinationSubscriptionsFromPresetsAlphaOutput"] = {
+        "type": "object",
+        "description": "The subscriptions created, one per preset, in the order of the presets.",
+        "properties": {"subscriptions": {"type": "array", "items": schema_ref("DestinationSubscription")}},
+        "required": ["subscriptions"],
+    }
+    envelope = "createDestinationSubscriptionsFromPresets_200_response"
+    schemas[envelope] = {
+        "type": "object",
+        "properties": {"data": schema_ref("CreateDestinationSubscriptionsFromPresetsAlphaOutput")},
+        "required": ["data"],
+    }
+    document["paths"]["/destinations/{destinationId}/subscriptions/presets"] = {
+        "post": {
+            "deprecated": False,
+            "operationId": "createDestinationSubscriptionsFromPresets",
+            "summary": "Create Destination Subscriptions from Presets",
+            "description": "A Sluice extension (not in Segment's Public API): creates the destination's catalog presets as "
+            "subscriptions in one step, as Segment's app does when an Actions destination is added. Every preset is "
+            "checked before any is created; an unknown name or a preset Sluice refuses is a 422 and nothing is created.",
+            "tags": ["Destinations"],
+            "parameters": [{"explode": False, "in": "path", "name": "destinationId", "required": True,
+                            "schema": {"type": "string"}, "style": "simple"}],
+            "requestBody": {"required": True, "content": {JSON: {"schema": schema_ref("CreateDestinationSubscriptionsFromPresetsAlphaInput")}}},
+            "responses": {"200": {"description": "OK", "content": {JSON: {"schema": schema_ref(envelope)}}}},
+        }
+    }
+
+
 # --------------------------------------------------------------------------------------
 # Sluice's own operations
 # --------------------------------------------------------------------------------------
@@ -1127,6 +1171,7 @@ def add_sluice_operations(document) -> None:
 def transform(reference) -> dict:
     document = copy.deepcopy(reference)
     add_filter_operations(document)
+    add_preset_operation(document)
     set_head(document)
     fix_parameters(document)
     fix_media_types(document)

@@ -183,6 +183,60 @@ enum WebhookAction {
     }
 }
 
+extension SubscriptionsTests {
+    @Test func presetsBecomeSubscriptionsInOneStep() async throws {
+        try await TestHarness.withApp { client, store in
+            // Given an Amplitude (Actions) destination
+            let sourceID = try await client.createSource()
+            let created = try await client.api(
+                .post, "/destinations",
+                json: ["sourceId": .string(sourceID), "metadataId": "5f7dd6d21ad74f3842b1fc47", "settings": ["apiKey": "k", "secretKey": "s"]])
+            let destinationID = try #require(created.data["destination"]?["id"]?.stringValue)
+            let presets = "/destinations/\(destinationID)/subscriptions/presets"
+
+            // When an unknown preset is named among known ones, nothing is created
+            let unknown = try await client.api(.post, presets, json: ["presets": ["Track Calls", "Tracks Calls"]], headers: alpha)
+            expectError(unknown, .unprocessableContent, field: "presets")
+            #expect(unknown.error["message"]?.stringValue?.contains("Tracks Calls is not a preset of Amplitude (Actions)") == true)
+            expectError(try await client.api(.post, presets, json: ["presets": "Track Calls"], headers: alpha), .unprocessableContent, field: "presets")
+            let none = try await client.api(.get, "/destinations/\(destinationID)/subscriptions?pagination.count=10")
+            #expect(none.data["subscriptions"]?.arrayValue?.isEmpty == true)
+
+            // When every preset is asked for
+            let all = try await client.api(.post, presets, json: [:], headers: alpha)
+
+            // Then each cloud preset is a subscription with its name, trigger and fields (the browser-only one is left out)
+            #expect(all.status == .ok, "\(all.text)")
+            #expect(all.headers[.contentType] == "application/vnd.segment.v1alpha+json")
+            let made = try #require(all.data["subscriptions"]?.arrayValue)
+            #expect(Set(made.compactMap { $0["name"]?.stringValue })
+                == ["Track Calls", "Order Completed Calls", "Page Calls", "Screen Calls", "Identify Calls"])
+            let track = try #require(made.first { $0["name"] == "Track Calls" })
+            #expect(track["trigger"] == "type = \"track\" and event != \"Order Completed\"")
+            #expect(track["actionSlug"] == "logEventV2")
+            #expect(track["enabled"] == true)
+            #expect(track["settings"]?["event_type"] == ["@path": "$.event"])
+            let listed = try await client.api(.get, "/destinations/\(destinationID)/subscriptions?pagination.count=10")
+            #expect(listed.data["subscriptions"]?.arrayValue?.count == 5)
+            let audit = try await store.listAuditEvents(filter: AuditFilter(resourceType: "subscription"), page: PageRequest(count: 10))
+            #expect(audit.items.filter { $0.type == "Destination Subscription Created" }.count == 5)
+
+            // And one named preset can be added disabled
+            let one = try await client.api(.post, presets, json: ["presets": ["Identify Calls"], "enabled": false], headers: alpha)
+            #expect(one.data["subscriptions"]?.arrayValue?.map { $0["enabled"] } == [false])
+        }
+    }
+
+    @Test func aDestinationWithoutPresetsSaysSo() async throws {
+        try await TestHarness.withApp { client, _ in
+            let (_, destinationID) = try await client.createWebhookDestination()
+            let response = try await client.api(.post, "/destinations/\(destinationID)/subscriptions/presets", json: [:], headers: alpha)
+            expectError(response, .unprocessableContent, field: "presets")
+            expectError(try await client.api(.post, "/destinations/nope/subscriptions/presets", json: [:], headers: alpha), .notFound)
+        }
+    }
+}
+
 @Suite struct RateLimitTests {
     @Test func everySuccessCarriesTheHeaders() async throws {
         try await TestHarness.withApp(settings: .testing(rateLimit: true)) { client, _ in

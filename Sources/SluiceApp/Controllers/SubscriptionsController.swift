@@ -13,6 +13,7 @@ struct SubscriptionsController {
     func register(on router: Router<SluiceRequestContext>) {
         let base = "/destinations/:destinationId/subscriptions"
         router.post(RouterPath(base)) { request, context in try await create(request, context) }
+        router.post(RouterPath(base + "/presets")) { request, context in try await createFromPresets(request, context) }
         router.get(RouterPath(base)) { request, context in try await list(request, context) }
         router.get(RouterPath(base + "/:id")) { _, context in try await get(context) }
         router.patch(RouterPath(base + "/:id")) { request, context in try await update(request, context) }
@@ -164,6 +165,77 @@ struct SubscriptionsController {
         return Responses.data(context, capacity: 1024) { w in
             w.key("subscription")
             write(subscription, fields: fields(metadata, actionID: subscription.actionID), into: &w)
+        }
+    }
+
+    /// Creates subscriptions from the catalog's presets of the destination, in one step, as Segment's app does when an
+    /// Actions destination is added (a Sluice extension: `POST /destinations/{id}/subscriptions/presets`).
+    ///
+    /// Body: `{"presets": [names]?, "enabled": bool?}`. Without `presets`, every preset of a cloud action (the
+    /// browser-only ones, such as Amplitude's session tracking, are for Segment's device mode); `enabled` defaults
+    /// to true. Each preset becomes a subscription named as the preset, with its trigger and its fields as settings,
+    /// checked as ``create(_:_:)`` checks them. Every preset is checked before any is created: a name that is not a
+    /// preset of the destination, or a preset Sluice would refuse, is a 422 and nothing is created. Records one
+    /// `Destination Subscription Created` per subscription. Calling it twice creates the subscriptions twice.
+    func createFromPresets(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
+        try checkFeature()
+        let (destination, metadata) = try await self.destination(context)
+        let fields = Fields(object: try await RequestBody.object(request))
+        let names = try fields.strings("presets")
+        let enabled = try fields.bool("enabled") ?? true
+        guard let metadata, !metadata.presets.isEmpty else {
+            throw APIError.validation(
+                "Destination \(destination.id) (\(metadata?.name ?? destination.metadataID)) has no presets in the catalog", field: "presets")
+        }
+        let chosen: [DestinationMetadata.Preset]
+        if let names {
+            chosen = try names.map { name in
+                guard let preset = metadata.presets.first(where: { $0.name == name }) else {
+                    throw APIError.validation(
+                        "\(name) is not a preset of \(metadata.name); its presets are "
+                            + metadata.presets.map(\.name).joined(separator: ", "),
+                        field: "presets")
+                }
+                return preset
+            }
+        } else {
+            chosen = metadata.presets.filter { preset in metadata.actions.first { $0.id == preset.actionId }?.platform == "CLOUD" }
+        }
+        let now = Date.now
+        let subscriptions = try chosen.map { preset in
+            guard let action = metadata.actions.first(where: { $0.id == preset.actionId }) else {
+                throw APIError.validation("Preset \(preset.name) names action \(preset.actionId), which \(metadata.name) does not have", field: "presets")
+            }
+            let trigger: Trigger
+            let settings: [String: JSONValue]
+            do {
+                trigger = try Self.parse(preset.trigger)
+                settings = try ActionSettings.validate(
+                    preset.fields, fields: action.fields, enabled: enabled, otherFields: metadata.unlistedFieldKeys(actionID: action.id))
+            } catch let error as ValidationError {
+                throw APIError.validation("Preset \(preset.name): \(error.message)", field: "presets")
+            } catch let error as APIError {
+                throw APIError.validation("Preset \(preset.name): \(error.message)", field: "presets")
+            }
+            return Subscription(
+                id: Identifier.make(), destinationID: destination.id, name: preset.name, actionID: action.id, actionSlug: action.slug,
+                trigger: trigger.source, enabled: enabled, settings: settings, modelID: "", createdAt: now, updatedAt: now)
+        }
+        for subscription in subscriptions {
+            let audit = services.audit(
+                AuditEventType.subscriptionCreated, actor: context.actor, id: subscription.id, resourceType: "subscription",
+                name: subscription.name)
+            try await services.store.createSubscription(subscription, audit: [audit])
+        }
+        if !subscriptions.isEmpty { services.noteUndeliverable(destination, created: "subscription") }
+        return Responses.data(context, capacity: 1024 * (subscriptions.count + 1)) { w in
+            w.key("subscriptions")
+            w.raw("[")
+            for (index, subscription) in subscriptions.enumerated() {
+                if index > 0 { w.raw(",") }
+                write(subscription, fields: self.fields(metadata, actionID: subscription.actionID), into: &w)
+            }
+            w.raw("]")
         }
     }
 

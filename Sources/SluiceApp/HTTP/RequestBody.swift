@@ -97,6 +97,18 @@ struct Fields {
         return o
     }
 
+    /// An array of strings.
+    func strings(_ key: String) throws -> [String]? {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard let array = value.arrayValue else { throw typeError(key, "an array of strings", value) }
+        return try array.enumerated().map { index, element in
+            guard let s = element.stringValue else {
+                throw APIError.validation("\(name(key))[\(index)] must be a string, got \(element.typeName)", field: name(key))
+            }
+            return s
+        }
+    }
+
     func requiredObject(_ key: String) throws -> [String: JSONValue] {
         guard let o = try object(key) else { throw APIError.validation("\(name(key)) is required", field: name(key)) }
         return o

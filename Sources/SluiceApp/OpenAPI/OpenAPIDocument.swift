@@ -4037,6 +4037,77 @@ paths:
           application/vnd.segment.v1alpha+json:
             schema:
               $ref: '#/components/schemas/PreviewDestinationFilterV1Input'
+  /destinations/{destinationId}/subscriptions/presets:
+    post:
+      deprecated: false
+      operationId: createDestinationSubscriptionsFromPresets
+      summary: Create Destination Subscriptions from Presets
+      description: |-
+        A Sluice extension (not in Segment's Public API): creates the destination's catalog presets as subscriptions in one step, as Segment's app does when an Actions destination is added. Every preset is checked before any is created; an unknown name or a preset Sluice refuses is a 422 and nothing is created.
+
+        Alpha: served as `application/vnd.segment.v1alpha+json` or `application/json`. Sluice answers 403 to every subscription operation when started with `--subscriptions off` (Segment: the workspace needs the Destination Subscriptions feature).
+
+        Rate limited to 5 requests a minute per token.
+      tags:
+      - Destinations
+      parameters:
+      - explode: false
+        in: path
+        name: destinationId
+        required: true
+        schema:
+          type: string
+          minLength: 1
+          maxLength: 255
+        style: simple
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/CreateDestinationSubscriptionsFromPresetsAlphaInput'
+          application/vnd.segment.v1alpha+json:
+            schema:
+              $ref: '#/components/schemas/CreateDestinationSubscriptionsFromPresetsAlphaInput'
+      responses:
+        '200':
+          description: OK
+          headers:
+            X-Request-Id:
+              $ref: '#/components/headers/X-Request-Id'
+            X-RateLimit-Consumed:
+              $ref: '#/components/headers/X-RateLimit-Consumed'
+            X-RateLimit-Remaining:
+              $ref: '#/components/headers/X-RateLimit-Remaining'
+            X-RateLimit-Reset:
+              $ref: '#/components/headers/X-RateLimit-Reset'
+          content:
+            application/vnd.segment.v1alpha+json:
+              schema:
+                $ref: '#/components/schemas/createDestinationSubscriptionsFromPresets_200_response'
+            application/json:
+              schema:
+                $ref: '#/components/schemas/createDestinationSubscriptionsFromPresets_200_response'
+        '400':
+          $ref: '#/components/responses/BadRequest'
+        '401':
+          $ref: '#/components/responses/Unauthorized'
+        '403':
+          $ref: '#/components/responses/Forbidden'
+        '404':
+          $ref: '#/components/responses/NotFound'
+        '406':
+          $ref: '#/components/responses/NotAcceptable'
+        '413':
+          $ref: '#/components/responses/PayloadTooLarge'
+        '415':
+          $ref: '#/components/responses/UnsupportedMediaType'
+        '422':
+          $ref: '#/components/responses/ValidationFailure'
+        '429':
+          $ref: '#/components/responses/TooManyRequests'
+        '503':
+          $ref: '#/components/responses/ServiceUnavailable'
   /healthz:
     get:
       operationId: getHealth
@@ -7464,6 +7535,36 @@ components:
       properties:
         data:
           $ref: '#/components/schemas/PreviewDestinationFilterV1Output'
+      required:
+      - data
+    CreateDestinationSubscriptionsFromPresetsAlphaInput:
+      type: object
+      description: 'Which presets to create (default: every preset of a cloud action) and whether the subscriptions
+        are enabled (default true).'
+      properties:
+        presets:
+          type: array
+          items:
+            type: string
+          description: Names of the destination's catalog presets, e.g. `Track Calls`.
+        enabled:
+          type: boolean
+          description: Whether the new subscriptions are enabled.
+    CreateDestinationSubscriptionsFromPresetsAlphaOutput:
+      type: object
+      description: The subscriptions created, one per preset, in the order of the presets.
+      properties:
+        subscriptions:
+          type: array
+          items:
+            $ref: '#/components/schemas/DestinationSubscription'
+      required:
+      - subscriptions
+    createDestinationSubscriptionsFromPresets_200_response:
+      type: object
+      properties:
+        data:
+          $ref: '#/components/schemas/CreateDestinationSubscriptionsFromPresetsAlphaOutput'
       required:
       - data
     DestinationSubscriptionUpdateOutput:

@@ -104,7 +104,9 @@ public final class EventRouter: Service {
         let destinations = try await store.enabledDestinations(sourceID: sourceID).filter { integrations.supports($0.metadataID) }
         guard !destinations.isEmpty else { return [] }
         let subscriptions = try await store.subscriptions(destinationIDs: destinations.map(\.id)).filter(\.enabled)
-        return destinations.map { destination in
+        // A destination with no enabled subscription can receive nothing: it costs routing nothing either.
+        let subscribed = Set(subscriptions.map(\.destinationID))
+        return destinations.filter { subscribed.contains($0.id) }.map { destination in
             let filters = destination.filters.filter(\.enabled).compactMap(Self.rule)
             return Target(
                 destinationID: destination.id, filters: filters,

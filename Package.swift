@@ -114,6 +114,12 @@ let package = Package(
             path: "Benchmarks/Filters",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "SluiceBenchActions",
+            dependencies: ["SluiceCore", "SluiceCatalog", "SluiceDelivery"],
+            path: "Benchmarks/Actions",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SluiceTesting",
             dependencies: [

@@ -734,6 +734,11 @@ def render(results: dict) -> str:
         rows.append(f"| destination filters in the router (`DestinationFilters.apply`, 10 filters, {f['events']:,} events) | "
                     f"{per:.2f} µs an event a filter ({f['ns_per_event_10_filters'] / 1000:.2f} µs an event for 10) | — | — | — | — | — | "
                     f"1 core | < 2 µs an event a filter | {'yes' if per < 2 else 'no'} |")
+    a = results.get("actions")
+    if a:
+        per = a["us_per_event_amplitude_track_calls"]
+        rows.append(f"| Actions runtime before the network (Amplitude \"Track Calls\" preset: resolve, check, build; {a['events']:,} events) | "
+                    f"{per:.2f} µs an event | — | — | — | — | — | 1 core | < 20 µs an event | {'yes' if per < 20 else 'no'} |")
     st = results["startup"]
     rows.append(f"| start-up to 200 on /healthz (median of {len(st['fresh'])}, fresh / seeded store) | "
                 f"{st['fresh_median'] * 1000:.0f} ms / {st['seeded_median'] * 1000:.0f} ms | — | — | — | — | — | — | "
@@ -939,6 +944,12 @@ def main() -> int:
         done = subprocess.run([str(filters_bin), "--events", "5000" if args.short else "50000", "--rounds", "3" if args.short else "20"],
                               capture_output=True, text=True, timeout=600, check=True)
         results["filters"] = json.loads(done.stdout)
+    actions_bin = Path(args.sluice).with_name("SluiceBenchActions")
+    if actions_bin.exists() and (not args.only or "actions" in args.only.split(",")):
+        log("Actions runtime: the Amplitude Track Calls preset resolved, checked and built over a corpus")
+        done = subprocess.run([str(actions_bin), "--events", "5000" if args.short else "20000", "--rounds", "3" if args.short else "10"],
+                              capture_output=True, text=True, timeout=600, check=True)
+        results["actions"] = json.loads(done.stdout)
     table = render(results)
     (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
     (work / "results.md").write_text(table + "\n")

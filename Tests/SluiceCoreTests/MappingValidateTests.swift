@@ -2,7 +2,8 @@ import SluiceCore
 import Testing
 
 @Suite struct MappingValidateTests {
-    static let supported = "Sluice supports @path, @template, @literal, @if and @arrayPath"
+    static let supported =
+        "Sluice supports @path, @template, @literal, @if, @arrayPath, @case, @replace, @flatten, @json, @merge, @transform and @excludeWhenNull"
 
     @Test(arguments: [
         #""plain""#, "12", "true", "null", "[]", "{}", #"{"a": [1, {"b": "c"}]}"#,
@@ -28,8 +29,7 @@ import Testing
         (#"{"@foo": "$.x"}"#, #"settings.data uses the unknown directive "@foo"; \#(supported)"#),
         (#"{"@Path": "$.x"}"#, #"settings.data uses the unknown directive "@Path"; \#(supported)"#),
         (#"{"@": 1}"#, #"settings.data uses the unknown directive "@"; \#(supported)"#),
-        (#"{"@case": {"mode": "lower"}}"#, #"settings.data uses "@case", a Segment directive that Sluice does not support; \#(supported)"#),
-        (#"{"@json": {"mode": "encode"}}"#, #"settings.data uses "@json", a Segment directive that Sluice does not support; \#(supported)"#),
+        (#"{"@liquid": "{{userId}}"}"#, #"settings.data uses "@liquid", a Segment directive that Sluice does not support; \#(supported)"#),
         (
             #"{"@path": "$.x", "@template": "{{x}}"}"#,
             #"settings.data has 2 directive keys ("@path", "@template"); a directive object has exactly one"#
@@ -59,7 +59,7 @@ import Testing
             #"{"@if": {"@path": "$.x"}}"#,
             #"settings.data.@if must be an object with "exists" or "blank", and "then" or "else"; found an object"#
         ),
-        (#"{"@if": {"then": 1}}"#, #"settings.data.@if needs a condition: "exists" or "blank""#),
+        (#"{"@if": {"then": 1}}"#, #"settings.data.@if requires an "exists" key or a "blank" key"#),
         (#"{"@if": {"exists": 1, "blank": 2, "then": 1}}"#, #"settings.data.@if has both "exists" and "blank"; it takes one condition"#),
         (#"{"@if": {"exists": {"@path": "$.x"}}}"#, #"settings.data.@if needs "then", "else" or both"#),
         (

@@ -82,10 +82,12 @@ extension Mapping {
             if let unknown = options.keys.sorted().first(where: { !allowed.contains($0) }) {
                 throw fail("\(here) has an unknown key \"\(unknown)\"; it takes \"exists\" or \"blank\", \"then\" and \"else\"")
             }
-            switch (options["exists"], options["blank"]) {
-            case (nil, nil): throw fail("\(here) needs a condition: \"exists\" or \"blank\"")
-            case (_?, _?): throw fail("\(here) has both \"exists\" and \"blank\"; it takes one condition")
-            default: break
+            if options["exists"] != nil, options["blank"] != nil {
+                throw fail("\(here) has both \"exists\" and \"blank\"; it takes one condition")
+            }
+            // Segment throws on every event when neither condition is truthy (`exists: null` included).
+            guard JavaScript.isTruthy(options["exists"]) || JavaScript.isTruthy(options["blank"]) else {
+                throw fail("\(here) requires an \"exists\" key or a \"blank\" key")
             }
             guard options["then"] != nil || options["else"] != nil else { throw fail("\(here) needs \"then\", \"else\" or both") }
             for key in allowed {
@@ -105,6 +107,10 @@ extension Mapping {
                 default: throw fail("\(here)[1] must be an object, a directive or null, found \(describe(elements[1]))")
                 }
             }
+        case "@case", "@replace", "@flatten", "@json", "@merge", "@transform":
+            try validateOptionsDirective(name, argument, location: here, field: field)
+        case "@excludeWhenNull":
+            try validate(argument, location: here, field: field)
         default:
             let supported = supportedDirectives.dropLast().joined(separator: ", ") + " and " + supportedDirectives.last!
             if unsupportedSegmentDirectives.contains(name) {

@@ -12,7 +12,7 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
     static let ifPayload = #"{"a": 1, "b": true, "c": false, "d": null, "e": "", "z": 0, "l": [], "n": [null], "o": {}}"#
     static let casePayload = #"""
         {"a": 1, "b": "MAKE ME LOWER CASE", "c": "make me upper case", "d": null, "e": "", "f": false,
-         "g": "mIXeD StRinG CasING W/ NuMBErs 190wdB", "h": {"key1": "with values", "key2": ["hi", true, null]}, "s": "straße"}
+         "g": "mIXeD StRinG CasING W/ NuMBErs 190wdB", "h": {"key1": "with values", "key2": ["hi", true, null]}, "s": "straße", "sigma": "ΟΔΟΣ ΣΑΣ'Σ. Σ"}
         """#
 
     static let cases: [MappingCase] = [
@@ -45,6 +45,7 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
         on(casePayload, #"{"@case": {"operator": "lower", "value": {"@path": "$.g"}}}"#, #""mixed string casing w/ numbers 190wdb""#),
         on(casePayload, #"{"@case": {"operator": "upper", "value": {"@path": "$.g"}}}"#, #""MIXED STRING CASING W/ NUMBERS 190WDB""#),
         on(casePayload, #"{"@case": {"operator": "upper", "value": {"@path": "$.s"}}}"#, #""STRASSE""#),
+        on(casePayload, #"{"@case": {"operator": "lower", "value": {"@path": "$.sigma"}}}"#, #""οδος σασ'ς. σ""#),
         on(casePayload, #"{"@case": {"operator": "lower", "value": {"@path": "$.a"}}}"#, "1"),
         on(casePayload, #"{"@case": {"operator": "lower", "value": {"@path": "$.d"}}}"#, "null"),
         on(casePayload, #"{"@case": {"operator": "lower", "value": {"@path": "$.f"}}}"#, "false"),
@@ -108,6 +109,8 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
         on(#"{"foo": "Hello World"}"#, #"{"@json": {"mode": "decode", "value": {"@path": "$.foo"}}}"#, #""Hello World""#),
         on(#"{"foo": " 12 "}"#, #"{"@json": {"mode": "decode", "value": {"@path": "$.foo"}}}"#, "12"),
         on(#"{"foo": {"a": 1}}"#, #"{"@json": {"mode": "decode", "value": {"@path": "$.foo"}}}"#, #"{"a": 1}"#),
+        on(#"{"foo": "{\"a\": 1, \"a\": 2}"}"#, #"{"@json": {"mode": "decode", "value": {"@path": "$.foo"}}}"#, #"{"a": 2}"#),
+        on(#"{"foo": "{\"a\": 1,}"}"#, #"{"@json": {"mode": "decode", "value": {"@path": "$.foo"}}}"#, #""{\"a\": 1,}""#),
         on(#"{"foo": "bar"}"#, #"{"@json": {"mode": "oops", "value": {"@path": "$.foo"}}}"#, nil),
         on(#"{"foo": "bar"}"#, #"{"@json": {"mode": "ENCODE", "value": {"@path": "$.foo"}}}"#, nil),
         on(#"{"foo": "bar"}"#, #"{"@json": {"mode": "encode", "value": 0}}"#, nil),

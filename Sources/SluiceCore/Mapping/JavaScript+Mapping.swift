@@ -41,6 +41,29 @@ extension JavaScript {
         return indexes.sorted { $0.0 < $1.0 }.map(\.1) + others.sorted()
     }
 
+    /// `s.toLowerCase()`: Unicode's full lower-case mapping, with a capital sigma that ends a word becoming the final
+    /// sigma (`"ΟΔΟΣ"` gives `"οδος"`), which Swift's `lowercased()` does not do.
+    static func toLowerCase(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
+        guard scalars.contains("\u{03A3}") else { return s.lowercased() }
+        var out = ""
+        for (i, scalar) in scalars.enumerated() {
+            if scalar == "\u{03A3}" {
+                // Unicode's Final_Sigma: a cased letter before it and none after it, case-ignorable characters skipped.
+                var j = i - 1
+                while j >= 0, scalars[j].properties.isCaseIgnorable { j -= 1 }
+                var k = i + 1
+                while k < scalars.count, scalars[k].properties.isCaseIgnorable { k += 1 }
+                if j >= 0, scalars[j].properties.isCased, !(k < scalars.count && scalars[k].properties.isCased) {
+                    out.unicodeScalars.append("\u{03C2}")
+                    continue
+                }
+            }
+            out += scalar.properties.lowercaseMapping
+        }
+        return out
+    }
+
     /// `JSON.stringify(value)`: compact, keys in ``ownKeys(_:)`` order, numbers as `String(n)` (`null` when not
     /// finite), strings with `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t` and `\u00xx` for other control characters.
     ///

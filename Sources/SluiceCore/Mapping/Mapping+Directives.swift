@@ -39,7 +39,7 @@ extension Mapping {
         let value = resolve(mapping, in: event, budget: &budget)
         guard case .string(let string)? = value else { return value }
         switch options["operator"] {
-        case .string("lower")?: return spend(.string(string.lowercased()), &budget)
+        case .string("lower")?: return spend(.string(JavaScript.toLowerCase(string)), &budget)
         case .string("upper")?: return spend(.string(string.uppercased()), &budget)
         default: return nil
         }
@@ -134,7 +134,7 @@ extension Mapping {
             return spend(.string(encoded), &budget)
         case .string("decode")?:
             // The parsed value is no larger than the string, which was paid for.
-            guard case .string(let string)? = value, let parsed = try? JSONValue.parse(string) else { return value }
+            guard case .string(let string)? = value, let parsed = try? JSONValue.parseAsJavaScript(string) else { return value }
             return parsed
         default:
             return nil

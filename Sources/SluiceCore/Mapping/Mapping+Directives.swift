@@ -97,19 +97,22 @@ extension Mapping {
         let value = options["value"].flatMap { resolve($0, in: event, budget: &budget) }
         let omitArrays = JavaScript.isTruthy(options["omitArrays"])
         var result: [String: JSONValue] = [:]
-        // Each key is new text: a deep value with many leaves makes keys far longer than the value it came from.
+        // Each key is new text, paid for as it is built: a deep value with many members makes keys far longer than
+        // the value they came from (the leaves were paid for when the value was resolved).
         func flatten(_ value: JSONValue?, prefix: String) -> Bool {
             let members: [(String, JSONValue)]
             switch value {
             case .object(let object)?: members = JavaScript.ownKeys(object).map { ($0, object[$0]!) }
             case .array(let array)? where !omitArrays: members = array.enumerated().map { (String($0.offset), $0.element) }
             default:
-                budget -= prefix.utf8.count + 4
+                budget -= 4
                 if let value { result[prefix] = value }
                 return budget >= 0
             }
             for (key, member) in members {
-                guard flatten(member, prefix: prefix.isEmpty ? key : prefix + separator + key) else { return false }
+                let joined = prefix.isEmpty ? key : prefix + separator + key
+                budget -= joined.utf8.count
+                guard budget >= 0, flatten(member, prefix: joined) else { return false }
             }
             return true
         }
@@ -150,25 +153,36 @@ extension Mapping {
             case .array(let objects)? = options["objects"]
         else { return nil }
         let direction = resolve(directionMapping, in: event, budget: &budget)
-        var sources: [[(String, JSONValue?)]] = []
-        for object in objects {
+        // In Segment's order (reversed for left), later objects overwriting earlier ones; keys are paid for as merged.
+        var result: [String: JSONValue] = [:]
+        func merge(_ key: String, _ value: JSONValue?) -> Bool {
+            budget -= key.utf8.count + 4
+            result[key] = value
+            return budget >= 0
+        }
+        for object in direction == .string("left") ? objects.reversed() : objects {
             guard budget >= 0 else { return nil }
             if case .object(let members) = object, !isDirective(object) {
-                sources.append(JavaScript.ownKeys(members).map { ($0, resolve(members[$0]!, in: event, budget: &budget)) })
+                for key in JavaScript.ownKeys(members) {
+                    guard merge(key, resolve(members[key]!, in: event, budget: &budget)) else { return nil }
+                }
                 continue
             }
             switch resolve(object, in: event, budget: &budget) {
-            case .object(let members)?: sources.append(JavaScript.ownKeys(members).map { ($0, members[$0]) })
-            case .array(let elements)?: sources.append(elements.enumerated().map { (String($0.offset), $0.element) })
+            case .object(let members)?:
+                for key in JavaScript.ownKeys(members) {
+                    guard merge(key, members[key]) else { return nil }
+                }
+            case .array(let elements)?:
+                for (index, element) in elements.enumerated() {
+                    guard merge(String(index), element) else { return nil }
+                }
             case .string(let string)?:
-                sources.append(string.utf16.enumerated().map { (String($0.offset), .string(String(decoding: [$0.element], as: UTF16.self))) })
+                for (index, unit) in string.utf16.enumerated() {
+                    guard merge(String(index), .string(String(decoding: [unit], as: UTF16.self))) else { return nil }
+                }
             default: break
             }
-        }
-        if direction == .string("left") { sources.reverse() }
-        var result: [String: JSONValue] = [:]
-        for source in sources {
-            for (key, value) in source { result[key] = value }
         }
         return budget >= 0 ? .object(result) : nil
     }
@@ -189,13 +203,18 @@ extension Mapping {
     /// `@excludeWhenNull`: its argument resolved; nothing when that is `null`, else with every `null` member of an
     /// object removed, in nested objects too (not inside arrays).
     static func resolveExcludeWhenNull(_ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
+        // Each member visited costs a byte: `@excludeWhenNull` nested 500 deep walks its value 500 times.
         func clean(_ value: JSONValue) -> JSONValue {
             guard case .object(let members) = value else { return value }
+            budget -= members.count
+            guard budget >= 0 else { return value }
             return .object(members.filter { $0.value != .null }.mapValues(clean))
         }
         switch resolve(argument, in: event, budget: &budget) {
         case nil, .null?: return nil
-        case let value?: return clean(value)
+        case let value?:
+            let cleaned = clean(value)
+            return budget >= 0 ? cleaned : nil
         }
     }
 }

@@ -44,6 +44,9 @@ extension Mapping {
         case .object(let members):
             if isDirective(value) {
                 guard let (name, argument) = directive(members) else { return nil }
+                // A byte per directive: `@merge` of two `@merge`s of two ... doubles the work per level, and its empty
+                // objects would otherwise cost nothing.
+                budget -= 1
                 return resolveDirective(name, argument, in: event, budget: &budget)
             }
             var result: [String: JSONValue] = [:]

@@ -10,48 +10,9 @@ extension Mapping {
     static func validateOptionsDirective(_ name: String, _ argument: JSONValue, location here: String, field: String) throws(ValidationError) {
         let check = OptionsCheck(location: here, field: field)
         let options = try check.object(argument)
-        func truthy(_ key: String) -> Bool { JavaScript.isTruthy(options[key]) }
-        switch name {
-        case "@case":
-            if let value = options["operator"] { try check.string(value, at: "operator") }
-            if let value = options["value"] { try check.directiveOrString(value, at: "value") }
-            guard truthy("operator") else { throw check.fail(#"requires a "operator" key"#) }
-            guard options["operator"] == .string("lower") || options["operator"] == .string("upper") else {
-                throw check.fail(#".operator key should have a value of "lower" or "upper""#, joined: "")
-            }
-        case "@replace":
-            try check.string(check.required(options, "pattern"), at: "pattern", length: 1...maxReplacePatternLength)
-            if let value = options["replacement"] { try check.string(value, at: "replacement", length: 0...maxReplacePatternLength) }
-            try check.directiveOrString(check.required(options, "value"), at: "value")
-            if let value = options["ignorecase"] { try check.boolean(value, at: "ignorecase") }
-            if let value = options["global"] { try check.boolean(value, at: "global") }
-            // Not checked by Segment's validation, but its resolution throws on them for every event.
-            if truthy("pattern2"), case .string? = options["pattern2"] {
-                try check.string(options["pattern2"]!, at: "pattern2", length: 0...maxReplacePatternLength)
-            }
-            if truthy("pattern2"), case .string? = options["replacement2"] {
-                try check.string(options["replacement2"]!, at: "replacement2", length: 0...maxReplacePatternLength)
-            }
-        case "@flatten":
-            if let value = options["separator"] { try check.string(value, at: "separator") }
-            _ = try check.required(options, "value")
-            guard truthy("separator") else { throw check.fail(#"requires a "separator" key"#) }
-        case "@json":
-            _ = try check.required(options, "value")
-            try check.oneOf(check.required(options, "mode"), at: "mode", ["encode", "decode"])
-            guard truthy("value") else { throw check.fail(#"requires a "value" key"#) }
-        case "@merge":
-            if let value = options["direction"] { try check.oneOf(value, at: "direction", ["left", "right"]) }
-            let objects = try check.required(options, "objects")
-            guard case .array(let elements) = objects else {
-                throw check.fail("should be an array but it is \(segmentType(objects))", at: "objects")
-            }
-            for (index, element) in elements.enumerated() { try check.directiveOrObject(element, at: "objects[\(index)]") }
-            guard truthy("direction") else { throw check.fail(#"requires a "direction" key"#) }
-        default:  // @transform
-            try check.directiveOrObject(check.required(options, "apply"), at: "apply")
-            try check.directiveOrObject(check.required(options, "mapping"), at: "mapping")
-        }
+        // The checks are in their own function, off the path of the recursion: in a debug build one function holding
+        // them all took 8 KB of stack per level of nesting.
+        try check.options(of: name, options)
         // Segment validates every member of the options as a mapping, the ones it does not read too.
         for key in options.keys.sorted() { try validate(options[key]!, location: "\(here).\(key)", field: field) }
     }
@@ -69,6 +30,52 @@ extension Mapping {
     private struct OptionsCheck {
         let location: String
         let field: String
+
+        /// The directive's own checks of its options (the members are checked as mappings after).
+        func options(of name: String, _ options: [String: JSONValue]) throws(ValidationError) {
+            func truthy(_ key: String) -> Bool { JavaScript.isTruthy(options[key]) }
+            switch name {
+            case "@case":
+                if let value = options["operator"] { try string(value, at: "operator") }
+                if let value = options["value"] { try directiveOrString(value, at: "value") }
+                guard truthy("operator") else { throw fail(#"requires a "operator" key"#) }
+                guard options["operator"] == .string("lower") || options["operator"] == .string("upper") else {
+                    throw fail(#".operator key should have a value of "lower" or "upper""#, joined: "")
+                }
+            case "@replace":
+                try string(required(options, "pattern"), at: "pattern", length: 1...maxReplacePatternLength)
+                if let value = options["replacement"] { try string(value, at: "replacement", length: 0...maxReplacePatternLength) }
+                try directiveOrString(required(options, "value"), at: "value")
+                if let value = options["ignorecase"] { try boolean(value, at: "ignorecase") }
+                if let value = options["global"] { try boolean(value, at: "global") }
+                // Not checked by Segment's validation, but its resolution throws on them for every event.
+                if truthy("pattern2"), case .string? = options["pattern2"] {
+                    try string(options["pattern2"]!, at: "pattern2", length: 0...maxReplacePatternLength)
+                }
+                if truthy("pattern2"), case .string? = options["replacement2"] {
+                    try string(options["replacement2"]!, at: "replacement2", length: 0...maxReplacePatternLength)
+                }
+            case "@flatten":
+                if let value = options["separator"] { try string(value, at: "separator") }
+                _ = try required(options, "value")
+                guard truthy("separator") else { throw fail(#"requires a "separator" key"#) }
+            case "@json":
+                _ = try required(options, "value")
+                try oneOf(required(options, "mode"), at: "mode", ["encode", "decode"])
+                guard truthy("value") else { throw fail(#"requires a "value" key"#) }
+            case "@merge":
+                if let value = options["direction"] { try oneOf(value, at: "direction", ["left", "right"]) }
+                let objects = try required(options, "objects")
+                guard case .array(let elements) = objects else {
+                    throw fail("should be an array but it is \(segmentType(objects))", at: "objects")
+                }
+                for (index, element) in elements.enumerated() { try directiveOrObject(element, at: "objects[\(index)]") }
+                guard truthy("direction") else { throw fail(#"requires a "direction" key"#) }
+            default:  // @transform
+                try directiveOrObject(required(options, "apply"), at: "apply")
+                try directiveOrObject(required(options, "mapping"), at: "mapping")
+            }
+        }
 
         func fail(_ message: String, at key: String? = nil, joined separator: String = " ") -> ValidationError {
             ValidationError("\(location)\(key.map { ".\($0)" } ?? "")\(separator)\(message)", field: field)

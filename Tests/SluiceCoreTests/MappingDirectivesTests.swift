@@ -102,6 +102,8 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
         on(#"{"foo": {"a": 1.5e-7, "b": 1e21, "10": "\b\f\n\u0001/é", "9": null}}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#,
            #""{\"9\":null,\"10\":\"\\b\\f\\n\\u0001/é\",\"a\":1.5e-7,\"b\":1e+21}""#),
         on(#"{"foo": null}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#, #""null""#),
+        on(#"{"foo": {"01": 4, "4294967295": 2, "b": 1, "4294967294": 3, "0": 5}}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#,
+           #""{\"0\":5,\"4294967294\":3,\"01\":4,\"4294967295\":2,\"b\":1}""#),
         on(#"{"foo": "bar"}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.bad"}}}"#, nil),
         on(#"{"foo": "\"bar\""}"#, #"{"@json": {"mode": "decode", "value": {"@path": "$.foo"}}}"#, #""bar""#),
         on(#"{"foo": "{\"bar\":\"baz\"}"}"#, #"{"@json": {"mode": "decode", "value": {"@path": "$.foo"}}}"#, #"{"bar": "baz"}"#),

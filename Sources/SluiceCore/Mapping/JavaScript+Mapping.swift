@@ -36,7 +36,7 @@ extension JavaScript {
         var indexes: [(Int, String)] = []
         var others: [String] = []
         for key in object.keys {
-            if let index = arrayIndex(key), index < 4_294_967_295 { indexes.append((index, key)) } else { others.append(key) }
+            if let index = propertyIndex(key) { indexes.append((index, key)) } else { others.append(key) }
         }
         return indexes.sorted { $0.0 < $1.0 }.map(\.1) + others.sorted()
     }
@@ -64,6 +64,16 @@ extension JavaScript {
         return out
     }
 
+    /// The integer index a property key names, which JavaScript enumerates first: a canonical decimal below 2³² − 1
+    /// (`"0"`, `"4294967294"`; not `"01"` or `"4294967295"`).
+    private static func propertyIndex(_ key: String) -> Int? {
+        let digits = key.utf8
+        guard let first = digits.first, digits.count <= 10, first != UInt8(ascii: "0") || digits.count == 1,
+            let index = Int(key), index >= 0, index < 4_294_967_295, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { return nil }
+        return index
+    }
+
     /// `JSON.stringify(value)`: compact, keys in ``ownKeys(_:)`` order, numbers as `String(n)` (`null` when not
     /// finite), strings with `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t` and `\u00xx` for other control characters.
     ///
@@ -74,7 +84,9 @@ extension JavaScript {
             switch value {
             case .null: out += "null"
             case .bool(let b): out += b ? "true" : "false"
-            case .number(let n): out += n.isFinite ? numberToString(n) : "null"
+            case .number(let n):
+                // Whole numbers below 10¹⁸ print as their digits in JavaScript too; numberToString is slower.
+                out += !n.isFinite ? "null" : n.rounded() == n && abs(n) < 1e18 ? String(Int64(n)) : numberToString(n)
             case .string(let s): quote(s, into: &out)
             case .array(let elements):
                 out += "["
@@ -100,6 +112,13 @@ extension JavaScript {
 
     private static func quote(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings need no escape: copied in one go, scanned through a buffer (a UTF-8 view is slow in debug builds).
+        var s = s
+        if !s.withUTF8({ $0.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") } }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -179,13 +179,17 @@ extension Mapping {
                 }
             case .string(let string)?:
                 for (index, unit) in string.utf16.enumerated() {
-                    guard merge(String(index), .string(String(decoding: [unit], as: UTF16.self))) else { return nil }
+                    let character = unit < 0x80 ? asciiStrings[Int(unit)] : .string(String(decoding: [unit], as: UTF16.self))
+                    guard merge(String(index), character) else { return nil }
                 }
             default: break
             }
         }
         return budget >= 0 ? .object(result) : nil
     }
+
+    /// The one-character strings of ASCII, made once: `@merge` of a long string makes one per character.
+    private static let asciiStrings: [JSONValue] = (0..<128).map { .string(String(UnicodeScalar(UInt8($0)))) }
 
     /// `@transform`: `apply` resolved against the event gives a new event, which `mapping` is resolved against.
     /// `nil` without truthy `apply` and `mapping`, when `apply` is not an object (a directive is one), or when the

@@ -44,7 +44,7 @@ enum ActionFixtures {
     static let directive = "or a mapping directive"
     static let dateTime = "settings.f must be an ISO 8601 date-time string (such as 2024-05-01T12:00:00Z)"
     static let notISO = "\(dateTime) \(directive), found a string that is not an ISO 8601 date-time"
-    static let unknown = "uses the unknown directive"
+    static let unknown = "has an invalid directive:"
     static let supported = MappingValidateTests.supported
 
     static let cases: [SettingCase] = [
@@ -108,21 +108,21 @@ enum ActionFixtures {
         SettingCase(type: "OBJECT", value: #"{"Authorization": "Bearer x", "X-User": {"@path": "$.userId"}}"#),
         SettingCase(type: "OBJECT", value: #"{"@path": "$.properties"}"#),
         SettingCase(type: "OBJECT", value: #"{"nested": {"deeper": {"@template": "{{event}}"}}, "list": [{"@path": "$.x"}]}"#),
-        SettingCase(type: "OBJECT", value: #"{"user": {"@foo": "x"}}"#, error: #"settings.f.user \#(unknown) "@foo"; \#(supported)"#),
+        SettingCase(type: "OBJECT", value: #"{"user": {"@foo": "x"}}"#, error: #"settings.f.user \#(unknown) @foo; \#(supported)"#),
         SettingCase(
             type: "OBJECT", value: #"{"@path": "$.x", "a": 1}"#,
-            error: #"settings.f mixes the directive "@path" with other keys ("a"); a directive object has only its directive key"#),
+            error: #"settings.f should only have one @-prefixed key but it has 2 keys ("@path" and "a")"#),
         SettingCase(type: "OBJECT", value: #""text""#, error: "settings.f must be an object \(directive), found a string"),
         SettingCase(type: "OBJECT", value: #"[{}]"#, error: "settings.f must be an object \(directive), found an array"),
         // Directives are checked whatever the field's type
-        SettingCase(type: "NUMBER", value: #"{"@foo": 1}"#, error: #"settings.f \#(unknown) "@foo"; \#(supported)"#),
+        SettingCase(type: "NUMBER", value: #"{"@foo": 1}"#, error: #"settings.f \#(unknown) @foo; \#(supported)"#),
         SettingCase(
             type: "STRING", value: #"{"@path": 1}"#,
-            error: #"settings.f.@path must be a path such as "$.properties.revenue" or a directive, found a number"#),
+            error: #"settings.f.@path should be a string or a mapping directive but it is a number"#),
         // A type the catalog may add later takes any value
         SettingCase(type: "COLOR", value: ##""#fff""##),
         SettingCase(type: "COLOR", value: #"[1, {"a": true}]"#),
-        SettingCase(type: "COLOR", value: #"[{"@nope": 1}]"#, error: #"settings.f[0] \#(unknown) "@nope"; \#(supported)"#),
+        SettingCase(type: "COLOR", value: #"[{"@nope": 1}]"#, error: #"settings.f[0] \#(unknown) @nope; \#(supported)"#),
         // multiple
         SettingCase(type: "STRING", multiple: true, value: #"["a", "b"]"#),
         SettingCase(type: "STRING", multiple: true, value: "[]"),
@@ -132,7 +132,7 @@ enum ActionFixtures {
         SettingCase(type: "STRING", multiple: true, value: #"["a", 2]"#, error: "settings.f[1] must be a string \(directive), found a number"),
         SettingCase(type: "STRING", multiple: true, value: #"["a", null]"#, error: "settings.f[1] must not be null"),
         SettingCase(type: "STRING", multiple: true, allowNull: true, value: #"["a", null]"#),
-        SettingCase(type: "STRING", multiple: true, value: #"["a", {"@bad": 1}]"#, error: #"settings.f[1] \#(unknown) "@bad"; \#(supported)"#),
+        SettingCase(type: "STRING", multiple: true, value: #"["a", {"@bad": 1}]"#, error: #"settings.f[1] \#(unknown) @bad; \#(supported)"#),
         SettingCase(type: "INTEGER", multiple: true, value: "[1, 2, 3]"),
         SettingCase(
             type: "INTEGER", multiple: true, value: "[1, 2.5]",
@@ -140,7 +140,7 @@ enum ActionFixtures {
         SettingCase(type: "OBJECT", multiple: true, value: #"[{"a": 1}, {"b": {"@path": "$.x"}}]"#),
         SettingCase(
             type: "OBJECT", multiple: true, value: #"{"a": 1}"#, error: "settings.f must be an array of objects \(directive), found an object"),
-        SettingCase(type: "OBJECT", multiple: true, value: #"[{"a": {"@bad": 1}}]"#, error: #"settings.f[0].a \#(unknown) "@bad"; \#(supported)"#),
+        SettingCase(type: "OBJECT", multiple: true, value: #"[{"a": {"@bad": 1}}]"#, error: #"settings.f[0].a \#(unknown) @bad; \#(supported)"#),
         SettingCase(type: "BOOLEAN", multiple: true, value: "[true, false]"),
         SettingCase(
             type: "DATETIME", multiple: true, value: #"["2024-05-01", "nope"]"#,
@@ -210,7 +210,7 @@ enum ActionFixtures {
         #expect(stored["batch_size"] == 100)
         #expect(stored["extra"] == ["@path": "$.x"])
         // But directives in them are still checked
-        #expect(throws: ValidationError(#"settings.extra \#(Self.unknown) "@foo"; \#(Self.supported)"#, field: "settings.extra")) {
+        #expect(throws: ValidationError(#"settings.extra \#(Self.unknown) @foo; \#(Self.supported)"#, field: "settings.extra")) {
             try ActionSettings.validate(["extra": ["@foo": 1]], fields: fields, enabled: false, unknownKeys: .keep)
         }
     }

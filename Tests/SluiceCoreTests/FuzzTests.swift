@@ -109,10 +109,19 @@ import Testing
         var literal: JSONValue = ["@path": "$.userId"]
         var ifs: JSONValue = "x"
         var arrays: JSONValue = ["@path": "$."]
+        var transforms: JSONValue = ["@path": "$."]
+        var merges: JSONValue = ["@path": "$."]
+        var excludes: JSONValue = ["@path": "$."]
         for _ in 0..<500 {
             literal = ["@literal": literal]
             ifs = ["@if": ["exists": "x", "then": ifs]]
             arrays = ["@arrayPath": ["$.", arrays]]
+        }
+        // About 1,000 levels of JSON, as deep as the two above.
+        for _ in 0..<330 { transforms = ["@transform": ["apply": ["x": transforms], "mapping": ["@path": "$.x"]]] }
+        for _ in 0..<250 { merges = ["@merge": ["direction": "left", "objects": [["@path": "$."], ["a": merges]]]] }
+        for _ in 0..<200 {
+            excludes = ["@excludeWhenNull": ["@json": ["mode": "decode", "value": ["@json": ["mode": "encode", "value": excludes]]]]]
         }
         // A template of unclosed braces: each "{{" used to rescan to the end (quadratic in its length; see also
         // templatesTakeLinearTime, which measures it).
@@ -120,7 +129,7 @@ import Testing
         let openClose: JSONValue = ["@template": .string(String(repeating: "{{{a}", count: 10_000))]
         let manyPlaceholders: JSONValue = ["@template": .string(String(repeating: "{{properties.name}}", count: 2_000))]
         let longPath: JSONValue = ["@path": .string("$" + String(repeating: "['a", count: 20_000))]
-        for mapping in [literal, ifs, arrays, braces, openClose, manyPlaceholders, longPath] {
+        for mapping in [literal, ifs, arrays, transforms, merges, excludes, braces, openClose, manyPlaceholders, longPath] {
             let text = String(decoding: JSONWriter.encode(mapping), as: UTF8.self)
             timed("huge mapping", text) {
                 _ = try? Mapping.validate(mapping, field: "data")
@@ -138,7 +147,12 @@ import Testing
         let wholeEventCopies: JSONValue = ["@template": .string(String(repeating: "{{$.}}", count: 1_000))]
         let pathCopies: JSONValue = .array(Array(repeating: ["@path": "$.properties"], count: 1_000))
         let perElement: JSONValue = ["@arrayPath": ["$.properties.items", ["copy": ["@path": "$."], "big": .string(big)]]]
-        for mapping in [manyCopies, wholeEventCopies, pathCopies, perElement] {
+        let encodedCopies: JSONValue = .array(Array(repeating: ["@json": ["mode": "encode", "value": ["@path": "$."]]], count: 1_000))
+        let upperCopies: JSONValue = .array(Array(repeating: ["@case": ["operator": "upper", "value": ["@path": "$.properties.big"]]], count: 1_000))
+        let prefixes: JSONValue = ["@replace": ["pattern": "x", "replacement": "$`$`", "value": ["@path": "$.properties.big"]]]
+        let flattened: JSONValue = .array(Array(repeating: ["@flatten": ["separator": "-------", "value": ["@path": "$."]]], count: 1_000))
+        let merged: JSONValue = ["@merge": ["direction": "right", "objects": .array(Array(repeating: ["@path": "$.properties.big"], count: 1_000))]]
+        for mapping in [manyCopies, wholeEventCopies, pathCopies, perElement, encodedCopies, upperCopies, prefixes, flattened, merged] {
             // When each is resolved
             let start = ContinuousClock.now
             let resolved = Mapping.resolve(mapping, in: event)
@@ -330,7 +344,9 @@ struct FuzzRandom {
             let key = members.keys.sorted()[below(members.count)]
             switch below(4) {
             case 0: members[key] = nil
-            case 1: members[["@path", "@template", "@literal", "@if", "@arrayPath", "@case", "exists", "then", "_metadata"][below(9)]] = members[key]
+            case 1:
+                let keys = ["@path", "@template", "@literal", "@if", "@arrayPath", "@case", "@merge", "@transform", "exists", "then", "value", "_metadata"]
+                members[keys[below(keys.count)]] = members[key]
             default: members[key] = mutate(members[key]!)
             }
             return .object(members)
@@ -350,7 +366,7 @@ struct FuzzRandom {
     mutating func randomMapping(depth: Int) -> JSONValue {
         let paths = ["$.userId", "$.properties.products", "$.", "$", "", "properties.revenue", "$['a", "$.products[0].sku", "$..x"]
         if depth >= 6 { return .string(paths[below(paths.count)]) }
-        switch below(10) {
+        switch below(12) {
         case 0: return .null
         case 1: return .number([0, -1, 1e308, 0.5][below(4)])
         case 2: return .string(randomText(maxLength: 20))
@@ -366,6 +382,22 @@ struct FuzzRandom {
             if chance(70) { args.append(randomMapping(depth: depth + 1)) }
             if chance(10) { args.append(.null) }
             return ["@arrayPath": .array(args)]
+        case 9, 10:
+            // A directive with options, Segment's options and a few others, often with values it takes.
+            let names = ["@case", "@replace", "@flatten", "@json", "@merge", "@transform", "@excludeWhenNull"]
+            let keys = [
+                "operator", "value", "pattern", "replacement", "pattern2", "replacement2", "ignorecase", "global", "separator",
+                "omitArrays", "mode", "direction", "objects", "apply", "mapping", "other",
+            ]
+            let likely: [JSONValue] = ["lower", "upper", "encode", "decode", "left", "right", ".", "a", "$&", "$`", "$'", true, false, ["@path": "$."]]
+            var options: [String: JSONValue] = [:]
+            for key in keys where chance(30) {
+                options[key] =
+                    key == "objects" && chance(70)
+                    ? .array((0..<below(4)).map { _ in randomMapping(depth: depth + 1) })
+                    : chance(50) ? likely[below(likely.count)] : randomMapping(depth: depth + 1)
+            }
+            return [names[below(names.count)]: chance(90) ? .object(options) : randomMapping(depth: depth + 1)]
         case 8:
             var members: [String: JSONValue] = [:]
             for i in 0..<below(4) { members[chance(10) ? "@x\(i)" : "k\(i)"] = randomMapping(depth: depth + 1) }

@@ -125,10 +125,10 @@ enum MappingFixtures {
         MappingCase(mapping: #"{"@if": {"blank": {"@path": "$.properties.count"}, "then": "yes", "else": "no"}}"#, expected: #""yes""#),
         MappingCase(mapping: #"{"@if": {"exists": {"@path": "$.missing"}, "then": "yes"}}"#, expected: nil),
         MappingCase(mapping: #"{"@if": {"exists": {"@path": "$.userId"}, "else": "no"}}"#, expected: nil),
-        MappingCase(mapping: #"{"@if": {"exists": {"@path": "$.missing"}, "then": "yes", "else": false}}"#, expected: "false"),
-        MappingCase(mapping: #"{"@if": {"exists": {"@path": "$.missing"}, "then": "yes", "else": 0}}"#, expected: "0"),
+        MappingCase(mapping: #"{"@if": {"exists": {"@path": "$.missing"}, "then": "yes", "else": false}}"#, expected: nil),
+        MappingCase(mapping: #"{"@if": {"exists": {"@path": "$.missing"}, "then": "yes", "else": 0}}"#, expected: nil),
         MappingCase(mapping: #"{"@if": {"exists": "constant", "then": "yes"}}"#, expected: #""yes""#),
-        MappingCase(mapping: #"{"@if": {"exists": null, "then": "yes", "else": "no"}}"#, expected: #""no""#),
+        MappingCase(mapping: #"{"@if": {"exists": null, "then": "yes", "else": "no"}}"#, expected: nil),
         MappingCase(
             mapping: #"{"@if": {"exists": {"@path": "$.userId"}, "then": {"@path": "$.userId"}, "else": {"@path": "$.anonymousId"}}}"#,
             expected: #""user-1""#

@@ -2,7 +2,8 @@ import SluiceCore
 import Testing
 
 @Suite struct MappingValidateTests {
-    static let supported = "Sluice supports @path, @template, @literal, @if and @arrayPath"
+    static let supported =
+        "Sluice supports @path, @template, @literal, @if, @arrayPath, @case, @replace, @flatten, @json, @merge, @transform and @excludeWhenNull"
 
     @Test(arguments: [
         #""plain""#, "12", "true", "null", "[]", "{}", #"{"a": [1, {"b": "c"}]}"#,
@@ -25,54 +26,53 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"@foo": "$.x"}"#, #"settings.data uses the unknown directive "@foo"; \#(supported)"#),
-        (#"{"@Path": "$.x"}"#, #"settings.data uses the unknown directive "@Path"; \#(supported)"#),
-        (#"{"@": 1}"#, #"settings.data uses the unknown directive "@"; \#(supported)"#),
-        (#"{"@case": {"mode": "lower"}}"#, #"settings.data uses "@case", a Segment directive that Sluice does not support; \#(supported)"#),
-        (#"{"@json": {"mode": "encode"}}"#, #"settings.data uses "@json", a Segment directive that Sluice does not support; \#(supported)"#),
+        (#"{"@foo": "$.x"}"#, #"settings.data has an invalid directive: @foo; \#(supported)"#),
+        (#"{"@Path": "$.x"}"#, #"settings.data has an invalid directive: @Path; \#(supported)"#),
+        (#"{"@": 1}"#, #"settings.data has an invalid directive: @; \#(supported)"#),
+        (#"{"@liquid": "{{userId}}"}"#, #"settings.data uses "@liquid", a Segment directive that Sluice does not support; \#(supported)"#),
         (
             #"{"@path": "$.x", "@template": "{{x}}"}"#,
-            #"settings.data has 2 directive keys ("@path", "@template"); a directive object has exactly one"#
+            #"settings.data should only have one @-prefixed key but it has 2 keys ("@path", "@template")"#
         ),
         (
             #"{"@path": "$.x", "label": "X"}"#,
-            #"settings.data mixes the directive "@path" with other keys ("label"); a directive object has only its directive key"#
+            #"settings.data should only have one @-prefixed key but it has 2 keys ("@path" and "label")"#
         ),
-        (#"{"@path": 12}"#, #"settings.data.@path must be a path such as "$.properties.revenue" or a directive, found a number"#),
-        (#"{"@path": null}"#, #"settings.data.@path must be a path such as "$.properties.revenue" or a directive, found null"#),
-        (#"{"@path": ["$.x"]}"#, #"settings.data.@path must be a path such as "$.properties.revenue" or a directive, found an array"#),
-        (#"{"@path": {"a": 1}}"#, #"settings.data.@path must be a path such as "$.properties.revenue" or a directive, found an object"#),
+        (#"{"@path": 12}"#, #"settings.data.@path should be a string or a mapping directive but it is a number"#),
+        (#"{"@path": null}"#, #"settings.data.@path should be a string or a mapping directive but it is a null"#),
+        (#"{"@path": ["$.x"]}"#, #"settings.data.@path should be a string or a mapping directive but it is an array"#),
+        (#"{"@path": {"a": 1}}"#, #"settings.data.@path should be a string or a mapping directive but it is an object"#),
         (#"{"@path": "$['a b"}"#, #"settings.data.@path "$['a b" is not a valid path: expected a closing ' at character 7"#),
-        (#"{"@path": {"@nope": 1}}"#, #"settings.data.@path uses the unknown directive "@nope"; \#(supported)"#),
-        (#"{"@template": false}"#, #"settings.data.@template must be a string or a directive, found a boolean"#),
-        (#"{"@template": {"x": 1}}"#, #"settings.data.@template must be a string or a directive, found an object"#),
+        (#"{"@path": {"@nope": 1}}"#, #"settings.data.@path has an invalid directive: @nope; \#(supported)"#),
+        (#"{"@template": false}"#, #"settings.data.@template should be a string or a mapping directive but it is a boolean"#),
+        (#"{"@template": {"x": 1}}"#, #"settings.data.@template should be a string or a mapping directive but it is an object"#),
         (
             #"{"@template": "Hi {{ traits['name }}"}"#,
             #"settings.data.@template has a placeholder that is not a valid path ({{traits['name}}): expected a closing ' at character 13"#
         ),
-        (#"{"@literal": {"@foo": 1}}"#, #"settings.data.@literal uses the unknown directive "@foo"; \#(supported)"#),
+        (#"{"@literal": {"@foo": 1}}"#, #"settings.data.@literal has an invalid directive: @foo; \#(supported)"#),
         (
             #"{"@if": "x"}"#,
-            #"settings.data.@if must be an object with "exists" or "blank", and "then" or "else"; found a string"#
+            #"settings.data.@if should be an object but it is a string"#
         ),
         (
             #"{"@if": {"@path": "$.x"}}"#,
-            #"settings.data.@if must be an object with "exists" or "blank", and "then" or "else"; found an object"#
+            #"settings.data.@if should be an object but it is a directive"#
         ),
-        (#"{"@if": {"then": 1}}"#, #"settings.data.@if needs a condition: "exists" or "blank""#),
+        (#"{"@if": {"then": 1}}"#, #"settings.data.@if requires an "exists" key or a "blank" key"#),
         (#"{"@if": {"exists": 1, "blank": 2, "then": 1}}"#, #"settings.data.@if has both "exists" and "blank"; it takes one condition"#),
         (#"{"@if": {"exists": {"@path": "$.x"}}}"#, #"settings.data.@if needs "then", "else" or both"#),
         (
             #"{"@if": {"exists": 1, "then": 1, "otherwise": 2}}"#,
             #"settings.data.@if has an unknown key "otherwise"; it takes "exists" or "blank", "then" and "else""#
         ),
-        (#"{"@if": {"exists": {"@bad": 1}, "then": 1}}"#, #"settings.data.@if.exists uses the unknown directive "@bad"; \#(supported)"#),
-        (#"{"@if": {"exists": 1, "then": {"@bad": 1}}}"#, #"settings.data.@if.then uses the unknown directive "@bad"; \#(supported)"#),
+        (#"{"@if": {"exists": {"@bad": 1}, "then": 1}}"#, #"settings.data.@if.exists has an invalid directive: @bad; \#(supported)"#),
+        (#"{"@if": {"exists": 1, "then": {"@bad": 1}}}"#, #"settings.data.@if.then has an invalid directive: @bad; \#(supported)"#),
         (
             #"{"@if": {"exists": 1, "else": {"@path": 1}}}"#,
-            #"settings.data.@if.else.@path must be a path such as "$.properties.revenue" or a directive, found a number"#
+            #"settings.data.@if.else.@path should be a string or a mapping directive but it is a number"#
         ),
-        (#"{"@arrayPath": "$.x"}"#, #"settings.data.@arrayPath must be an array [path, shape], found a string"#),
+        (#"{"@arrayPath": "$.x"}"#, #"settings.data.@arrayPath should be an array but it is a string"#),
         (#"{"@arrayPath": []}"#, #"settings.data.@arrayPath must have one or two elements (a path and an optional shape), found 0"#),
         (
             #"{"@arrayPath": ["$.x", {}, {}]}"#,
@@ -80,16 +80,16 @@ import Testing
         ),
         (
             #"{"@arrayPath": [true]}"#,
-            #"settings.data.@arrayPath[0] must be a path such as "$.properties.revenue" or a directive, found a boolean"#
+            #"settings.data.@arrayPath[0] should be a string or a mapping directive but it is a boolean"#
         ),
         (#"{"@arrayPath": ["$.x", "shape"]}"#, #"settings.data.@arrayPath[1] must be an object, a directive or null, found a string"#),
         (#"{"@arrayPath": ["$.x", [1]]}"#, #"settings.data.@arrayPath[1] must be an object, a directive or null, found an array"#),
-        (#"{"@arrayPath": ["$.x", {"id": {"@foo": 1}}]}"#, #"settings.data.@arrayPath[1].id uses the unknown directive "@foo"; \#(supported)"#),
-        (#"{"user": {"id": {"@foo": "x"}}}"#, #"settings.data.user.id uses the unknown directive "@foo"; \#(supported)"#),
-        (#"[1, {"@foo": "x"}]"#, #"settings.data[1] uses the unknown directive "@foo"; \#(supported)"#),
+        (#"{"@arrayPath": ["$.x", {"id": {"@foo": 1}}]}"#, #"settings.data.@arrayPath[1].id has an invalid directive: @foo; \#(supported)"#),
+        (#"{"user": {"id": {"@foo": "x"}}}"#, #"settings.data.user.id has an invalid directive: @foo; \#(supported)"#),
+        (#"[1, {"@foo": "x"}]"#, #"settings.data[1] has an invalid directive: @foo; \#(supported)"#),
         (
             #"{"a": {"@path": 1}, "b": {"@foo": 1}}"#,
-            #"settings.data.a.@path must be a path such as "$.properties.revenue" or a directive, found a number"#
+            #"settings.data.a.@path should be a string or a mapping directive but it is a number"#
         ),
     ])
     func refuses(_ json: String, _ message: String) throws {

@@ -22,6 +22,8 @@ struct JSONParser {
     let bytes: [UInt8]
     var index = 0
     var depth = 0
+    /// Whether a key repeated in one object keeps its last value, as `JSON.parse` does, rather than being refused.
+    var keepsLastDuplicate = false
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -94,7 +96,7 @@ struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            if object.updateValue(value, forKey: key) != nil {
+            if object.updateValue(value, forKey: key) != nil, !keepsLastDuplicate {
                 throw JSONParseError(reason: "Duplicate key \"\(key)\"", offset: keyOffset)
             }
             skipWhitespace()

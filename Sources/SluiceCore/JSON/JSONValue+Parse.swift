@@ -13,4 +13,12 @@ extension JSONValue {
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))
     }
+
+    /// Parses JSON as `JSON.parse` reads it where that differs from ``parse(_:)-(String)``: a key repeated in one
+    /// object keeps its last value.
+    static func parseAsJavaScript(_ text: String) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: Array(text.utf8))
+        parser.keepsLastDuplicate = true
+        return try parser.parseDocument()
+    }
 }

@@ -8,12 +8,14 @@ extension Mapping {
     /// - `@path`: the value at the path, or `nil` when the event has nothing there.
     /// - `@template`: the template with placeholders filled; missing values become `""`.
     /// - `@literal`: its argument, resolved like any mapping (as Segment does).
-    /// - `@if`: `then` when the condition holds, else `else`; `nil` when that branch is not given. `exists` holds for
-    ///   a value that is present and not `null`; `blank` (Segment's name) holds for one that is present, not `null`
-    ///   and not `""`.
+    /// - `@if`: `then` when the condition holds, else `else` when that is truthy; `nil` otherwise. `exists` holds for
+    ///   a value that is present and not `null`; `blank` (Segment's name) for one that is present, not `null` and not
+    ///   loosely equal to `""` (so not `0`, `false` or `[]` either).
     /// - `@arrayPath`: the array at the path (a single non-array value counts as a one-element array), each element
     ///   resolved through the shape with paths relative to the element; without a shape (or with `null` or `{}`),
     ///   the elements as they are. `nil` when the path is absent or `null`.
+    /// - `@case`, `@replace`, `@flatten`, `@json`, `@merge`, `@transform`, `@excludeWhenNull`: as Segment resolves
+    ///   them (Mapping+Directives.swift).
     ///
     /// A mapping that ``validate(_:field:)`` would refuse resolves to `nil` where it is malformed; it never traps.
     ///
@@ -42,6 +44,9 @@ extension Mapping {
         case .object(let members):
             if isDirective(value) {
                 guard let (name, argument) = directive(members) else { return nil }
+                // A byte per directive: `@merge` of two `@merge`s of two ... doubles the work per level, and its empty
+                // objects would otherwise cost nothing.
+                budget -= 1
                 return resolveDirective(name, argument, in: event, budget: &budget)
             }
             var result: [String: JSONValue] = [:]
@@ -64,7 +69,7 @@ extension Mapping {
     }
 
     /// `value` if its encoded size fits in `budget` (which it spends), else `nil` with the budget spent.
-    private static func spend(_ value: JSONValue, _ budget: inout Int) -> JSONValue? {
+    static func spend(_ value: JSONValue, _ budget: inout Int) -> JSONValue? {
         budget -= TrackingAPI.encodedSize(value, limit: budget)
         return budget >= 0 ? value : nil
     }
@@ -101,19 +106,7 @@ extension Mapping {
         case "@literal":
             return resolve(argument, in: event, budget: &budget)
         case "@if":
-            guard case .object(let options) = argument else { return nil }
-            let holds: Bool
-            if let condition = options["exists"] {
-                let value = resolve(condition, in: event, budget: &budget)
-                holds = value != nil && value != .null
-            } else if let condition = options["blank"] {
-                let value = resolve(condition, in: event, budget: &budget)
-                holds = value != nil && value != .null && value != .string("")
-            } else {
-                return nil
-            }
-            guard let branch = options[holds ? "then" : "else"] else { return nil }
-            return resolve(branch, in: event, budget: &budget)
+            return resolveIf(argument, in: event, budget: &budget)
         case "@arrayPath":
             guard case .array(let elements) = argument, let first = elements.first else { return nil }
             let data = isDirective(first) ? resolve(first, in: event, budget: &budget) : resolvePath(first, in: event, budget: &budget)
@@ -137,6 +130,13 @@ extension Mapping {
                 }
                 return budget >= 0 ? .array(shaped) : nil
             }
+        case "@case": return resolveCase(argument, in: event, budget: &budget)
+        case "@replace": return resolveReplace(argument, in: event, budget: &budget)
+        case "@flatten": return resolveFlatten(argument, in: event, budget: &budget)
+        case "@json": return resolveJSON(argument, in: event, budget: &budget)
+        case "@merge": return resolveMerge(argument, in: event, budget: &budget)
+        case "@transform": return resolveTransform(argument, in: event, budget: &budget)
+        case "@excludeWhenNull": return resolveExcludeWhenNull(argument, in: event, budget: &budget)
         default:
             return nil
         }

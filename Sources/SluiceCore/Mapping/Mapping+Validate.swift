@@ -11,7 +11,9 @@ extension Mapping {
     ///   - field: The action field's key; errors name `settings.<field>`.
     /// - Throws: ``ValidationError`` (422, `field` `settings.<field>`) whose message names the place inside the
     ///   mapping (`settings.data.user.@if.then`) and what was wrong: an unknown directive, a directive object with
-    ///   more than one key, an argument of the wrong type, a path that cannot be parsed.
+    ///   more than one key, an argument of the wrong type, a path that cannot be parsed. Where Segment's
+    ///   validate.ts has a message for the fault, the wording is Segment's (`should be a string or a mapping
+    ///   directive but it is a number`), after the place.
     public static func validate(_ value: JSONValue, field: String) throws(ValidationError) {
         try validate(value, location: "settings.\(field)", field: "settings.\(field)")
     }
@@ -48,13 +50,13 @@ extension Mapping {
         let names = members.keys.filter { $0.hasPrefix("@") }.sorted()
         guard names.count == 1 else {
             let list = names.map { "\"\($0)\"" }.joined(separator: ", ")
-            throw fail("\(location) has \(names.count) directive keys (\(list)); a directive object has exactly one")
+            throw fail("\(location) should only have one @-prefixed key but it has \(names.count) keys (\(list))")
         }
         let name = names[0]
         let others = members.keys.filter { !$0.hasPrefix("@") && $0 != metadataKey }.sorted()
         guard others.isEmpty else {
             let list = others.map { "\"\($0)\"" }.joined(separator: ", ")
-            throw fail("\(location) mixes the directive \"\(name)\" with other keys (\(list)); a directive object has only its directive key")
+            throw fail("\(location) should only have one @-prefixed key but it has \(members.count) keys (\"\(name)\" and \(list))")
         }
         let argument = members[name]!
         let here = "\(location).\(name)"
@@ -70,22 +72,24 @@ extension Mapping {
             case _ where isDirective(argument):
                 try validate(argument, location: here, field: field)
             default:
-                throw fail("\(here) must be a string or a directive, found \(describe(argument))")
+                throw fail("\(here) should be a string or a mapping directive but it is \(segmentType(argument))")
             }
         case "@literal":
             try validate(argument, location: here, field: field)
         case "@if":
             guard case .object(let options) = argument, !isDirective(argument) else {
-                throw fail("\(here) must be an object with \"exists\" or \"blank\", and \"then\" or \"else\"; found \(describe(argument))")
+                throw fail("\(here) should be an object but it is \(segmentType(argument))")
             }
             let allowed = ["exists", "blank", "then", "else"]
             if let unknown = options.keys.sorted().first(where: { !allowed.contains($0) }) {
                 throw fail("\(here) has an unknown key \"\(unknown)\"; it takes \"exists\" or \"blank\", \"then\" and \"else\"")
             }
-            switch (options["exists"], options["blank"]) {
-            case (nil, nil): throw fail("\(here) needs a condition: \"exists\" or \"blank\"")
-            case (_?, _?): throw fail("\(here) has both \"exists\" and \"blank\"; it takes one condition")
-            default: break
+            if options["exists"] != nil, options["blank"] != nil {
+                throw fail("\(here) has both \"exists\" and \"blank\"; it takes one condition")
+            }
+            // Segment throws on every event when neither condition is truthy (`exists: null` included).
+            guard JavaScript.isTruthy(options["exists"]) || JavaScript.isTruthy(options["blank"]) else {
+                throw fail("\(here) requires an \"exists\" key or a \"blank\" key")
             }
             guard options["then"] != nil || options["else"] != nil else { throw fail("\(here) needs \"then\", \"else\" or both") }
             for key in allowed {
@@ -93,7 +97,7 @@ extension Mapping {
             }
         case "@arrayPath":
             guard case .array(let elements) = argument else {
-                throw fail("\(here) must be an array [path, shape], found \(describe(argument))")
+                throw fail("\(here) should be an array but it is \(segmentType(argument))")
             }
             guard (1...2).contains(elements.count) else {
                 throw fail("\(here) must have one or two elements (a path and an optional shape), found \(elements.count)")
@@ -105,12 +109,16 @@ extension Mapping {
                 default: throw fail("\(here)[1] must be an object, a directive or null, found \(describe(elements[1]))")
                 }
             }
+        case "@case", "@replace", "@flatten", "@json", "@merge", "@transform":
+            try validateOptionsDirective(name, argument, location: here, field: field)
+        case "@excludeWhenNull":
+            try validate(argument, location: here, field: field)
         default:
             let supported = supportedDirectives.dropLast().joined(separator: ", ") + " and " + supportedDirectives.last!
             if unsupportedSegmentDirectives.contains(name) {
                 throw fail("\(location) uses \"\(name)\", a Segment directive that Sluice does not support; Sluice supports \(supported)")
             }
-            throw fail("\(location) uses the unknown directive \"\(name)\"; Sluice supports \(supported)")
+            throw fail("\(location) has an invalid directive: \(name); Sluice supports \(supported)")
         }
     }
 
@@ -127,7 +135,7 @@ extension Mapping {
             try validate(argument, location: location, field: field)
         default:
             throw ValidationError(
-                "\(location) must be a path such as \"$.properties.revenue\" or a directive, found \(describe(argument))",
+                "\(location) should be a string or a mapping directive but it is \(segmentType(argument))",
                 field: field
             )
         }

@@ -12,17 +12,25 @@ import Foundation
 /// | `{"@literal": value}` | any mapping | the argument, itself mapped |
 /// | `{"@if": {"exists": m, "then": a, "else": b}}` | `exists` or `blank`, and `then` and/or `else` | `a` or `b` |
 /// | `{"@arrayPath": [path, shape]}` | a path (or directive) and an optional shape | each element mapped through `shape` |
+/// | `{"@case": {"operator": "lower", "value": m}}` | `lower` or `upper`, and a mapping | the string lower- or upper-cased |
+/// | `{"@replace": {"pattern": "-", "replacement": " ", "value": m}}` | literal patterns (≤ 10 characters) | the string with them replaced |
+/// | `{"@flatten": {"separator": ".", "value": m}}` | a separator and a mapping | one object with joined keys |
+/// | `{"@json": {"mode": "encode", "value": m}}` | `encode` or `decode`, and a mapping | the value as JSON text, or parsed |
+/// | `{"@merge": {"direction": "right", "objects": [a, b]}}` | a direction and objects | the objects merged |
+/// | `{"@transform": {"apply": a, "mapping": m}}` | two mappings | `m` resolved against what `a` gives |
+/// | `{"@excludeWhenNull": m}` | a mapping | nothing when `m` is `null`, else `m` without `null` members |
 ///
 /// Validate once when settings are saved (``validate(_:field:)``), resolve for each event at delivery
-/// (``resolve(_:in:)``). docs/mapping.md has the details and what is not supported.
+/// (``resolve(_:in:)``). docs/mapping.md has the details and where Sluice differs from Segment.
 public enum Mapping {
-    /// The directives Sluice resolves.
-    public static let supportedDirectives = ["@path", "@template", "@literal", "@if", "@arrayPath"]
+    /// The directives Sluice resolves: every directive of Segment's mapping kit but `@liquid`.
+    public static let supportedDirectives = [
+        "@path", "@template", "@literal", "@if", "@arrayPath", "@case", "@replace", "@flatten", "@json", "@merge", "@transform",
+        "@excludeWhenNull",
+    ]
 
     /// Directives of Segment's mapping kit that Sluice refuses with a message saying so, rather than as unknown.
-    public static let unsupportedSegmentDirectives = [
-        "@case", "@replace", "@json", "@flatten", "@merge", "@transform", "@excludeWhenNull", "@split", "@liquid",
-    ]
+    public static let unsupportedSegmentDirectives = ["@liquid"]
 
     /// A key that Segment's editor stores beside a directive's key; accepted there and ignored.
     static let metadataKey = "_metadata"

@@ -303,9 +303,13 @@ class Server:
         self.log_file.close()
 
 
-def sluice_argv(bin_path: str, port: int, database: str) -> list[str]:
-    return [bin_path, "serve", "--host", "127.0.0.1", "--port", str(port), "--database", database,
+def sluice_argv(bin_path: str, port: int, database: str, receiver_port: int | None = None) -> list[str]:
+    argv = [bin_path, "serve", "--host", "127.0.0.1", "--port", str(port), "--database", database,
             "--token", TOKEN, "--rate-limit", "off", "--log-level", "warning"]
+    if receiver_port:
+        # Amplitude's hosts go to the local receiver (the ceiling), for the Amplitude end-to-end workload.
+        argv += ["--endpoint-override", f"api2.amplitude.com=http://127.0.0.1:{receiver_port}"]
+    return argv
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +343,8 @@ class Seed:
     delivery_subscription: str = ""
     batched_destination: str = ""
     batched_subscription: str = ""
+    amplitude_destination: str = ""
+    amplitude_subscription: str = ""
     destinations: int = 0
     subscriptions: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -401,14 +407,28 @@ def seed(port: int, receiver_port: int) -> Seed:
         "enabled": False, "settings": {"url": hook, "enable_batching": True, "batch_size": 100}}, expect=(200, 201))
     result.batched_subscription = (sub["data"].get("destinationSubscription") or sub["data"].get("subscription"))["id"]
     result.subscriptions += 2
+    # The Amplitude (Actions) delivery: the catalog's Track Calls preset on the batch endpoint, off until its workload.
+    result.amplitude_destination = result.amplitude_ids[1]
+    presets = api.json("POST", f"/destinations/{result.amplitude_destination}/subscriptions/presets",
+                       {"presets": ["Track Calls"], "enabled": False})
+    result.amplitude_subscription = presets["data"]["subscriptions"][0]["id"]
+    api.json("PATCH", f"/destinations/{result.amplitude_destination}/subscriptions/{result.amplitude_subscription}",
+             {"input": {"settings": {"use_batch_endpoint": True}}})
+    result.subscriptions += 1
     api.close()
     return result
 
 
-def set_delivery(port: int, s: Seed, enabled: bool, batched: bool = False) -> None:
+def delivery_target(s: Seed, kind: str) -> tuple[str, str]:
+    """The (destination, subscription) of an end-to-end workload: `single`, `batched` or `amplitude`."""
+    return {"single": (s.delivery_destination, s.delivery_subscription),
+            "batched": (s.batched_destination, s.batched_subscription),
+            "amplitude": (s.amplitude_destination, s.amplitude_subscription)}[kind]
+
+
+def set_delivery(port: int, s: Seed, enabled: bool, kind: str = "single") -> None:
     api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
-    destination, subscription = ((s.batched_destination, s.batched_subscription) if batched
-                                 else (s.delivery_destination, s.delivery_subscription))
+    destination, subscription = delivery_target(s, kind)
     api.json("PATCH", f"/destinations/{destination}/subscriptions/{subscription}", {"input": {"enabled": enabled}})
     api.close()
 
@@ -467,6 +487,8 @@ def capture(port: int, s: Seed, out: Path, body_file: Path, batch_body: bytes) -
                          "headers": sorted(k for k in response_headers.keys())})
     (out / "hook.body").write_bytes(b"")
     manifest.append("POST\t/hook\t200\ttext/plain\thook.body")
+    (out / "amplitude.body").write_bytes(b'{"code":200}')
+    manifest.append("POST\t/batch\t200\tapplication/json\tamplitude.body")
     (out / "manifest.tsv").write_text("\n".join(manifest) + "\n")
     api.close()
     return captured
@@ -590,13 +612,14 @@ def wait_pipeline_idle(port: int, timeout: float) -> float:
 
 
 def end_to_end(port: int, receiver_port: int, pid: int, receiver_pid: int, s: Seed, total: int, connections: int,
-               timeout: float, batched: bool = False) -> dict:
+               timeout: float, kind: str = "single") -> dict:
     """Turns a delivering subscription on, ingests `total` events, and times until all are delivered
     (the success counter of /metrics; the receiver counts requests: one an event, or one a batch)."""
     api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
     receiver = Client(receiver_port)
-    destination = s.batched_destination if batched else s.delivery_destination
-    set_delivery(port, s, True, batched)
+    destination, _ = delivery_target(s, kind)
+    batched = kind == "batched"
+    set_delivery(port, s, True, kind)
     try:
         def successes() -> float:
             _, _, text = api.request("GET", "/metrics")
@@ -644,7 +667,7 @@ def end_to_end(port: int, receiver_port: int, pid: int, receiver_pid: int, s: Se
         t90 = next((t for t, d in samples if d >= 0.9 * total), None)
         steady = (0.8 * total / (t90 - t10)) if t10 is not None and t90 is not None and t90 > t10 else 0.0
         return {
-            "batched": batched,
+            "batched": batched, "kind": kind,
             "events": total, "delivered": delivered, "received": receiver_count, "seconds": finished,
             "complete": delivered >= total,
             "events_per_second": delivered / finished if finished else 0.0,
@@ -659,7 +682,7 @@ def end_to_end(port: int, receiver_port: int, pid: int, receiver_pid: int, s: Se
             "delivery_metrics": metrics,
         }
     finally:
-        set_delivery(port, s, False, batched)
+        set_delivery(port, s, False, kind)
         api.close()
         receiver.close()
 
@@ -715,11 +738,13 @@ def render(results: dict) -> str:
         rows.append(f"| {w['title']} | {value:,.0f} {unit}{errors} | {ms(sl['p50_us'])} | {ms(sl['p99_us'])} | "
                     f"{ceiling} | {ratio} | {mb(sl['peak_rss_kb'])} | {sl['cpu']['server_cores']:.2f} cores | "
                     f"{w['target'] or '—'} | {w['met']} |")
-    for key in ("end_to_end", "end_to_end_batched"):
+    for key in ("end_to_end", "end_to_end_batched", "end_to_end_amplitude"):
         e = results.get(key)
         if not e:
             continue
         how = "100 a request" if e["batched"] else "1 a request"
+        if e.get("kind") == "amplitude":
+            how = "Amplitude (Actions) Track Calls preset, 1 a request to a stand-in of its /batch endpoint"
         rows.append(
             f"| end-to-end delivery, {e['events']:,} events ({how} to the receiver) | "
             f"{e['events_per_second']:,.0f} ev/s (steady {e['steady_events_per_second']:,.0f}) | "
@@ -785,7 +810,8 @@ def main() -> int:
         db = work / "sluice.sqlite"
         profiler = Profiler(args.profile, work)
         database = args.database or f"sqlite:{db}"
-        sluice = Server("sluice", sluice_argv(args.sluice, port, database), port, work / "sluice.log")
+        ceiling_port = free_port()
+        sluice = Server("sluice", sluice_argv(args.sluice, port, database, ceiling_port), port, work / "sluice.log")
         servers.append(sluice.start())
         time.sleep(1.5)
         idle_fresh = rss_kb(sluice.pid)[0]
@@ -805,7 +831,6 @@ def main() -> int:
         log(f"idle RSS {mb(idle_fresh)} at start, {mb(idle_catalog)} after serving the whole catalog ({pages} pages)")
 
         # 2. Seed: sources, 1,000 destinations, subscriptions. The ceiling doubles as the receiver.
-        ceiling_port = free_port()
         t = time.perf_counter()
         s = seed(port, ceiling_port)
         log(f"seeded {s.destinations} destinations ({', '.join(f'{k}: {v}' for k, v in s.counts.items())}), "
@@ -898,7 +923,7 @@ def main() -> int:
                                          "ratio": ratio})
 
         # 4. End-to-end delivery: one event a request, then batches of 100.
-        for key, batched in (("end_to_end", False), ("end_to_end_batched", True)):
+        for key, kind in (("end_to_end", "single"), ("end_to_end_batched", "batched"), ("end_to_end_amplitude", "amplitude")):
             if args.only and key not in args.only.split(","):
                 continue
             wait_pipeline_idle(port, 60)
@@ -906,7 +931,7 @@ def main() -> int:
             if e_profile:
                 e_profile.__enter__()
             e = end_to_end(port, ceiling_port, sluice.pid, ceiling.pid, s, e2e_events, args.connections,
-                           timeout=60 if args.short else 300, batched=batched)
+                           timeout=60 if args.short else 300, kind=kind)
             if e_profile:
                 e_profile.__exit__(None, None, None)
             tts = {b.get("metricName"): b.get("value")
@@ -964,7 +989,7 @@ def main() -> int:
     problems = []
     if errors:
         problems.append(f"{errors} wrk errors (non-2xx answers or socket errors)")
-    for key in ("end_to_end", "end_to_end_batched"):
+    for key in ("end_to_end", "end_to_end_batched", "end_to_end_amplitude"):
         e = results.get(key)
         if e and not e["complete"]:
             problems.append(f"{key}: delivery incomplete: {e['delivered']:,.0f} of {e['events']:,}")

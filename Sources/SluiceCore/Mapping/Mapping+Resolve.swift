@@ -145,7 +145,7 @@ extension Mapping {
     /// The value at a path given as a string, or as a directive that resolves to one.
     private static func resolvePath(_ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
         guard case .string(let source)? = isDirective(argument) ? resolve(argument, in: event, budget: &budget) : argument,
-            let path = try? MappingPath(parsing: source), let value = path.value(in: event)
+            let path = MappingPath.cached(source), let value = path.value(in: event)
         else { return nil }
         return spend(value, &budget)
     }

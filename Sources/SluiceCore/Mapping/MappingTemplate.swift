@@ -34,7 +34,7 @@ struct MappingTemplate: Sendable {
                     text = String.UnicodeScalarView()
                 }
                 let trimmed = inner.trimmingCharacters(in: .whitespacesAndNewlines)
-                parts.append(.placeholder(try? MappingPath(parsing: trimmed), source: trimmed))
+                parts.append(.placeholder(MappingPath.cached(trimmed), source: trimmed))
                 i = next
             } else {
                 text.append(s[i])

@@ -60,6 +60,7 @@ public struct IntegrationRegistry: Sendable {
             WebhookIntegration(),
             AmplitudeIntegration(metadata: metadata(AmplitudeIntegration.metadataID)),
             SlackIntegration(metadata: metadata(SlackIntegration.metadataID)),
+            MixpanelIntegration(metadata: metadata(MixpanelIntegration.metadataID)),
         ])
     }
 

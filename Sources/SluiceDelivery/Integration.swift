@@ -61,6 +61,7 @@ public struct IntegrationRegistry: Sendable {
             AmplitudeIntegration(metadata: metadata(AmplitudeIntegration.metadataID)),
             SlackIntegration(metadata: metadata(SlackIntegration.metadataID)),
             MixpanelIntegration(metadata: metadata(MixpanelIntegration.metadataID)),
+            CustomerIOIntegration(metadata: metadata(CustomerIOIntegration.metadataID)),
         ])
     }
 

@@ -193,7 +193,8 @@ import Testing
         #expect(registry.integration(for: AmplitudeIntegration.metadataID) is AmplitudeIntegration)
         #expect(registry.integration(for: SlackIntegration.metadataID) is SlackIntegration)
         #expect(registry.integration(for: MixpanelIntegration.metadataID) is MixpanelIntegration)
+        #expect(registry.integration(for: CustomerIOIntegration.metadataID) is CustomerIOIntegration)
         #expect(!registry.supports("54521fd725e721e32a72eec6"))
-        #expect(registry.metadataIDs == ["5f7dd6d21ad74f3842b1fc47", "5f7dd8e302173ff732db5cc4", "614a3c7d791c91c41bae7599", "615c7438d93d9b61b1e9e192"])
+        #expect(registry.metadataIDs == ["5f7dd6d21ad74f3842b1fc47", "5f7dd78fe27ce7ff2b8bfa37", "5f7dd8e302173ff732db5cc4", "614a3c7d791c91c41bae7599", "615c7438d93d9b61b1e9e192"])
     }
 }

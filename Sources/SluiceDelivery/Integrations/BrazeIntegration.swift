@@ -43,7 +43,9 @@ import SluiceCore
 /// batch of only such events is discarded without a request, as Segment's. `trackPurchase` has no batch form in
 /// Sluice: one payload makes several purchases, and the runtime's batch reader cannot map Braze's per-purchase
 /// errors (or Segment's 75-purchase split) back to events, so each event is its own request. Product members are
-/// not checked against Segment's product schema (`product_id`, `price` required), which the catalog does not carry.
+/// not checked against Segment's product schema (`product_id`, `price` required), which the catalog does not carry;
+/// nor can a subscription map `subscription_groups`, a field of Segment's `updateUserProfile` that the catalog lacks.
+/// A batch answer is read from the start of its body the sender keeps: errors past it are not seen.
 /// Unimplemented (discarded with `unsupported action <slug>`): `identifyUser2` (its 2xx answers carry errors the
 /// runtime does not read outside a batch), `triggerCampaign`, `triggerCanvas`, `upsertCatalogItem`, `ecommerce`,
 /// `ecommerceSingleProduct`, and the web-only `debouncePlugin`. JSON members are in sorted order.

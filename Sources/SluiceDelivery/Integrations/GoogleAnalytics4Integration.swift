@@ -32,19 +32,20 @@ import SluiceCore
 /// | `selectPromotion`, `viewPromotion` | `select_promotion`, `view_promotion` | creative_name, creative_slot, location_id, promotion_id, promotion_name, items |
 ///
 /// Segment's checks discard the event with its message, in its order: a web stream without `measurementId`
-/// (`Measurement ID is required for web streams`, as invalid settings) or client id (`Client ID is required for web
-/// streams`), an app stream without `firebaseAppId` or `app_instance_id`; `addPaymentInfo` with an empty items list;
+/// (`Measurement ID is required for web streams`) or client id (`Client ID is required for web streams`), an app
+/// stream without `firebaseAppId` or `app_instance_id`; `addPaymentInfo` with an empty items list;
 /// a currency that is not an ISO 4217 code (`XYZ is not a valid currency code.`, any case accepted), at the event
 /// or on an item; for `addPaymentInfo`, `addToWishlist`, `generateLead`, `refund`, `removeFromCart` and `viewCart` a
 /// value without a currency (`Currency is required if value is set.`), and but for `generateLead` no currency on the
 /// event nor on the first item; an item with neither `item_id` nor `item_name`; a `params` member that is `null`, an
 /// array (but `items`) or an object; a `user_properties` member that is an array or an object.
 ///
-/// Where Sluice differs: the catalog's fields are what Sluice accepts (`selectPromotion` and `refund` take no items
-/// without complaint, as the catalog does not require them); a missing `apiSecret` discards the event as invalid
-/// settings (Segment would send `api_secret=undefined`); when several `params` or `user_properties` members are wrong,
-/// the first in sorted order is named, not the first in the event; JSON members are in sorted order, not Segment's
-/// insertion order.
+/// Where Sluice differs: the catalog's fields (the same as Segment's for every action) carry no item schema, so item
+/// members are sent as mapped, not coerced or checked by type as Segment's runtime does (`price` a number, …); a
+/// missing `measurementId` or `firebaseAppId` is reported as invalid settings with Segment's message (Segment throws it
+/// as a payload error), and a missing `apiSecret` too (Segment would send `api_secret=undefined`); when several
+/// `params` or `user_properties` members are wrong, the first in sorted order is named, not the first in the event;
+/// JSON members are in sorted order, not Segment's insertion order.
 public struct GoogleAnalytics4Integration: ActionsIntegration {
     /// The catalog id of Google Analytics 4 Cloud.
     public static let metadataID = "60ad61f9ff47a16b8fb7b5d9"

@@ -60,6 +60,10 @@ public struct IntegrationRegistry: Sendable {
             WebhookIntegration(),
             AmplitudeIntegration(metadata: metadata(AmplitudeIntegration.metadataID)),
             SlackIntegration(metadata: metadata(SlackIntegration.metadataID)),
+            GoogleAnalytics4Integration(metadata: metadata(GoogleAnalytics4Integration.metadataID)),
+            BrazeIntegration(metadata: metadata(BrazeIntegration.metadataID)),
+            MixpanelIntegration(metadata: metadata(MixpanelIntegration.metadataID)),
+            CustomerIOIntegration(metadata: metadata(CustomerIOIntegration.metadataID)),
         ])
     }
 

@@ -192,7 +192,16 @@ import Testing
         #expect(registry.integration(for: "614a3c7d791c91c41bae7599") is WebhookIntegration)
         #expect(registry.integration(for: AmplitudeIntegration.metadataID) is AmplitudeIntegration)
         #expect(registry.integration(for: SlackIntegration.metadataID) is SlackIntegration)
+        #expect(registry.integration(for: GoogleAnalytics4Integration.metadataID) is GoogleAnalytics4Integration)
+        #expect(registry.integration(for: BrazeIntegration.metadataID) is BrazeIntegration)
+        #expect(registry.integration(for: MixpanelIntegration.metadataID) is MixpanelIntegration)
+        #expect(registry.integration(for: CustomerIOIntegration.metadataID) is CustomerIOIntegration)
         #expect(!registry.supports("54521fd725e721e32a72eec6"))
-        #expect(registry.metadataIDs == ["5f7dd6d21ad74f3842b1fc47", "5f7dd8e302173ff732db5cc4", "614a3c7d791c91c41bae7599"])
+        #expect(
+            registry.metadataIDs == [
+                "5f7dd6d21ad74f3842b1fc47", "5f7dd78fe27ce7ff2b8bfa37", "5f7dd8e302173ff732db5cc4",
+                "60ad61f9ff47a16b8fb7b5d9", "60f9d0d048950c356be2e4da", "614a3c7d791c91c41bae7599",
+                "615c7438d93d9b61b1e9e192",
+            ])
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 
 extension HTTPRequestSpec {
@@ -19,6 +20,12 @@ extension HTTPRequestSpec {
             method: "POST", url: url,
             headers: headers + [("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8"), ("User-Agent", vendorUserAgent)],
             body: Array(body.utf8))
+    }
+
+    /// An `Authorization` header for HTTP Basic authentication, `Basic base64(user:password)`, as Segment's request
+    /// client sends an action's `username` and `password`.
+    public static func basicAuthorization(user: String, password: String) -> (name: String, value: String) {
+        ("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
     }
 
     /// The WHATWG `application/x-www-form-urlencoded` byte serializer: ASCII letters, digits and `*-._` as they are,
@@ -53,5 +60,20 @@ extension Dictionary where Key == String, Value == JSONValue {
     func requiredSetting(_ key: String) throws(ActionFailure) -> String {
         guard let value = text(key) else { throw .invalidSettings("the destination setting \(key) is required") }
         return value
+    }
+}
+
+extension JSONValue {
+    /// `dayjs.utc(value).valueOf()` for a valid time: a number is epoch milliseconds; text is an ISO 8601 date or
+    /// date-time (UTC when it has no zone).
+    var epochMillis: Double? {
+        switch self {
+        case .number(let n): return n.isFinite ? n : nil
+        case .string(let s):
+            guard !s.isEmpty else { return nil }
+            let date = Timestamps.parse(s) ?? Timestamps.parse(s + "Z") ?? Timestamps.parse(s + "T00:00:00Z")
+            return date.map { ($0.timeIntervalSince1970 * 1000).rounded() }
+        default: return nil
+        }
     }
 }

@@ -90,7 +90,7 @@ public struct AmplitudeIntegration: ActionsIntegration {
         for key in DestinationMetadata.batchingKeys { properties[key] = nil }
 
         fixPlatform(&properties, library: payload["library"])
-        if let time = payload["time"], let millis = epochMillis(time) { properties["time"] = .number(millis) }
+        if let time = payload["time"], let millis = time.epochMillis { properties["time"] = .number(millis) }
         if let session = payload["session_id"], JavaScript.isTruthy(session), let millis = sessionID(session) {
             properties["session_id"] = .number(millis)
         }
@@ -209,7 +209,7 @@ public struct AmplitudeIntegration: ActionsIntegration {
             // dayjs.utc(time).valueOf(): the time given, now when there is none, NaN (null in JSON) when unreadable.
             switch payload["time"] {
             case nil: identification["time"] = .number((now.timeIntervalSince1970 * 1000).rounded(.down))
-            case let time?: identification["time"] = epochMillis(time).map(JSONValue.number) ?? .null
+            case let time?: identification["time"] = time.epochMillis.map(JSONValue.number) ?? .null
             }
             requests.append(
                 .form(endpoint("identify", region: region), fields: [("api_key", apiKey), ("identification", encode([.object(identification)])), ("options", options)]))
@@ -258,25 +258,12 @@ public struct AmplitudeIntegration: ActionsIntegration {
         return n
     }
 
-    /// `dayjs.utc(value).valueOf()` for a valid time: a number is epoch milliseconds; text is an ISO 8601 date or
-    /// date-time (UTC when it has no zone).
-    static func epochMillis(_ value: JSONValue) -> Double? {
-        switch value {
-        case .number(let n): return n.isFinite ? n : nil
-        case .string(let s):
-            guard !s.isEmpty else { return nil }
-            let date = Timestamps.parse(s) ?? Timestamps.parse(s + "Z") ?? Timestamps.parse(s + "T00:00:00Z")
-            return date.map { ($0.timeIntervalSince1970 * 1000).rounded() }
-        default: return nil
-        }
-    }
-
     /// Segment's `formatSessionId`: text of digits only is a number as it stands, anything else a time in epoch milliseconds.
     static func sessionID(_ value: JSONValue) -> Double? {
         if case .string(let s) = value, !s.isEmpty, s.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
             return Double(s)
         }
-        return epochMillis(value)
+        return value.epochMillis
     }
 
     static func hasUTMOrReferrer(_ payload: [String: JSONValue]) -> Bool {

@@ -266,6 +266,18 @@ import Testing
         let android = UserAgent("Mozilla/5.0 (Linux; Android 13; SM-S901B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/112.0.0.0 Mobile Safari/537.36")
         #expect(android.osName == "Android" && android.osVersion == "13" && android.deviceVendor == "Samsung" && android.deviceModel == "SM-S901B")
         #expect(android.deviceType == "mobile")
+        let iphone = UserAgent(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 9_1 like Mac OS X) AppleWebKit/601.1.46 (KHTML, like Gecko) Version/9.0 Mobile/13B143 Safari/601.1")
+        #expect(iphone == UserAgent.parsed(os: "iOS", "9.1", browser: "Mobile Safari", "9", device: "Apple", "iPhone", "mobile"))
+        let ipod = UserAgent("Mozilla/5.0 (iPod touch; CPU iPhone OS 12_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/12.1.2 Mobile/15E148 Safari/604.1")
+        #expect(ipod.deviceModel == "iPod" && ipod.deviceType == "mobile" && ipod.osVersion == "12.5")
+        let ipad = UserAgent("Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1")
+        #expect(ipad.deviceModel == "iPad" && ipad.deviceType == "tablet" && ipad.osName == "iOS" && ipad.osVersion == "16.6")
+        let pixel = UserAgent("Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/UD1A.230803.041) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.43 Mobile Safari/537.36")
+        #expect(pixel.deviceVendor == "Google" && pixel.deviceModel == "Pixel 8" && pixel.browserName == "Chrome" && pixel.browserMajor == "120")
+        let edge = UserAgent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.61")
+        #expect(edge.browserName == "Edge" && edge.browserMajor == "120")
+        #expect(UserAgent("curl/8.4.0") == UserAgent.parsed(os: nil, nil, browser: nil, nil, device: nil, nil, nil))
         let windows = UserAgent("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0")
         #expect(windows.osName == "Windows" && windows.osVersion == "10" && windows.browserName == "Firefox" && windows.browserMajor == "121")
     }
@@ -278,5 +290,17 @@ import Testing
             }
             return (parts[0], parts.count > 1 ? parts[1] : "")
         }
+    }
+}
+
+extension UserAgent {
+    /// A parse result, for comparing whole.
+    static func parsed(
+        os: String?, _ osVersion: String?, browser: String?, _ major: String?, device vendor: String?, _ model: String?, _ type: String?
+    ) -> UserAgent {
+        var agent = UserAgent("")
+        (agent.osName, agent.osVersion, agent.browserName, agent.browserMajor) = (os, osVersion, browser, major)
+        (agent.deviceVendor, agent.deviceModel, agent.deviceType) = (vendor, model, type)
+        return agent
     }
 }

@@ -77,7 +77,7 @@ struct UserAgent: Equatable {
 
         // The device.
         if let at = text.find(any: ["(iphone", "(ipod"]) {
-            let model = text.lower[at + 2] == UInt8(ascii: "h") ? "iPhone" : "iPod"
+            let model = text.lower[at + 3] == UInt8(ascii: "h") ? "iPhone" : "iPod"
             let rest = text.run(from: at + 1 + model.utf8.count, while: { Text.isWord($0) || $0 == UInt8(ascii: " ") })
             if text.byte(at + 1 + model.utf8.count + rest.utf8.count) == UInt8(ascii: ";") {
                 (deviceVendor, deviceModel, deviceType) = ("Apple", model, "mobile")

@@ -70,14 +70,16 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    /// Appends a number: whole values without a fraction, others in shortest round-trip form.
+    /// Appends a number as JavaScript's `JSON.stringify` writes it: whole values below 10^21 as integers
+    /// (`1796295630583000`, a time in microseconds, not `1796295630583000.0`), others in the shortest form that reads
+    /// back (`0.1`, `1e-7`, `1e+21`), `null` for what is not finite.
     public mutating func number(_ n: Double) {
         if !n.isFinite {
             raw("null")
         } else if n.rounded() == n, abs(n) < 1e15 {
             bytes.append(contentsOf: String(Int64(n)).utf8)
         } else {
-            bytes.append(contentsOf: "\(n)".utf8)
+            bytes.append(contentsOf: JavaScript.numberToString(n).utf8)
         }
     }
 

@@ -254,7 +254,7 @@ public enum TrackingAPI {
                     }
                     size += digits
                 } else {
-                    size += "\(n)".utf8.count
+                    size += JavaScript.numberToString(n).utf8.count
                 }
             case .string(let s): size += stringSize(s)
             case .array(let elements):

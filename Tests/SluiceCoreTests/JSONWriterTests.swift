@@ -1,0 +1,16 @@
+@testable import SluiceCore
+import Testing
+
+@Suite struct JSONWriterTests {
+    @Test(arguments: [
+        (0.0, "0"), (-0.0, "0"), (12.0, "12"), (-7.0, "-7"), (0.1, "0.1"), (1.5, "1.5"), (1e-7, "1e-7"), (0.000001, "0.000001"),
+        (999_999_999_999_999.0, "999999999999999"), (1_796_295_630_583_000.0, "1796295630583000"),
+        (9_007_199_254_740_993.0, "9007199254740992"), (1e20, "100000000000000000000"), (1e21, "1e+21"), (1.5e300, "1.5e+300"),
+        (Double.nan, "null"), (Double.infinity, "null"),
+    ])
+    func numbersAreWrittenAsJSONStringifyWritesThem(_ n: Double, _ expected: String) {
+        // A time in microseconds (GA4's timestamp_micros) is above 10^15: it must still be an integer.
+        #expect(String(decoding: JSONWriter.encode(.number(n)), as: UTF8.self) == expected)
+        #expect(TrackingAPI.encodedSize(.number(n)) == expected.utf8.count)
+    }
+}

@@ -81,13 +81,24 @@ extension Mapping {
     ///   - event: The event being delivered.
     /// - Returns: The action's input: one value per field that has one.
     public static func resolve(settings: [String: JSONValue], in event: JSONValue) -> [String: JSONValue] {
+        resolve(settings: sortedSettings(settings), in: event)
+    }
+
+    /// ``resolve(settings:in:)`` for settings already in key order (``sortedSettings(_:)``): a caller resolving the
+    /// same settings for many events sorts them once.
+    public static func resolve(settings: [(key: String, value: JSONValue)], in event: JSONValue) -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
         result.reserveCapacity(settings.count)
         var budget = maxResolvedBytes
-        for key in settings.keys.sorted() {
-            if let resolved = resolve(settings[key]!, in: event, budget: &budget) { result[key] = resolved }
+        for (key, mapping) in settings {
+            if let resolved = resolve(mapping, in: event, budget: &budget) { result[key] = resolved }
         }
         return result
+    }
+
+    /// Settings in key order, the order ``resolve(settings:in:)`` spends its budget in.
+    public static func sortedSettings(_ settings: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
+        settings.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
     }
 
     private static func resolveDirective(_ name: String, _ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {

@@ -20,18 +20,43 @@ import SluiceCore
 public enum ActionPayload {
     /// Prepares a payload, or says why it does not fit the fields.
     public static func prepare(_ payload: [String: JSONValue], fields: [ActionField]) -> Result<[String: JSONValue], ActionFailure> {
+        prepare(payload, checks: fields.map(Check.init))
+    }
+
+    /// What ``prepare(_:fields:)`` needs of a field, worked out once per action rather than once per event.
+    public struct Check: Sendable {
+        let key: String
+        let type: String
+        let required: Bool
+        let multiple: Bool
+        let allowNull: Bool
+        let choices: [JSONValue]?
+
+        /// The check of a catalog field.
+        public init(_ field: ActionField) {
+            key = field.fieldKey
+            type = field.type.uppercased()
+            required = field.required
+            multiple = field.multiple
+            allowNull = field.allowNull
+            choices = ActionPayload.choiceValues(field.choices)
+        }
+    }
+
+    /// ``prepare(_:fields:)`` with the fields' checks worked out.
+    public static func prepare(_ payload: [String: JSONValue], checks: [Check]) -> Result<[String: JSONValue], ActionFailure> {
         var result = payload
         var errors: [String] = []
-        for field in fields {
-            guard let value = payload[field.fieldKey] else { continue }
-            switch coerce(value, field: field) {
-            case .absent: result[field.fieldKey] = nil
-            case .value(let coerced): result[field.fieldKey] = coerced
+        for check in checks {
+            guard let value = payload[check.key] else { continue }
+            switch coerce(value, check: check) {
+            case .absent: result[check.key] = nil
+            case .value(let coerced): result[check.key] = coerced
             case .invalid(let message): errors.append(message)
             }
         }
-        for field in fields where field.required && result[field.fieldKey] == nil {
-            errors.append("The root value is missing the required field '\(field.fieldKey)'.")
+        for check in checks where check.required && result[check.key] == nil {
+            errors.append("The root value is missing the required field '\(check.key)'.")
         }
         guard errors.isEmpty else { return .failure(.invalidPayload(errors.joined(separator: " "))) }
         return .success(result)
@@ -43,11 +68,12 @@ public enum ActionPayload {
         case invalid(String)
     }
 
-    static func coerce(_ value: JSONValue, field: ActionField) -> Coerced {
-        let at = "/\(field.fieldKey)"
+    static func coerce(_ value: JSONValue, check field: Check) -> Coerced {
         if value == .null { return field.allowNull ? .value(.null) : .absent }
         if value == .string("") { return .absent }
-        let choices = choiceValues(field.choices)
+        let key = field.key
+        let at = { "/\(key)" }
+        let choices = field.choices
         if field.multiple {
             let elements: [JSONValue]
             if case .array(let array) = value { elements = array } else { elements = [value] }
@@ -55,7 +81,7 @@ public enum ActionPayload {
             for (index, element) in elements.enumerated() {
                 if element == .null, !field.allowNull { continue }
                 if element == .string(""), !isText(field.type) { continue }
-                switch coerceScalar(element, type: field.type, at: "\(at)/\(index)", choices: choices, allowNull: field.allowNull) {
+                switch coerceScalar(element, type: field.type, at: "\(at())/\(index)", choices: choices, allowNull: field.allowNull) {
                 case .value(let coerced): kept.append(coerced)
                 case .invalid(let message): return .invalid(message)
                 case .absent: continue
@@ -63,17 +89,19 @@ public enum ActionPayload {
             }
             return .value(.array(kept))
         }
-        if case .array(let array) = value, array.count == 1, field.type.uppercased() != "OBJECT" {
-            return coerceScalar(array[0], type: field.type, at: at, choices: choices, allowNull: field.allowNull)
+        if case .array(let array) = value, array.count == 1, field.type != "OBJECT" {
+            return coerceScalar(array[0], type: field.type, at: at(), choices: choices, allowNull: field.allowNull)
         }
-        return coerceScalar(value, type: field.type, at: at, choices: choices, allowNull: field.allowNull)
+        return coerceScalar(value, type: field.type, at: at(), choices: choices, allowNull: field.allowNull)
     }
 
-    private static func coerceScalar(_ value: JSONValue, type: String, at: String, choices: [JSONValue]?, allowNull: Bool) -> Coerced {
+    private static func coerceScalar(
+        _ value: JSONValue, type: String, at: @autoclosure () -> String, choices: [JSONValue]?, allowNull: Bool
+    ) -> Coerced {
         if value == .null, allowNull { return .value(.null) }
         let coerced: JSONValue?
         let expected: String
-        switch type.uppercased() {
+        switch type {
         case "STRING", "TEXT", "PASSWORD":
             expected = "a string"
             switch value {
@@ -83,7 +111,7 @@ public enum ActionPayload {
             default: coerced = nil
             }
         case "NUMBER", "INTEGER":
-            let integer = type.uppercased() == "INTEGER"
+            let integer = type == "INTEGER"
             expected = integer ? "an integer" : "a number"
             var number: Double?
             switch value {
@@ -117,11 +145,11 @@ public enum ActionPayload {
             coerced = value
         }
         guard let coerced else {
-            return .invalid("The value at \(at) must be \(expected) but it was \(describe(value)).")
+            return .invalid("The value at \(at()) must be \(expected) but it was \(describe(value)).")
         }
         if let choices, !choices.contains(coerced) {
             let list = choices.map { String(decoding: JSONWriter.encode($0), as: UTF8.self) }.joined(separator: ", ")
-            return .invalid("The value at \(at) must be one of: \(list).")
+            return .invalid("The value at \(at()) must be one of: \(list).")
         }
         return .value(coerced)
     }

@@ -84,7 +84,11 @@ public struct ActionsRuntime: Sendable {
     public init(actions: [ActionImplementation], metadata: DestinationMetadata?) {
         self.actions = Dictionary(actions.map { ($0.slug, $0) }, uniquingKeysWith: { _, later in later })
         self.fields = Dictionary((metadata?.actions ?? []).map { ($0.slug, $0.fields) }, uniquingKeysWith: { first, _ in first })
+        self.checks = self.fields.mapValues { $0.map(ActionPayload.Check.init) }
     }
+
+    /// The fields as ``ActionPayload`` checks them, worked out once.
+    let checks: [String: [ActionPayload.Check]]
 
     /// The slugs of the actions implemented, sorted.
     public var actionSlugs: [String] { actions.keys.sorted() }
@@ -114,12 +118,13 @@ public struct ActionsRuntime: Sendable {
             let failure = ActionFailure(outcome: .discarded(reason: "unsupported action \(target.actionSlug)"))
             return events.indices.map { PlannedRequest(eventIndexes: [$0], requests: .failure(failure)) }
         }
-        let fields = fields[target.actionSlug] ?? []
+        let fields = checks[target.actionSlug] ?? []
+        let settings = Mapping.sortedSettings(target.subscriptionSettings)
         var planned: [PlannedRequest] = []
         var ready: [(index: Int, payload: [String: JSONValue])] = []
         for (index, event) in events.enumerated() {
-            let resolved = Mapping.resolve(settings: target.subscriptionSettings, in: event)
-            switch ActionPayload.prepare(resolved, fields: fields) {
+            let resolved = Mapping.resolve(settings: settings, in: event)
+            switch ActionPayload.prepare(resolved, checks: fields) {
             case .failure(let failure): planned.append(PlannedRequest(eventIndexes: [index], requests: .failure(failure)))
             case .success(let payload): ready.append((index, payload))
             }

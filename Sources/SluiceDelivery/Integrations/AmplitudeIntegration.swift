@@ -308,7 +308,7 @@ public struct AmplitudeIntegration: ActionsIntegration {
     /// `device_type`. Nothing without a user agent.
     static func userAgentProperties(_ payload: [String: JSONValue]) -> [String: JSONValue] {
         guard case .string(let agent)? = payload["userAgent"], !agent.isEmpty else { return [:] }
-        let parsed = UserAgent(agent)
+        let parsed = UserAgent.cached(agent)
         let data = payload["userAgentData"]?.objectValue ?? [:]
         var result: [String: JSONValue] = [:]
         result["os_name"] = (parsed.osName ?? parsed.browserName).map(JSONValue.string)

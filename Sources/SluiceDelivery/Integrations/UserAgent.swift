@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What a `User-Agent` string says about the system, browser and device, for the families seen most (iOS,
 /// Android, macOS, Windows, Chrome OS, Linux; Chrome, Safari, Firefox, Edge, Opera, Samsung Internet), named as
 /// ua-parser-js names them: the parser Segment's Amplitude destination uses for `userAgentParsing`.
@@ -5,7 +7,7 @@
 /// A subset, by design: ua-parser-js knows thousands of devices; this reads the vendor and model of Apple
 /// devices, Samsung (`SM-…`) and Google Pixel phones, and leaves others unknown. It scans the bytes once per rule
 /// (no regular expressions: it runs for every event of a subscription that parses user agents).
-struct UserAgent: Equatable {
+struct UserAgent: Equatable, Sendable {
     var osName: String?
     var osVersion: String?
     var browserName: String?
@@ -22,7 +24,7 @@ struct UserAgent: Equatable {
             case let version = text.run(from: os + 4, while: { Text.isDigit($0) || $0 == UInt8(ascii: "_") }), !version.isEmpty
         {
             osName = "iOS"
-            osVersion = version.replacingOccurrences(of: "_", with: ".")
+            osVersion = Self.dotted(version)
         } else if let android = text.find("android") {
             osName = "Android"
             var start = android + 7
@@ -44,7 +46,7 @@ struct UserAgent: Equatable {
             var start = mac + 8
             if start < text.count, text.lower[start] == UInt8(ascii: " ") { start += 1 }
             let version = text.run(from: start, while: { Text.isVersion($0) || $0 == UInt8(ascii: "_") })
-            osVersion = version.isEmpty ? nil : version.replacingOccurrences(of: "_", with: ".")
+            osVersion = version.isEmpty ? nil : Self.dotted(version)
         } else if text.find("ubuntu") != nil {
             osName = "Ubuntu"
         } else if text.find("linux") != nil {
@@ -103,6 +105,25 @@ struct UserAgent: Equatable {
             }
         }
     }
+
+    /// A version written with `_` (`9_1`) written with `.`.
+    private static func dotted(_ version: String) -> String {
+        String(decoding: version.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
+    }
+
+    /// The agent parsed, from a cache of the agents seen last: a subscription's events come from a few browsers,
+    /// and parsing is most of the cost of Amplitude's user-agent fields. Holds at most 1,024 agents.
+    static func cached(_ agent: String) -> UserAgent {
+        if let hit = cache.withLock({ $0[agent] }) { return hit }
+        let parsed = UserAgent(agent)
+        cache.withLock { agents in
+            if agents.count >= 1024 { agents.removeAll(keepingCapacity: true) }
+            agents[agent] = parsed
+        }
+        return parsed
+    }
+
+    private static let cache = Mutex<[String: UserAgent]>([:])
 
     private static let windowsVersions = [
         "10.0": "10", "6.3": "8.1", "6.2": "8", "6.1": "7", "6.0": "Vista", "5.2": "XP", "5.1": "XP",

@@ -43,6 +43,7 @@ WEBHOOK_SEND_ACTION = "nFPnRozhz1mh4Gbx4MLvT5"
 HTTP_API_SOURCE = "8HWbgPTt3k"
 
 # The 1,000 seeded destinations of the events source: (catalog id, how many, settings).
+AMPLITUDE_ACTIONS = "5f7dd6d21ad74f3842b1fc47"
 SEED_MIX = [
     (AMPLITUDE, 420, lambda i: {"apiKey": f"amplitude-key-{i:06d}"}),
     (KINESIS, 280, lambda i: {"stream": f"stream-{i}"}),
@@ -408,7 +409,12 @@ def seed(port: int, receiver_port: int) -> Seed:
     result.batched_subscription = (sub["data"].get("destinationSubscription") or sub["data"].get("subscription"))["id"]
     result.subscriptions += 2
     # The Amplitude (Actions) delivery: the catalog's Track Calls preset on the batch endpoint, off until its workload.
-    result.amplitude_destination = result.amplitude_ids[1]
+    made = api.json("POST", "/destinations", {"sourceId": result.events_source, "metadataId": AMPLITUDE_ACTIONS,
+                                              "name": "bench amplitude actions", "enabled": True,
+                                              "settings": {"apiKey": "bench-amplitude-actions-key",
+                                                           "secretKey": "bench-amplitude-actions-secret"}})
+    result.amplitude_destination = made["data"]["destination"]["id"]
+    result.destinations += 1
     presets = api.json("POST", f"/destinations/{result.amplitude_destination}/subscriptions/presets",
                        {"presets": ["Track Calls"], "enabled": False})
     result.amplitude_subscription = presets["data"]["subscriptions"][0]["id"]

@@ -72,8 +72,6 @@ public struct ActionImplementation: Sendable {
 public struct ActionsRuntime: Sendable {
     /// The actions, by slug.
     public let actions: [String: ActionImplementation]
-    /// The catalog's fields of each action, by slug.
-    public let fields: [String: [ActionField]]
     /// How many requests of one delivery are in flight at once.
     public static let maxConcurrentRequests = 32
 
@@ -83,8 +81,8 @@ public struct ActionsRuntime: Sendable {
     ///   - metadata: The destination's catalog entry, for its actions' fields; `nil` checks no fields.
     public init(actions: [ActionImplementation], metadata: DestinationMetadata?) {
         self.actions = Dictionary(actions.map { ($0.slug, $0) }, uniquingKeysWith: { _, later in later })
-        self.fields = Dictionary((metadata?.actions ?? []).map { ($0.slug, $0.fields) }, uniquingKeysWith: { first, _ in first })
-        self.checks = self.fields.mapValues { $0.map(ActionPayload.Check.init) }
+        checks = Dictionary(
+            (metadata?.actions ?? []).map { ($0.slug, $0.fields.map(ActionPayload.Check.init)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The fields as ``ActionPayload`` checks them, worked out once.
@@ -157,33 +155,23 @@ public struct ActionsRuntime: Sendable {
             case .failure(let failure): for index in planned.eventIndexes { outcomes[index] = failure.outcome }
             }
         }
-        await withTaskGroup(of: ([Int], [DeliveryOutcome]).self) { group in
-            var next = 0
-            func startNext() {
-                guard next < pending.count else { return }
-                let (indexes, requests) = pending[next]
-                next += 1
-                group.addTask {
-                    // One after another; the first that does not succeed is the outcome (Segment's request client
-                    // throws on it, ending perform).
-                    var answer = DeliveryAnswer.noResponse(.discarded(reason: "the action made no request"))
-                    for request in requests {
-                        answer = await sender.answer(to: request)
-                        guard answer.outcome.isSuccess else { break }
-                    }
-                    if batched, let read, case .response(let response) = answer,
-                        let perEvent = read(response, indexes.count), perEvent.count == indexes.count
-                    {
-                        return (indexes, perEvent)
-                    }
-                    return (indexes, Array(repeating: answer.outcome, count: indexes.count))
-                }
+        let answered = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests) { indexes, requests in
+            // One after another; the first that does not succeed is the outcome (Segment's request client throws on
+            // it, ending perform).
+            var answer = DeliveryAnswer.noResponse(.discarded(reason: "the action made no request"))
+            for request in requests {
+                answer = await sender.answer(to: request)
+                guard answer.outcome.isSuccess else { break }
             }
-            for _ in 0..<Self.maxConcurrentRequests { startNext() }
-            for await (indexes, results) in group {
-                for (index, outcome) in zip(indexes, results) { outcomes[index] = outcome }
-                startNext()
+            if batched, let read, case .response(let response) = answer,
+                let perEvent = read(response, indexes.count), perEvent.count == indexes.count
+            {
+                return perEvent
             }
+            return Array(repeating: answer.outcome, count: indexes.count)
+        }
+        for (request, results) in zip(pending, answered) {
+            for (index, outcome) in zip(request.indexes, results) { outcomes[index] = outcome }
         }
         return outcomes
     }

@@ -77,19 +77,9 @@ public struct WebhookIntegration: Integration {
             case .failure(let failure): for index in planned.eventIndexes { outcomes[index] = failure.outcome }
             }
         }
-        await withTaskGroup(of: ([Int], DeliveryOutcome).self) { group in
-            var next = 0
-            func startNext() {
-                guard next < pending.count else { return }
-                let (indexes, request) = pending[next]
-                next += 1
-                group.addTask { (indexes, await sender.outcome(of: request)) }
-            }
-            for _ in 0..<Self.maxConcurrentRequests { startNext() }
-            for await (indexes, outcome) in group {
-                for index in indexes { outcomes[index] = outcome }
-                startNext()
-            }
+        let sent = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests) { await sender.outcome(of: $0.request) }
+        for (request, outcome) in zip(pending, sent) {
+            for index in request.indexes { outcomes[index] = outcome }
         }
         return outcomes
     }

@@ -14,4 +14,10 @@ public enum Timestamps {
         if let date = try? withFraction.parse(text) { return date }
         return try? withoutFraction.parse(text)
     }
+
+    /// An ISO 8601 date or date-time as JavaScript's `Date` and dayjs read one for vendors: a date-time without a
+    /// zone is UTC, and a date alone is its midnight UTC; `nil` when it is neither.
+    public static func parseAssumingUTC(_ text: String) -> Date? {
+        parse(text) ?? parse(text + "Z") ?? parse(text + "T00:00:00Z")
+    }
 }

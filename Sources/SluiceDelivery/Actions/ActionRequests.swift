@@ -71,7 +71,7 @@ extension JSONValue {
         case .number(let n): return n.isFinite ? n : nil
         case .string(let s):
             guard !s.isEmpty else { return nil }
-            let date = Timestamps.parse(s) ?? Timestamps.parse(s + "Z") ?? Timestamps.parse(s + "T00:00:00Z")
+            let date = Timestamps.parseAssumingUTC(s)
             return date.map { ($0.timeIntervalSince1970 * 1000).rounded() }
         default: return nil
         }

@@ -263,7 +263,7 @@ public struct BrazeIntegration: ActionsIntegration {
         switch value {
         case .null: return .null
         case .number(let millis): date = millis.isFinite ? Date(timeIntervalSince1970: millis / 1000) : nil
-        case .string(let text): date = Timestamps.parse(text) ?? Timestamps.parse(text + "Z") ?? Timestamps.parse(text + "T00:00:00Z")
+        case .string(let text): date = Timestamps.parseAssumingUTC(text)
         default: date = nil
         }
         guard let date else { return nil }

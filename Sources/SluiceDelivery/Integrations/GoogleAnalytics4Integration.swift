@@ -252,7 +252,7 @@ public struct GoogleAnalytics4Integration: ActionsIntegration {
         let text = javaScriptString(value)
         let number = JavaScript.stringToNumber(text)
         if !number.isNaN { return .number(number) }
-        guard let date = Timestamps.parse(text) ?? Timestamps.parse(text + "Z") ?? Timestamps.parse(text + "T00:00:00Z") else { return .null }
+        guard let date = Timestamps.parseAssumingUTC(text) else { return .null }
         return .number((date.timeIntervalSince1970 * 1000).rounded() * 1000)
     }
 

@@ -969,18 +969,21 @@ def main() -> int:
         for server in servers:
             server.stop()
 
-    filters_bin = Path(args.sluice).with_name("SluiceBenchFilters")
-    if filters_bin.exists() and (not args.only or "filters" in args.only.split(",")):
-        log("destination filters: DestinationFilters.apply over a corpus, 0, 1 and 10 filters")
-        done = subprocess.run([str(filters_bin), "--events", "5000" if args.short else "50000", "--rounds", "3" if args.short else "20"],
-                              capture_output=True, text=True, timeout=600, check=True)
-        results["filters"] = json.loads(done.stdout)
-    actions_bin = Path(args.sluice).with_name("SluiceBenchActions")
-    if actions_bin.exists() and (not args.only or "actions" in args.only.split(",")):
-        log("Actions runtime: the Amplitude Track Calls preset resolved, checked and built over a corpus")
-        done = subprocess.run([str(actions_bin), "--events", "5000" if args.short else "20000", "--rounds", "3" if args.short else "10"],
-                              capture_output=True, text=True, timeout=600, check=True)
-        results["actions"] = json.loads(done.stdout)
+    # In-process benchmarks: each prints one JSON object (short form: fewer events and passes).
+    micro = [
+        ("filters", "SluiceBenchFilters", "destination filters: DestinationFilters.apply over a corpus, 0, 1 and 10 filters",
+         ("5000", "3"), ("50000", "20")),
+        ("actions", "SluiceBenchActions", "Actions runtime: the Amplitude Track Calls preset resolved, checked and built over a corpus",
+         ("5000", "3"), ("20000", "10")),
+    ]
+    for key, product, title, short_form, full_form in micro:
+        binary = Path(args.sluice).with_name(product)
+        if binary.exists() and (not args.only or key in args.only.split(",")):
+            log(title)
+            events, rounds = short_form if args.short else full_form
+            done = subprocess.run([str(binary), "--events", events, "--rounds", rounds],
+                                  capture_output=True, text=True, timeout=600, check=True)
+            results[key] = json.loads(done.stdout)
     table = render(results)
     (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
     (work / "results.md").write_text(table + "\n")

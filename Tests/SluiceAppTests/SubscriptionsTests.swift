@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SluiceCatalog
 import SluiceCore
 import SluiceTesting
 import Testing
@@ -224,6 +225,27 @@ extension SubscriptionsTests {
             // And one named preset can be added disabled
             let one = try await client.api(.post, presets, json: ["presets": ["Identify Calls"], "enabled": false], headers: alpha)
             #expect(one.data["subscriptions"]?.arrayValue?.map { $0["enabled"] } == [false])
+        }
+    }
+
+    @Test func aPresetSluiceRefusesStopsTheWholeRequest() async throws {
+        try await TestHarness.withApp { client, _ in
+            // Given an Angler AI destination, one of whose presets sets a value outside its field's choices
+            let angler = try #require(SluiceCatalog.Catalog.embedded().destinations.first { $0.name == "Angler AI" })
+            let sourceID = try await client.createSource()
+            let created = try await client.api(
+                .post, "/destinations", json: ["sourceId": .string(sourceID), "metadataId": .string(angler.id), "settings": ["accessToken": "t-1234", "workspaceId": "w-1"]])
+            #expect(created.status == .ok, "\(created.text)")
+            let destinationID = try #require(created.data["destination"]?["id"]?.stringValue)
+
+            // When every preset is asked for
+            let response = try await client.api(.post, "/destinations/\(destinationID)/subscriptions/presets", json: [:], headers: alpha)
+
+            // Then the refused preset is named and no subscription is created, not even the good ones
+            expectError(response, .unprocessableContent, field: "presets")
+            #expect(response.error["message"]?.stringValue?.hasPrefix("Preset Save Event - Checkout Payment Info Submitted:") == true)
+            let listed = try await client.api(.get, "/destinations/\(destinationID)/subscriptions?pagination.count=10")
+            #expect(listed.data["subscriptions"]?.arrayValue?.isEmpty == true)
         }
     }
 

@@ -9,27 +9,6 @@ extension Mapping {
         if case .object(let options) = argument { options } else { nil }
     }
 
-    /// `@if`: the condition is `exists` when that key is there, else `blank`; `nil` when neither is truthy.
-    /// `then` is resolved when the condition holds; `else` when it does not and it is truthy (an `else` of `null`,
-    /// `false`, `0` or `""` gives nothing, as in Segment).
-    static func resolveIf(_ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
-        guard let options = options(argument), JavaScript.isTruthy(options["exists"]) || JavaScript.isTruthy(options["blank"]) else {
-            return nil
-        }
-        let holds: Bool
-        if let condition = options["exists"] {
-            let value = resolve(condition, in: event, budget: &budget)
-            holds = value != nil && value != .null
-        } else {
-            // `value != ''` in JavaScript: 0, false and [] are blank too.
-            let value = resolve(options["blank"]!, in: event, budget: &budget)
-            holds = value != nil && value != .null && !JavaScript.looselyEqualsEmptyString(value!)
-        }
-        if holds, let then = options["then"] { return resolve(then, in: event, budget: &budget) }
-        if !holds, let otherwise = options["else"], JavaScript.isTruthy(otherwise) { return resolve(otherwise, in: event, budget: &budget) }
-        return nil
-    }
-
     /// `@case`: `value` resolved, lower- or upper-cased when it is a string, else as it is. `nil` without a truthy
     /// `operator` or `value`, or when the string meets an operator other than `lower` and `upper`.
     static func resolveCase(_ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {

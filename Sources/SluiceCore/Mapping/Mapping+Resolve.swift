@@ -37,35 +37,10 @@ extension Mapping {
     /// FuzzTests; a job that exhausts memory is retried after the restart, and exhausts it again).
     public static let maxResolvedBytes = 4 << 20
 
-    /// ``resolve(_:in:)`` that spends `budget`: each value produced costs its encoded size.
+    /// ``resolve(_:in:)`` that spends `budget`: each value produced costs its encoded size. The directives of
+    /// Mapping+Directives.swift resolve the mappings inside their options with it.
     static func resolve(_ value: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
-        guard budget >= 0 else { return nil }
-        switch value {
-        case .object(let members):
-            if isDirective(value) {
-                guard let (name, argument) = directive(members) else { return nil }
-                // A byte per directive: `@merge` of two `@merge`s of two ... doubles the work per level, and its empty
-                // objects would otherwise cost nothing.
-                budget -= 1
-                return resolveDirective(name, argument, in: event, budget: &budget)
-            }
-            var result: [String: JSONValue] = [:]
-            result.reserveCapacity(members.count)
-            for (key, member) in members {
-                budget -= key.utf8.count + 4
-                if let resolved = resolve(member, in: event, budget: &budget) { result[key] = resolved }
-            }
-            return budget >= 0 ? .object(result) : nil
-        case .array(let elements):
-            var result: [JSONValue] = []
-            for element in elements {
-                budget -= 1
-                if let resolved = resolve(element, in: event, budget: &budget) { result.append(resolved) }
-            }
-            return budget >= 0 ? .array(result) : nil
-        case .null, .bool, .number, .string:
-            return spend(value, &budget)
-        }
+        CompiledMapping.Node(value).resolve(in: event, slots: [], budget: &budget)
     }
 
     /// `value` if its encoded size fits in `budget` (which it spends), else `nil` with the budget spent.
@@ -75,72 +50,24 @@ extension Mapping {
     }
 
     /// Resolves every field of a subscription's settings against an event; fields that resolve to nothing are left out.
+    /// A caller resolving the same settings for many events compiles them once (``CompiledSettings``).
     ///
     /// - Parameters:
-    ///   - settings: The stored settings, as ``ActionSettings/validate(_:fields:enabled:unknownKeys:)`` returned them.
+    ///   - settings: The stored settings, as ``ActionSettings/validate(_:fields:enabled:otherFields:)`` returned them.
     ///   - event: The event being delivered.
     /// - Returns: The action's input: one value per field that has one.
     public static func resolve(settings: [String: JSONValue], in event: JSONValue) -> [String: JSONValue] {
-        resolve(settings: sortedSettings(settings), in: event)
+        CompiledSettings(settings).resolve(in: event)
     }
 
-    /// ``resolve(settings:in:)`` for settings already in key order (``sortedSettings(_:)``): a caller resolving the
-    /// same settings for many events sorts them once.
-    public static func resolve(settings: [(key: String, value: JSONValue)], in event: JSONValue) -> [String: JSONValue] {
-        var result: [String: JSONValue] = [:]
-        result.reserveCapacity(settings.count)
-        var budget = maxResolvedBytes
-        for (key, mapping) in settings {
-            if let resolved = resolve(mapping, in: event, budget: &budget) { result[key] = resolved }
-        }
-        return result
-    }
-
-    /// Settings in key order, the order ``resolve(settings:in:)`` spends its budget in.
-    public static func sortedSettings(_ settings: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
-        settings.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
-    }
-
-    private static func resolveDirective(_ name: String, _ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
+    /// The directives whose argument is an options object, resolved per event (``CompiledMapping`` decides the others
+    /// once): `nil` for a name that is not one.
+    static func resolveDirective(_ name: String, _ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
         switch name {
-        case "@path":
-            return resolvePath(argument, in: event, budget: &budget)
-        case "@template":
-            guard case .string(let template)? = isDirective(argument) ? resolve(argument, in: event, budget: &budget) : argument else {
-                return nil
-            }
-            guard let rendered = MappingTemplate(template).render(event, limit: budget) else {
-                budget = -1
-                return nil
-            }
-            return spend(.string(rendered), &budget)
-        case "@literal":
-            return resolve(argument, in: event, budget: &budget)
-        case "@if":
-            return resolveIf(argument, in: event, budget: &budget)
-        case "@arrayPath":
-            guard case .array(let elements) = argument, let first = elements.first else { return nil }
-            let data = isDirective(first) ? resolve(first, in: event, budget: &budget) : resolvePath(first, in: event, budget: &budget)
-            let items: [JSONValue]
-            switch data {
-            case nil, .null?: return nil
-            case .array(let array)?: items = array
-            case let single?: items = [single]
-            }
-            guard elements.count > 1 else { return .array(items) }
-            let shape = elements[1]
-            switch shape {
-            case .null: return .array(items)
-            case .object(let members) where members.isEmpty: return .array(items)
-            default:
-                // The elements were paid for when the path was read; each shape is paid for again.
-                var shaped: [JSONValue] = []
-                for item in items {
-                    guard budget >= 0 else { return nil }
-                    if let resolved = resolve(shape, in: item, budget: &budget) { shaped.append(resolved) }
-                }
-                return budget >= 0 ? .array(shaped) : nil
-            }
+        case "@path", "@template":
+            // Only with a directive as argument; it gives the path or template text.
+            guard case .string(let text)? = resolve(argument, in: event, budget: &budget) else { return nil }
+            return CompiledMapping.Node(directive: name, .string(text)).resolveDirective(in: event, slots: [], budget: &budget)
         case "@case": return resolveCase(argument, in: event, budget: &budget)
         case "@replace": return resolveReplace(argument, in: event, budget: &budget)
         case "@flatten": return resolveFlatten(argument, in: event, budget: &budget)
@@ -148,16 +75,7 @@ extension Mapping {
         case "@merge": return resolveMerge(argument, in: event, budget: &budget)
         case "@transform": return resolveTransform(argument, in: event, budget: &budget)
         case "@excludeWhenNull": return resolveExcludeWhenNull(argument, in: event, budget: &budget)
-        default:
-            return nil
+        default: return nil
         }
-    }
-
-    /// The value at a path given as a string, or as a directive that resolves to one.
-    private static func resolvePath(_ argument: JSONValue, in event: JSONValue, budget: inout Int) -> JSONValue? {
-        guard case .string(let source)? = isDirective(argument) ? resolve(argument, in: event, budget: &budget) : argument,
-            let path = MappingPath.cached(source), let value = path.value(in: event)
-        else { return nil }
-        return spend(value, &budget)
     }
 }

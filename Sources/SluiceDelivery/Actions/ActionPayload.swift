@@ -26,16 +26,35 @@ public enum ActionPayload {
     /// What ``prepare(_:fields:)`` needs of a field, worked out once per action rather than once per event.
     public struct Check: Sendable {
         let key: String
-        let type: String
+        let type: Kind
         let required: Bool
         let multiple: Bool
         let allowNull: Bool
         let choices: [JSONValue]?
 
+        /// A field's type as the checks tell types apart.
+        enum Kind: Sendable, Equatable {
+            case text, number, integer, boolean, datetime, object
+            /// HIDDEN, and any type the catalog may add.
+            case unchecked
+
+            init(_ type: String) {
+                switch type.uppercased() {
+                case "STRING", "TEXT", "PASSWORD": self = .text
+                case "NUMBER": self = .number
+                case "INTEGER": self = .integer
+                case "BOOLEAN": self = .boolean
+                case "DATETIME": self = .datetime
+                case "OBJECT": self = .object
+                default: self = .unchecked
+                }
+            }
+        }
+
         /// The check of a catalog field.
         public init(_ field: ActionField) {
             key = field.fieldKey
-            type = field.type.uppercased()
+            type = Kind(field.type)
             required = field.required
             multiple = field.multiple
             allowNull = field.allowNull
@@ -45,20 +64,55 @@ public enum ActionPayload {
 
     /// ``prepare(_:fields:)`` with the fields' checks worked out.
     public static func prepare(_ payload: [String: JSONValue], checks: [Check]) -> Result<[String: JSONValue], ActionFailure> {
-        var result = payload
+        let keys = Array(payload.keys)
+        var values: [JSONValue?] = keys.map { payload[$0] }
+        let indexes = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+        return prepare(keys: keys, values: &values, checked: checks.map { ($0, indexes[$0.key]) })
+    }
+
+    /// A subscription's settings compiled once with its action's checks: each event's payload, prepared, without
+    /// looking fields up by name (the preparation of ``ActionsRuntime``).
+    public struct Preparation: Sendable {
+        let settings: Mapping.CompiledSettings
+        /// Each check, in the catalog's order, with the index of its field among the settings' keys.
+        let checked: [(check: Check, index: Int?)]
+
+        /// Compiles a subscription's settings for an action's checks.
+        public init(settings: [String: JSONValue], checks: [Check]) {
+            self.settings = Mapping.CompiledSettings(settings)
+            let indexes = Dictionary(self.settings.keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            checked = checks.map { ($0, indexes[$0.key]) }
+        }
+
+        /// The settings resolved against an event and prepared, as ``ActionPayload/prepare(_:checks:)`` prepares them.
+        public func payload(for event: JSONValue) -> Result<[String: JSONValue], ActionFailure> {
+            var values = settings.values(in: event)
+            return ActionPayload.prepare(keys: settings.keys, values: &values, checked: checked)
+        }
+    }
+
+    /// The payload whose members are `keys` with `values` (`nil` for none), coerced and checked.
+    private static func prepare(keys: [String], values: inout [JSONValue?], checked: [(check: Check, index: Int?)])
+        -> Result<[String: JSONValue], ActionFailure>
+    {
         var errors: [String] = []
-        for check in checks {
-            guard let value = payload[check.key] else { continue }
+        for (check, index) in checked {
+            guard let index, let value = values[index] else { continue }
             switch coerce(value, check: check) {
-            case .absent: result[check.key] = nil
-            case .value(let coerced): result[check.key] = coerced
+            case .absent: values[index] = nil
+            case .value(let coerced): values[index] = coerced
             case .invalid(let message): errors.append(message)
             }
         }
-        for check in checks where check.required && result[check.key] == nil {
+        for (check, index) in checked where check.required && (index.map { values[$0] == nil } ?? true) {
             errors.append("The root value is missing the required field '\(check.key)'.")
         }
         guard errors.isEmpty else { return .failure(.invalidPayload(errors.joined(separator: " "))) }
+        var result: [String: JSONValue] = [:]
+        result.reserveCapacity(keys.count)
+        for (key, value) in zip(keys, values) {
+            if let value { result[key] = value }
+        }
         return .success(result)
     }
 
@@ -80,7 +134,7 @@ public enum ActionPayload {
             var kept: [JSONValue] = []
             for (index, element) in elements.enumerated() {
                 if element == .null, !field.allowNull { continue }
-                if element == .string(""), !isText(field.type) { continue }
+                if element == .string(""), field.type != .text { continue }
                 switch coerceScalar(element, type: field.type, at: "\(at())/\(index)", choices: choices, allowNull: field.allowNull) {
                 case .value(let coerced): kept.append(coerced)
                 case .invalid(let message): return .invalid(message)
@@ -89,20 +143,20 @@ public enum ActionPayload {
             }
             return .value(.array(kept))
         }
-        if case .array(let array) = value, array.count == 1, field.type != "OBJECT" {
+        if case .array(let array) = value, array.count == 1, field.type != .object {
             return coerceScalar(array[0], type: field.type, at: at(), choices: choices, allowNull: field.allowNull)
         }
         return coerceScalar(value, type: field.type, at: at(), choices: choices, allowNull: field.allowNull)
     }
 
     private static func coerceScalar(
-        _ value: JSONValue, type: String, at: @autoclosure () -> String, choices: [JSONValue]?, allowNull: Bool
+        _ value: JSONValue, type: Check.Kind, at: @autoclosure () -> String, choices: [JSONValue]?, allowNull: Bool
     ) -> Coerced {
         if value == .null, allowNull { return .value(.null) }
         let coerced: JSONValue?
         let expected: String
         switch type {
-        case "STRING", "TEXT", "PASSWORD":
+        case .text:
             expected = "a string"
             switch value {
             case .string: coerced = value
@@ -110,8 +164,8 @@ public enum ActionPayload {
             case .bool(let b): coerced = .string(b ? "true" : "false")
             default: coerced = nil
             }
-        case "NUMBER", "INTEGER":
-            let integer = type == "INTEGER"
+        case .number, .integer:
+            let integer = type == .integer
             expected = integer ? "an integer" : "a number"
             var number: Double?
             switch value {
@@ -121,7 +175,7 @@ public enum ActionPayload {
             default: number = nil
             }
             if let n = number, n.isFinite, !integer || n.rounded(.towardZero) == n { coerced = .number(n) } else { coerced = nil }
-        case "BOOLEAN":
+        case .boolean:
             expected = "a boolean"
             switch value {
             case .bool: coerced = value
@@ -129,17 +183,17 @@ public enum ActionPayload {
             case .string("false"), .number(0): coerced = .bool(false)
             default: coerced = nil
             }
-        case "DATETIME":
+        case .datetime:
             expected = "a string or number"
             switch value {
             case .string, .number: coerced = value
             case .bool(let b): coerced = .string(b ? "true" : "false")
             default: coerced = nil
             }
-        case "OBJECT":
+        case .object:
             expected = "an object"
             if case .object = value { coerced = value } else { coerced = nil }
-        default:
+        case .unchecked:
             // HIDDEN and any type the catalog may add: not checked, as Segment's schema has no such JSON type.
             expected = ""
             coerced = value
@@ -152,10 +206,6 @@ public enum ActionPayload {
             return .invalid("The value at \(at()) must be one of: \(list).")
         }
         return .value(coerced)
-    }
-
-    private static func isText(_ type: String) -> Bool {
-        ["STRING", "TEXT", "PASSWORD"].contains(type.uppercased())
     }
 
     /// The values a field's `choices` allow: plain values, or the `value` of `{label, value}` objects.

@@ -56,10 +56,12 @@ public struct ActionImplementation: Sendable {
 /// the vendor, the same for every Actions integration.
 ///
 /// For each event:
-/// 1. The subscription's settings are resolved against the event (``Mapping/resolve(settings:in:)``); the stored
-///    settings already hold the catalog defaults of fields the subscription did not set.
+/// 1. The subscription's settings are resolved against the event; the stored settings already hold the catalog
+///    defaults of fields the subscription did not set.
 /// 2. The payload is prepared and checked against the action's catalog fields (``ActionPayload``); one that does
 ///    not fit is discarded with the reason.
+///
+/// Steps 1 and 2 are compiled once per delivery, for all its events (``ActionPayload/Preparation``).
 /// 3. The action builds its request (or, with `enable_batching` on an action with a batch form, one request for
 ///    up to `batch_size` payloads) and the runtime sends it, at most ``maxConcurrentRequests`` at once.
 /// 4. The answer is classified as Segment's runtime does (``DeliveryOutcome/classify(status:retryAfter:)``: 408,
@@ -116,13 +118,11 @@ public struct ActionsRuntime: Sendable {
             let failure = ActionFailure(outcome: .discarded(reason: "unsupported action \(target.actionSlug)"))
             return events.indices.map { PlannedRequest(eventIndexes: [$0], requests: .failure(failure)) }
         }
-        let fields = checks[target.actionSlug] ?? []
-        let settings = Mapping.sortedSettings(target.subscriptionSettings)
+        let preparation = ActionPayload.Preparation(settings: target.subscriptionSettings, checks: checks[target.actionSlug] ?? [])
         var planned: [PlannedRequest] = []
         var ready: [(index: Int, payload: [String: JSONValue])] = []
         for (index, event) in events.enumerated() {
-            let resolved = Mapping.resolve(settings: settings, in: event)
-            switch ActionPayload.prepare(resolved, checks: fields) {
+            switch preparation.payload(for: event) {
             case .failure(let failure): planned.append(PlannedRequest(eventIndexes: [index], requests: .failure(failure)))
             case .success(let payload): ready.append((index, payload))
             }

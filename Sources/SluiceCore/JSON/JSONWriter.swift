@@ -77,9 +77,26 @@ public struct JSONWriter: Sendable {
         if !n.isFinite {
             raw("null")
         } else if n.rounded() == n, abs(n) < 1e15 {
-            bytes.append(contentsOf: String(Int64(n)).utf8)
+            integer(Int64(n))
         } else {
             bytes.append(contentsOf: JavaScript.numberToString(n).utf8)
+        }
+    }
+
+    /// Appends an integer's decimal digits, without making a string of them first.
+    private mutating func integer(_ n: Int64) {
+        if n < 0 { bytes.append(UInt8(ascii: "-")) }
+        var rest = n.magnitude
+        var digits: (UInt64, UInt64) = (0, 0)  // up to 16 digits, 8 bits each, least significant first
+        var count = 0
+        repeat {
+            let digit = UInt64(UInt8(ascii: "0")) + rest % 10
+            if count < 8 { digits.0 |= digit << (8 * UInt64(count)) } else { digits.1 |= digit << (8 * UInt64(count - 8)) }
+            rest /= 10
+            count += 1
+        } while rest > 0
+        for i in stride(from: count - 1, through: 0, by: -1) {
+            bytes.append(UInt8(truncatingIfNeeded: i < 8 ? digits.0 >> (8 * UInt64(i)) : digits.1 >> (8 * UInt64(i - 8))))
         }
     }
 
@@ -105,10 +122,10 @@ public struct JSONWriter: Sendable {
             bytes.append(UInt8(ascii: "]"))
         case .object(let o):
             bytes.append(UInt8(ascii: "{"))
-            for (i, k) in o.keys.sorted().enumerated() {
+            for (i, member) in o.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                key(k)
-                self.value(o[k]!)
+                key(member.key)
+                self.value(member.value)
             }
             bytes.append(UInt8(ascii: "}"))
         }

@@ -76,18 +76,22 @@ public struct AmplitudeIntegration: ActionsIntegration {
 
     static let revenueKeys = ["revenue", "price", "productId", "quantity", "revenueType"]
 
+    /// The payload's keys that are not members of the event as they stand: the revenue fields, what is converted
+    /// (time, session, user agent, user properties), and the batching keys, which are settings of the subscription.
+    static let consumedKeys: [EventKind: [String]] = {
+        let common = revenueKeys + ["time", "session_id", "userAgent", "userAgentParsing", "includeRawUserAgent", "userAgentData", "min_id_length", "library", "library2"]
+            + DestinationMetadata.batchingKeys.sorted()
+        return [
+            .v2: common + ["setOnce", "setAlways", "add"],
+            .v1: common + ["utm_properties", "referrer"],
+            .purchase: common + ["utm_properties", "referrer", "products", "trackRevenuePerProduct"],
+        ]
+    }()
+
     static func logEvent(_ payload: [String: JSONValue], _ settings: [String: JSONValue], kind: EventKind) throws(ActionFailure) -> HTTPRequestSpec {
         let apiKey = try settings.requiredSetting("apiKey")
-        var consumed = ["time", "session_id", "userAgent", "userAgentParsing", "includeRawUserAgent", "userAgentData", "min_id_length", "library", "library2"]
-        switch kind {
-        case .v2: consumed += ["setOnce", "setAlways", "add"]
-        case .v1: consumed += ["utm_properties", "referrer"]
-        case .purchase: consumed += ["utm_properties", "referrer", "products", "trackRevenuePerProduct"]
-        }
         var properties = payload
-        for key in revenueKeys + consumed { properties[key] = nil }
-        // The batching keys are settings of the subscription, not members of Amplitude's event.
-        for key in DestinationMetadata.batchingKeys { properties[key] = nil }
+        for key in consumedKeys[kind, default: []] { properties[key] = nil }
 
         fixPlatform(&properties, library: payload["library"])
         if let time = payload["time"], let millis = time.epochMillis { properties["time"] = .number(millis) }
@@ -112,9 +116,11 @@ public struct AmplitudeIntegration: ActionsIntegration {
             }
         }
 
-        var event = payload["userAgentParsing"]?.boolValue == true ? userAgentProperties(payload) : [:]
-        if payload["includeRawUserAgent"]?.boolValue == true, let agent = payload["userAgent"] { event["user_agent"] = agent }
-        event.merge(properties) { _, new in new }
+        // The user agent's properties, under the event's own.
+        var event = properties
+        var derived = payload["userAgentParsing"]?.boolValue == true ? userAgentProperties(payload) : [:]
+        if payload["includeRawUserAgent"]?.boolValue == true, let agent = payload["userAgent"] { derived["user_agent"] = agent }
+        for (key, value) in derived where event[key] == nil { event[key] = value }
         var events: [JSONValue] = []
         if kind == .purchase {
             let products = payload["products"]?.arrayValue ?? []

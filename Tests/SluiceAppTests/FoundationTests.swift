@@ -43,6 +43,14 @@ import Testing
             #expect(spec.status == .ok)
             #expect(spec.headers[.contentType] == "application/yaml")
             #expect(spec.text.contains("\nopenapi: 3"))
+            // The body is the one openapi.yaml in the repository, byte for byte, as embedded at build time.
+            // This file is in Tests/SluiceAppTests/: the checkout is three path components up.
+            let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
+            let file = try Data(contentsOf: checkout.appendingPathComponent("Sources/SluiceApp/OpenAPI/openapi.yaml"))
+            // Compared as a Bool: a failure names the sizes rather than printing 300 kB twice.
+            let identical = spec.body.elementsEqual(file)
+            #expect(identical, "GET /openapi.yaml answered \(spec.body.count) bytes that are not openapi.yaml's \(file.count)")
         }
     }
 

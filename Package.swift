@@ -158,8 +158,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCoreTests",
-            dependencies: ["SluiceCore", "SluiceCatalog", "SluiceCatalogData"],
+            dependencies: ["SluiceCore"],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceCatalogTests",
+            dependencies: ["SluiceCatalog", "SluiceCatalogData", "SluiceCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

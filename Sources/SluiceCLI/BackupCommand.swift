@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SluiceApp
+import SluiceSQLite
 
 /// `sluice backup --database sqlite:PATH FILE`: a consistent copy of a SQLite store, taken while servers run.
 struct BackupCommand: ParsableCommand {

@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import SluiceCore
 
 /// The SQLite schema, as numbered migrations. Append only: a migration that has shipped is never edited.
 ///

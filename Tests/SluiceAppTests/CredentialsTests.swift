@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import SluiceCore
 import SluiceTesting
 import Testing

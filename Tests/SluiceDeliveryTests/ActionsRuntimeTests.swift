@@ -166,21 +166,4 @@ import Testing
         #expect(HTTPResponseSpec.retryAfterSeconds("-1", now: now) == nil)
         #expect(HTTPResponseSpec.retryAfterSeconds("soon", now: now) == nil)
     }
-
-    @Test func retryAfterDelaysTheNextAttemptWithinTheWindow() {
-        // Given the standard policy and a 429 asking for 10 minutes
-        let policy = RetryPolicy.standard
-        var generator = SystemRandomNumberGenerator()
-        let received = Date(timeIntervalSince1970: 1_700_000_000)
-        let outcome = DeliveryOutcome.retryableAfter(reason: "HTTP 429 (rate limited)", seconds: 600)
-
-        // When the first attempt fails with it
-        let decision = policy.decide(outcome, attempt: 1, receivedAt: received, now: received, using: &generator)
-
-        // Then the next attempt waits the 10 minutes; asked to wait past the window, the event expires now
-        #expect(decision.disposition == .retried)
-        #expect(decision.nextAttemptAt.map { $0.timeIntervalSince(received) >= 600 } == true)
-        let late = policy.decide(.retryableAfter(reason: "HTTP 503", seconds: 5 * 3600), attempt: 1, receivedAt: received, now: received, using: &generator)
-        #expect(late.disposition == .expired)
-    }
 }

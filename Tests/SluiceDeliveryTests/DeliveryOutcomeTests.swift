@@ -81,14 +81,4 @@ import Testing
         #expect(map(IOError(errnoCode: ECONNREFUSED, reason: "connect")) == .connectionFailed("connection refused"))
         #expect(DeliverySender.transportError(HTTPClientError.cancelled) is CancellationError)
     }
-
-    @Test func outcomeAccessors() {
-        // Given one outcome of each kind
-        // When they are read
-        // Then the accessors agree with the case
-        #expect(DeliveryOutcome.success(status: 200).isSuccess && DeliveryOutcome.success(status: 200).reason == "HTTP 200")
-        #expect(DeliveryOutcome.timedOut.isRetryable && !DeliveryOutcome.timedOut.isSuccess)
-        #expect(!DeliveryOutcome.discarded(reason: "HTTP 400").isRetryable)
-        #expect(DeliveryOutcome.invalidSettings("url is required").reason == "invalid settings: url is required")
-    }
 }

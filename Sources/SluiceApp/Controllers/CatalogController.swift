@@ -1,4 +1,5 @@
 import Hummingbird
+import SluiceCatalog
 import SluiceCore
 
 /// The catalog: `GET /catalog/destinations[/{id}]`, `GET /catalog/sources[/{id}]`.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SluiceCatalog
 import SluiceCore
 
 /// Destinations: the seed's five operations (create, list, get, update, delete).

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SluiceCatalog
 import SluiceCore
 
 /// Sources: create, list, get, update, delete, and their connected destinations.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SluiceCatalog
 import SluiceCore
 
 /// Destination subscriptions (Actions, alpha): create, list, get, update, remove.

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// The JSON media types of Segment's Public API, and the negotiation between them.

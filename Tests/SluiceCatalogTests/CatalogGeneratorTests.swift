@@ -9,7 +9,7 @@ import Testing
 enum SharedCatalog {
     /// The folder, or `nil` when this checkout has no `../shared/catalog`.
     static let directory: URL? = {
-        // This file is Tests/SluiceCoreTests/CatalogGeneratorTests.swift: three levels below the checkout.
+        // This file is Tests/SluiceCatalogTests/CatalogGeneratorTests.swift: three levels below the checkout.
         let checkout = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let directory = checkout.deletingLastPathComponent().appendingPathComponent("shared/catalog")

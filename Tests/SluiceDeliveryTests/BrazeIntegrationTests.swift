@@ -241,6 +241,68 @@ import Testing
         #expect(outcomes == [.discarded(reason: "This event was not sent to Braze because it did not contain any products.")])
     }
 
+    @Test func batchedPurchasesComeBackToTheirEvents() async throws {
+        // Given Segment's batched trackPurchase mapping (multistatus.test.ts) and its four events: two orders of two
+        // products, one order without products, and one without any identifier
+        let target = try Self.target(
+            "trackPurchase",
+            [
+                "enable_batching": true, "email": ["@path": "$.properties.email"], "external_id": ["@path": "$.properties.externalId"],
+                "products": ["@path": "$.properties.products"],
+            ])
+        let product: JSONValue = ["product_id": "test-product-id", "currency": "USD", "price": 99.99, "quantity": 1]
+        let events = [
+            Self.event(["event": "Order Completed", "properties": ["externalId": "test-external-id", "products": [product, product]]]),
+            Self.event(["event": "Order Completed", "properties": ["email": "user@example.com", "products": [product, product]]]),
+            Self.event(["event": "Order Completed", "properties": ["externalId": "test-external-id", "products": []]]),
+            Self.event(["event": "Order Completed", "properties": ["products": [product]]]),
+        ]
+        #expect(braze.batchSize(for: target) == 75)
+
+        // When Braze answers 201 with an error for the second purchase (Segment's partial success response)
+        let partial = #"{"events_processed":4,"message":"success","errors":[{"type":"a test error occurred","input_array":"purchases","index":1}]}"#
+        let recorder = RecordingSender { _ in HTTPResponseSpec(status: 201, bodyPrefix: Array(partial.utf8)) }
+        let outcomes = await braze.deliver(events, to: target, sender: recorder.sender)
+
+        // Then one request carries the four purchases of the first two orders, and the first order (whose second
+        // purchase failed) is discarded with Braze's error, the second succeeds, and the others are left out with
+        // Segment's messages
+        #expect(recorder.requests.count == 1)
+        let request = try #require(recorder.requests.first)
+        #expect(request.header("X-Braze-Batch") == "true")
+        let purchases = try #require(request.json?["purchases"]?.arrayValue)
+        #expect(purchases.map { $0["external_id"] ?? $0["email"] } == ["test-external-id", "test-external-id", "user@example.com", "user@example.com"])
+        #expect(
+            outcomes == [
+                .discarded(reason: "a test error occurred"), .success(status: 201), .discarded(reason: BrazeIntegration.noProducts),
+                .discarded(reason: BrazeIntegration.missingIdentifier),
+            ])
+
+        // And a complete success (Braze's 201 without errors) delivers both orders
+        let success = await braze.deliver(Array(events.prefix(2)), to: target, sender: RecordingSender(status: 201).sender)
+        #expect(success == [.success(status: 201), .success(status: 201)])
+    }
+
+    @Test func batchedPurchasesStayWithinBrazesSeventyFive() async throws {
+        // Given an order of 76 products, then orders of 40 products each
+        let target = try Self.target("trackPurchase", ["enable_batching": true])
+        func order(_ products: Int) -> JSONValue {
+            Self.event(["event": "Order Completed", "properties": ["products": .array(Array(repeating: ["product_id": "p", "price": 1], count: products))]])
+        }
+        let recorder = RecordingSender(status: 201)
+        let outcomes = await braze.deliver([order(76), order(40), order(40), order(30)], to: target, sender: recorder.sender)
+
+        // Then the order of 76 is discarded, the second order of 40 is retried in another batch (it would take the
+        // request to 80), and the order of 30 still counts it, as Segment's does: 110 > 75, retried too
+        #expect(
+            outcomes[0]
+                == .discarded(
+                    reason: "Max batch size exceeded. This payload contains 76 products, which is more than Braze's maximum batch size of 75 objects per batch."))
+        #expect(outcomes[1] == .success(status: 201))
+        #expect(outcomes[2].isRetryable && outcomes[3].isRetryable)
+        #expect(recorder.requests.first?.json?["purchases"]?.arrayValue?.count == 40)
+    }
+
     @Test func updateUserProfile2UpdatesExistingUsersOnly() throws {
         // Given updateUserProfile2, whose default sync mode is update
         let request = try onlyRequest(Self.event(["type": "identify"]), Self.target("updateUserProfile2"))

@@ -21,21 +21,55 @@ public struct ActionImplementation: Sendable {
         public var defaultSize: Int
         /// The largest batch the vendor takes.
         public var maxSize: Int
-        /// One request for the payloads (in order); throws to discard (or retry) them all.
-        public var request: @Sendable (_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue]) throws(ActionFailure) -> HTTPRequestSpec
-        /// Each payload's outcome from the vendor's answer, when the answer says more than its status (a 2xx with
-        /// per-event errors, a 400 naming the events it refused); `nil` to take the status for every payload.
+        /// The request for the payloads (in order), with the payloads it leaves out; throws to discard (or retry)
+        /// them all.
+        public var plan: @Sendable (_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue]) throws(ActionFailure) -> Request
+        /// Each item's outcome from the vendor's answer, when the answer says more than its status (a 2xx with
+        /// per-item errors, a 400 naming the items it refused); `nil` to take the status for every item.
         public var results: (@Sendable (_ response: HTTPResponseSpec, _ count: Int) -> [DeliveryOutcome]?)?
 
-        /// Creates a batch form.
+        /// What a batch sends: one request whose items (the vendor's batch array) each come from one payload, and
+        /// the payloads left out with their outcomes. A payload may make several items (Braze's trackPurchase
+        /// makes one per product): it succeeds when all of them do, else takes the first failure among them.
+        public struct Request: Sendable {
+            /// The request, `nil` when every payload was left out.
+            public var request: HTTPRequestSpec?
+            /// For each item of the request, in order, the index of the payload it came from.
+            public var items: [Int]
+            /// The payloads left out of the request, by index, with their outcomes.
+            public var leftOut: [Int: DeliveryOutcome]
+
+            /// Creates a batch request.
+            public init(request: HTTPRequestSpec?, items: [Int], leftOut: [Int: DeliveryOutcome] = [:]) {
+                self.request = request
+                self.items = items
+                self.leftOut = leftOut
+            }
+        }
+
+        /// Creates a batch form whose request has an item per payload and leaves none out.
         public init(
             defaultSize: Int, maxSize: Int,
             request: @escaping @Sendable (_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue]) throws(ActionFailure) -> HTTPRequestSpec,
             results: (@Sendable (_ response: HTTPResponseSpec, _ count: Int) -> [DeliveryOutcome]?)? = nil
         ) {
+            self.init(
+                defaultSize: defaultSize, maxSize: maxSize,
+                plan: { payloads, settings throws(ActionFailure) in
+                    Request(request: try request(payloads, settings), items: Array(payloads.indices))
+                },
+                results: results)
+        }
+
+        /// Creates a batch form that plans its request.
+        public init(
+            defaultSize: Int, maxSize: Int,
+            plan: @escaping @Sendable (_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue]) throws(ActionFailure) -> Request,
+            results: (@Sendable (_ response: HTTPResponseSpec, _ count: Int) -> [DeliveryOutcome]?)? = nil
+        ) {
             self.defaultSize = defaultSize
             self.maxSize = maxSize
-            self.request = request
+            self.plan = plan
             self.results = results
         }
     }
@@ -110,6 +144,8 @@ public struct ActionsRuntime: Sendable {
         public var eventIndexes: [Int]
         /// The requests, or the failure for every event of them.
         public var requests: Result<[HTTPRequestSpec], ActionFailure>
+        /// For a batch, each item's event as a position in ``eventIndexes``; `nil` for an item per event.
+        public var items: [Int]? = nil
     }
 
     /// The requests that deliver `events` to `target`, without sending anything.
@@ -130,9 +166,26 @@ public struct ActionsRuntime: Sendable {
         let size = batchSize(for: target)
         if let batch = action.batch, size > 1 {
             for start in stride(from: 0, to: ready.count, by: size) {
-                let chunk = ready[start..<min(start + size, ready.count)]
-                let request = Result { () throws(ActionFailure) in [try batch.request(chunk.map(\.payload), target.destinationSettings)] }
-                planned.append(PlannedRequest(eventIndexes: chunk.map(\.index), requests: request))
+                let chunk = Array(ready[start..<min(start + size, ready.count)])
+                let plan: ActionImplementation.Batch.Request
+                do throws(ActionFailure) {
+                    plan = try batch.plan(chunk.map(\.payload), target.destinationSettings)
+                } catch {
+                    planned.append(PlannedRequest(eventIndexes: chunk.map(\.index), requests: .failure(error)))
+                    continue
+                }
+                for (position, outcome) in plan.leftOut.sorted(by: { $0.key < $1.key }) where chunk.indices.contains(position) {
+                    planned.append(PlannedRequest(eventIndexes: [chunk[position].index], requests: .failure(ActionFailure(outcome: outcome))))
+                }
+                guard let request = plan.request else { continue }
+                // The payloads sent, in order, and each item's position among them.
+                let sent = chunk.indices.filter { plan.leftOut[$0] == nil }
+                let positions = Dictionary(uniqueKeysWithValues: sent.enumerated().map { ($1, $0) })
+                let items = plan.items.map { positions[$0] ?? -1 }
+                planned.append(
+                    PlannedRequest(
+                        eventIndexes: sent.map { chunk[$0].index }, requests: .success([request]),
+                        items: items == Array(sent.indices) || items.contains(-1) ? nil : items))
             }
         } else {
             for (index, payload) in ready {
@@ -143,19 +196,29 @@ public struct ActionsRuntime: Sendable {
         return planned
     }
 
+    /// Each event's outcome from its items': the first item that did not succeed, else the first item's success.
+    static func eventOutcomes(_ perItem: [DeliveryOutcome], items: [Int], events: Int) -> [DeliveryOutcome] {
+        var outcomes = [DeliveryOutcome?](repeating: nil, count: events)
+        for (outcome, event) in zip(perItem, items) where outcomes.indices.contains(event) {
+            if let current = outcomes[event], !current.isSuccess { continue }
+            if outcomes[event] == nil || !outcome.isSuccess { outcomes[event] = outcome }
+        }
+        return outcomes.map { $0 ?? .discarded(reason: "the batch sent nothing for this event") }
+    }
+
     /// Plans the requests, sends them, and gives each event its outcome, in the order of `events`.
     public func deliver(_ events: [JSONValue], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome] {
         let batched = batchSize(for: target) > 1
         let read = actions[target.actionSlug]?.batch?.results
         var outcomes = Array(repeating: DeliveryOutcome.retryable(reason: "not attempted"), count: events.count)
-        var pending: [(indexes: [Int], requests: [HTTPRequestSpec])] = []
+        var pending: [(indexes: [Int], requests: [HTTPRequestSpec], items: [Int]?)] = []
         for planned in requests(for: events, to: target) {
             switch planned.requests {
-            case .success(let request): pending.append((planned.eventIndexes, request))
+            case .success(let request): pending.append((planned.eventIndexes, request, planned.items))
             case .failure(let failure): for index in planned.eventIndexes { outcomes[index] = failure.outcome }
             }
         }
-        let answered = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests) { indexes, requests in
+        let answered = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests) { indexes, requests, items in
             // One after another; the first that does not succeed is the outcome (Segment's request client throws on
             // it, ending perform).
             var answer = DeliveryAnswer.noResponse(.discarded(reason: "the action made no request"))
@@ -163,10 +226,11 @@ public struct ActionsRuntime: Sendable {
                 answer = await sender.answer(to: request)
                 guard answer.outcome.isSuccess else { break }
             }
-            if batched, let read, case .response(let response) = answer,
-                let perEvent = read(response, indexes.count), perEvent.count == indexes.count
-            {
-                return perEvent
+            if batched, let read, case .response(let response) = answer {
+                if let items, let perItem = read(response, items.count), perItem.count == items.count {
+                    return Self.eventOutcomes(perItem, items: items, events: indexes.count)
+                }
+                if items == nil, let perEvent = read(response, indexes.count), perEvent.count == indexes.count { return perEvent }
             }
             return Array(repeating: answer.outcome, count: indexes.count)
         }

@@ -33,16 +33,16 @@ import SluiceCore
 /// does: `add` for `trackEvent2` and `trackPurchase2` (`_update_existing_only` false), `update` for
 /// `updateUserProfile2` (`_update_existing_only` true), `add` for `createAlias2`.
 ///
-/// With `enable_batching` (the catalog default, up to 75 a request) `updateUserProfile` and `trackEvent` (and their
-/// `…2`) send one `/users/track` request for the batch, and read Braze's answer as Segment does: in a 2xx answer each
+/// With `enable_batching` (the catalog default, up to 75 a request) `updateUserProfile`, `trackEvent` and
+/// `trackPurchase` (and their `…2`) send one `/users/track` request for the batch, and read Braze's answer as Segment does: in a 2xx answer each
 /// `errors[].index` discards that event with the error's `type` (the first for an event wins), the others succeed;
 /// a non-2xx answer is every event's, a 400 discarding them with Braze's `message`.
 ///
 /// Where Sluice differs: in a batch, an event without an identifier is sent in its place (so that Braze's indexes
 /// name the events) and discarded by Braze's error for it, where Segment leaves it out and discards it itself; a
-/// batch of only such events is discarded without a request, as Segment's. `trackPurchase` has no batch form in
-/// Sluice: one payload makes several purchases, and the runtime's batch reader cannot map Braze's per-purchase
-/// errors (or Segment's 75-purchase split) back to events, so each event is its own request. Product members are
+/// batch of only such events is discarded without a request, as Segment's. `trackPurchase` batches as Segment's
+/// `sendBatchedTrackPurchase`: purchases counted against the 75, each purchase's errors back to its event
+/// (``trackPurchases(_:_:_:)``). Product members are
 /// not checked against Segment's product schema (`product_id`, `price` required), which the catalog does not carry;
 /// nor can a subscription map `subscription_groups`, a field of Segment's `updateUserProfile` that the catalog lacks.
 /// A batch answer is read from the start of its body the sender keeps: errors past it are not seen.
@@ -69,9 +69,15 @@ public struct BrazeIntegration: ActionsIntegration {
         }
         for (slug, updateExistingOnly) in [("trackPurchase", nil), ("trackPurchase2", false)] as [(String, Bool?)] {
             actions.append(
-                ActionImplementation(slug: slug) { payload, settings throws(ActionFailure) in
-                    try Self.trackPurchase(payload, settings, updateExistingOnly)
-                })
+                ActionImplementation(
+                    slug: slug,
+                    perform: { payload, settings throws(ActionFailure) in try Self.trackPurchase(payload, settings, updateExistingOnly) },
+                    batch: ActionImplementation.Batch(
+                        defaultSize: Self.maxBatchSize, maxSize: Self.maxBatchSize,
+                        plan: { payloads, settings throws(ActionFailure) in
+                            try Self.trackPurchases(payloads, settings, updateExistingOnly)
+                        },
+                        results: Self.trackResults)))
         }
         actions.append(ActionImplementation(slug: "identifyUser", perform: Self.identifyUser))
         for slug in ["createAlias", "createAlias2"] { actions.append(ActionImplementation(slug: slug, perform: Self.createAlias)) }
@@ -207,12 +213,62 @@ public struct BrazeIntegration: ActionsIntegration {
         -> [HTTPRequestSpec]
     {
         guard hasIdentifier(payload) else { throw ActionFailure(outcome: .discarded(reason: missingIdentifier)) }
+        let purchases = Self.purchases(payload, settings, updateExistingOnly)
+        guard !purchases.isEmpty else { throw ActionFailure(outcome: .discarded(reason: noProducts)) }
+        return [try request("/users/track", settings, body: ["purchases": .array(purchases)], batch: purchases.count > 1)]
+    }
+
+    /// Segment's `sendBatchedTrackPurchase`: one `/users/track` request with every payload's purchases, and each
+    /// purchase's payload so that Braze's per-purchase errors come back to their events. Left out, as Segment leaves
+    /// them out: a payload of more than 75 products (discarded), one whose products would take the request past 75
+    /// purchases (retried in another batch; its products count towards the 75 all the same, as in Segment), one
+    /// without an identifier or without products (discarded).
+    static func trackPurchases(_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue], _ updateExistingOnly: Bool?)
+        throws(ActionFailure) -> ActionImplementation.Batch.Request
+    {
+        var purchases: [JSONValue] = []
+        var items: [Int] = []
+        var leftOut: [Int: DeliveryOutcome] = [:]
+        var objectCount = 0
+        for (index, payload) in payloads.enumerated() {
+            let count = payload["products"]?.arrayValue?.count ?? 0
+            if count > maxBatchSize {
+                leftOut[index] = .discarded(
+                    reason: "Max batch size exceeded. This payload contains \(count) products, which is more than Braze's maximum batch "
+                        + "size of \(maxBatchSize) objects per batch.")
+                continue
+            }
+            objectCount += count
+            if objectCount > maxBatchSize {
+                leftOut[index] = .retryable(
+                    reason: "Max batch size exceeded. This event was included in a batch which then exceeded Braze's maximum batch size "
+                        + "of \(maxBatchSize) objects per batch. This payload will be retried in another batch.")
+                continue
+            }
+            guard hasIdentifier(payload) else {
+                leftOut[index] = .discarded(reason: missingIdentifier)
+                continue
+            }
+            let made = Self.purchases(payload, settings, updateExistingOnly)
+            guard !made.isEmpty else {
+                leftOut[index] = .discarded(reason: noProducts)
+                continue
+            }
+            purchases += made
+            items += Array(repeating: index, count: made.count)
+        }
+        guard !purchases.isEmpty else { return ActionImplementation.Batch.Request(request: nil, items: [], leftOut: leftOut) }
+        let request = try request("/users/track", settings, body: ["purchases": .array(purchases)], batch: purchases.count > 1)
+        return ActionImplementation.Batch.Request(request: request, items: items, leftOut: leftOut)
+    }
+
+    /// A payload's purchases: one per product, with the event's properties over the product's own.
+    static func purchases(_ payload: [String: JSONValue], _ settings: [String: JSONValue], _ updateExistingOnly: Bool?) -> [JSONValue] {
         let products = payload["products"]?.arrayValue ?? []
-        guard !products.isEmpty else { throw ActionFailure(outcome: .discarded(reason: noProducts)) }
         let base = identifiers(payload, settings, updateExistingOnly)
         var eventProperties = payload["properties"]?.objectValue ?? [:]
         eventProperties["products"] = nil
-        let purchases: [JSONValue] = products.map { product in
+        return products.map { product in
             let members = product.objectValue ?? [:]
             var purchase = base
             purchase["product_id"] = members["product_id"]
@@ -224,7 +280,6 @@ public struct BrazeIntegration: ActionsIntegration {
             purchase["properties"] = .object(properties)
             return .object(purchase)
         }
-        return [try request("/users/track", settings, body: ["purchases": .array(purchases)], batch: purchases.count > 1)]
     }
 
     // MARK: - identifyUser, createAlias

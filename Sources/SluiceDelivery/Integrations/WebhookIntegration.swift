@@ -2,9 +2,6 @@ import Crypto
 import Foundation
 import SluiceCore
 
-/// Resolves a mapping (a setting's value) against an event; `nil` when it resolves to nothing.
-public typealias MappingResolver = @Sendable (_ mapping: JSONValue, _ event: JSONValue) -> JSONValue?
-
 /// Webhooks (Actions), catalog id `614a3c7d791c91c41bae7599`, action `send`: an HTTP request per event, or a JSON
 /// array of events per request when batching is on.
 ///
@@ -46,14 +43,8 @@ public struct WebhookIntegration: Integration {
     /// connections per host).
     public static let maxConcurrentRequests = 32
 
-    /// Resolves mapping directives in the settings.
-    public var resolve: MappingResolver
-
     /// Creates the integration.
-    /// - Parameter resolve: The mapping resolver; ``Mapping/resolve(_:in:)`` by default.
-    public init(resolve: @escaping MappingResolver = { Mapping.resolve($0, in: $1) }) {
-        self.resolve = resolve
-    }
+    public init() {}
 
     // MARK: - Integration
 
@@ -114,6 +105,7 @@ public struct WebhookIntegration: Integration {
         let secret = target.destinationSettings["sharedSecret"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         let batching = target.subscriptionSettings["enable_batching"]?.boolValue == true
         let size = batchSize(for: target)
+        let mappings = RequestMappings(target.subscriptionSettings)
 
         var planned: [PlannedRequest] = []
         var groups: [RequestKey: [(index: Int, data: JSONValue, messageID: String)]] = [:]
@@ -121,7 +113,7 @@ public struct WebhookIntegration: Integration {
         for (index, event) in events.enumerated() {
             let resolved: ResolvedEvent
             do {
-                resolved = try resolveEvent(event, settings: target.subscriptionSettings)
+                resolved = try resolveEvent(event, mappings: mappings)
             } catch {
                 planned.append(PlannedRequest(eventIndexes: [index], request: .failure(error)))
                 continue
@@ -217,9 +209,25 @@ public struct WebhookIntegration: Integration {
 
     static let defaultData: JSONValue = ["@path": "$."]
 
-    func resolveEvent(_ event: JSONValue, settings: [String: JSONValue]) throws(PlanningFailure) -> ResolvedEvent {
+    /// The settings that make a request, compiled once per delivery (``CompiledMapping``); `method` and `headers`
+    /// are `nil` when absent or `null`.
+    struct RequestMappings {
+        let url: CompiledMapping?
+        let method: CompiledMapping?
+        let headers: CompiledMapping?
+        let data: CompiledMapping
+
+        init(_ settings: [String: JSONValue]) {
+            url = settings["url"].map(CompiledMapping.init)
+            method = settings["method"].flatMap { $0.isNull ? nil : CompiledMapping($0) }
+            headers = settings["headers"].flatMap { $0.isNull ? nil : CompiledMapping($0) }
+            data = CompiledMapping(settings["data"] ?? WebhookIntegration.defaultData)
+        }
+    }
+
+    func resolveEvent(_ event: JSONValue, mappings: RequestMappings) throws(PlanningFailure) -> ResolvedEvent {
         // url
-        guard let urlSetting = settings["url"], let url = resolve(urlSetting, event)?.stringValue, !url.isEmpty else {
+        guard let url = mappings.url?.resolve(in: event)?.stringValue, !url.isEmpty else {
             throw PlanningFailure(outcome: .invalidSettings("url is required"))
         }
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
@@ -230,8 +238,8 @@ public struct WebhookIntegration: Integration {
 
         // method
         var method = "POST"
-        if let setting = settings["method"], !setting.isNull {
-            guard let value = resolve(setting, event)?.stringValue?.uppercased(), ["POST", "PUT", "PATCH"].contains(value) else {
+        if let setting = mappings.method {
+            guard let value = setting.resolve(in: event)?.stringValue?.uppercased(), ["POST", "PUT", "PATCH"].contains(value) else {
                 throw PlanningFailure(outcome: .invalidSettings("method must be POST, PUT or PATCH"))
             }
             method = value
@@ -239,8 +247,8 @@ public struct WebhookIntegration: Integration {
 
         // headers
         var headers: [(name: String, value: String)] = []
-        if let setting = settings["headers"], !setting.isNull {
-            guard let object = resolve(setting, event)?.objectValue else {
+        if let setting = mappings.headers {
+            guard let object = setting.resolve(in: event)?.objectValue else {
                 throw PlanningFailure(outcome: .invalidSettings("headers must be an object"))
             }
             for name in object.keys.sorted() {
@@ -271,8 +279,7 @@ public struct WebhookIntegration: Integration {
         }
 
         // data
-        let dataSetting = settings["data"] ?? Self.defaultData
-        let data = resolve(dataSetting, event) ?? [:]
+        let data = mappings.data.resolve(in: event) ?? [:]
         return ResolvedEvent(key: RequestKey(url: url, method: method, headers: headers), data: data)
     }
 

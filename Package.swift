@@ -10,7 +10,7 @@ let package = Package(
     name: "Sluice",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "sluice", targets: ["SluiceCLI"]),
+        .executable(name: "sluice", targets: ["SluiceCLI"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -31,7 +31,7 @@ let package = Package(
         .target(
             name: "SluiceCore",
             dependencies: [
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ],
             swiftSettings: swiftSettings
         ),
@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "SluiceBenchCeiling",
             dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird")
             ],
             path: "Benchmarks/Ceiling",
             swiftSettings: swiftSettings

@@ -69,9 +69,10 @@ func loadRoutes(dir: String) -> [Route] {
             return (parts[0], parts[1])
         }
         let path = String(fields[1].split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0])
-        routes.append(Route(
-            method: method, path: path, status: HTTPResponse.Status(code: code), contentType: fields[3],
-            headers: headers, body: ByteBuffer(bytes: data)))
+        routes.append(
+            Route(
+                method: method, path: path, status: HTTPResponse.Status(code: code), contentType: fields[3],
+                headers: headers, body: ByteBuffer(bytes: data)))
     }
     return routes
 }

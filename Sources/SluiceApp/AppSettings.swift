@@ -1,6 +1,6 @@
 import Logging
-import SluiceDelivery
 import SluiceCore
+import SluiceDelivery
 
 /// Everything `sluice serve` can be told, read once by the CLI from flags and `SLUICE_*` variables.
 ///

@@ -11,7 +11,8 @@ struct BackupCommand: ParsableCommand {
         discussion: """
             The copy holds every write committed before it began and none half-done; servers are not paused. \
             FILE must not exist; it is created readable by its owner only, because it holds write keys in clear \
-            and destination secrets encrypted (keep the key file apart from it; SECURITY.md). For a PostgreSQL store use pg_dump and pg_restore (docs/backup.md). \
+            and destination secrets encrypted (keep the key file apart from it; SECURITY.md). \
+            For a PostgreSQL store use pg_dump and pg_restore (docs/backup.md). \
             Exits 0 when the copy is written and checked, 1 otherwise.
             """)
 

@@ -17,7 +17,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A Public API token to make sure exists (env SLUICE_TOKEN).") var token: String?
     @Option(name: .customLong("rate-limit"), help: "Rate limiting: on or off (env SLUICE_RATE_LIMIT, default on).")
     var rateLimit: String?
-    @Option(name: .customLong("rate-limit-general"), help: "Requests a minute per token outside the subscription-write limit of 5 (env SLUICE_RATE_LIMIT_GENERAL, default 60000).")
+    @Option(
+        name: .customLong("rate-limit-general"),
+        help: "Requests a minute per token outside the subscription-write limit of 5 (env SLUICE_RATE_LIMIT_GENERAL, default 60000).")
     var rateLimitGeneral: Int?
     @Option(help: "The Destination Subscriptions feature: on or off (env SLUICE_SUBSCRIPTIONS, default on).")
     var subscriptions: String?
@@ -25,11 +27,24 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "How long failed deliveries are retried before they expire: e.g. 4h, 30m, 90s (env SLUICE_RETRY_WINDOW, default 4h).")
     var retryWindow: String?
-    @Option(help: "How long a worker holds the jobs it claims before another process may take them: e.g. 5m, 30s (env SLUICE_DELIVERY_LEASE, default 5m).")
+    @Option(
+        help: "How long a worker holds the jobs it claims before another process may take them: e.g. 5m, 30s (env SLUICE_DELIVERY_LEASE, default 5m)."
+    )
     var deliveryLease: String?
-    @Option(help: "How long a client connection may sit idle (a request arriving a byte at a time included) before it is closed: e.g. 30s; 0 for never (env SLUICE_IDLE_TIMEOUT, default 30s).")
+    @Option(
+        help: """
+            How long a client connection may sit idle (a request arriving a byte at a time included) before it is closed: \
+            e.g. 30s; 0 for never (env SLUICE_IDLE_TIMEOUT, default 30s).
+            """)
     var idleTimeout: String?
-    @Option(name: .customLong("endpoint-override"), help: ArgumentHelp("Send every request for a vendor's HOST to URL instead (scheme, host and port replaced, path and query kept); repeatable (env SLUICE_ENDPOINT_OVERRIDES, HOST=URL,HOST=URL).", valueName: "HOST=URL"))
+    @Option(
+        name: .customLong("endpoint-override"),
+        help: ArgumentHelp(
+            """
+            Send every request for a vendor's HOST to URL instead (scheme, host and port replaced, path and query kept); \
+            repeatable (env SLUICE_ENDPOINT_OVERRIDES, HOST=URL,HOST=URL).
+            """,
+            valueName: "HOST=URL"))
     var endpointOverrides: [String] = []
 
     /// Reads `4h`, `30m`, `90s` or `250ms`.

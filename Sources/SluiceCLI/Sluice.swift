@@ -56,7 +56,10 @@ struct DatabaseOption: ParsableArguments {
 struct SecretKeyOption: ParsableArguments {
     @Option(
         name: .customLong("secret-key-file"),
-        help: "The file holding the key of secrets at rest, base64 (env SLUICE_SECRET_KEY_FILE, or the key itself in SLUICE_SECRET_KEY; default PATH.key beside a SQLite store).")
+        help: """
+            The file holding the key of secrets at rest, base64 (env SLUICE_SECRET_KEY_FILE, \
+            or the key itself in SLUICE_SECRET_KEY; default PATH.key beside a SQLite store).
+            """)
     var file: String?
 
     /// The flag, else `SLUICE_SECRET_KEY_FILE`, else `SLUICE_SECRET_KEY`, else automatic.

@@ -144,7 +144,8 @@ public final class Catalog: Sendable {
     public convenience init(sluiceFormat bytes: some Collection<UInt8>) throws(CatalogError) {
         // The fast reader takes what sluiceFormat() writes; on anything else the general path
         // reads the file again, and either accepts it or says which entry and field are wrong.
-        let fast = bytes.withContiguousStorageIfAvailable { try? FastWireReader.sluiceFormat($0) }
+        let fast =
+            bytes.withContiguousStorageIfAvailable { try? FastWireReader.sluiceFormat($0) }
             ?? Array(bytes).withUnsafeBufferPointer { try? FastWireReader.sluiceFormat($0) }
         if let (destinations, sources) = fast {
             try self.init(destinations: destinations, sources: sources)

@@ -310,8 +310,9 @@ struct FastWireReader {
     }
 
     private mutating func source() throws(Failure) -> SourceMetadata {
-        var s = SourceMetadata(id: "", name: "", slug: "", description: "", logos: .init(default: ""), options: [], categories: [],
-                               isCloudEventSource: false)
+        var s = SourceMetadata(
+            id: "", name: "", slug: "", description: "", logos: .init(default: ""), options: [], categories: [],
+            isCloudEventSource: false)
         var seen = Seen()
         try beginObject()
         while let key = try nextKey() {

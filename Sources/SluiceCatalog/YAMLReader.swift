@@ -109,8 +109,9 @@ enum YAMLReader {
         default: break
         }
         let utf8 = Array(text.utf8)
-        guard let first = utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
-            || isDigit(first)
+        guard let first = utf8.first,
+            first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+                || isDigit(first)
         else { return .string(text) }
         if utf8.count > 2, utf8[0] == UInt8(ascii: "0"), utf8[1] == UInt8(ascii: "o") || utf8[1] == UInt8(ascii: "x") {
             let radix = utf8[1] == UInt8(ascii: "o") ? 8 : 16

@@ -141,8 +141,10 @@ extension PostgresStore {
         let (first, retry, expired, discarded, retried, success, firstAttempt) = try row.decode(
             (Int, Int, Int, Int, Int, ByteBuffer, ByteBuffer).self)
         return DeliveryCounters(
-            successesOnFirstAttempt: Int64(first), successesAfterRetry: Int64(retry), expired: Int64(expired), discarded: Int64(discarded), retried: Int64(retried),
-            timeToSuccess: try LatencyHistogram(serialized: bytes(success)), timeToFirstAttempt: try LatencyHistogram(serialized: bytes(firstAttempt)))
+            successesOnFirstAttempt: Int64(first), successesAfterRetry: Int64(retry), expired: Int64(expired), discarded: Int64(discarded),
+            retried: Int64(retried),
+            timeToSuccess: try LatencyHistogram(serialized: bytes(success)), timeToFirstAttempt: try LatencyHistogram(serialized: bytes(firstAttempt))
+        )
     }
 
     /// Adds a delta to its minute's row: the row is made if missing, then locked, merged and written.

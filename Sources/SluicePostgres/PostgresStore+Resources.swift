@@ -193,7 +193,9 @@ extension PostgresStore {
         }
     }
 
-    public func updateDestination(id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])) async throws
+    public func updateDestination(
+        id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])
+    ) async throws
         -> Destination
     {
         try await transaction { conn in

@@ -51,23 +51,25 @@ extension SQLiteStore {
         try await read { db in try Self.destinations(db, literal: "WHERE source_id = \(sourceID) AND enabled = 1 ORDER BY seq") }
     }
 
-    public func updateDestination(id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])) async throws
+    public func updateDestination(
+        id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])
+    ) async throws
         -> Destination
     {
         try await write { db in
-                guard let current = try Self.destinations(db, literal: "WHERE id = \(id)").first else {
-                    throw StoreError.notFound(resource: "destination", id: id)
-                }
-                let (updated, audit) = try transform(current)
-                try db.execute(
-                    literal: """
-                        UPDATE destinations SET name = \(updated.name), enabled = \(updated.enabled),
-                            settings = \(Self.json(updated.settings)), updated_at = \(Self.millis(updated.updatedAt)),
-                            filters = \(DestinationFilter.storedText(updated.filters))
-                        WHERE id = \(id)
-                        """)
-                try Self.insertAudit(audit, db)
-                return updated
+            guard let current = try Self.destinations(db, literal: "WHERE id = \(id)").first else {
+                throw StoreError.notFound(resource: "destination", id: id)
+            }
+            let (updated, audit) = try transform(current)
+            try db.execute(
+                literal: """
+                    UPDATE destinations SET name = \(updated.name), enabled = \(updated.enabled),
+                        settings = \(Self.json(updated.settings)), updated_at = \(Self.millis(updated.updatedAt)),
+                        filters = \(DestinationFilter.storedText(updated.filters))
+                    WHERE id = \(id)
+                    """)
+            try Self.insertAudit(audit, db)
+            return updated
         }
     }
 

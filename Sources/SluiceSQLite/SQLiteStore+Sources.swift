@@ -72,21 +72,21 @@ extension SQLiteStore {
 
     public func updateSource(id: String, _ transform: @escaping @Sendable (Source) throws -> (Source, [AuditEvent])) async throws -> Source {
         try await write { db in
-                guard let row = try Row.fetchOne(db, literal: "SELECT \(Self.sourceColumns) FROM sources WHERE id = \(id)") else {
-                    throw StoreError.notFound(resource: "source", id: id)
-                }
-                let (updated, audit) = try transform(try Self.source(row, db))
-                try Self.checkSlugFree(updated.slug, except: id, db)
-                try db.execute(
-                    literal: """
-                        UPDATE sources SET slug = \(updated.slug), name = \(updated.name), enabled = \(updated.enabled),
-                            settings = \(Self.json(updated.settings)), labels = \(Self.labelsJSON(updated.labels)),
-                            updated_at = \(Self.millis(updated.updatedAt))
-                        WHERE id = \(id)
-                        """)
-                try Self.replaceWriteKeys(of: id, with: updated.writeKeys, db)
-                try Self.insertAudit(audit, db)
-                return updated
+            guard let row = try Row.fetchOne(db, literal: "SELECT \(Self.sourceColumns) FROM sources WHERE id = \(id)") else {
+                throw StoreError.notFound(resource: "source", id: id)
+            }
+            let (updated, audit) = try transform(try Self.source(row, db))
+            try Self.checkSlugFree(updated.slug, except: id, db)
+            try db.execute(
+                literal: """
+                    UPDATE sources SET slug = \(updated.slug), name = \(updated.name), enabled = \(updated.enabled),
+                        settings = \(Self.json(updated.settings)), labels = \(Self.labelsJSON(updated.labels)),
+                        updated_at = \(Self.millis(updated.updatedAt))
+                    WHERE id = \(id)
+                    """)
+            try Self.replaceWriteKeys(of: id, with: updated.writeKeys, db)
+            try Self.insertAudit(audit, db)
+            return updated
         }
     }
 
@@ -102,4 +102,3 @@ extension SQLiteStore {
         }
     }
 }
-

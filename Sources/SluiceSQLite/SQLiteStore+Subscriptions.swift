@@ -58,18 +58,18 @@ extension SQLiteStore {
         destinationID: String, id: String, _ transform: @escaping @Sendable (Subscription) throws -> (Subscription, [AuditEvent])
     ) async throws -> Subscription {
         try await write { db in
-                guard let current = try Self.subscriptions(db, literal: "WHERE id = \(id) AND destination_id = \(destinationID)").first
-                else { throw StoreError.notFound(resource: "subscription", id: id) }
-                let (updated, audit) = try transform(current)
-                try db.execute(
-                    literal: """
-                        UPDATE subscriptions SET name = \(updated.name), trigger = \(updated.trigger), enabled = \(updated.enabled),
-                            settings = \(Self.json(updated.settings)), model_id = \(updated.modelID),
-                            updated_at = \(Self.millis(updated.updatedAt))
-                        WHERE id = \(id)
-                        """)
-                try Self.insertAudit(audit, db)
-                return updated
+            guard let current = try Self.subscriptions(db, literal: "WHERE id = \(id) AND destination_id = \(destinationID)").first
+            else { throw StoreError.notFound(resource: "subscription", id: id) }
+            let (updated, audit) = try transform(current)
+            try db.execute(
+                literal: """
+                    UPDATE subscriptions SET name = \(updated.name), trigger = \(updated.trigger), enabled = \(updated.enabled),
+                        settings = \(Self.json(updated.settings)), model_id = \(updated.modelID),
+                        updated_at = \(Self.millis(updated.updatedAt))
+                    WHERE id = \(id)
+                    """)
+            try Self.insertAudit(audit, db)
+            return updated
         }
     }
 

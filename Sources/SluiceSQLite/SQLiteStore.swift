@@ -38,11 +38,13 @@ public final class SQLiteStore: Store {
 
     /// A new, empty store in memory: for tests and `--database memory`.
     public static func inMemory(logger: Logger = Logger(label: "sluice.sqlite")) throws -> SQLiteStore {
-        try SQLiteStore(queue: DatabaseQueue(configuration: {
-            var config = Configuration()
-            config.foreignKeysEnabled = true
-            return config
-        }()), logger: logger)
+        try SQLiteStore(
+            queue: DatabaseQueue(
+                configuration: {
+                    var config = Configuration()
+                    config.foreignKeysEnabled = true
+                    return config
+                }()), logger: logger)
     }
 
     private init(queue: DatabaseQueue, logger: Logger) throws {
@@ -72,7 +74,6 @@ public final class SQLiteStore: Store {
     }
 
     // MARK: - Running statements
-
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "SQLite error \(error.resultCode)" }

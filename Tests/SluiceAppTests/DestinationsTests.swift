@@ -148,8 +148,10 @@ private let seedAmplitudeSettings: JSONValue = [
     @Test func settingsAreCheckedByType() async throws {
         try await TestHarness.withApp { client, store in
             let sourceID = try await client.createSource()
-            for (key, value) in [("apiKey", JSONValue.number(5)), ("batchEvents", "yes"), ("eventUploadThreshold", "30"),
-                                 ("traitsToAppend", "a"), ("mapQueryParams", [1])] {
+            for (key, value) in [
+                ("apiKey", JSONValue.number(5)), ("batchEvents", "yes"), ("eventUploadThreshold", "30"),
+                ("traitsToAppend", "a"), ("mapQueryParams", [1]),
+            ] {
                 let response = try await client.api(
                     .post, "/destinations",
                     json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.amplitude), "settings": ["apiKey": "k", key: value]])
@@ -254,9 +256,11 @@ private let seedAmplitudeSettings: JSONValue = [
             let id = try await client.createAmplitude(sourceID: sourceID)
             let before = try await store.destination(id: id)
             expectError(try await client.api(.patch, "/destinations/\(id)", json: ["enabled": "no"]), .unprocessableContent, field: "enabled")
-            expectError(try await client.api(.patch, "/destinations/\(id)", json: ["settings": ["apiKey": 1]]), .unprocessableContent,
+            expectError(
+                try await client.api(.patch, "/destinations/\(id)", json: ["settings": ["apiKey": 1]]), .unprocessableContent,
                 field: "settings.apiKey")
-            expectError(try await client.api(.patch, "/destinations/\(id)", json: ["settings": ["apiKey": ""]]), .unprocessableContent,
+            expectError(
+                try await client.api(.patch, "/destinations/\(id)", json: ["settings": ["apiKey": ""]]), .unprocessableContent,
                 field: "settings.apiKey")
             expectError(try await client.api(.patch, "/destinations/\(id)", rawBody: "{"), .badRequest)
             #expect(try await store.destination(id: id) == before)

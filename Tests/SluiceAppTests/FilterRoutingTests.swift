@@ -3,9 +3,10 @@ import HTTPTypes
 import Logging
 import SluiceApp
 import SluiceCore
-@testable import SluiceDelivery
 import SluiceTesting
 import Testing
+
+@testable import SluiceDelivery
 
 /// Destination filters in the data plane: the router applies a destination's enabled filters to every event
 /// before the subscription triggers, delivers what they leave, and counts what they keep back.
@@ -18,14 +19,19 @@ import Testing
             let (sourceID, destinationID) = try await client.createWebhookDestination(sharedSecret: "s")
             let subscription = try await client.api(
                 .post, "/destinations/\(destinationID)/subscriptions",
-                json: ["name": "all", "actionId": .string(WebhookAction.send), "trigger": "type = \"track\"", "enabled": true,
-                       "settings": ["url": "http://127.0.0.1:9/hook"]])
+                json: [
+                    "name": "all", "actionId": .string(WebhookAction.send), "trigger": "type = \"track\"", "enabled": true,
+                    "settings": ["url": "http://127.0.0.1:9/hook"],
+                ])
             #expect(subscription.status == .ok, "\(subscription.text)")
             let path = "/destination/\(destinationID)/filters"
             func filter(_ title: String, _ condition: String, _ actions: JSONValue, enabled: Bool = true) async throws {
                 let response = try await client.api(
                     .post, path,
-                    json: ["sourceId": .string(sourceID), "if": .string(condition), "actions": actions, "title": .string(title), "enabled": .bool(enabled)])
+                    json: [
+                        "sourceId": .string(sourceID), "if": .string(condition), "actions": actions, "title": .string(title),
+                        "enabled": .bool(enabled),
+                    ])
                 #expect(response.status == .ok, "\(response.text)")
             }
             try await filter("no tests", #"event = "Test Event""#, [["type": "DROP"]])
@@ -34,13 +40,18 @@ import Testing
             // When events arrive and are routed
             let now = Date()
             let events: [JSONValue] = [
-                ["type": "track", "event": "Order Completed", "messageId": "m1", "properties": ["email": "a@example.com", "total": 3], "context": ["ip": "1.2.3.4", "locale": "en"]],
+                [
+                    "type": "track", "event": "Order Completed", "messageId": "m1", "properties": ["email": "a@example.com", "total": 3],
+                    "context": ["ip": "1.2.3.4", "locale": "en"],
+                ],
                 ["type": "track", "event": "Test Event", "messageId": "m2", "properties": ["email": "b@example.com"]],
                 ["type": "track", "event": "Signed Up", "messageId": "m3", "properties": ["plan": "pro"]],
                 ["type": "identify", "messageId": "m4", "traits": ["email": "c@example.com"]],
             ]
             try await store.appendEvents(
-                events.map { IncomingEvent(sourceID: sourceID, messageID: $0["messageId"]?.stringValue ?? "", receivedAt: now, body: JSONWriter.encode($0)) })
+                events.map {
+                    IncomingEvent(sourceID: sourceID, messageID: $0["messageId"]?.stringValue ?? "", receivedAt: now, body: JSONWriter.encode($0))
+                })
             let stats = PipelineStats()
             let router = EventRouter(
                 store: store, integrations: .webhooksOnly, incoming: PipelineSignal(), routed: PipelineSignal(), logger: Logger(label: "test"),
@@ -57,8 +68,9 @@ import Testing
             // And the dropped event is counted for the destination, in the store and in /metrics' counters
             let minute = DeliveryCounters.epochMinute(of: now)
             #expect(try await store.filteredCounts(sourceID: sourceID, destinationID: destinationID, minutes: minute..<(minute + 1)) == ["DROP": 1])
-            #expect(stats.prometheusText(pendingEvents: 0, waitingJobs: 0).contains(
-                "sluice_events_filtered_total{destination_id=\"\(destinationID)\",reason=\"DROP\"} 1"))
+            #expect(
+                stats.prometheusText(pendingEvents: 0, waitingJobs: 0).contains(
+                    "sluice_events_filtered_total{destination_id=\"\(destinationID)\",reason=\"DROP\"} 1"))
         }
     }
 

@@ -26,7 +26,9 @@ import Testing
             var body = Self.body(sourceID)
             if case .object(var o) = body {
                 o["description"] = "keeps test traffic out"
-                o["actions"] = [["type": "SAMPLE", "percent": 0.25, "path": "userId"], ["type": "DROP_PROPERTIES", "fields": ["properties": ["email"]]]]
+                o["actions"] = [
+                    ["type": "SAMPLE", "percent": 0.25, "path": "userId"], ["type": "DROP_PROPERTIES", "fields": ["properties": ["email"]]],
+                ]
                 body = .object(o)
             }
             let created = try await client.api(.post, path, json: body)
@@ -39,7 +41,10 @@ import Testing
             #expect(filter["title"] == "drop tests")
             #expect(filter["description"] == "keeps test traffic out")
             #expect(filter["enabled"] == true)
-            #expect(filter["actions"] == [["type": "SAMPLE", "percent": 0.25, "path": "userId"], ["type": "DROP_PROPERTIES", "fields": ["properties": ["email"]]]])
+            #expect(
+                filter["actions"] == [
+                    ["type": "SAMPLE", "percent": 0.25, "path": "userId"], ["type": "DROP_PROPERTIES", "fields": ["properties": ["email"]]],
+                ])
             #expect(filter["createdAt"]?.stringValue?.hasSuffix("Z") == true)
             // Get and list answer the same filter
             let got = try await client.api(.get, "\(path)/\(id)")
@@ -71,7 +76,9 @@ import Testing
     @Test func badInputIsRefusedAndStoresNothing() async throws {
         try await TestHarness.withApp { client, _ in
             let (sourceID, _, path) = try await Self.setUp(client)
-            func refused(_ change: (inout [String: JSONValue]) -> Void, field: String, _ status: HTTPResponse.Status = .unprocessableContent) async throws {
+            func refused(
+                _ change: (inout [String: JSONValue]) -> Void, field: String, _ status: HTTPResponse.Status = .unprocessableContent
+            ) async throws {
                 guard case .object(var o) = Self.body(sourceID) else { return }
                 change(&o)
                 expectError(try await client.api(.post, path, json: .object(o)), status, field: field)
@@ -84,14 +91,16 @@ import Testing
             try await refused({ $0["actions"] = [["type": "EXPLODE"]] }, field: "actions[0].type")
             try await refused({ $0["actions"] = [["type": "DROP"], ["type": "SAMPLE", "percent": 1.5]] }, field: "actions[1].percent")
             try await refused({ $0["actions"] = [["type": "SAMPLE"]] }, field: "actions[0].percent")
-            try await refused({ $0["actions"] = [["type": "DROP_PROPERTIES", "fields": ["properties": "email"]]] }, field: "actions[0].fields.properties")
+            try await refused(
+                { $0["actions"] = [["type": "DROP_PROPERTIES", "fields": ["properties": "email"]]] }, field: "actions[0].fields.properties")
             try await refused({ $0["title"] = nil }, field: "title")
             try await refused({ $0["enabled"] = "yes" }, field: "enabled")
             try await refused({ $0["sourceId"] = "someOtherSource" }, field: "sourceId")
             expectError(try await client.api(.post, "/destination/nope123/filters", json: Self.body(sourceID)), .notFound)
             expectError(try await client.api(.patch, "\(path)/nope123", json: ["enabled": false]), .notFound)
             expectError(try await client.api(.delete, "\(path)/nope123"), .notFound)
-            expectError(try await client.api(.patch, "\(path)/nope123", json: ["actions": [["type": "SAMPLE", "percent": -1]]]), .unprocessableContent,
+            expectError(
+                try await client.api(.patch, "\(path)/nope123", json: ["actions": [["type": "SAMPLE", "percent": -1]]]), .unprocessableContent,
                 field: "actions[0].percent")
             // An update's bad values are refused the same way, and change nothing
             let kept = try await client.api(.post, path, json: Self.body(sourceID))
@@ -137,9 +146,11 @@ import Testing
             #expect(untouched.data["result"] == payload)
             // Errors name the field
             expectError(
-                try await client.api(.post, "/destination/filters/preview", json: ["filter": ["if": "(", "actions": [["type": "DROP"]]], "payload": payload]),
+                try await client.api(
+                    .post, "/destination/filters/preview", json: ["filter": ["if": "(", "actions": [["type": "DROP"]]], "payload": payload]),
                 .unprocessableContent, field: "filter.if")
-            expectError(try await client.api(.post, "/destination/filters/preview", json: ["filter": ["if": "all", "actions": [["type": "DROP"]]]]),
+            expectError(
+                try await client.api(.post, "/destination/filters/preview", json: ["filter": ["if": "all", "actions": [["type": "DROP"]]]]),
                 .unprocessableContent, field: "payload")
         }
     }

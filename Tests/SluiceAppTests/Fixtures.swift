@@ -19,7 +19,8 @@ enum Fixture {
 extension TestClientProtocol {
     /// Creates a source and returns its id.
     func createSource(slug: String = "web-\(Identifier.random(length: 6).lowercased())", enabled: Bool = true) async throws -> String {
-        let response = try await api(.post, "/sources", json: ["slug": .string(slug), "enabled": .bool(enabled), "metadataId": .string(Fixture.netSource)])
+        let response = try await api(
+            .post, "/sources", json: ["slug": .string(slug), "enabled": .bool(enabled), "metadataId": .string(Fixture.netSource)])
         #expect(response.status == .created, "\(response.text)")
         return try #require(response.data["source"]?["id"]?.stringValue)
     }

@@ -57,7 +57,9 @@ import Testing
         #expect(amplitude.status.code < 300, "\(amplitude.text)")
         let webhook = try await client.api(
             .post, "/destinations",
-            json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": .string(secrets.sharedSecret)]])
+            json: [
+                "sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": .string(secrets.sharedSecret)],
+            ])
         #expect(webhook.status.code < 300, "\(webhook.text)")
         let liveRamp = try await client.api(
             .post, "/destinations", json: ["sourceId": .string(sourceID), "metadataId": .string(Self.liveRamp), "settings": [:]])
@@ -113,7 +115,8 @@ import Testing
             let read = try await client.api(.get, "/destinations/\(amplitudeID)")
             #expect(read.data["destination"]?["settings"]?["apiKey"] == .string(DestinationSettings.maskPrefix + "dada"))
             let patched = try await client.api(
-                .patch, "/destinations/\(amplitudeID)", json: ["name": "renamed", "settings": ["apiKey": .string(DestinationSettings.maskPrefix + "dada")]])
+                .patch, "/destinations/\(amplitudeID)",
+                json: ["name": "renamed", "settings": ["apiKey": .string(DestinationSettings.maskPrefix + "dada")]])
             #expect(patched.status == .ok, "\(patched.text)")
             // Then the store hands out the secrets in clear (delivery signs with them), the masked round trip kept them
             #expect(try await store.destination(id: amplitudeID)?.settings["apiKey"] == .string(secrets.apiKey))
@@ -242,7 +245,8 @@ import Testing
 
     /// `pg_dump` from PATH or Debian's PostgreSQL packages.
     static func pgDump() -> String? {
-        let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/pg_dump" }
+        let candidates =
+            (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/pg_dump" }
             + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted().reversed()
             .map { "/usr/lib/postgresql/\($0)/bin/pg_dump" }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }

@@ -77,7 +77,8 @@ import Testing
             for (method, template) in Self.operations where !Self.publicPaths.contains(template) && !template.hasPrefix("/v1/") {
                 let uri = Self.fill(template, ["sourceId": sourceID]) + "?pagination.count=10"
                 for headers in wrong {
-                    let response = try await client.api(method, uri, json: method == .get || method == .delete ? nil : [:], token: nil, headers: headers)
+                    let response = try await client.api(
+                        method, uri, json: method == .get || method == .delete ? nil : [:], token: nil, headers: headers)
                     expectError(response, .unauthorized, type: "Unauthorized")
                     checked += 1
                 }
@@ -177,8 +178,10 @@ import Testing
             let (sourceID, destinationID) = try await client.createWebhookDestination(sharedSecret: "ro-secret-1234")
             let created = try await client.api(
                 .post, "/destinations/\(destinationID)/subscriptions",
-                json: ["name": "s", "actionId": .string(WebhookAction.send), "trigger": "type = \"track\"", "enabled": false,
-                       "settings": ["url": "http://127.0.0.1:9/hook"]],
+                json: [
+                    "name": "s", "actionId": .string(WebhookAction.send), "trigger": "type = \"track\"", "enabled": false,
+                    "settings": ["url": "http://127.0.0.1:9/hook"],
+                ],
                 headers: [.accept: "application/vnd.segment.v1alpha+json"])
             #expect(created.status == .ok, "\(created.text)")
             let subscriptionID = try #require(created.data["destinationSubscription"]?["id"]?.stringValue)
@@ -190,7 +193,9 @@ import Testing
                 "/destinations": ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": [:]],
                 "/sources/{sourceId}": ["enabled": false],
                 "/destinations/{destinationId}": ["enabled": false, "name": "changed"],
-                "/destinations/{destinationId}/subscriptions": ["name": "t", "actionId": .string(WebhookAction.send), "trigger": "type = \"track\"", "enabled": false],
+                "/destinations/{destinationId}/subscriptions": [
+                    "name": "t", "actionId": .string(WebhookAction.send), "trigger": "type = \"track\"", "enabled": false,
+                ],
                 "/destinations/{destinationId}/subscriptions/{id}": ["input": ["name": "changed"]],
             ]
             var writes = 0
@@ -247,7 +252,9 @@ import Testing
         let seen = LogCapture()
         let writeKeys = LogCapture()
         try await app.test(.router) { client in
-            func call(_ method: HTTPRequest.Method, _ uri: String, _ json: JSONValue? = nil, raw: String? = nil, headers: HTTPFields = [:]) async throws -> APIResponse {
+            func call(
+                _ method: HTTPRequest.Method, _ uri: String, _ json: JSONValue? = nil, raw: String? = nil, headers: HTTPFields = [:]
+            ) async throws -> APIResponse {
                 var all: HTTPFields = [.accept: "application/vnd.segment.v1alpha+json"]
                 for field in headers { all[field.name] = field.value }
                 let response = try await client.api(method, uri, json: json, rawBody: raw, token: token, headers: all)
@@ -269,8 +276,10 @@ import Testing
             let webhookID = try #require(webhook.data["destination"]?["id"]?.stringValue, "\(webhook.text)")
             let subscription = try await call(
                 .post, "/destinations/\(webhookID)/subscriptions",
-                ["name": "s", "actionId": .string(WebhookAction.send), "trigger": "type = \"track\"", "enabled": true,
-                 "settings": ["url": "http://127.0.0.1:9/hook"]])
+                [
+                    "name": "s", "actionId": .string(WebhookAction.send), "trigger": "type = \"track\"", "enabled": true,
+                    "settings": ["url": "http://127.0.0.1:9/hook"],
+                ])
             let subscriptionID = try #require(subscription.data["destinationSubscription"]?["id"]?.stringValue, "\(subscription.text)")
             _ = try await call(.get, "/destinations/\(amplitudeID)")
             _ = try await call(.get, "/destinations/\(webhookID)")
@@ -294,7 +303,8 @@ import Testing
                 seen.append("\(r.status.code) \(r.headers) \(r.text)")
             }
             try await Task.sleep(for: .milliseconds(300))
-            _ = try await call(.get, "/destinations/\(webhookID)/delivery-metrics?sourceId=\(sourceID)", headers: [.accept: "application/vnd.segment.v1beta+json"])
+            _ = try await call(
+                .get, "/destinations/\(webhookID)/delivery-metrics?sourceId=\(sourceID)", headers: [.accept: "application/vnd.segment.v1beta+json"])
             // The audit trail, every page of it
             let audit = try await call(.get, "/audit-events?pagination.count=200")
             #expect((audit.data["events"]?.arrayValue?.count ?? 0) >= 5, "\(audit.text)")
@@ -313,7 +323,9 @@ import Testing
         let logText = logs.text
         #expect(logs.count > 20, "the session logged \(logs.count) lines")
         for secret in secrets {
-            for response in responses where response.contains(secret) { Issue.record("a response holds \(secret.prefix(14))…: \(response.prefix(300))") }
+            for response in responses where response.contains(secret) {
+                Issue.record("a response holds \(secret.prefix(14))…: \(response.prefix(300))")
+            }
             #expect(!logText.contains(secret), "the log holds \(secret.prefix(14))…")
             #expect(!auditText.contains(secret), "the audit trail holds \(secret.prefix(14))…")
         }
@@ -354,7 +366,10 @@ import Testing
                 #expect(response.status.code >= 400 && response.status.code < 500, "\(method) \(uri): \(response.status)")
                 let message = response.error["message"]?.stringValue ?? ""
                 #expect(!message.isEmpty, "\(method) \(uri): no envelope: \(response.text)")
-                for marker in [".swift", "/Sources/", "/work/", "/home/", "/tmp/", "Fatal error", "Stack", "0x0000", "SluiceCore.", "SluiceApp.", "GRDB", "SQLITE", "Swift."] {
+                for marker in [
+                    ".swift", "/Sources/", "/work/", "/home/", "/tmp/", "Fatal error", "Stack", "0x0000", "SluiceCore.", "SluiceApp.", "GRDB",
+                    "SQLITE", "Swift.",
+                ] {
                     #expect(!response.text.contains(marker), "\(method) \(uri) answered with \(marker): \(response.text)")
                 }
             }

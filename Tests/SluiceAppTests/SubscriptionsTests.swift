@@ -76,10 +76,11 @@ enum WebhookAction {
             expectError(try await client.api(.get, "\(base)/\(id)"), .notFound)
             expectError(try await client.api(.delete, "\(base)/\(id)"), .notFound)
             let audit = try await store.listAuditEvents(filter: AuditFilter(resourceType: "subscription"), page: PageRequest(count: 10))
-            #expect(audit.items.map(\.type) == [
-                "Destination Subscription Deleted", "Destination Subscription Modified", "Destination Subscription Modified",
-                "Destination Subscription Created",
-            ])
+            #expect(
+                audit.items.map(\.type) == [
+                    "Destination Subscription Deleted", "Destination Subscription Modified", "Destination Subscription Modified",
+                    "Destination Subscription Created",
+                ])
         }
     }
 
@@ -140,7 +141,10 @@ enum WebhookAction {
         try await TestHarness.withApp(settings: .testing(subscriptions: false)) { client, _ in
             let (_, destinationID) = try await client.createWebhookDestination()
             let base = "/destinations/\(destinationID)/subscriptions"
-            for (method, path) in [(HTTPRequest.Method.get, "\(base)?pagination.count=5"), (.post, base), (.get, "\(base)/x"), (.patch, "\(base)/x"), (.delete, "\(base)/x")] {
+            for (method, path) in [
+                (HTTPRequest.Method.get, "\(base)?pagination.count=5"), (.post, base), (.get, "\(base)/x"), (.patch, "\(base)/x"),
+                (.delete, "\(base)/x"),
+            ] {
                 let response = try await client.api(method, path, json: method == .get || method == .delete ? nil : [:])
                 expectError(response, .forbidden, type: "Forbidden")
                 #expect(response.error["message"]?.stringValue?.contains("Destination Subscriptions") == true)
@@ -155,8 +159,10 @@ enum WebhookAction {
             let sourceID = try await client.createSource()
             let created = try await client.api(
                 .post, "/destinations",
-                json: ["sourceId": .string(sourceID), "metadataId": "615c7438d93d9b61b1e9e192",
-                       "settings": ["apiSecret": "secret-1234", "projectToken": "token"]])
+                json: [
+                    "sourceId": .string(sourceID), "metadataId": "615c7438d93d9b61b1e9e192",
+                    "settings": ["apiSecret": "secret-1234", "projectToken": "token"],
+                ])
             #expect(created.status == .ok, "\(created.text)")
             let destinationID = try #require(created.data["destination"]?["id"]?.stringValue)
             let catalog = try await client.api(.get, "/catalog/destinations/615c7438d93d9b61b1e9e192")
@@ -165,8 +171,10 @@ enum WebhookAction {
             // When it is sent as a subscription's settings
             let subscription = try await client.api(
                 .post, "/destinations/\(destinationID)/subscriptions",
-                json: ["name": "Track Calls", "actionId": preset["actionId"] ?? nil, "trigger": preset["trigger"] ?? nil, "enabled": true,
-                       "settings": preset["fields"] ?? nil],
+                json: [
+                    "name": "Track Calls", "actionId": preset["actionId"] ?? nil, "trigger": preset["trigger"] ?? nil, "enabled": true,
+                    "settings": preset["fields"] ?? nil,
+                ],
                 headers: alpha)
             // Then it is saved as sent
             #expect(subscription.status == .ok, "\(subscription.text)")
@@ -176,8 +184,10 @@ enum WebhookAction {
             fields["batch_sise"] = 10
             let typo = try await client.api(
                 .post, "/destinations/\(destinationID)/subscriptions",
-                json: ["name": "typo", "actionId": preset["actionId"] ?? nil, "trigger": "type = \"track\"", "enabled": false,
-                       "settings": .object(fields)],
+                json: [
+                    "name": "typo", "actionId": preset["actionId"] ?? nil, "trigger": "type = \"track\"", "enabled": false,
+                    "settings": .object(fields),
+                ],
                 headers: alpha)
             expectError(typo, .unprocessableContent, field: "settings.batch_sise")
         }
@@ -199,7 +209,8 @@ extension SubscriptionsTests {
             let unknown = try await client.api(.post, presets, json: ["presets": ["Track Calls", "Tracks Calls"]], headers: alpha)
             expectError(unknown, .unprocessableContent, field: "presets")
             #expect(unknown.error["message"]?.stringValue?.contains("Tracks Calls is not a preset of Amplitude (Actions)") == true)
-            expectError(try await client.api(.post, presets, json: ["presets": "Track Calls"], headers: alpha), .unprocessableContent, field: "presets")
+            expectError(
+                try await client.api(.post, presets, json: ["presets": "Track Calls"], headers: alpha), .unprocessableContent, field: "presets")
             let none = try await client.api(.get, "/destinations/\(destinationID)/subscriptions?pagination.count=10")
             #expect(none.data["subscriptions"]?.arrayValue?.isEmpty == true)
 
@@ -210,8 +221,9 @@ extension SubscriptionsTests {
             #expect(all.status == .ok, "\(all.text)")
             #expect(all.headers[.contentType] == "application/vnd.segment.v1alpha+json")
             let made = try #require(all.data["subscriptions"]?.arrayValue)
-            #expect(Set(made.compactMap { $0["name"]?.stringValue })
-                == ["Track Calls", "Order Completed Calls", "Page Calls", "Screen Calls", "Identify Calls"])
+            #expect(
+                Set(made.compactMap { $0["name"]?.stringValue })
+                    == ["Track Calls", "Order Completed Calls", "Page Calls", "Screen Calls", "Identify Calls"])
             let track = try #require(made.first { $0["name"] == "Track Calls" })
             #expect(track["trigger"] == "type = \"track\" and event != \"Order Completed\"")
             #expect(track["actionSlug"] == "logEventV2")
@@ -234,7 +246,8 @@ extension SubscriptionsTests {
             let angler = try #require(SluiceCatalog.Catalog.embedded().destinations.first { $0.name == "Angler AI" })
             let sourceID = try await client.createSource()
             let created = try await client.api(
-                .post, "/destinations", json: ["sourceId": .string(sourceID), "metadataId": .string(angler.id), "settings": ["accessToken": "t-1234", "workspaceId": "w-1"]])
+                .post, "/destinations",
+                json: ["sourceId": .string(sourceID), "metadataId": .string(angler.id), "settings": ["accessToken": "t-1234", "workspaceId": "w-1"]])
             #expect(created.status == .ok, "\(created.text)")
             let destinationID = try #require(created.data["destination"]?["id"]?.stringValue)
 

@@ -39,13 +39,18 @@ func withReceiver(
 
 extension TestClientProtocol {
     /// A source with a Webhooks (Actions) destination and a subscription to `url`; returns the ids and the write key.
-    func webhookPipeline(url: String, trigger: String = "type = \"track\"", secret: String = "s3cret-key") async throws
+    func webhookPipeline(
+        url: String, trigger: String = "type = \"track\"", secret: String = "s3cret-key"
+    ) async throws
         -> (sourceID: String, destinationID: String, writeKey: String)
     {
         let (sourceID, destinationID) = try await createWebhookDestination(sharedSecret: secret)
         let subscription = try await api(
             .post, "/destinations/\(destinationID)/subscriptions",
-            json: ["name": "hook", "actionId": .string(WebhookAction.send), "trigger": .string(trigger), "enabled": true, "settings": ["url": .string(url)]])
+            json: [
+                "name": "hook", "actionId": .string(WebhookAction.send), "trigger": .string(trigger), "enabled": true,
+                "settings": ["url": .string(url)],
+            ])
         #expect(subscription.status == .ok, "\(subscription.text)")
         let source = try await api(.get, "/sources/\(sourceID)")
         return (sourceID, destinationID, try #require(source.data["source"]?["writeKeys"]?.arrayValue?.first?.stringValue))
@@ -88,16 +93,22 @@ func eventually(seconds: Double = 10, _ condition: () async throws -> Bool) asyn
     }
 
     @Test func badBatchIsRefusedWholeNamingTheIndex() async throws {
-        try await TestHarness.withApp(settings: { var s = AppSettings.testing(); s.delivery = false; return s }()) { client, store in
+        try await TestHarness.withApp(
+            settings: {
+                var s = AppSettings.testing(); s.delivery = false; return s
+            }()
+        ) { client, store in
             let (_, _, writeKey) = try await client.webhookPipeline(url: "http://127.0.0.1:9/x")
             let response = try await client.track(
-                writeKey, json: ["batch": [["type": "track", "userId": "a", "event": "ok"], ["type": "track", "event": "no user"]]], path: "/v1/batch")
+                writeKey, json: ["batch": [["type": "track", "userId": "a", "event": "ok"], ["type": "track", "event": "no user"]]], path: "/v1/batch"
+            )
             expectError(response, .badRequest)
             #expect(response.error["message"]?.stringValue?.hasPrefix("batch[1]") == true)
             #expect(try await store.queueDepth().events == 0)
             expectError(try await client.track(writeKey, json: ["userId": "u"]), .badRequest)  // track needs event
             expectError(try await client.track(writeKey, json: ["userId": "u", "event": "x"], path: "/v1/nope"), .notFound)
-            let ok = try await client.track(writeKey, json: ["batch": [["type": "identify", "userId": "a"], ["type": "page", "anonymousId": "b"]]], path: "/v1/batch")
+            let ok = try await client.track(
+                writeKey, json: ["batch": [["type": "identify", "userId": "a"], ["type": "page", "anonymousId": "b"]]], path: "/v1/batch")
             #expect(ok.status == .ok)
             #expect(ok.json == ["success": true])
             #expect(try await store.queueDepth().events == 2)
@@ -105,7 +116,11 @@ func eventually(seconds: Double = 10, _ condition: () async throws -> Bool) asyn
     }
 
     @Test func writeKeyInTheBody() async throws {
-        try await TestHarness.withApp(settings: { var s = AppSettings.testing(); s.delivery = false; return s }()) { client, store in
+        try await TestHarness.withApp(
+            settings: {
+                var s = AppSettings.testing(); s.delivery = false; return s
+            }()
+        ) { client, store in
             let (_, _, writeKey) = try await client.webhookPipeline(url: "http://127.0.0.1:9/x")
             let response = try await client.api(.post, "/v1/identify", json: ["writeKey": .string(writeKey), "userId": "u"], token: nil)
             #expect(response.status == .ok)
@@ -117,9 +132,10 @@ func eventually(seconds: Double = 10, _ condition: () async throws -> Bool) asyn
     }
 
     @Test func eventsAreDeliveredSignedAndCounted() async throws {
-        try await withReceiver(status: { body in
+        let rejectMarked: @Sendable ([UInt8]) -> HTTPResponse.Status = { body in
             String(decoding: body, as: UTF8.self).contains("\"reject\"") ? .badRequest : .ok
-        }) { port, inbox in
+        }
+        try await withReceiver(status: rejectMarked) { port, inbox in
             try await TestHarness.withApp { client, _ in
                 let (sourceID, destinationID, writeKey) = try await client.webhookPipeline(url: "http://127.0.0.1:\(port)/hook")
                 // When three tracks (one rejected by the receiver) and an identify are sent
@@ -141,14 +157,16 @@ func eventually(seconds: Double = 10, _ condition: () async throws -> Bool) asyn
                 }
                 // And the delivery metrics count what happened
                 let metricsPath = "/destinations/\(destinationID)/delivery-metrics?sourceId=\(sourceID)"
-                #expect(try await eventually {
-                    let metrics = try await client.api(.get, metricsPath).data["deliveryMetricsSummary"]?["metrics"]?.arrayValue ?? []
-                    return metrics.first?["total"] == 2 && metrics.count > 2 && metrics[2]["total"] == 1
-                })
+                #expect(
+                    try await eventually {
+                        let metrics = try await client.api(.get, metricsPath).data["deliveryMetricsSummary"]?["metrics"]?.arrayValue ?? []
+                        return metrics.first?["total"] == 2 && metrics.count > 2 && metrics[2]["total"] == 1
+                    })
                 let summary = try await client.api(.get, metricsPath)
                 #expect(summary.headers[.contentType] == "application/json")
                 let metrics = try #require(summary.data["deliveryMetricsSummary"]?["metrics"]?.arrayValue)
-                #expect(metrics.map { $0["metricName"] } == ["successes", "expired", "discarded", "retried", "time_to_success", "time_to_first_attempt"])
+                #expect(
+                    metrics.map { $0["metricName"] } == ["successes", "expired", "discarded", "retried", "time_to_success", "time_to_first_attempt"])
                 #expect(metrics[0]["breakdown"]?.arrayValue?.first?["value"] == 2)
                 #expect(metrics[1]["total"] == 0)
                 #expect(metrics[2]["total"] == 1)
@@ -191,7 +209,8 @@ func eventually(seconds: Double = 10, _ condition: () async throws -> Bool) asyn
             expectError(
                 try await client.api(.get, "\(base)?sourceId=\(sourceID)&startTime=\(old)"), .unprocessableContent, field: "startTime")
             #expect(try await client.api(.get, "\(base)?sourceId=\(sourceID)&granularity=DAY").status == .ok)
-            expectError(try await client.api(.get, "\(base)?sourceId=\(sourceID)", headers: [.accept: "application/vnd.segment.v1+json"]), .notAcceptable)
+            expectError(
+                try await client.api(.get, "\(base)?sourceId=\(sourceID)", headers: [.accept: "application/vnd.segment.v1+json"]), .notAcceptable)
         }
     }
 }

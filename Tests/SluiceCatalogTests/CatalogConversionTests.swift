@@ -242,22 +242,30 @@ import Testing
         #expect(amplitude.name == "Amplitude")
         #expect(amplitude.description == "")
         #expect(amplitude.logos == .init(default: "https://example.com/amplitude.svg", mark: nil))
-        #expect(amplitude.options == [
-            IntegrationOption(name: "apiKey", type: "string", defaultValue: "", description: "Your API key, from the settings page.", required: true,
-                              label: "API Key"),
-            IntegrationOption(name: "eventUploadThreshold", type: "number", defaultValue: 30, description: "", required: false,
-                              label: "Event Upload Threshold"),
-            IntegrationOption(name: "mapQueryParams", type: "map", defaultValue: .object([:]), description: "", required: false,
-                              label: "Map Query Params"),
-        ])
-        #expect(amplitude.components == [
-            .init(code: "https://github.com/segmentio/amplitude", owner: "SEGMENT", type: "BROWSER"),
-            .init(code: "https://github.com/segmentio/amplitude-server", owner: nil, type: "SERVER"),
-        ])
+        #expect(
+            amplitude.options == [
+                IntegrationOption(
+                    name: "apiKey", type: "string", defaultValue: "", description: "Your API key, from the settings page.", required: true,
+                    label: "API Key"),
+                IntegrationOption(
+                    name: "eventUploadThreshold", type: "number", defaultValue: 30, description: "", required: false,
+                    label: "Event Upload Threshold"),
+                IntegrationOption(
+                    name: "mapQueryParams", type: "map", defaultValue: .object([:]), description: "", required: false,
+                    label: "Map Query Params"),
+            ])
+        #expect(
+            amplitude.components == [
+                .init(code: "https://github.com/segmentio/amplitude", owner: "SEGMENT", type: "BROWSER"),
+                .init(code: "https://github.com/segmentio/amplitude-server", owner: nil, type: "SERVER"),
+            ])
         #expect(amplitude.supportedMethods == .init(track: true, pageview: true, identify: true, group: true, alias: false))
         #expect(amplitude.supportedPlatforms == .init(browser: true, mobile: true, server: true, warehouse: false, cloudAppObject: false))
-        #expect(amplitude.supportedFeatures == .init(cloudModeInstances: "0", deviceModeInstances: "0", replay: false, browserUnbundling: true,
-                                                      browserUnbundlingPublic: true))
+        #expect(
+            amplitude.supportedFeatures
+                == .init(
+                    cloudModeInstances: "0", deviceModeInstances: "0", replay: false, browserUnbundling: true,
+                    browserUnbundlingPublic: true))
         #expect(amplitude.previousNames == ["Amplitude"])
         #expect(amplitude.supportedRegions == ["us-west-2"])
         #expect(amplitude.regionEndpoints == ["US"])
@@ -266,23 +274,27 @@ import Testing
         let webhooks = destinations[1]
         #expect(webhooks.logos.mark == "https://example.com/webhooks-mark.svg")
         let send = try #require(webhooks.actions.first)
-        #expect(send == DestinationAction(
-            id: "nFPnRozhz1mh4Gbx4MLvT5", slug: "send", name: "Send", description: "Send an HTTP request.", platform: "CLOUD", hidden: false,
-            defaultTrigger: nil,
-            fields: [
-                ActionField(
-                    id: "qWdhkvZC25kbeusBhUsQqD", sortOrder: 1, fieldKey: "method", label: "Method", type: "STRING", description: "HTTP method.",
-                    placeholder: "", defaultValue: "POST", required: true, multiple: false,
-                    choices: [["label": "POST", "value": "POST"], ["label": "PUT", "value": "PUT"]], dynamic: false, allowNull: false,
-                    hidden: false),
-                ActionField(
-                    id: "aR2f2X4hcT2nedjMJt3j3e", sortOrder: 4, fieldKey: "data", label: "Data", type: "OBJECT", description: "Payload.",
-                    placeholder: nil, defaultValue: ["@path": "$."], required: false, multiple: false, choices: nil, dynamic: false,
-                    allowNull: false, hidden: false),
-            ]))
-        #expect(webhooks.presets == [
-            .init(actionId: "nFPnRozhz1mh4Gbx4MLvT5", name: "Send tracks", fields: ["method": "POST"], trigger: #"type = "track""#)
-        ])
+        #expect(
+            send
+                == DestinationAction(
+                    id: "nFPnRozhz1mh4Gbx4MLvT5", slug: "send", name: "Send", description: "Send an HTTP request.", platform: "CLOUD", hidden: false,
+                    defaultTrigger: nil,
+                    fields: [
+                        ActionField(
+                            id: "qWdhkvZC25kbeusBhUsQqD", sortOrder: 1, fieldKey: "method", label: "Method", type: "STRING",
+                            description: "HTTP method.",
+                            placeholder: "", defaultValue: "POST", required: true, multiple: false,
+                            choices: [["label": "POST", "value": "POST"], ["label": "PUT", "value": "PUT"]], dynamic: false, allowNull: false,
+                            hidden: false),
+                        ActionField(
+                            id: "aR2f2X4hcT2nedjMJt3j3e", sortOrder: 4, fieldKey: "data", label: "Data", type: "OBJECT", description: "Payload.",
+                            placeholder: nil, defaultValue: ["@path": "$."], required: false, multiple: false, choices: nil, dynamic: false,
+                            allowNull: false, hidden: false),
+                    ]))
+        #expect(
+            webhooks.presets == [
+                .init(actionId: "nFPnRozhz1mh4Gbx4MLvT5", name: "Send tracks", fields: ["method": "POST"], trigger: #"type = "track""#)
+            ])
     }
 
     @Test func descriptionsCanBeLeftOut() throws {
@@ -308,16 +320,19 @@ import Testing
         // Then it holds the sources half only
         #expect(contents.destinations == nil)
         let sources = try #require(contents.sources)
-        #expect(sources == [
-            SourceMetadata(id: "8HWbgPTt3k", name: ".NET", slug: "net", description: "The .NET library.",
-                           logos: .init(default: "https://example.com/net.svg"), options: [], categories: ["Server"], isCloudEventSource: false),
-            SourceMetadata(id: "XE0vf1bTDh", name: "ActiveCampaign", slug: "activecampaign", description: "",
-                           logos: .init(default: "https://example.com/ac.svg"),
-                           options: [
-                               .init(name: "apiKey", type: "password", defaultValue: "", description: "Your key.", required: true, label: "API Key")
-                           ],
-                           categories: ["Email Marketing"], isCloudEventSource: true),
-        ])
+        #expect(
+            sources == [
+                SourceMetadata(
+                    id: "8HWbgPTt3k", name: ".NET", slug: "net", description: "The .NET library.",
+                    logos: .init(default: "https://example.com/net.svg"), options: [], categories: ["Server"], isCloudEventSource: false),
+                SourceMetadata(
+                    id: "XE0vf1bTDh", name: "ActiveCampaign", slug: "activecampaign", description: "",
+                    logos: .init(default: "https://example.com/ac.svg"),
+                    options: [
+                        .init(name: "apiKey", type: "password", defaultValue: "", description: "Your key.", required: true, label: "API Key")
+                    ],
+                    categories: ["Email Marketing"], isCloudEventSource: true),
+            ])
     }
 
     @Test func yamlPlainScalarsFollowTheCoreSchema() {
@@ -407,10 +422,12 @@ import Testing
 
         // Then it is the sources half
         #expect(contents.destinations == nil)
-        #expect(contents.sources == [
-            SourceMetadata(id: "IqDTy1TpoU", name: "Javascript", slug: "javascript", description: "Analytics.js",
-                           logos: .init(default: "https://example.com/js.svg"), options: [], categories: ["Website"], isCloudEventSource: false)
-        ])
+        #expect(
+            contents.sources == [
+                SourceMetadata(
+                    id: "IqDTy1TpoU", name: "Javascript", slug: "javascript", description: "Analytics.js",
+                    logos: .init(default: "https://example.com/js.svg"), options: [], categories: ["Website"], isCloudEventSource: false)
+            ])
     }
 
     @Test func importReplacesOnlyTheHalfTheFileHolds() throws {
@@ -443,8 +460,9 @@ import Testing
 
     @Test func sluiceFormatIsAcceptedAsAnImportFile() throws {
         // Given a catalog written in Sluice's format
-        let catalog = try Catalog(destinations: try #require(try Self.convert(Self.destinationsYAML).destinations),
-                                  sources: try #require(try Self.convert(Self.sourcesYAML).sources))
+        let catalog = try Catalog(
+            destinations: try #require(try Self.convert(Self.destinationsYAML).destinations),
+            sources: try #require(try Self.convert(Self.sourcesYAML).sources))
 
         // When it is converted as an import file
         let contents = try Catalog.convert(segmentFile: catalog.sluiceFormat())
@@ -460,7 +478,7 @@ import Testing
         // Given a catalog whose strings need every JSON escape, and free-form values of every type
         var destinations = try #require(try Self.convert(Self.destinationsYAML).destinations)
         destinations[0].name = "Quote \" backslash \\ slash / newline \n tab \t bell \u{7} é 😀"
-        destinations[0].options[0].defaultValue = ["a": [1.5, -2, 1e-7, 12345678901234567, true, nil, "x\u{1}"], "b": .object([:]), "": []]
+        destinations[0].options[0].defaultValue = ["a": [1.5, -2, 1e-7, 12_345_678_901_234_567, true, nil, "x\u{1}"], "b": .object([:]), "": []]
         destinations[1].presets[0].fields["nested"] = ["@template": "{{properties.x}}"]
         destinations[1].actions[0].fields[0].sortOrder = 2.5
         let catalog = try Catalog(destinations: destinations, sources: [])
@@ -527,17 +545,22 @@ import Testing
 
     @Test func wrongTypeIsRefusedNamingTheEntryAndField() throws {
         // Given the destinations file where one setting's `required` is a string
-        let broken = Self.destinationsYAML.replacingOccurrences(of: "    required: false\n    label: Event Upload Threshold",
-                                                                 with: "    required: 'no'\n    label: Event Upload Threshold")
+        let broken = Self.destinationsYAML.replacingOccurrences(
+            of: "    required: false\n    label: Event Upload Threshold",
+            with: "    required: 'no'\n    label: Event Upload Threshold")
 
         // When it is converted
         let error = try #require(Self.refusal(broken))
 
         // Then the message names the entry, its line, and the field
-        #expect(error == CatalogError(entry: "destinations[0] (id 54521fd525e721e32a72ee91, line 4)", field: "settings[1].required",
-                                      problem: "must be a boolean, not a string"))
-        #expect(error.description
-            == #"destinations[0] (id 54521fd525e721e32a72ee91, line 4): field "settings[1].required" must be a boolean, not a string"#)
+        #expect(
+            error
+                == CatalogError(
+                    entry: "destinations[0] (id 54521fd525e721e32a72ee91, line 4)", field: "settings[1].required",
+                    problem: "must be a boolean, not a string"))
+        #expect(
+            error.description
+                == #"destinations[0] (id 54521fd525e721e32a72ee91, line 4): field "settings[1].required" must be a boolean, not a string"#)
     }
 
     @Test func wrongTypesDeepInActionsAreNamed() throws {
@@ -546,8 +569,10 @@ import Testing
             ("    fields:\n      method: POST\n", "    fields: POST\n", "presets[0].fields", "must be an object, not a string"),
             ("    platform: CLOUD\n", "    platform: [CLOUD]\n", "actions[0].platform", "must be a string, not an array"),
             ("  categories: []\n", "  categories: [1]\n", "categories[0]", "must be a string, not a number"),
-            ("    track: true\n    identify: true\n    group: true\n    alias: true\n",
-             "    track: 1\n    identify: true\n    group: true\n    alias: true\n", "methods.track", "must be a boolean, not a number"),
+            (
+                "    track: true\n    identify: true\n    group: true\n    alias: true\n",
+                "    track: 1\n    identify: true\n    group: true\n    alias: true\n", "methods.track", "must be a boolean, not a number"
+            ),
         ]
         for (find, replace, field, problem) in cases {
             // Given the Webhooks entry broken in one place
@@ -629,13 +654,17 @@ import Testing
         // Given a stored catalog with one field of the wrong type
         let catalog = try Catalog(destinations: try #require(try Self.convert(Self.destinationsYAML).destinations), sources: [])
         let text = String(decoding: catalog.sluiceFormat(), as: UTF8.self)
-        let broken = text.replacingOccurrences(of: #""partnerOwned":false,"supportedRegions":["us-west-2"],"regionEndpoints":["US"]}"#,
-                                               with: #""partnerOwned":"no","supportedRegions":["us-west-2"],"regionEndpoints":["US"]}"#)
+        let broken = text.replacingOccurrences(
+            of: #""partnerOwned":false,"supportedRegions":["us-west-2"],"regionEndpoints":["US"]}"#,
+            with: #""partnerOwned":"no","supportedRegions":["us-west-2"],"regionEndpoints":["US"]}"#)
         #expect(broken != text)
 
         // When it is loaded, then it is refused naming the first entry and the field
-        #expect(throws: CatalogError(entry: "destinations[0] (id 54521fd525e721e32a72ee91)", field: "partnerOwned",
-                                     problem: "must be a boolean, not a string")) {
+        #expect(
+            throws: CatalogError(
+                entry: "destinations[0] (id 54521fd525e721e32a72ee91)", field: "partnerOwned",
+                problem: "must be a boolean, not a string")
+        ) {
             try Catalog(sluiceFormat: Array(broken.utf8))
         }
         #expect(throws: CatalogError(problem: #"not a Sluice catalog: expected an object with "sluiceCatalog": 1"#)) {
@@ -644,8 +673,9 @@ import Testing
     }
 
     @Test func repeatedIDsAreRefusedWhenMakingACatalog() throws {
-        let source = SourceMetadata(id: "s", name: "S", slug: "s", description: "", logos: .init(default: ""), options: [], categories: [],
-                                    isCloudEventSource: false)
+        let source = SourceMetadata(
+            id: "s", name: "S", slug: "s", description: "", logos: .init(default: ""), options: [], categories: [],
+            isCloudEventSource: false)
         #expect(throws: CatalogError(entry: "sources[1] (id s)", field: "id", problem: "is also the id of sources[0]")) {
             try Catalog(destinations: [], sources: [source, source])
         }

@@ -39,8 +39,9 @@ import Testing
             #expect(reread == destination)
         }
         for (i, source) in catalog.sources.enumerated() {
-            let reread = try WireFormat.source(FieldReader(object: try #require(JSONValue.parse(catalog.sourceJSON(at: i)).objectValue), entry: "s"),
-                                               descriptions: .keep)
+            let reread = try WireFormat.source(
+                FieldReader(object: try #require(JSONValue.parse(catalog.sourceJSON(at: i)).objectValue), entry: "s"),
+                descriptions: .keep)
             #expect(reread == source)
         }
     }
@@ -116,8 +117,11 @@ import Testing
         #expect(d.components.allSatisfy { $0.owner == "SEGMENT" && $0.code.hasPrefix("https://github.com/") })
         #expect(d.supportedMethods == .init(track: true, pageview: true, identify: true, group: true, alias: false))
         #expect(d.supportedPlatforms == .init(browser: true, mobile: true, server: true, warehouse: false, cloudAppObject: false))
-        #expect(d.supportedFeatures == .init(cloudModeInstances: "0", deviceModeInstances: "0", replay: false, browserUnbundling: true,
-                                              browserUnbundlingPublic: true))
+        #expect(
+            d.supportedFeatures
+                == .init(
+                    cloudModeInstances: "0", deviceModeInstances: "0", replay: false, browserUnbundling: true,
+                    browserUnbundlingPublic: true))
         #expect(d.actions.isEmpty && d.presets.isEmpty && d.contacts.isEmpty)
         #expect(d.partnerOwned == false)
         #expect(d.supportedRegions == ["eu-west-1", "us-west-2"])
@@ -141,10 +145,11 @@ import Testing
         #expect(text.hasPrefix(#"{"id":"54521fd525e721e32a72ee91","name":"Amplitude","description":"","slug":"amplitude","logos":{"default":"#))
         #expect(text.contains(#"{"name":"apiKey","type":"string","defaultValue":"","description":"","required":true,"label":"API Key"}"#))
         #expect(text.contains(#""supportedMethods":{"track":true,"pageview":true,"identify":true,"group":true,"alias":false}"#))
-        #expect(text.contains(
-            #""supportedFeatures":{"cloudModeInstances":"0","deviceModeInstances":"0","replay":false,"browserUnbundling":true,"#
-                + #""browserUnbundlingPublic":true}"#
-        ))
+        #expect(
+            text.contains(
+                #""supportedFeatures":{"cloudModeInstances":"0","deviceModeInstances":"0","replay":false,"browserUnbundling":true,"#
+                    + #""browserUnbundlingPublic":true}"#
+            ))
         #expect(text.hasSuffix(#""contacts":[],"partnerOwned":false,"supportedRegions":["eu-west-1","us-west-2"],"regionEndpoints":["US","EU"]}"#))
     }
 
@@ -153,16 +158,21 @@ import Testing
         #expect(d.name == "Amazon Kinesis")
         #expect(d.slug == "amazon-kinesis")
         #expect(d.categories == ["Analytics", "Raw Data"])
-        #expect(d.options == [
-            IntegrationOption(name: "region", type: "string", defaultValue: "us-west-2", description: "", required: true,
-                              label: "AWS Kinesis Stream Region"),
-            IntegrationOption(name: "roleAddress", type: "string", defaultValue: "", description: "", required: false, label: "Role Address"),
-            IntegrationOption(name: "secretId", type: "string", defaultValue: "#SEGMENT_WORKSPACE_ID", description: "", required: true,
-                              label: "Secret ID (Read-Only)"),
-            IntegrationOption(name: "stream", type: "string", defaultValue: "", description: "", required: true, label: "AWS Kinesis Stream Name"),
-            IntegrationOption(name: "useMessageId", type: "boolean", defaultValue: false, description: "", required: false,
-                              label: "Use Segment Message ID"),
-        ])
+        #expect(
+            d.options == [
+                IntegrationOption(
+                    name: "region", type: "string", defaultValue: "us-west-2", description: "", required: true,
+                    label: "AWS Kinesis Stream Region"),
+                IntegrationOption(name: "roleAddress", type: "string", defaultValue: "", description: "", required: false, label: "Role Address"),
+                IntegrationOption(
+                    name: "secretId", type: "string", defaultValue: "#SEGMENT_WORKSPACE_ID", description: "", required: true,
+                    label: "Secret ID (Read-Only)"),
+                IntegrationOption(
+                    name: "stream", type: "string", defaultValue: "", description: "", required: true, label: "AWS Kinesis Stream Name"),
+                IntegrationOption(
+                    name: "useMessageId", type: "boolean", defaultValue: false, description: "", required: false,
+                    label: "Use Segment Message ID"),
+            ])
         #expect(d.options.first { $0.name == "secretId" }?.isReadOnly == true)
         #expect(d.actions.isEmpty)
     }
@@ -192,9 +202,10 @@ import Testing
         #expect(streamType.defaultValue == "Web")
         #expect(streamType.choices == [["label": "Web", "value": "Web"], ["label": "Mobile App", "value": "Mobile App"]])
         let clientID = try #require(addToCart.fields.first { $0.fieldKey == "client_id" })
-        #expect(clientID.defaultValue == [
-            "@if": ["exists": ["@path": "$.userId"], "then": ["@path": "$.userId"], "else": ["@path": "$.anonymousId"]]
-        ])
+        #expect(
+            clientID.defaultValue == [
+                "@if": ["exists": ["@path": "$.userId"], "then": ["@path": "$.userId"], "else": ["@path": "$.anonymousId"]]
+            ])
         #expect(addToCart.fields.first { $0.fieldKey == "app_instance_id" }?.defaultValue == nil)
         #expect(d.presets.isEmpty)
     }
@@ -203,9 +214,10 @@ import Testing
         let d = try #require(catalog.destination(id: Self.webhooks))
         #expect(d.name == "Webhooks (Actions)")
         #expect(d.slug == "actions-webhook")
-        #expect(d.options == [
-            IntegrationOption(name: "sharedSecret", type: "password", defaultValue: "", description: "", required: false, label: "Shared Secret")
-        ])
+        #expect(
+            d.options == [
+                IntegrationOption(name: "sharedSecret", type: "password", defaultValue: "", description: "", required: false, label: "Shared Secret")
+            ])
         let send = try #require(d.actions.first { $0.id == "nFPnRozhz1mh4Gbx4MLvT5" })
         #expect(send.slug == "send")
         #expect(send.name == "Send")
@@ -214,38 +226,46 @@ import Testing
         #expect(send.hidden == false)
         #expect(send.fields.map(\.fieldKey) == ["url", "method", "batch_size", "headers", "data", "enable_batching"])
         let byKey = Dictionary(uniqueKeysWithValues: send.fields.map { ($0.fieldKey, $0) })
-        #expect(byKey["url"] == ActionField(
-            id: "chABtpe8R3Fuff394fGrRE", sortOrder: 0, fieldKey: "url", label: "URL", type: "STRING", description: "", placeholder: "",
-            defaultValue: nil, required: true, multiple: false, choices: nil, dynamic: false, allowNull: false, hidden: false))
-        #expect(byKey["method"] == ActionField(
-            id: "qWdhkvZC25kbeusBhUsQqD", sortOrder: 1, fieldKey: "method", label: "Method", type: "STRING", description: "", placeholder: "",
-            defaultValue: "POST", required: true, multiple: false,
-            choices: [["label": "POST", "value": "POST"], ["label": "PUT", "value": "PUT"], ["label": "PATCH", "value": "PATCH"]],
-            dynamic: false, allowNull: false, hidden: false))
+        #expect(
+            byKey["url"]
+                == ActionField(
+                    id: "chABtpe8R3Fuff394fGrRE", sortOrder: 0, fieldKey: "url", label: "URL", type: "STRING", description: "", placeholder: "",
+                    defaultValue: nil, required: true, multiple: false, choices: nil, dynamic: false, allowNull: false, hidden: false))
+        #expect(
+            byKey["method"]
+                == ActionField(
+                    id: "qWdhkvZC25kbeusBhUsQqD", sortOrder: 1, fieldKey: "method", label: "Method", type: "STRING", description: "", placeholder: "",
+                    defaultValue: "POST", required: true, multiple: false,
+                    choices: [["label": "POST", "value": "POST"], ["label": "PUT", "value": "PUT"], ["label": "PATCH", "value": "PATCH"]],
+                    dynamic: false, allowNull: false, hidden: false))
         #expect(byKey["batch_size"]?.type == "NUMBER")
         #expect(byKey["batch_size"]?.defaultValue == 0)
         #expect(byKey["headers"]?.type == "OBJECT")
         #expect(byKey["headers"]?.defaultValue == nil)
         #expect(byKey["data"]?.defaultValue == ["@path": "$."])
-        #expect(byKey["enable_batching"] == ActionField(
-            id: "hguDY3MfapSaUior43bzE3", sortOrder: 6, fieldKey: "enable_batching", label: "Enable Batching?", type: "BOOLEAN",
-            description: "", placeholder: nil, defaultValue: false, required: false, multiple: false, choices: nil, dynamic: false,
-            allowNull: false, hidden: false))
+        #expect(
+            byKey["enable_batching"]
+                == ActionField(
+                    id: "hguDY3MfapSaUior43bzE3", sortOrder: 6, fieldKey: "enable_batching", label: "Enable Batching?", type: "BOOLEAN",
+                    description: "", placeholder: nil, defaultValue: false, required: false, multiple: false, choices: nil, dynamic: false,
+                    allowNull: false, hidden: false))
 
         // And the wire JSON writes choices, and leaves out what the file did not have
         let text = String(decoding: try #require(catalog.destinationJSON(id: Self.webhooks)), as: UTF8.self)
         #expect(text.contains(#""defaultTrigger":null"#))
-        #expect(text.contains(
-            #"{"id":"qWdhkvZC25kbeusBhUsQqD","sortOrder":1,"fieldKey":"method","label":"Method","type":"STRING","description":"","#
-                + #""placeholder":"","defaultValue":"POST","required":true,"multiple":false,"#
-                + #""choices":[{"label":"POST","value":"POST"},{"label":"PUT","value":"PUT"},{"label":"PATCH","value":"PATCH"}],"#
-                + #""dynamic":false,"allowNull":false,"hidden":false}"#
-        ))
-        #expect(text.contains(
-            #"{"id":"hguDY3MfapSaUior43bzE3","sortOrder":6,"fieldKey":"enable_batching","label":"Enable Batching?","type":"BOOLEAN","#
-                + #""description":"","defaultValue":false,"required":false,"multiple":false,"choices":null,"dynamic":false,"#
-                + #""allowNull":false,"hidden":false}"#
-        ))
+        #expect(
+            text.contains(
+                #"{"id":"qWdhkvZC25kbeusBhUsQqD","sortOrder":1,"fieldKey":"method","label":"Method","type":"STRING","description":"","#
+                    + #""placeholder":"","defaultValue":"POST","required":true,"multiple":false,"#
+                    + #""choices":[{"label":"POST","value":"POST"},{"label":"PUT","value":"PUT"},{"label":"PATCH","value":"PATCH"}],"#
+                    + #""dynamic":false,"allowNull":false,"hidden":false}"#
+            ))
+        #expect(
+            text.contains(
+                #"{"id":"hguDY3MfapSaUior43bzE3","sortOrder":6,"fieldKey":"enable_batching","label":"Enable Batching?","type":"BOOLEAN","#
+                    + #""description":"","defaultValue":false,"required":false,"multiple":false,"choices":null,"dynamic":false,"#
+                    + #""allowNull":false,"hidden":false}"#
+            ))
     }
 
     @Test func sources() throws {
@@ -263,9 +283,10 @@ import Testing
         #expect(javascript.name == "Javascript")
         #expect(catalog.sources.contains { $0.isCloudEventSource })
         let json = String(decoding: try #require(catalog.sourceJSON(id: "8HWbgPTt3k")), as: UTF8.self)
-        #expect(json == #"{"id":"8HWbgPTt3k","name":".NET","slug":"net","description":"","#
-            + #""logos":{"default":"https://cdn-devcenter.segment.com/7905b876-1899-44ef-9757-8f84ec619561.svg"},"#
-            + #""options":[],"categories":["Server"],"isCloudEventSource":false,"status":"PUBLIC","partnerOwned":false}"#)
+        #expect(
+            json == #"{"id":"8HWbgPTt3k","name":".NET","slug":"net","description":"","#
+                + #""logos":{"default":"https://cdn-devcenter.segment.com/7905b876-1899-44ef-9757-8f84ec619561.svg"},"#
+                + #""options":[],"categories":["Server"],"isCloudEventSource":false,"status":"PUBLIC","partnerOwned":false}"#)
         #expect(catalog.sources.filter { $0.status == "PUBLIC_BETA" }.count == 33)
     }
 }

@@ -60,8 +60,9 @@ struct CatalogGeneratorTests {
         #expect(loaded.destinations == imported.destinations)
         #expect(loaded.sources == imported.sources)
         let amplitude = try #require(loaded.destination(id: CatalogEmbeddedTests.amplitude))
-        #expect(amplitude.options.first { $0.name == "apiKey" }?.description
-            == "You can find your API Key on your Amplitude [Settings page](https://amplitude.com/settings).")
+        #expect(
+            amplitude.options.first { $0.name == "apiKey" }?.description
+                == "You can find your API Key on your Amplitude [Settings page](https://amplitude.com/settings).")
         let send = try #require(loaded.destination(id: CatalogEmbeddedTests.webhooks)?.actions.first { $0.slug == "send" })
         #expect(!send.description.isEmpty)
         #expect(send.fields.allSatisfy { !$0.description.isEmpty })

@@ -31,9 +31,13 @@ import Testing
         let action = try #require(c.destination.actions.first { $0.id == c.preset.actionId })
         let others = c.destination.unlistedFieldKeys(actionID: action.id)
         if (c.destination.name, c.preset.name) == Self.outsideChoices {
-            #expect(throws: ValidationError("settings.eventName must be one of \"checkout_address_info_submitted\", \"checkout_completed\", "
-                + "\"checkout_contact_info_submitted\", \"checkout_shipping_info_submitted\", \"checkout_started\", \"payment_info_submitted\"",
-                field: "settings.eventName")) {
+            #expect(
+                throws: ValidationError(
+                    "settings.eventName must be one of \"checkout_address_info_submitted\", \"checkout_completed\", "
+                        + "\"checkout_contact_info_submitted\", \"checkout_shipping_info_submitted\", \"checkout_started\", "
+                        + "\"payment_info_submitted\"",
+                    field: "settings.eventName")
+            ) {
                 try ActionSettings.validate(c.preset.fields, fields: action.fields, enabled: false, otherFields: others)
             }
             return

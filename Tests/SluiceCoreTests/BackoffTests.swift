@@ -69,7 +69,8 @@ import Testing
         let delays = (0..<2000).map { _ in RetryPolicy.milliseconds(policy.delay(afterAttempt: 11, using: &generator)) }
 
         // When their spread is measured
-        let low = delays.min()!, high = delays.max()!
+        let low = delays.min()!
+        let high = delays.max()!
         let mean = Double(delays.reduce(0, +)) / Double(delays.count)
 
         // Then they cover the jitter range, centred on three quarters of the ceiling
@@ -79,7 +80,8 @@ import Testing
 
     @Test func sameSeedSameSchedule() {
         // Given two generators with the same seed
-        var a = SeededRandom(seed: 7), b = SeededRandom(seed: 7)
+        var a = SeededRandom(seed: 7)
+        var b = SeededRandom(seed: 7)
 
         // When schedules are drawn from each
         let first = (1...15).map { RetryPolicy.standard.delay(afterAttempt: $0, using: &a) }
@@ -206,7 +208,8 @@ import Testing
         // Then the next attempt waits the 10 minutes; asked to wait past the window, the event expires now
         #expect(decision.disposition == .retried)
         #expect(decision.nextAttemptAt.map { $0.timeIntervalSince(received) >= 600 } == true)
-        let late = policy.decide(.retryableAfter(reason: "HTTP 503", seconds: 5 * 3600), attempt: 1, receivedAt: received, now: received, using: &generator)
+        let late = policy.decide(
+            .retryableAfter(reason: "HTTP 503", seconds: 5 * 3600), attempt: 1, receivedAt: received, now: received, using: &generator)
         #expect(late.disposition == .expired)
     }
 }

@@ -29,7 +29,9 @@ import Testing
 
     @Test func sharedPrefixesArrayIndexesAndMissingMembers() {
         let settings: [String: JSONValue] = [
-            "device": ["@if": ["exists": ["@path": "$.context.device.id"], "then": ["@path": "$.context.device.id"], "else": ["@path": "$.anonymousId"]]],
+            "device": [
+                "@if": ["exists": ["@path": "$.context.device.id"], "then": ["@path": "$.context.device.id"], "else": ["@path": "$.anonymousId"]]
+            ],
             "campaign": ["name": ["@path": "$.context.campaign.name"], "source": ["@path": "$.context.campaign.source"], "fixed": 1],
             "first_sku": ["@path": "$.properties.products[0].sku"],
             "second_price": ["@path": "$.properties.products.1.price"],
@@ -61,7 +63,7 @@ import Testing
 
     @Test func arrayPathShapesReadTheirElementsNotTheEvent() {
         let mapping: JSONValue = [
-            "@arrayPath": ["$.properties.products", ["sku": ["@path": "$.sku"], "user": ["@path": "$.userId"], "p": ["@path": "price"]]],
+            "@arrayPath": ["$.properties.products", ["sku": ["@path": "$.sku"], "user": ["@path": "$.userId"], "p": ["@path": "price"]]]
         ]
         #expect(CompiledMapping(mapping).resolve(in: Self.event) == [["sku": "A", "p": 2], ["sku": "B"]])
     }

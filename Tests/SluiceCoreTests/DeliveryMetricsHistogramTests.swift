@@ -78,7 +78,9 @@ import Testing
 
     @Test func mergeEqualsRecordingEverythingInOne() {
         // Given two histograms of different values
-        var a = LatencyHistogram(), b = LatencyHistogram(), all = LatencyHistogram()
+        var a = LatencyHistogram()
+        var b = LatencyHistogram()
+        var all = LatencyHistogram()
         for value: Int64 in [5, 70, 900, 15_000] {
             a.record(milliseconds: value)
             all.record(milliseconds: value)

@@ -73,24 +73,25 @@ import Testing
         #expect(query.endTime == Self.now.addingTimeInterval(end))
     }
 
-    @Test(arguments: [
-        (nil, nil, nil, nil, "sourceId is required", "sourceId"),
-        ("", nil, nil, nil, "sourceId is required", "sourceId"),
-        ("src", "minute", nil, nil, "granularity must be one of MINUTE, HOUR, DAY", "granularity"),
-        ("src", "WEEK", nil, nil, "granularity must be one of MINUTE, HOUR, DAY", "granularity"),
-        ("src", nil, "yesterday", nil, "startTime must be an ISO 8601 date-time", "startTime"),
-        ("src", nil, nil, "2023-13-45", "endTime must be an ISO 8601 date-time", "endTime"),
-        ("src", nil, iso(-60), iso(-60), "startTime must be before endTime", "startTime"),
-        ("src", nil, iso(-30), iso(-60), "startTime must be before endTime", "startTime"),
-        ("src", nil, iso(-3600), iso(600), "endTime must not be in the future", "endTime"),
-        ("src", nil, iso(-4 * hour - 1), iso(0), "the time range must be at most 4 hours for MINUTE granularity", "startTime"),
-        ("src", nil, iso(-49 * hour), iso(-46 * hour), "startTime must be no earlier than 48 hours ago for MINUTE granularity", "startTime"),
-        ("src", "HOUR", iso(-7 * day - 2), iso(-1), "the time range must be at most 7 days for HOUR granularity", "startTime"),
-        ("src", "HOUR", iso(-8 * day), iso(-6 * day), "startTime must be no earlier than 7 days ago for HOUR granularity", "startTime"),
-        ("src", "DAY", iso(-15 * day), iso(-2 * day), "startTime must be no earlier than 14 days ago for DAY granularity", "startTime"),
-        ("src", "DAY", iso(-14 * day), iso(60), "the time range must be at most 14 days for DAY granularity", "startTime"),
-        ("src", nil, nil, iso(-49 * hour), "endTime must be later than 48 hours ago for MINUTE granularity", "endTime"),
-    ] as [(String?, String?, String?, String?, String, String)])
+    @Test(
+        arguments: [
+            (nil, nil, nil, nil, "sourceId is required", "sourceId"),
+            ("", nil, nil, nil, "sourceId is required", "sourceId"),
+            ("src", "minute", nil, nil, "granularity must be one of MINUTE, HOUR, DAY", "granularity"),
+            ("src", "WEEK", nil, nil, "granularity must be one of MINUTE, HOUR, DAY", "granularity"),
+            ("src", nil, "yesterday", nil, "startTime must be an ISO 8601 date-time", "startTime"),
+            ("src", nil, nil, "2023-13-45", "endTime must be an ISO 8601 date-time", "endTime"),
+            ("src", nil, iso(-60), iso(-60), "startTime must be before endTime", "startTime"),
+            ("src", nil, iso(-30), iso(-60), "startTime must be before endTime", "startTime"),
+            ("src", nil, iso(-3600), iso(600), "endTime must not be in the future", "endTime"),
+            ("src", nil, iso(-4 * hour - 1), iso(0), "the time range must be at most 4 hours for MINUTE granularity", "startTime"),
+            ("src", nil, iso(-49 * hour), iso(-46 * hour), "startTime must be no earlier than 48 hours ago for MINUTE granularity", "startTime"),
+            ("src", "HOUR", iso(-7 * day - 2), iso(-1), "the time range must be at most 7 days for HOUR granularity", "startTime"),
+            ("src", "HOUR", iso(-8 * day), iso(-6 * day), "startTime must be no earlier than 7 days ago for HOUR granularity", "startTime"),
+            ("src", "DAY", iso(-15 * day), iso(-2 * day), "startTime must be no earlier than 14 days ago for DAY granularity", "startTime"),
+            ("src", "DAY", iso(-14 * day), iso(60), "the time range must be at most 14 days for DAY granularity", "startTime"),
+            ("src", nil, nil, iso(-49 * hour), "endTime must be later than 48 hours ago for MINUTE granularity", "endTime"),
+        ] as [(String?, String?, String?, String?, String, String)])
     func badQueriesAreRefused(source: String?, granularity: String?, start: String?, end: String?, message: String, field: String) {
         // Given a query that breaks one rule
         // When it is checked

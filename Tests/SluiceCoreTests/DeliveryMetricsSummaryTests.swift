@@ -98,17 +98,19 @@ import Testing
         // Then both say the same, metrics in order, with averages rounded to the millisecond
         #expect(value == parsed)
         let metrics = try #require(value["metrics"]?.arrayValue)
-        #expect(metrics.map { $0["metricName"]?.stringValue ?? "" } == [
-            "successes", "expired", "discarded", "retried", "time_to_success", "time_to_first_attempt",
-        ])
+        #expect(
+            metrics.map { $0["metricName"]?.stringValue ?? "" } == [
+                "successes", "expired", "discarded", "retried", "time_to_success", "time_to_first_attempt",
+            ])
         #expect(metrics[0]["total"] == 9)
         #expect(metrics[1]["total"] == 1 && metrics[2]["total"] == 3 && metrics[3]["total"] == 4)
         #expect(metrics[1]["breakdown"] == nil)
         #expect(metrics[4]["total"] == 5)
-        #expect(metrics[4]["breakdown"] == [
-            ["metricName": "time_to_success_average", "value": 220],
-            ["metricName": "time_to_success_p95", "value": 1000],
-        ])
+        #expect(
+            metrics[4]["breakdown"] == [
+                ["metricName": "time_to_success_average", "value": 220],
+                ["metricName": "time_to_success_p95", "value": 1000],
+            ])
         #expect(metrics[5]["breakdown"]?.arrayValue?[1] == ["metricName": "time_to_first_attempt_p95", "value": 5])
     }
 

@@ -37,10 +37,14 @@ import Testing
     // MARK: - DROP_PROPERTIES on each of the four objects, dotted keys into objects and lists
 
     @Test func dropProperties() throws {
-        let rules = [try rule("all", .dropProperties(fields: [
-            "properties": ["email", "products.price", "missing"], "traits": ["email"], "context": ["ip", "library.name"],
-            "": ["anonymousId"],
-        ]))]
+        let rules = [
+            try rule(
+                "all",
+                .dropProperties(fields: [
+                    "properties": ["email", "products.price", "missing"], "traits": ["email"], "context": ["ip", "library.name"],
+                    "": ["anonymousId"],
+                ]))
+        ]
         let expected: JSONValue = [
             "type": "track", "event": "Order Completed", "userId": "u1",
             "properties": ["total": 10, "plan": "pro", "products": [["sku": "s1"], ["sku": "s2"]]],
@@ -64,9 +68,10 @@ import Testing
         #expect(kept(DestinationFilters.apply(context, to: Self.event))?["context"] == [:])
 
         let top = [try rule("all", .allowProperties(fields: ["": ["type", "event", "properties"]]))]
-        #expect(kept(DestinationFilters.apply(top, to: Self.event)) == [
-            "type": "track", "event": "Order Completed", "properties": Self.event["properties"]!,
-        ])
+        #expect(
+            kept(DestinationFilters.apply(top, to: Self.event)) == [
+                "type": "track", "event": "Order Completed", "properties": Self.event["properties"]!,
+            ])
 
         // An object the event does not have, or that is not an object, is left alone.
         let absent: JSONValue = ["type": "track", "traits": "x"]

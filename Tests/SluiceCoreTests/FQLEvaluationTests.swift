@@ -152,8 +152,13 @@ enum FQLFixtures {
         (#"contains($, "lo w")"#, ["type": [], "event": ["str"], "name": ["str"], "userId": ["str"]]),
         (#"!contains($, "xyz")"#, ["type": [], "event": topStrings, "name": topStrings, "userId": topStrings]),
         (#"match($, "hello*")"#, ["type": [], "event": ["str"], "name": ["str"], "userId": ["str"]]),
-        (#"!match($, "*world")"#, ["type": [], "event": topStrings.subtracting(["str"]), "name": topStrings.subtracting(["str"]),
-            "userId": topStrings.subtracting(["str"])]),
+        (
+            #"!match($, "*world")"#,
+            [
+                "type": [], "event": topStrings.subtracting(["str"]), "name": topStrings.subtracting(["str"]),
+                "userId": topStrings.subtracting(["str"]),
+            ]
+        ),
     ]
     static let topStrings: Set<String> = ["str", "numstr", "truestr", "nullstr"]
 

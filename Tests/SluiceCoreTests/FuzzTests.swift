@@ -248,7 +248,10 @@ enum FuzzCorpus {
     static let mappings: [JSONValue] = mappingTexts.map { try! JSONValue.parse($0) }
 
     static let events: [JSONValue] = [
-        #"{"type": "track", "event": "Order Completed", "userId": "u1", "properties": {"revenue": 42, "sku": "A1-9", "products": [{"sku": "X", "name": "n"}, 3, null]}, "context": {"app": {"version": "1"}}}"#,
+        #"""
+        {"type": "track", "event": "Order Completed", "userId": "u1",
+         "properties": {"revenue": 42, "sku": "A1-9", "products": [{"sku": "X", "name": "n"}, 3, null]}, "context": {"app": {"version": "1"}}}
+        """#,
         #"{"type": "identify", "traits": {"email": "a@b.c", "name": "Ann"}, "anonymousId": ""}"#,
         #"{"type": "page", "properties": [1, 2, 3], "userId": null}"#,
         "[]",
@@ -303,7 +306,10 @@ struct FuzzRandom {
             if i > 0 { parts.append(chance(50) ? "and" : (chance(90) ? "or" : "AND")) }
             switch below(5) {
             case 0 where depth < 5: parts.append("(" + grammarShapedTrigger(depth: depth + 1) + (chance(90) ? ")" : ""))
-            case 1: parts.append((chance(30) ? "!" : "") + ["contains", "match"][below(2)] + "(" + fields[below(fields.count)] + ", " + values[below(values.count)] + ")")
+            case 1:
+                parts.append(
+                    (chance(30) ? "!" : "") + ["contains", "match"][below(2)] + "(" + fields[below(fields.count)] + ", " + values[below(values.count)]
+                        + ")")
             default: parts.append(fields[below(fields.count)] + " " + ops[below(ops.count)] + " " + values[below(values.count)])
             }
         }
@@ -347,7 +353,9 @@ struct FuzzRandom {
             switch below(4) {
             case 0: members[key] = nil
             case 1:
-                let keys = ["@path", "@template", "@literal", "@if", "@arrayPath", "@case", "@merge", "@transform", "exists", "then", "value", "_metadata"]
+                let keys = [
+                    "@path", "@template", "@literal", "@if", "@arrayPath", "@case", "@merge", "@transform", "exists", "then", "value", "_metadata",
+                ]
                 members[keys[below(keys.count)]] = members[key]
             default: members[key] = mutate(members[key]!)
             }
@@ -391,7 +399,9 @@ struct FuzzRandom {
                 "operator", "value", "pattern", "replacement", "pattern2", "replacement2", "ignorecase", "global", "separator",
                 "omitArrays", "mode", "direction", "objects", "apply", "mapping", "other",
             ]
-            let likely: [JSONValue] = ["lower", "upper", "encode", "decode", "left", "right", ".", "a", "$&", "$`", "$'", true, false, ["@path": "$."]]
+            let likely: [JSONValue] = [
+                "lower", "upper", "encode", "decode", "left", "right", ".", "a", "$&", "$`", "$'", true, false, ["@path": "$."],
+            ]
             var options: [String: JSONValue] = [:]
             for key in keys where chance(30) {
                 options[key] =

@@ -1,5 +1,6 @@
-@testable import SluiceCore
 import Testing
+
+@testable import SluiceCore
 
 @Suite struct JSONWriterTests {
     @Test(arguments: [

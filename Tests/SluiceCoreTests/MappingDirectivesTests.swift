@@ -12,7 +12,8 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
     static let ifPayload = #"{"a": 1, "b": true, "c": false, "d": null, "e": "", "z": 0, "l": [], "n": [null], "o": {}}"#
     static let casePayload = #"""
         {"a": 1, "b": "MAKE ME LOWER CASE", "c": "make me upper case", "d": null, "e": "", "f": false,
-         "g": "mIXeD StRinG CasING W/ NuMBErs 190wdB", "h": {"key1": "with values", "key2": ["hi", true, null]}, "s": "straße", "sigma": "ΟΔΟΣ ΣΑΣ'Σ. Σ"}
+         "g": "mIXeD StRinG CasING W/ NuMBErs 190wdB", "h": {"key1": "with values", "key2": ["hi", true, null]},
+         "s": "straße", "sigma": "ΟΔΟΣ ΣΑΣ'Σ. Σ"}
         """#
 
     static let cases: [MappingCase] = [
@@ -62,35 +63,65 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
         on(#"{"a": null}"#, #"{"@replace": {"pattern": "_", "replacement": "rrrrr", "value": {"@path": "$.a"}}}"#, #""""#),
         on(#"{}"#, #"{"@replace": {"pattern": "_", "replacement": "rrrrr", "value": {"@path": "$.a"}}}"#, #""""#),
         on(#"{"a": {"b": 1}}"#, #"{"@replace": {"pattern": "_", "value": {"@path": "$.a"}}}"#, #""""#),
-        on(#"{"a": "cWWl-story-ww"}"#, #"{"@replace": {"pattern": "WW", "replacement": "oo", "value": {"@path": "$.a"}, "ignorecase": false}}"#, #""cool-story-ww""#),
-        on(#"{"a": "aab-----AaB---aab"}"#, #"{"@replace": {"pattern": "AaB", "replacement": "nice", "value": {"@path": "$.a"}, "ignorecase": true}}"#, #""nice-----nice---nice""#),
+        on(
+            #"{"a": "cWWl-story-ww"}"#, #"{"@replace": {"pattern": "WW", "replacement": "oo", "value": {"@path": "$.a"}, "ignorecase": false}}"#,
+            #""cool-story-ww""#),
+        on(
+            #"{"a": "aab-----AaB---aab"}"#,
+            #"{"@replace": {"pattern": "AaB", "replacement": "nice", "value": {"@path": "$.a"}, "ignorecase": true}}"#, #""nice-----nice---nice""#),
         on(#"{"a": "nomore_underscore"}"#, #"{"@replace": {"pattern": "_", "replacement": "", "value": {"@path": "$.a"}}}"#, #""nomoreunderscore""#),
-        on(#"{"a": "nomore_underscore"}"#, #"{"@replace": {"pattern": "_", "replacement": "weird", "value": {"@path": "$.a"}}}"#, #""nomoreweirdunderscore""#),
-        on(#"{"a": "Well Hello there LOL"}"#, #"{"@replace": {"pattern": "LOL", "replacement": "YAY", "value": {"@path": "$.a"}}}"#, #""Well Hello there YAY""#),
-        on(#"{"a": "many+different+things"}"#, #"{"@replace": {"pattern": "+", "replacement": "_", "value": {"@path": "$.a"}, "global": true}}"#, #""many_different_things""#),
-        on(#"{"a": "many+different+things"}"#, #"{"@replace": {"pattern": "+", "replacement": "_", "value": {"@path": "$.a"}, "global": false}}"#, #""many_different+things""#),
+        on(
+            #"{"a": "nomore_underscore"}"#, #"{"@replace": {"pattern": "_", "replacement": "weird", "value": {"@path": "$.a"}}}"#,
+            #""nomoreweirdunderscore""#),
+        on(
+            #"{"a": "Well Hello there LOL"}"#, #"{"@replace": {"pattern": "LOL", "replacement": "YAY", "value": {"@path": "$.a"}}}"#,
+            #""Well Hello there YAY""#),
+        on(
+            #"{"a": "many+different+things"}"#, #"{"@replace": {"pattern": "+", "replacement": "_", "value": {"@path": "$.a"}, "global": true}}"#,
+            #""many_different_things""#),
+        on(
+            #"{"a": "many+different+things"}"#, #"{"@replace": {"pattern": "+", "replacement": "_", "value": {"@path": "$.a"}, "global": false}}"#,
+            #""many_different+things""#),
         on(#"{"a": "aaabbbcccd"}"#, #"{"@replace": {"pattern": "aaabbbcccd", "replacement": "", "value": {"@path": "$.a"}}}"#, #""""#),
         on(#"{"a": "many+different+things"}"#, #"{"@replace": {"pattern": "many+", "value": {"@path": "$.a"}}}"#, #""different+things""#),
         on(#"{"a": true}"#, #"{"@replace": {"pattern": "true", "replacement": "granted", "value": {"@path": "$.a"}}}"#, #""granted""#),
         on(#"{"a": 1}"#, #"{"@replace": {"pattern": "1", "replacement": "granted", "value": {"@path": "$.a"}}}"#, #""granted""#),
         on(#"{"a": 0.1}"#, #"{"@replace": {"pattern": ".", "replacement": ",", "value": {"@path": "$.a"}}}"#, #""0,1""#),
-        on(#"{"a": "something-great!"}"#, #"{"@replace": {"pattern": "-", "replacement": " ", "pattern2": "great", "replacement2": "awesome", "value": {"@path": "$.a"}}}"#, #""something awesome!""#),
-        on(#"{"a": false}"#, #"{"@replace": {"pattern": "true", "replacement": "granted", "pattern2": "false", "replacement2": "denied", "value": {"@path": "$.a"}}}"#, #""denied""#),
+        on(
+            #"{"a": "something-great!"}"#,
+            #"{"@replace": {"pattern": "-", "replacement": " ", "pattern2": "great", "replacement2": "awesome", "value": {"@path": "$.a"}}}"#,
+            #""something awesome!""#),
+        on(
+            #"{"a": false}"#,
+            #"{"@replace": {"pattern": "true", "replacement": "granted", "pattern2": "false", "replacement2": "denied", "value": {"@path": "$.a"}}}"#,
+            #""denied""#),
         on(#"{"a": "a-b-c"}"#, #"{"@replace": {"pattern": "-", "pattern2": "b", "value": {"@path": "$.a"}}}"#, #""ac""#),
         on(#"{"a": "a.b*c"}"#, #"{"@replace": {"pattern": ".", "replacement": "[$&]", "value": {"@path": "$.a"}}}"#, #""a[.]b*c""#),
         on(#"{"a": "ab-cd"}"#, #"{"@replace": {"pattern": "-", "replacement": "<$`|$'>", "value": {"@path": "$.a"}}}"#, #""ab<ab|cd>cd""#),
         on(#"{"a": "a-b"}"#, #"{"@replace": {"pattern": "-", "replacement": "$$1$1$", "value": {"@path": "$.a"}}}"#, #""a$1$1$b""#),
-        on(#"{"a": "ÉCOLE école"}"#, #"{"@replace": {"pattern": "é", "replacement": "e", "value": {"@path": "$.a"}, "ignorecase": true}}"#, #""eCOLE ecole""#),
+        on(
+            #"{"a": "ÉCOLE école"}"#, #"{"@replace": {"pattern": "é", "replacement": "e", "value": {"@path": "$.a"}, "ignorecase": true}}"#,
+            #""eCOLE ecole""#),
         on(#"{"a": "x"}"#, #"{"@replace": {"pattern": "x", "replacement": "y", "value": {"@path": "$.a"}, "global": "yes"}}"#, #""""#),
         on(#"{"a": "x"}"#, #"{"@replace": {"pattern": "x", "replacement": "12345678901", "value": {"@path": "$.a"}}}"#, nil),
         on(#"{"a": "x"}"#, #"{"@replace": {"pattern": "", "value": {"@path": "$.a"}}}"#, nil),
         on(#"{"a": "x"}"#, #"{"@replace": {"pattern": "x", "value": ""}}"#, nil),
         // @flatten
-        on(#"{"foo": {"bar": "baz", "aces": {"a": 1, "b": 2}}}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "."}}"#, #"{"bar": "baz", "aces.a": 1, "aces.b": 2}"#),
-        on(#"{"foo": [{"fazz": "bar", "fizz": "baz"}]}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "."}}"#, #"{"0.fazz": "bar", "0.fizz": "baz"}"#),
-        on(#"{"foo": {"bar": "baz", "aces": [1, 2]}}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": ".", "omitArrays": true}}"#, #"{"bar": "baz", "aces": [1, 2]}"#),
-        on(#"{"foo": {"bar": "baz", "aces": [1, 2]}}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "_", "omitArrays": false}}"#, #"{"bar": "baz", "aces_0": 1, "aces_1": 2}"#),
-        on(#"{"foo": {"a": {}, "b": [], "c": null, "": {"d": 1}}}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "/"}}"#, #"{"c": null, "d": 1}"#),
+        on(
+            #"{"foo": {"bar": "baz", "aces": {"a": 1, "b": 2}}}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "."}}"#,
+            #"{"bar": "baz", "aces.a": 1, "aces.b": 2}"#),
+        on(
+            #"{"foo": [{"fazz": "bar", "fizz": "baz"}]}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "."}}"#,
+            #"{"0.fazz": "bar", "0.fizz": "baz"}"#),
+        on(
+            #"{"foo": {"bar": "baz", "aces": [1, 2]}}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": ".", "omitArrays": true}}"#,
+            #"{"bar": "baz", "aces": [1, 2]}"#),
+        on(
+            #"{"foo": {"bar": "baz", "aces": [1, 2]}}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "_", "omitArrays": false}}"#,
+            #"{"bar": "baz", "aces_0": 1, "aces_1": 2}"#),
+        on(
+            #"{"foo": {"a": {}, "b": [], "c": null, "": {"d": 1}}}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "/"}}"#,
+            #"{"c": null, "d": 1}"#),
         on(#"{"foo": "text"}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "."}}"#, #"{"": "text"}"#),
         on(#"{}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": "."}}"#, "{}"),
         on(#"{"foo": {"a": 1}}"#, #"{"@flatten": {"value": {"@path": "$.foo"}, "separator": ""}}"#, nil),
@@ -99,11 +130,13 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
         on(#"{"foo": "bar"}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#, #""\"bar\"""#),
         on(#"{"foo": {"bar": "baz"}}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#, #""{\"bar\":\"baz\"}""#),
         on(#"{"foo": ["bar", "baz"]}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#, #""[\"bar\",\"baz\"]""#),
-        on(#"{"foo": {"a": 1.5e-7, "b": 1e21, "10": "\b\f\n\u0001/é", "9": null}}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#,
-           #""{\"9\":null,\"10\":\"\\b\\f\\n\\u0001/é\",\"a\":1.5e-7,\"b\":1e+21}""#),
+        on(
+            #"{"foo": {"a": 1.5e-7, "b": 1e21, "10": "\b\f\n\u0001/é", "9": null}}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#,
+            #""{\"9\":null,\"10\":\"\\b\\f\\n\\u0001/é\",\"a\":1.5e-7,\"b\":1e+21}""#),
         on(#"{"foo": null}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#, #""null""#),
-        on(#"{"foo": {"01": 4, "4294967295": 2, "b": 1, "4294967294": 3, "0": 5}}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#,
-           #""{\"0\":5,\"4294967294\":3,\"01\":4,\"4294967295\":2,\"b\":1}""#),
+        on(
+            #"{"foo": {"01": 4, "4294967295": 2, "b": 1, "4294967294": 3, "0": 5}}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.foo"}}}"#,
+            #""{\"0\":5,\"4294967294\":3,\"01\":4,\"4294967295\":2,\"b\":1}""#),
         on(#"{"foo": "bar"}"#, #"{"@json": {"mode": "encode", "value": {"@path": "$.bad"}}}"#, nil),
         on(#"{"foo": "\"bar\""}"#, #"{"@json": {"mode": "decode", "value": {"@path": "$.foo"}}}"#, #""bar""#),
         on(#"{"foo": "{\"bar\":\"baz\"}"}"#, #"{"@json": {"mode": "decode", "value": {"@path": "$.foo"}}}"#, #"{"bar": "baz"}"#),
@@ -121,11 +154,21 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
         on("{}", #"{"@merge": {"direction": "right", "objects": [{"cool": true}]}}"#, #"{"cool": true}"#),
         on("{}", #"{"@merge": {"direction": "right", "objects": [{"cool": true}, {"cool": "you bet"}]}}"#, #"{"cool": "you bet"}"#),
         on("{}", #"{"@merge": {"direction": "left", "objects": [{"cool": true}, {"cool": "you bet"}]}}"#, #"{"cool": true}"#),
-        on(#"{"foo": {"bar": "baz"}}"#, #"{"@merge": {"direction": "right", "objects": [{"cool": true}, {"@path": "foo"}]}}"#, #"{"cool": true, "bar": "baz"}"#),
-        on(#"{"foo": {"bar": "baz", "hey": "you"}}"#, #"{"@merge": {"direction": "right", "objects": [{"cool": true, "hey": "there"}, {"@path": "foo"}]}}"#, #"{"cool": true, "bar": "baz", "hey": "you"}"#),
-        on(#"{"foo": {"bar": "baz", "hey": "you"}}"#, #"{"@merge": {"direction": "left", "objects": [{"cool": true, "hey": "there"}, {"@path": "foo"}]}}"#, #"{"cool": true, "bar": "baz", "hey": "there"}"#),
+        on(
+            #"{"foo": {"bar": "baz"}}"#, #"{"@merge": {"direction": "right", "objects": [{"cool": true}, {"@path": "foo"}]}}"#,
+            #"{"cool": true, "bar": "baz"}"#),
+        on(
+            #"{"foo": {"bar": "baz", "hey": "you"}}"#,
+            #"{"@merge": {"direction": "right", "objects": [{"cool": true, "hey": "there"}, {"@path": "foo"}]}}"#,
+            #"{"cool": true, "bar": "baz", "hey": "you"}"#),
+        on(
+            #"{"foo": {"bar": "baz", "hey": "you"}}"#,
+            #"{"@merge": {"direction": "left", "objects": [{"cool": true, "hey": "there"}, {"@path": "foo"}]}}"#,
+            #"{"cool": true, "bar": "baz", "hey": "there"}"#),
         on(#"{"foo": {"hey": "you"}}"#, #"{"@merge": {"direction": "right", "objects": [{"@path": "foo"}, {"hey": {"@path": "$.missing"}}]}}"#, "{}"),
-        on(#"{"s": "ab", "n": 3}"#, #"{"@merge": {"direction": "right", "objects": [{"@path": "$.s"}, {"@path": "$.n"}, {"@path": "$.missing"}]}}"#, #"{"0": "a", "1": "b"}"#),
+        on(
+            #"{"s": "ab", "n": 3}"#, #"{"@merge": {"direction": "right", "objects": [{"@path": "$.s"}, {"@path": "$.n"}, {"@path": "$.missing"}]}}"#,
+            #"{"0": "a", "1": "b"}"#),
         on("{}", #"{"@merge": {"direction": "LEFT", "objects": [{"a": 1}, {"a": 2}]}}"#, #"{"a": 2}"#),
         on("{}", #"{"@merge": {"objects": [{"a": 1}]}}"#, nil),
         on("{}", #"{"@merge": {"direction": "left", "objects": {"oops": true}}}"#, nil),
@@ -222,21 +265,42 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
         (#"{"@case": {"operator": "lower", "value": 1}}"#, "settings.data.@case.value should be a string or a mapping directive but it is a number"),
         (#"{"@case": {"operator": "lower", "value": null}}"#, "settings.data.@case.value should be a string or a mapping directive but it is a null"),
         (#"{"@case": {"operator": "snake", "value": "x"}}"#, #"settings.data.@case.operator key should have a value of "lower" or "upper""#),
-        (#"{"@case": {"operator": "lower", "value": {"@nope": 1}}}"#, #"settings.data.@case.value has an invalid directive: @nope; \#(MappingValidateTests.supported)"#),
+        (
+            #"{"@case": {"operator": "lower", "value": {"@nope": 1}}}"#,
+            #"settings.data.@case.value has an invalid directive: @nope; \#(MappingValidateTests.supported)"#
+        ),
         (#"{"@replace": {"value": "x"}}"#, #"settings.data.@replace should have field "pattern" but it doesn't"#),
         (#"{"@replace": {"pattern": "x"}}"#, #"settings.data.@replace should have field "value" but it doesn't"#),
         (#"{"@replace": {"pattern": "", "value": "x"}}"#, "settings.data.@replace.pattern should be a string of length 1 or greater"),
         (#"{"@replace": {"pattern": "12345678901", "value": "x"}}"#, "settings.data.@replace.pattern should be a string of length 10 or less"),
         (#"{"@replace": {"pattern": 1, "value": "x"}}"#, "settings.data.@replace.pattern should be a string but it is a number"),
-        (#"{"@replace": {"pattern": "x", "replacement": "12345678901", "value": "x"}}"#, "settings.data.@replace.replacement should be a string of length 10 or less"),
-        (#"{"@replace": {"pattern": "x", "replacement": 2, "value": "x"}}"#, "settings.data.@replace.replacement should be a string but it is a number"),
-        (#"{"@replace": {"pattern": "x", "value": "x", "ignorecase": "yes"}}"#, "settings.data.@replace.ignorecase should be a boolean but it is a string"),
+        (
+            #"{"@replace": {"pattern": "x", "replacement": "12345678901", "value": "x"}}"#,
+            "settings.data.@replace.replacement should be a string of length 10 or less"
+        ),
+        (
+            #"{"@replace": {"pattern": "x", "replacement": 2, "value": "x"}}"#,
+            "settings.data.@replace.replacement should be a string but it is a number"
+        ),
+        (
+            #"{"@replace": {"pattern": "x", "value": "x", "ignorecase": "yes"}}"#,
+            "settings.data.@replace.ignorecase should be a boolean but it is a string"
+        ),
         (#"{"@replace": {"pattern": "x", "value": "x", "global": null}}"#, "settings.data.@replace.global should be a boolean but it is a null"),
-        (#"{"@replace": {"pattern": "x", "value": true}}"#, "settings.data.@replace.value should be a string or a mapping directive but it is a boolean"),
-        (#"{"@replace": {"pattern": "x", "value": "x", "pattern2": "12345678901"}}"#, "settings.data.@replace.pattern2 should be a string of length 10 or less"),
+        (
+            #"{"@replace": {"pattern": "x", "value": true}}"#,
+            "settings.data.@replace.value should be a string or a mapping directive but it is a boolean"
+        ),
+        (
+            #"{"@replace": {"pattern": "x", "value": "x", "pattern2": "12345678901"}}"#,
+            "settings.data.@replace.pattern2 should be a string of length 10 or less"
+        ),
         (#"{"@flatten": {"value": "x"}}"#, #"settings.data.@flatten requires a "separator" key"#),
         (#"{"@flatten": {"separator": "", "value": "x"}}"#, #"settings.data.@flatten requires a "separator" key"#),
-        (#"{"@flatten": {"separator": {"@path": "$.s"}, "value": "x"}}"#, "settings.data.@flatten.separator should be a string but it is a directive"),
+        (
+            #"{"@flatten": {"separator": {"@path": "$.s"}, "value": "x"}}"#,
+            "settings.data.@flatten.separator should be a string but it is a directive"
+        ),
         (#"{"@flatten": {"separator": "."}}"#, #"settings.data.@flatten should have field "value" but it doesn't"#),
         (#"{"@json": {"mode": "encode"}}"#, #"settings.data.@json should have field "value" but it doesn't"#),
         (#"{"@json": {"value": "x"}}"#, #"settings.data.@json should have field "mode" but it doesn't"#),
@@ -245,19 +309,34 @@ private func on(_ event: String, _ mapping: String, _ expected: String?) -> Mapp
         (#"{"@json": {"mode": "encode", "value": null}}"#, #"settings.data.@json requires a "value" key"#),
         (#"{"@merge": {"direction": "left"}}"#, #"settings.data.@merge should have field "objects" but it doesn't"#),
         (#"{"@merge": {"direction": "left", "objects": {"oops": true}}}"#, "settings.data.@merge.objects should be an array but it is an object"),
-        (#"{"@merge": {"direction": "left", "objects": [{}, 1]}}"#, "settings.data.@merge.objects[1] should be a object or a mapping directive but it is a number"),
+        (
+            #"{"@merge": {"direction": "left", "objects": [{}, 1]}}"#,
+            "settings.data.@merge.objects[1] should be a object or a mapping directive but it is a number"
+        ),
         (#"{"@merge": {"direction": "up", "objects": [{}]}}"#, #"settings.data.@merge.direction should be one of left, right but it is "up""#),
         (#"{"@merge": {"objects": [{}]}}"#, #"settings.data.@merge requires a "direction" key"#),
         (#"{"@merge": [{}, 123]}"#, "settings.data.@merge should be an object but it is an array"),
         (#"{"@transform": {"@path": {}}}"#, "settings.data.@transform should be an object but it is a directive"),
         (#"{"@transform": {"mapping": {}}}"#, #"settings.data.@transform should have field "apply" but it doesn't"#),
         (#"{"@transform": {"apply": {}}}"#, #"settings.data.@transform should have field "mapping" but it doesn't"#),
-        (#"{"@transform": {"apply": "x", "mapping": {}}}"#, "settings.data.@transform.apply should be a object or a mapping directive but it is a string"),
-        (#"{"@transform": {"apply": {"a": {"@foo": 1}}, "mapping": {}}}"#, #"settings.data.@transform.apply.a has an invalid directive: @foo; \#(MappingValidateTests.supported)"#),
-        (#"{"@excludeWhenNull": {"@path": 1}}"#, #"settings.data.@excludeWhenNull.@path should be a string or a mapping directive but it is a number"#),
+        (
+            #"{"@transform": {"apply": "x", "mapping": {}}}"#,
+            "settings.data.@transform.apply should be a object or a mapping directive but it is a string"
+        ),
+        (
+            #"{"@transform": {"apply": {"a": {"@foo": 1}}, "mapping": {}}}"#,
+            #"settings.data.@transform.apply.a has an invalid directive: @foo; \#(MappingValidateTests.supported)"#
+        ),
+        (
+            #"{"@excludeWhenNull": {"@path": 1}}"#,
+            #"settings.data.@excludeWhenNull.@path should be a string or a mapping directive but it is a number"#
+        ),
         (#"{"@if": {"exists": null, "then": 1}}"#, #"settings.data.@if requires an "exists" key or a "blank" key"#),
         (#"{"@if": {"blank": "", "then": 1}}"#, #"settings.data.@if requires an "exists" key or a "blank" key"#),
-        (#"{"@liquid": "{{ userId }}"}"#, #"settings.data uses "@liquid", a Segment directive that Sluice does not support; \#(MappingValidateTests.supported)"#),
+        (
+            #"{"@liquid": "{{ userId }}"}"#,
+            #"settings.data uses "@liquid", a Segment directive that Sluice does not support; \#(MappingValidateTests.supported)"#
+        ),
         (#"{"@split": {"separator": ","}}"#, #"settings.data has an invalid directive: @split; \#(MappingValidateTests.supported)"#),
     ])
     func refuses(_ json: String, _ message: String) throws {

@@ -143,23 +143,24 @@ import Testing
         #expect(event["anonymousId"] == "a1")
     }
 
-    @Test(arguments: [
-        (JSONValue.object(["event": "E"]), TrackingAPI.MessageType.track, "userId or anonymousId is required", "userId"),
-        (["userId": "", "anonymousId": "", "event": "E"], .track, "userId or anonymousId is required", "userId"),
-        (["userId": true, "event": "E"], .track, "userId must be a string or a number", "userId"),
-        (["userId": "u"], .track, "event is required for track and must be a non-empty string", "event"),
-        (["userId": "u", "event": ""], .track, "event is required for track and must be a non-empty string", "event"),
-        (["userId": "u", "event": 3], .track, "event is required for track and must be a non-empty string", "event"),
-        (["userId": "u"], .alias, "previousId is required for alias", "previousId"),
-        (["userId": "u"], .group, "groupId is required for group", "groupId"),
-        (["userId": "u", "groupId": ["x"]], .group, "groupId must be a string or a number", "groupId"),
-        (["userId": "u", "messageId": 5], .identify, "messageId must be a string", "messageId"),
-        (["userId": "u", "timestamp": "yesterday"], .identify, "timestamp must be an ISO 8601 date-time", "timestamp"),
-        (["userId": "u", "sentAt": 17], .identify, "sentAt must be an ISO 8601 date-time", "sentAt"),
-        (["userId": "u", "context": "x"], .identify, "context must be an object", "context"),
-        (["userId": "u", "traits": [1]], .identify, "traits must be an object", "traits"),
-        (["userId": "u", "event": "E", "properties": "p"], .track, "properties must be an object", "properties"),
-    ] as [(JSONValue, TrackingAPI.MessageType, String, String)])
+    @Test(
+        arguments: [
+            (JSONValue.object(["event": "E"]), TrackingAPI.MessageType.track, "userId or anonymousId is required", "userId"),
+            (["userId": "", "anonymousId": "", "event": "E"], .track, "userId or anonymousId is required", "userId"),
+            (["userId": true, "event": "E"], .track, "userId must be a string or a number", "userId"),
+            (["userId": "u"], .track, "event is required for track and must be a non-empty string", "event"),
+            (["userId": "u", "event": ""], .track, "event is required for track and must be a non-empty string", "event"),
+            (["userId": "u", "event": 3], .track, "event is required for track and must be a non-empty string", "event"),
+            (["userId": "u"], .alias, "previousId is required for alias", "previousId"),
+            (["userId": "u"], .group, "groupId is required for group", "groupId"),
+            (["userId": "u", "groupId": ["x"]], .group, "groupId must be a string or a number", "groupId"),
+            (["userId": "u", "messageId": 5], .identify, "messageId must be a string", "messageId"),
+            (["userId": "u", "timestamp": "yesterday"], .identify, "timestamp must be an ISO 8601 date-time", "timestamp"),
+            (["userId": "u", "sentAt": 17], .identify, "sentAt must be an ISO 8601 date-time", "sentAt"),
+            (["userId": "u", "context": "x"], .identify, "context must be an object", "context"),
+            (["userId": "u", "traits": [1]], .identify, "traits must be an object", "traits"),
+            (["userId": "u", "event": "E", "properties": "p"], .track, "properties must be an object", "properties"),
+        ] as [(JSONValue, TrackingAPI.MessageType, String, String)])
     func badMessagesAreRefused(message: JSONValue, type: TrackingAPI.MessageType, expected: String, field: String) {
         // Given a message that breaks one rule
         // When it is normalized

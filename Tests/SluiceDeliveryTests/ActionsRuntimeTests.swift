@@ -6,7 +6,9 @@ import Testing
 @testable import SluiceDelivery
 
 @Suite struct ActionsRuntimeTests {
-    static func field(_ key: String, _ type: String, required: Bool = false, multiple: Bool = false, choices: JSONValue? = nil, allowNull: Bool = false)
+    static func field(
+        _ key: String, _ type: String, required: Bool = false, multiple: Bool = false, choices: JSONValue? = nil, allowNull: Bool = false
+    )
         -> ActionField
     {
         ActionField(
@@ -50,7 +52,8 @@ import Testing
         let result = ActionPayload.prepare(payload, fields: fields)
 
         // Then every problem is named
-        let message = "payload validation failed: The value at /count must be an integer but it was a number. "
+        let message =
+            "payload validation failed: The value at /count must be an integer but it was a number. "
             + "The value at /data must be an object but it was a string. The value at /method must be one of: \"POST\", \"PUT\". "
             + "The root value is missing the required field 'url'."
         #expect(result == .failure(ActionFailure(outcome: .discarded(reason: message))))

@@ -23,7 +23,10 @@ import Testing
                 "location": ["city": "San Francisco", "country": "United States", "latitude": 40.2964197, "longitude": -76.9411617, "speed": 0],
                 "page": ["path": "/academy/", "referrer": "", "search": "", "title": "Analytics Academy", "url": "https://segment.com/academy/"],
                 "timezone": "Europe/Amsterdam",
-                "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 9_1 like Mac OS X) AppleWebKit/601.1.46 (KHTML, like Gecko) Version/9.0 Mobile/13B143 Safari/601.1",
+                "userAgent": """
+                Mozilla/5.0 (iPhone; CPU iPhone OS 9_1 like Mac OS X) AppleWebKit/601.1.46 (KHTML, like Gecko) \
+                Version/9.0 Mobile/13B143 Safari/601.1
+                """,
             ],
             "event": "Test Event", "messageId": "m-1", "properties": [:], "timestamp": "2021-08-17T15:21:15.449Z", "traits": [:],
             "type": "track", "userId": "user1234",
@@ -213,7 +216,13 @@ import Testing
         #expect(await amplitude.deliver([event], to: target, sender: ok.sender) == [.success(status: 200)])
         #expect(ok.requests.map(\.url) == ["https://api2.amplitude.com/identify", "https://api2.amplitude.com/groupidentify"])
         let association = try JSONValue.parse(Array(Self.formFields(ok.requests[0].body)[1].1.utf8))
-        #expect(association == [["device_id": "anonId1234", "groups": ["company": "g1"], "library": "segment", "time": 1_629_213_675_449, "user_id": "user1234", "user_properties": ["company": "g1"]]])
+        #expect(
+            association == [
+                [
+                    "device_id": "anonId1234", "groups": ["company": "g1"], "library": "segment", "time": 1_629_213_675_449, "user_id": "user1234",
+                    "user_properties": ["company": "g1"],
+                ]
+            ])
         let group = try JSONValue.parse(Array(Self.formFields(ok.requests[1].body)[1].1.utf8))
         #expect(group == [["group_properties": ["plan": "pro"], "group_type": "company", "group_value": "g1", "library": "segment"]])
     }
@@ -260,22 +269,30 @@ import Testing
     }
 
     @Test func userAgentsOfCommonFamilies() {
-        let chrome = UserAgent("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36")
+        let chrome = UserAgent(
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36")
         #expect(chrome.osName == "Mac OS" && chrome.browserName == "Chrome" && chrome.browserMajor == "120")
         #expect(chrome.deviceVendor == "Apple" && chrome.deviceModel == "Macintosh" && chrome.deviceType == nil)
-        let android = UserAgent("Mozilla/5.0 (Linux; Android 13; SM-S901B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/112.0.0.0 Mobile Safari/537.36")
+        let android = UserAgent(
+            "Mozilla/5.0 (Linux; Android 13; SM-S901B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/112.0.0.0 Mobile Safari/537.36")
         #expect(android.osName == "Android" && android.osVersion == "13" && android.deviceVendor == "Samsung" && android.deviceModel == "SM-S901B")
         #expect(android.deviceType == "mobile")
         let iphone = UserAgent(
             "Mozilla/5.0 (iPhone; CPU iPhone OS 9_1 like Mac OS X) AppleWebKit/601.1.46 (KHTML, like Gecko) Version/9.0 Mobile/13B143 Safari/601.1")
         #expect(iphone == UserAgent.parsed(os: "iOS", "9.1", browser: "Mobile Safari", "9", device: "Apple", "iPhone", "mobile"))
-        let ipod = UserAgent("Mozilla/5.0 (iPod touch; CPU iPhone OS 12_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/12.1.2 Mobile/15E148 Safari/604.1")
+        let ipod = UserAgent(
+            "Mozilla/5.0 (iPod touch; CPU iPhone OS 12_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                + "Version/12.1.2 Mobile/15E148 Safari/604.1")
         #expect(ipod.deviceModel == "iPod" && ipod.deviceType == "mobile" && ipod.osVersion == "12.5")
-        let ipad = UserAgent("Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1")
+        let ipad = UserAgent(
+            "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1")
         #expect(ipad.deviceModel == "iPad" && ipad.deviceType == "tablet" && ipad.osName == "iOS" && ipad.osVersion == "16.6")
-        let pixel = UserAgent("Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/UD1A.230803.041) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.43 Mobile Safari/537.36")
+        let pixel = UserAgent(
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/UD1A.230803.041) AppleWebKit/537.36 (KHTML, like Gecko) "
+                + "Chrome/120.0.6099.43 Mobile Safari/537.36")
         #expect(pixel.deviceVendor == "Google" && pixel.deviceModel == "Pixel 8" && pixel.browserName == "Chrome" && pixel.browserMajor == "120")
-        let edge = UserAgent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.61")
+        let edge = UserAgent(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.61")
         #expect(edge.browserName == "Edge" && edge.browserMajor == "120")
         #expect(UserAgent("curl/8.4.0") == UserAgent.parsed(os: nil, nil, browser: nil, nil, device: nil, nil, nil))
         let windows = UserAgent("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0")

@@ -71,7 +71,8 @@ import Testing
             ],
         ])
         let target = try Self.target(
-            "updateUserProfile", ["dob": "1990-05-17T10:00:00Z", "date_of_first_session": ["@path": "$.traits.first_seen"], "country": ["@path": "$.context.nothing"]])
+            "updateUserProfile",
+            ["dob": "1990-05-17T10:00:00Z", "date_of_first_session": ["@path": "$.traits.first_seen"], "country": ["@path": "$.context.nothing"]])
 
         // When the request is built
         let attributes = try #require(try onlyRequest(event, target).json?["attributes"]?.arrayValue?.first)
@@ -175,7 +176,10 @@ import Testing
         let fatal = #"{"message":"Valid data must be provided in the 'attributes', 'events', or 'purchases' fields.","errors":[]}"#
         let refused = await braze.deliver(
             Array(events.prefix(2)), to: target, sender: RecordingSender { _ in HTTPResponseSpec(status: 400, bodyPrefix: Array(fatal.utf8)) }.sender)
-        #expect(refused == Array(repeating: .discarded(reason: "Valid data must be provided in the 'attributes', 'events', or 'purchases' fields."), count: 2))
+        #expect(
+            refused
+                == Array(repeating: .discarded(reason: "Valid data must be provided in the 'attributes', 'events', or 'purchases' fields."), count: 2)
+        )
 
         // And a 429 retries them all, honouring Retry-After
         let limited = await braze.deliver(
@@ -194,7 +198,9 @@ import Testing
         let event = Self.event([
             "event": "Order Completed",
             "properties": [
-                "products": [["product_id": "test-product-id", "currency": "USD", "price": 99.99, "quantity": 1, "number_of_items": 2, "property_5": 45]],
+                "products": [
+                    ["product_id": "test-product-id", "currency": "USD", "price": 99.99, "quantity": 1, "number_of_items": 2, "property_5": 45]
+                ],
                 "property2_": "test", "property_3": true,
             ],
         ])
@@ -328,7 +334,10 @@ import Testing
         #expect(identified.header("Authorization") == "Bearer my-api-key")
         #expect(
             identified.json
-                == ["aliases_to_identify": [["external_id": "user1234", "user_alias": ["alias_name": "anon-1", "alias_label": "segment"]]], "merge_behavior": "merge"])
+                == [
+                    "aliases_to_identify": [["external_id": "user1234", "user_alias": ["alias_name": "anon-1", "alias_label": "segment"]]],
+                    "merge_behavior": "merge",
+                ])
         #expect(aliased.url == "https://rest.iad-01.braze.com/users/alias/new")
         #expect(aliased.json == ["user_aliases": [["external_id": "user1234", "alias_name": "anonId1234", "alias_label": "segment_anonymous"]]])
     }
@@ -347,6 +356,9 @@ import Testing
 
     @Test func unimplementedActionsAreDiscarded() async {
         let target = DeliveryTarget(actionSlug: "triggerCampaign", subscriptionSettings: [:], destinationSettings: Self.settings)
-        #expect(await braze.deliver([Self.event([:])], to: target, sender: RecordingSender().sender) == [.discarded(reason: "unsupported action triggerCampaign")])
+        #expect(
+            await braze.deliver([Self.event([:])], to: target, sender: RecordingSender().sender) == [
+                .discarded(reason: "unsupported action triggerCampaign")
+            ])
     }
 }

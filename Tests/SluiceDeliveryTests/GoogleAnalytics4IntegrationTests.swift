@@ -199,13 +199,18 @@ import Testing
         let params = body["events"]?.arrayValue?.first?["params"]
         #expect(params?["Test_key"] == "test_value")
         #expect(params?["engagement_time_msec"] == 7)
-        #expect(params?["items"] == [["item_name": "Quadruple Stack Oreos, 52 ct", "item_id": "12345abcde", "currency": "USD", "price": 12.99, "quantity": 1]])
+        #expect(
+            params?["items"] == [
+                ["item_name": "Quadruple Stack Oreos, 52 ct", "item_id": "12345abcde", "currency": "USD", "price": 12.99, "quantity": 1]
+            ])
     }
 
     @Test func pageViewReadsThePageFromTheContext() throws {
         // Given Segment's "should handle default mappings" page view
-        var event = Self.event(["event": "Page View", "userId": "3456fff", "anonymousId": "anon-567890", "properties": ["title": "Analytics Academy"]])
-            .objectValue!
+        var event = Self.event([
+            "event": "Page View", "userId": "3456fff", "anonymousId": "anon-567890", "properties": ["title": "Analytics Academy"],
+        ])
+        .objectValue!
         var context = event["context"]!.objectValue!
         context["page"] = [
             "path": "/pageOne", "referrer": "https://segment.com/academy/", "search": "", "title": "Analytics Academy",
@@ -251,7 +256,8 @@ import Testing
                 [
                     "name": "add_to_cart",
                     "params": [
-                        "currency": "USD", "items": [["item_id": "12345abcde", "item_name": "Quadruple Stack Oreos, 52 ct", "price": 12.99, "quantity": 1]],
+                        "currency": "USD",
+                        "items": [["item_id": "12345abcde", "item_name": "Quadruple Stack Oreos, 52 ct", "price": 12.99, "quantity": 1]],
                         "engagement_time_msec": 1,
                     ],
                 ]
@@ -284,7 +290,8 @@ import Testing
             slug: "addPaymentInfo", event: ["properties": ["currency": "USD", "price": 10, "products": []]],
             message: "Google requires one or more products in add_payment_info events."),
         Refusal(
-            slug: "addPaymentInfo", event: ["properties": ["value": 42, "products": [["product_id": "12345", "name": "Monopoly", "currency": "USD"]]]],
+            slug: "addPaymentInfo",
+            event: ["properties": ["value": 42, "products": [["product_id": "12345", "name": "Monopoly", "currency": "USD"]]]],
             message: "Currency is required if value is set."),
         Refusal(
             slug: "addPaymentInfo", event: ["properties": ["products": [["product_id": "123456"]]]],
@@ -301,14 +308,12 @@ import Testing
             mapping: ["items": [["item_name": "Oreos", "currency": "usx"]]], message: "usx is not a valid currency code."),
         Refusal(
             slug: "customEvent", event: ["event": "Some Event Here"], mapping: ["params": ["test_key": .null]],
-            message:
-                "Param [test_key] has unsupported value of type [NULL]. GA4 does not accept null, array, or object values for event parameters and item parameters."
-        ),
+            message: "Param [test_key] has unsupported value of type [NULL]. "
+                + "GA4 does not accept null, array, or object values for event parameters and item parameters."),
         Refusal(
             slug: "login", event: [:], mapping: ["params": ["test_key": ["a", "b"]]],
-            message:
-                "Param [test_key] has unsupported value of type [Array]. GA4 does not accept null, array, or object values for event parameters and item parameters."
-        ),
+            message: "Param [test_key] has unsupported value of type [Array]. "
+                + "GA4 does not accept null, array, or object values for event parameters and item parameters."),
         Refusal(
             slug: "signUp", event: [:], mapping: ["user_properties": ["hello": ["world": true]]],
             message: "Param [hello] has unsupported value of type [object]. GA4 does not accept array or object values for user properties."),

@@ -19,7 +19,8 @@ import Testing
         let preset = try #require(metadata.presets.first { $0.name == name })
         let action = try #require(metadata.actions.first { $0.id == preset.actionId })
         let stored = try ActionSettings.validate(
-            preset.fields.merging(change) { _, new in new }, fields: action.fields, enabled: true, otherFields: metadata.unlistedFieldKeys(actionID: action.id))
+            preset.fields.merging(change) { _, new in new }, fields: action.fields, enabled: true,
+            otherFields: metadata.unlistedFieldKeys(actionID: action.id))
         return DeliveryTarget(actionSlug: action.slug, subscriptionSettings: stored, destinationSettings: settings)
     }
 
@@ -27,7 +28,8 @@ import Testing
     static func target(_ slug: String, _ mapping: [String: JSONValue] = [:], settings: [String: JSONValue] = settings) throws -> DeliveryTarget {
         let action = try #require(metadata.actions.first { $0.slug == slug })
         return DeliveryTarget(
-            actionSlug: slug, subscriptionSettings: try ActionSettings.validate(mapping, fields: action.fields, enabled: true), destinationSettings: settings)
+            actionSlug: slug, subscriptionSettings: try ActionSettings.validate(mapping, fields: action.fields, enabled: true),
+            destinationSettings: settings)
     }
 
     /// The requests planned for one event.
@@ -139,7 +141,8 @@ import Testing
             [
                 "event": "pNBru",
                 "properties": [
-                    "$anon_id": "pNBru", "$app_build_number": "pNBru", "$app_name": "pNBru", "$app_namespace": "pNBru", "$app_version_string": "pNBru",
+                    "$anon_id": "pNBru", "$app_build_number": "pNBru", "$app_name": "pNBru", "$app_namespace": "pNBru",
+                    "$app_version_string": "pNBru",
                     "$bitness": "pNBru", "$bluetooth_enabled": true, "$browser": "", "$carrier": "pNBru", "$cellular_enabled": true,
                     "$current_url": "pNBru", "$device": "pNBru", "$device_id": "pNBru", "$device_name": "pNBru", "$device_type": "pNBru",
                     "$group_id": "pNBru", "$identified_id": "pNBru", "$insert_id": "pNBru", "$ios_ifa": "pNBru", "$lib_version": "pNBru",
@@ -217,10 +220,22 @@ import Testing
             "failed_records": [["index": 1, "insert_id": "13c0b661", "field": "properties.time", "message": "Payload validation error"]],
         ]
         let cases: [(HTTPResponseSpec, [DeliveryOutcome])] = [
-            (HTTPResponseSpec(status: 200, bodyPrefix: JSONWriter.encode(["code": 200, "status": "Ok", "num_records_imported": 2])), [.success(status: 200), .success(status: 200)]),
-            (HTTPResponseSpec(status: 400, bodyPrefix: JSONWriter.encode(rejected)), [.success(status: 200), .discarded(reason: "HTTP 400: Payload validation error (properties.time)")]),
-            (HTTPResponseSpec(status: 401, bodyPrefix: JSONWriter.encode(["code": 401, "error": "Unauthorized"])), [.discarded(reason: "HTTP 401"), .discarded(reason: "HTTP 401")]),
-            (HTTPResponseSpec(status: 429, retryAfter: 7), Array(repeating: .retryableAfter(reason: "HTTP 429 (rate limited)", seconds: 7), count: 2)),
+            (
+                HTTPResponseSpec(status: 200, bodyPrefix: JSONWriter.encode(["code": 200, "status": "Ok", "num_records_imported": 2])),
+                [.success(status: 200), .success(status: 200)]
+            ),
+            (
+                HTTPResponseSpec(status: 400, bodyPrefix: JSONWriter.encode(rejected)),
+                [.success(status: 200), .discarded(reason: "HTTP 400: Payload validation error (properties.time)")]
+            ),
+            (
+                HTTPResponseSpec(status: 401, bodyPrefix: JSONWriter.encode(["code": 401, "error": "Unauthorized"])),
+                [.discarded(reason: "HTTP 401"), .discarded(reason: "HTTP 401")]
+            ),
+            (
+                HTTPResponseSpec(status: 429, retryAfter: 7),
+                Array(repeating: .retryableAfter(reason: "HTTP 429 (rate limited)", seconds: 7), count: 2)
+            ),
             (HTTPResponseSpec(status: 200, bodyPrefix: Array("{}".utf8)), [.success(status: 200), .success(status: 200)]),
         ]
         for (response, expected) in cases {
@@ -246,7 +261,10 @@ import Testing
                         "quantity": 2, "coupon": "MOUNTAIN", "brand": "Unknown", "category": "Games", "variant": "Black",
                         "url": "https://www.example.com/product/path", "image_url": "https://www.example.com/product/path.jpg",
                     ],
-                    ["product_id": "505bd76785ebb509fc183733", "sku": "46493-32", "name": "Uno Card Game", "price": 3, "position": 2, "category": "Games", "custom": "xyz"],
+                    [
+                        "product_id": "505bd76785ebb509fc183733", "sku": "46493-32", "name": "Uno Card Game", "price": 3, "position": 2,
+                        "category": "Games", "custom": "xyz",
+                    ],
                 ],
                 "revenue": 5.99, "shipping": 1.5, "tax": 3.0, "total": 24.48,
             ],
@@ -298,7 +316,10 @@ import Testing
 
         // Then /track gets the $identify event and /engage the profile with Mixpanel's reserved names, as forms
         #expect(recorder.requests.map(\.url) == ["https://api.mixpanel.com/track", "https://api.mixpanel.com/engage"])
-        #expect(recorder.requests.allSatisfy { $0.header("Content-Type") == "application/x-www-form-urlencoded;charset=UTF-8" && $0.header("Authorization") == nil })
+        #expect(
+            recorder.requests.allSatisfy {
+                $0.header("Content-Type") == "application/x-www-form-urlencoded;charset=UTF-8" && $0.header("Authorization") == nil
+            })
         #expect(
             try Self.formData(recorder.requests[0])
                 == ["event": "$identify", "properties": ["$identified_id": "user1234", "$anon_id": "anonId1234", "token": "test-proj-token"]])
@@ -353,9 +374,13 @@ import Testing
 
         // And without a group key the key is $group_id and the id the event's, in the EU region
         let eu = try Self.target("groupIdentifyUser", settings: ["projectToken": "test-proj-token", "apiRegion": "EU 🇪🇺"])
-        let plain = try #require(try requests(AmplitudeIntegrationTests.testEvent(["type": "group", "groupId": "test-group-id", "traits": ["hello": "world"]]), eu).first)
+        let plain = try #require(
+            try requests(AmplitudeIntegrationTests.testEvent(["type": "group", "groupId": "test-group-id", "traits": ["hello": "world"]]), eu).first)
         #expect(plain.url == "https://api-eu.mixpanel.com/groups")
-        #expect(try Self.formData(plain) == ["$token": "test-proj-token", "$group_key": "$group_id", "$group_id": "test-group-id", "$set": ["hello": "world"]])
+        #expect(
+            try Self.formData(plain) == [
+                "$token": "test-proj-token", "$group_key": "$group_id", "$group_id": "test-group-id", "$set": ["hello": "world"],
+            ])
     }
 
     @Test func groupIdentifyWithoutTraitsIsDiscarded() async throws {
@@ -382,24 +407,33 @@ import Testing
         #expect(request.url == "https://api-in.mixpanel.com/track")
         #expect(
             try Self.formData(request)
-                == ["event": "$create_alias", "properties": ["distinct_id": "old-id", "alias": "user1234", "token": "test-proj-token", "segment_source_name": "web"]])
+                == [
+                    "event": "$create_alias",
+                    "properties": ["distinct_id": "old-id", "alias": "user1234", "token": "test-proj-token", "segment_source_name": "web"],
+                ])
     }
 
     @Test func incrementAddsNumbersAndRefusesWhatIsNotANumber() async throws {
         // Given Segment's increment test event in the EU
         let settings: [String: JSONValue] = ["projectToken": "test-proj-token", "apiRegion": "EU 🇪🇺"]
         let target = try Self.target("incrementProperties", settings: settings)
-        let event = AmplitudeIntegrationTests.testEvent(["event": "search", "properties": ["term": "foo", "increment": ["searches": 1, "views": "2"]]])
+        let event = AmplitudeIntegrationTests.testEvent([
+            "event": "search", "properties": ["term": "foo", "increment": ["searches": 1, "views": "2"]],
+        ])
 
         // When the request is built
         let request = try #require(try requests(event, target).first)
 
         // Then /engage gets $add with numbers
         #expect(request.url == "https://api-eu.mixpanel.com/engage")
-        #expect(try Self.formData(request) == ["$token": "test-proj-token", "$distinct_id": "user1234", "$ip": "8.8.8.8", "$add": ["searches": 1, "views": 2]])
+        #expect(
+            try Self.formData(request) == [
+                "$token": "test-proj-token", "$distinct_id": "user1234", "$ip": "8.8.8.8", "$add": ["searches": 1, "views": 2],
+            ])
 
         // And without a user id the anonymous id is the distinct id
-        let anonymous = try #require(try requests(AmplitudeIntegrationTests.testEvent(["userId": .null, "properties": ["increment": ["searches": 1]]]), target).first)
+        let anonymous = try #require(
+            try requests(AmplitudeIntegrationTests.testEvent(["userId": .null, "properties": ["increment": ["searches": 1]]]), target).first)
         #expect(try Self.formData(anonymous)["$distinct_id"] == "anonId1234")
 
         // And a value that is not a number, or more than 20 properties, discards the event
@@ -447,11 +481,23 @@ import Testing
 
     @Test func browsersAsSegmentNamesThem() {
         let cases: [(String, String, String?)] = [
-            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 Safari/537.36", "Chrome", "120.0.6099.71"),
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.61", "Microsoft Edge", "120.0.2210.61"),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 Safari/537.36", "Chrome",
+                "120.0.6099.71"
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.61",
+                "Microsoft Edge", "120.0.2210.61"
+            ),
             ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox", "121.0"),
-            ("Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 OPR/106.0.0.0", "Opera", "106.0.0.0"),
-            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15", "Safari", "17.1"),
+            (
+                "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 OPR/106.0.0.0", "Opera",
+                "106.0.0.0"
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15", "Safari",
+                "17.1"
+            ),
             ("curl/8.4.0", "", nil),
         ]
         for (agent, name, version) in cases {

@@ -93,10 +93,11 @@ import Testing
         let outcomes = await webhook.deliver(events, to: target, sender: recorder.sender)
 
         // Then each event has its batch's outcome, in the events' order
-        #expect(outcomes == [
-            .success(status: 204), .discarded(reason: "HTTP 400"), .retryable(reason: "HTTP 503"), .discarded(reason: "HTTP 400"),
-            .success(status: 204),
-        ])
+        #expect(
+            outcomes == [
+                .success(status: 204), .discarded(reason: "HTTP 400"), .retryable(reason: "HTTP 503"), .discarded(reason: "HTTP 400"),
+                .success(status: 204),
+            ])
         #expect(recorder.requests.count == 3)
     }
 

@@ -67,7 +67,8 @@ import Testing
         let plan = webhook.requests(for: [Fixtures.event(1, userID: "ann"), Fixtures.event(2, userID: "bob", event: "Viewed")], to: target)
 
         // Then each request carries its own mapped body and headers; absent values are left out
-        let first = try plan[0].request.get(), second = try plan[1].request.get()
+        let first = try plan[0].request.get()
+        let second = try plan[1].request.get()
         #expect(first.method == "PUT")
         #expect(first.json == ["name": "Order Completed", "who": "user ann", "count": 1, "fixed": "literal"])
         #expect(second.json == ["name": "Viewed", "who": "user bob", "count": 2, "fixed": "literal"])
@@ -96,17 +97,18 @@ import Testing
         #expect(request.headers.filter { $0.name.lowercased() == "x-signature" }.count == 1)
     }
 
-    @Test(arguments: [
-        ([:] as [String: JSONValue], "invalid settings: url is required"),
-        (["url": ["@path": "$.properties.nothing"]], "invalid settings: url is required"),
-        (["url": "ftp://files.example.com/x"], "invalid settings: url must be an absolute http or https URL"),
-        (["url": "/relative/path"], "invalid settings: url must be an absolute http or https URL"),
-        (["url": "http://h.example.com", "method": "GET"], "invalid settings: method must be POST, PUT or PATCH"),
-        (["url": "http://h.example.com", "headers": "x"], "invalid settings: headers must be an object"),
-        (["url": "http://h.example.com", "headers": ["Bad Name": "x"]], "invalid settings: header names must be HTTP tokens"),
-        (["url": "http://h.example.com", "headers": ["X-A": "line\r\nInjected: 1"]], "invalid settings: header X-A must be printable ASCII"),
-        (["url": "http://h.example.com", "headers": ["X-A": ["@path": "$.properties"]]], "invalid settings: header X-A must be a string"),
-    ] as [([String: JSONValue], String)])
+    @Test(
+        arguments: [
+            ([:] as [String: JSONValue], "invalid settings: url is required"),
+            (["url": ["@path": "$.properties.nothing"]], "invalid settings: url is required"),
+            (["url": "ftp://files.example.com/x"], "invalid settings: url must be an absolute http or https URL"),
+            (["url": "/relative/path"], "invalid settings: url must be an absolute http or https URL"),
+            (["url": "http://h.example.com", "method": "GET"], "invalid settings: method must be POST, PUT or PATCH"),
+            (["url": "http://h.example.com", "headers": "x"], "invalid settings: headers must be an object"),
+            (["url": "http://h.example.com", "headers": ["Bad Name": "x"]], "invalid settings: header names must be HTTP tokens"),
+            (["url": "http://h.example.com", "headers": ["X-A": "line\r\nInjected: 1"]], "invalid settings: header X-A must be printable ASCII"),
+            (["url": "http://h.example.com", "headers": ["X-A": ["@path": "$.properties"]]], "invalid settings: header X-A must be a string"),
+        ] as [([String: JSONValue], String)])
     func unusableSettingsDiscardTheEvent(settings: [String: JSONValue], reason: String) async {
         // Given settings that cannot make a request
         let recorder = RecordingSender()
@@ -167,7 +169,9 @@ import Testing
         // Given a slow receiver that counts the requests it holds at once
         let counts = Mutex((now: 0, most: 0))
         let sender = DeliverySender { _ in
-            counts.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            counts.withLock {
+                $0.now += 1; $0.most = max($0.most, $0.now)
+            }
             try await Task.sleep(for: .milliseconds(20))
             counts.withLock { $0.now -= 1 }
             return HTTPResponseSpec(status: 200)

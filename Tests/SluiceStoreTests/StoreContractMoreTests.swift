@@ -76,7 +76,8 @@ func claimUntilEmpty(workers stores: [any Store], now: Date, limit: Int) async t
     @Test(arguments: StoreKind.allCases)
     func tokensAreListedAndRevoked(kind: StoreKind) async throws {
         let store = try await kind.make()
-        let token = APIToken(id: Identifier.make(), hash: String(repeating: "a", count: 64), readOnly: true, createdAt: Date(timeIntervalSince1970: 1_700_000_000))
+        let token = APIToken(
+            id: Identifier.make(), hash: String(repeating: "a", count: 64), readOnly: true, createdAt: Date(timeIntervalSince1970: 1_700_000_000))
         try await store.createToken(token, audit: [audit("Access Token Created", token.id, resourceType: "token")])
         #expect(try await store.token(hash: token.hash) == token)
         #expect(try await store.listTokens() == [token])
@@ -161,7 +162,8 @@ func claimUntilEmpty(workers stores: [any Store], now: Date, limit: Int) async t
         try await store.saveImportedCatalog(Array("first".utf8), audit: [])
         try await store.saveImportedCatalog([0, 255, 1], audit: [audit("Catalog Imported", "catalog", resourceType: "catalog")])
         #expect(try await store.importedCatalog() == [0, 255, 1])
-        #expect(try await store.appliedMigrations() == ["0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check"])
+        #expect(
+            try await store.appliedMigrations() == ["0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check"])
         try await store.close()
     }
 

@@ -29,7 +29,8 @@ struct DeliveryMetricsController {
             sourceID: query["sourceId"], granularity: query["granularity"], startTime: query["startTime"], endTime: query["endTime"],
             now: .now)
         guard metricsQuery.sourceID == destination.sourceID else {
-            throw APIError(.notFound, type: "NotFound", message: "Destination \(id) is not connected to source \(metricsQuery.sourceID)", field: "sourceId")
+            throw APIError(
+                .notFound, type: "NotFound", message: "Destination \(id) is not connected to source \(metricsQuery.sourceID)", field: "sourceId")
         }
         let counters = try await services.store.deliveryCounters(
             sourceID: destination.sourceID, destinationID: destination.id, minutes: metricsQuery.minuteRange)

@@ -127,7 +127,8 @@ struct FiltersController {
         let actions = try Self.actions(body["actions"], field: "actions")
         guard sourceID == destination.sourceID else {
             throw APIError.validation(
-                "sourceId must be the source of destination \(destination.id) (\(destination.sourceID)): a filter applies to one source and destination",
+                "sourceId must be the source of destination \(destination.id) (\(destination.sourceID)): "
+                    + "a filter applies to one source and destination",
                 field: "sourceId")
         }
         let now = Self.now()
@@ -137,7 +138,8 @@ struct FiltersController {
         let audit = services.audit(AuditEventType.filterCreated, actor: context.actor, id: filter.id, resourceType: "destination_filter", name: title)
         _ = try await services.store.updateDestination(id: destination.id) { current in
             guard current.filters.count < DestinationFilter.limit else {
-                throw ValidationError("Destination \(current.id) has \(current.filters.count) filters already; at most \(DestinationFilter.limit) are allowed")
+                throw ValidationError(
+                    "Destination \(current.id) has \(current.filters.count) filters already; at most \(DestinationFilter.limit) are allowed")
             }
             var next = current
             next.filters.append(filter)
@@ -220,7 +222,9 @@ struct FiltersController {
             }
             var next = current
             next.filters.removeAll { $0.id == id }
-            return (next, [services.audit(AuditEventType.filterDeleted, actor: actor, id: id, resourceType: "destination_filter", name: filter.title)])
+            return (
+                next, [services.audit(AuditEventType.filterDeleted, actor: actor, id: id, resourceType: "destination_filter", name: filter.title)]
+            )
         }
         return Responses.success(context)
     }

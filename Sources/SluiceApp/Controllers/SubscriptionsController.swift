@@ -205,7 +205,8 @@ struct SubscriptionsController {
         let now = Date.now
         let subscriptions = try chosen.map { preset in
             guard let action = metadata.actions.first(where: { $0.id == preset.actionId }) else {
-                throw APIError.validation("Preset \(preset.name) names action \(preset.actionId), which \(metadata.name) does not have", field: "presets")
+                throw APIError.validation(
+                    "Preset \(preset.name) names action \(preset.actionId), which \(metadata.name) does not have", field: "presets")
             }
             let trigger: Trigger
             let settings: [String: JSONValue]
@@ -280,7 +281,8 @@ struct SubscriptionsController {
                         merged, fields: action(current.actionID)?.fields ?? [], enabled: next.enabled,
                         otherFields: metadata?.unlistedFieldKeys(actionID: current.actionID) ?? [])
                 } catch let error as ValidationError {
-                    throw ValidationError(error.message.replacingOccurrences(of: "settings.", with: "input.settings."),
+                    throw ValidationError(
+                        error.message.replacingOccurrences(of: "settings.", with: "input.settings."),
                         field: error.field.map { "input." + $0 }, kind: error.kind)
                 }
             }

@@ -116,7 +116,8 @@ extension APIError {
                 return APIError(.contentTooLarge, type: "PayloadTooLarge", message: "The request body is over the limit of 1 MB")
             case .badRequest: return .badRequest(error.body ?? "Bad request")
             default:
-                return APIError(error.status, type: error.status.reasonPhrase.replacingOccurrences(of: " ", with: ""),
+                return APIError(
+                    error.status, type: error.status.reasonPhrase.replacingOccurrences(of: " ", with: ""),
                     message: error.body ?? error.status.reasonPhrase)
             }
         default:

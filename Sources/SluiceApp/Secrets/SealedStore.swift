@@ -80,7 +80,9 @@ public struct SealedStore: Store {
         try await base.enabledDestinations(sourceID: sourceID).map(opened)
     }
 
-    public func updateDestination(id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])) async throws
+    public func updateDestination(
+        id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])
+    ) async throws
         -> Destination
     {
         let store = self

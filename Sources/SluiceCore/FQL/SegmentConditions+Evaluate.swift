@@ -76,7 +76,8 @@ extension SegmentTest {
     func validate(_ actual: JavaScript.Value) -> Bool {
         let string: String.UTF16View? = if case .json(.string(let s)) = actual { s.utf16 } else { nil }
         let number: Double? = if case .json(.number(let n)) = actual { n } else { nil }
-        let text = expectedText, expected = expectedNumber
+        let text = expectedText
+        let expected = expectedNumber
         switch op {
         case "=": return equalsExpected(actual)
         case "!=": return !equalsExpected(actual)

@@ -204,7 +204,8 @@ enum SegmentParser {
 
     /// The typed operator Segment's parser substitutes, for the roots that have each.
     static func typed(start: String, op: SegmentToken, value: SegmentToken) -> String? {
-        let equals = op.value == "=", notEquals = op.value == "!="
+        let equals = op.value == "="
+        let notEquals = op.value == "!="
         let existence: String? = notEquals && value.value == "null" ? "exists" : equals && value.value == "null" ? "not_exists" : nil
         let boolean: String? = equals && value.value == "true" ? "is_true" : equals && value.value == "false" ? "is_false" : nil
         let number: String? =

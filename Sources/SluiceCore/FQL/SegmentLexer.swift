@@ -194,7 +194,8 @@ struct SegmentLexer {
     static func isWhitespace(_ c: UInt16?) -> Bool { c == space || c == tab || c == lineFeed }
     static func isAlpha(_ c: UInt16?) -> Bool {
         guard let c else { return false }
-        return (UInt16(UInt8(ascii: "a"))...UInt16(UInt8(ascii: "z"))).contains(c) || (UInt16(UInt8(ascii: "A"))...UInt16(UInt8(ascii: "Z"))).contains(c)
+        return (UInt16(UInt8(ascii: "a"))...UInt16(UInt8(ascii: "z"))).contains(c)
+            || (UInt16(UInt8(ascii: "A"))...UInt16(UInt8(ascii: "Z"))).contains(c)
     }
     static func isDigit(_ c: UInt16?) -> Bool {
         guard let c else { return false }

@@ -49,7 +49,9 @@ public struct Trigger: Sendable, Hashable, CustomStringConvertible {
                 + "a character its lexer refuses, or no condition it knows)"
         }
         let keywords: Set<String> = ["and", "or", "true", "false", "null", "contains", "match"]
-        let cased = SegmentLexer.tokens(source).filter { $0.kind == .ident && keywords.contains($0.value.lowercased()) && !keywords.contains($0.value) }
+        let cased = SegmentLexer.tokens(source).filter {
+            $0.kind == .ident && keywords.contains($0.value.lowercased()) && !keywords.contains($0.value)
+        }
         if let first = cased.first {
             return "Segment reads only lower-case keywords: to it \"\(first.value)\" is a name, so the trigger means something else; "
                 + "write \"\(first.value.lowercased())\""

@@ -89,7 +89,12 @@ extension FilterQuery {
 
     /// A comparison operator.
     enum Comparison: String, Sendable {
-        case equal = "=", notEqual = "!=", greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
+        case equal = "="
+        case notEqual = "!="
+        case greater = ">"
+        case greaterOrEqual = ">="
+        case less = "<"
+        case lessOrEqual = "<="
     }
 
     /// A compiled expression.

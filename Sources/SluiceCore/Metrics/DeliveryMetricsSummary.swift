@@ -21,13 +21,14 @@ public enum DeliveryMetricsSummary {
         .object([
             "sourceId": .string(sourceID),
             "destinationMetadataId": .string(destinationMetadataID),
-            "metrics": .array(metrics(counters).map { metric in
-                var object: [String: JSONValue] = ["metricName": .string(metric.name), "total": .number(metric.total)]
-                if !metric.breakdown.isEmpty {
-                    object["breakdown"] = .array(metric.breakdown.map { ["metricName": .string($0.name), "value": .number($0.value)] })
-                }
-                return .object(object)
-            }),
+            "metrics": .array(
+                metrics(counters).map { metric in
+                    var object: [String: JSONValue] = ["metricName": .string(metric.name), "total": .number(metric.total)]
+                    if !metric.breakdown.isEmpty {
+                        object["breakdown"] = .array(metric.breakdown.map { ["metricName": .string($0.name), "value": .number($0.value)] })
+                    }
+                    return .object(object)
+                }),
         ])
     }
 

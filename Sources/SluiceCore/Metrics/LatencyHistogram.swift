@@ -162,7 +162,11 @@ extension LatencyHistogram {
             }
             throw DecodingError(reason: "truncated histogram")
         }
-        let count = try next(), sum = try next(), min = try next(), max = try next(), bucketCount = try next()
+        let count = try next()
+        let sum = try next()
+        let min = try next()
+        let max = try next()
+        let bucketCount = try next()
         guard bucketCount <= Int64(bytes.count) else { throw DecodingError(reason: "inconsistent histogram") }
         var buckets: [Int: Int64] = [:]
         var index = 0

@@ -110,7 +110,8 @@ extension [FilteredEvent] {
     public func counts(consumed: Set<Int64>) -> [FilteredCount] {
         var counts: [FilteredCount: Int64] = [:]
         for event in self where consumed.contains(event.eventSeq) {
-            let key = FilteredCount(sourceID: event.sourceID, destinationID: event.destinationID, minute: event.minute, reason: event.reason, count: 0)
+            let key = FilteredCount(
+                sourceID: event.sourceID, destinationID: event.destinationID, minute: event.minute, reason: event.reason, count: 0)
             counts[key, default: 0] += 1
         }
         return counts.map { key, count in

@@ -66,7 +66,9 @@ public protocol DestinationRepository: Sendable {
     /// Reads the destination, applies `transform` and writes the result with its audit events, in one transaction.
     ///
     /// - Throws: ``StoreError/notFound(resource:id:)`` or what `transform` throws.
-    func updateDestination(id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])) async throws
+    func updateDestination(
+        id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])
+    ) async throws
         -> Destination
     /// Deletes the destination and its subscriptions, with the audit events `audit` builds.
     ///

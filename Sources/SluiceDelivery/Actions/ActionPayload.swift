@@ -92,7 +92,9 @@ public enum ActionPayload {
     }
 
     /// The payload whose members are `keys` with `values` (`nil` for none), coerced and checked.
-    private static func prepare(keys: [String], values: inout [JSONValue?], checked: [(check: Check, index: Int?)])
+    private static func prepare(
+        keys: [String], values: inout [JSONValue?], checked: [(check: Check, index: Int?)]
+    )
         -> Result<[String: JSONValue], ActionFailure>
     {
         var errors: [String] = []

@@ -6,7 +6,8 @@ extension HTTPRequestSpec {
     public static let vendorUserAgent = "Sluice"
 
     /// A request with a JSON body (compact, keys sorted), as an action's `request(url, { json })` sends it.
-    public static func json(_ url: String, method: String = "POST", body: JSONValue, headers: [(name: String, value: String)] = []) -> HTTPRequestSpec {
+    public static func json(_ url: String, method: String = "POST", body: JSONValue, headers: [(name: String, value: String)] = []) -> HTTPRequestSpec
+    {
         HTTPRequestSpec(
             method: method, url: url,
             headers: headers + [("Content-Type", "application/json"), ("User-Agent", vendorUserAgent)],
@@ -14,7 +15,8 @@ extension HTTPRequestSpec {
     }
 
     /// A request with an `application/x-www-form-urlencoded` body, as `new URLSearchParams(fields)` encodes it.
-    public static func form(_ url: String, fields: [(name: String, value: String)], headers: [(name: String, value: String)] = []) -> HTTPRequestSpec {
+    public static func form(_ url: String, fields: [(name: String, value: String)], headers: [(name: String, value: String)] = []) -> HTTPRequestSpec
+    {
         let body = fields.map { formEncode($0.name) + "=" + formEncode($0.value) }.joined(separator: "&")
         return HTTPRequestSpec(
             method: "POST", url: url,

@@ -50,7 +50,8 @@ public struct ActionImplementation: Sendable {
         /// Creates a batch form whose request has an item per payload and leaves none out.
         public init(
             defaultSize: Int, maxSize: Int,
-            request: @escaping @Sendable (_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue]) throws(ActionFailure) -> HTTPRequestSpec,
+            request:
+                @escaping @Sendable (_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue]) throws(ActionFailure) -> HTTPRequestSpec,
             results: (@Sendable (_ response: HTTPResponseSpec, _ count: Int) -> [DeliveryOutcome]?)? = nil
         ) {
             self.init(

@@ -79,7 +79,10 @@ public struct AmplitudeIntegration: ActionsIntegration {
     /// The payload's keys that are not members of the event as they stand: the revenue fields, what is converted
     /// (time, session, user agent, user properties), and the batching keys, which are settings of the subscription.
     static let consumedKeys: [EventKind: [String]] = {
-        let common = revenueKeys + ["time", "session_id", "userAgent", "userAgentParsing", "includeRawUserAgent", "userAgentData", "min_id_length", "library", "library2"]
+        let common =
+            revenueKeys + [
+                "time", "session_id", "userAgent", "userAgentParsing", "includeRawUserAgent", "userAgentData", "min_id_length", "library", "library2",
+            ]
             + DestinationMetadata.batchingKeys.sorted()
         return [
             .v2: common + ["setOnce", "setAlways", "add"],
@@ -170,7 +173,9 @@ public struct AmplitudeIntegration: ActionsIntegration {
     static func identifyUser(_ payload: [String: JSONValue], _ settings: [String: JSONValue]) throws(ActionFailure) -> [HTTPRequestSpec] {
         let apiKey = try settings.requiredSetting("apiKey")
         var properties = payload
-        for key in ["utm_properties", "referrer", "userAgent", "userAgentParsing", "includeRawUserAgent", "userAgentData", "min_id_length", "library"]
+        for key in [
+            "utm_properties", "referrer", "userAgent", "userAgentParsing", "includeRawUserAgent", "userAgentData", "min_id_length", "library",
+        ]
             + DestinationMetadata.batchingKeys.sorted()
         {
             properties[key] = nil
@@ -200,7 +205,9 @@ public struct AmplitudeIntegration: ActionsIntegration {
 
     // MARK: - groupIdentifyUser
 
-    static func groupIdentifyUser(_ payload: [String: JSONValue], _ settings: [String: JSONValue], now: Date) throws(ActionFailure) -> [HTTPRequestSpec] {
+    static func groupIdentifyUser(
+        _ payload: [String: JSONValue], _ settings: [String: JSONValue], now: Date
+    ) throws(ActionFailure) -> [HTTPRequestSpec] {
         let apiKey = try settings.requiredSetting("apiKey")
         let region = settings.text("endpoint")
         let groupType = javaScriptKey(payload["group_type"])
@@ -218,14 +225,18 @@ public struct AmplitudeIntegration: ActionsIntegration {
             case let time?: identification["time"] = time.epochMillis.map(JSONValue.number) ?? .null
             }
             requests.append(
-                .form(endpoint("identify", region: region), fields: [("api_key", apiKey), ("identification", encode([.object(identification)])), ("options", options)]))
+                .form(
+                    endpoint("identify", region: region),
+                    fields: [("api_key", apiKey), ("identification", encode([.object(identification)])), ("options", options)]))
         }
         var group: [String: JSONValue] = ["library": "segment"]
         group["group_properties"] = payload["group_properties"]
         group["group_value"] = payload["group_value"]
         group["group_type"] = payload["group_type"]
         requests.append(
-            .form(endpoint("groupidentify", region: region), fields: [("api_key", apiKey), ("identification", encode([.object(group)])), ("options", options)]))
+            .form(
+                endpoint("groupidentify", region: region),
+                fields: [("api_key", apiKey), ("identification", encode([.object(group)])), ("options", options)]))
         return requests
     }
 

@@ -87,7 +87,9 @@ public struct BrazeIntegration: ActionsIntegration {
     // MARK: - Requests
 
     /// A JSON `POST` to the instance's endpoint with the API key.
-    static func request(_ path: String, _ settings: [String: JSONValue], body: JSONValue, batch: Bool = false) throws(ActionFailure) -> HTTPRequestSpec {
+    static func request(
+        _ path: String, _ settings: [String: JSONValue], body: JSONValue, batch: Bool = false
+    ) throws(ActionFailure) -> HTTPRequestSpec {
         let apiKey = try settings.requiredSetting("api_key")
         let endpoint = try settings.requiredSetting("endpoint")
         var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(apiKey)")]
@@ -209,7 +211,9 @@ public struct BrazeIntegration: ActionsIntegration {
     static let noProducts = "This event was not sent to Braze because it did not contain any products."
     static let productKeys: Set<String> = ["product_id", "currency", "price", "quantity"]
 
-    static func trackPurchase(_ payload: [String: JSONValue], _ settings: [String: JSONValue], _ updateExistingOnly: Bool?) throws(ActionFailure)
+    static func trackPurchase(
+        _ payload: [String: JSONValue], _ settings: [String: JSONValue], _ updateExistingOnly: Bool?
+    ) throws(ActionFailure)
         -> [HTTPRequestSpec]
     {
         guard hasIdentifier(payload) else { throw ActionFailure(outcome: .discarded(reason: missingIdentifier)) }

@@ -161,7 +161,9 @@ public struct CustomerIOIntegration: ActionsIntegration {
     /// Segment's `buildPayload`: the entity of an action's mapped payload.
     static func buildEntity(action: String, _ mapped: [String: JSONValue]) -> [String: JSONValue] {
         var rest = mapped
-        for key in ["convert_timestamp", "person_id", "anonymous_id", "email", "object_id", "object_type_id", "timestamp"] + DestinationMetadata.batchingKeys.sorted() {
+        for key in ["convert_timestamp", "person_id", "anonymous_id", "email", "object_id", "object_type_id", "timestamp"]
+            + DestinationMetadata.batchingKeys.sorted()
+        {
             rest[key] = nil
         }
         if mapped["convert_timestamp"] != nil, mapped["convert_timestamp"] != .bool(false) { rest = convertAttributeTimestamps(rest) }
@@ -205,7 +207,8 @@ public struct CustomerIOIntegration: ActionsIntegration {
     /// Ajv's `email` format (`ajv-formats` full), as Segment's `isEmail` tests it.
     static func isEmail(_ text: String) -> Bool {
         text.wholeMatch(
-            of: #/(?i)[a-z0-9!#$%&'*+\/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+\/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?/#
+            of:
+                #/(?i)[a-z0-9!#$%&'*+\/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+\/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?/#
         ) != nil
     }
 
@@ -243,7 +246,8 @@ public struct CustomerIOIntegration: ActionsIntegration {
         var offset = 0
         if let zone = match.7, zone != "Z" {
             let digits = zone.dropFirst().filter(\.isNumber)
-            let hours = Int(digits.prefix(2))!, minutes = Int(digits.suffix(2))!
+            let hours = Int(digits.prefix(2))!
+            let minutes = Int(digits.suffix(2))!
             guard hours <= 23, minutes <= 59 else { return nil }
             offset = (zone.first == "-" ? -1 : 1) * (hours * 3600 + minutes * 60)
         }

@@ -227,8 +227,8 @@ public struct GoogleAnalytics4Integration: ActionsIntegration {
             default: continue
             }
             throw discard(
-                "Param [\(key)] has unsupported value of type [\(kind)]. GA4 does not accept null, array, or object values for event parameters and item parameters."
-            )
+                "Param [\(key)] has unsupported value of type [\(kind)]. "
+                    + "GA4 does not accept null, array, or object values for event parameters and item parameters.")
         }
     }
 

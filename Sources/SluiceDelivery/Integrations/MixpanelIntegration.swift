@@ -63,11 +63,13 @@ public struct MixpanelIntegration: ActionsIntegration {
             actions: [
                 ActionImplementation(
                     slug: "trackEvent",
-                    perform: { payload, settings throws(ActionFailure) in [try Self.importRequest([payload], settings, purchase: false, clock: clock)] },
+                    perform: { payload, settings throws(ActionFailure) in [try Self.importRequest([payload], settings, purchase: false, clock: clock)]
+                    },
                     batch: importBatch(false)),
                 ActionImplementation(
                     slug: "trackPurchase",
-                    perform: { payload, settings throws(ActionFailure) in [try Self.importRequest([payload], settings, purchase: true, clock: clock)] },
+                    perform: { payload, settings throws(ActionFailure) in [try Self.importRequest([payload], settings, purchase: true, clock: clock)]
+                    },
                     batch: importBatch(true)),
                 ActionImplementation(slug: "identifyUser", perform: Self.identifyUser),
                 ActionImplementation(slug: "groupIdentifyUser", perform: Self.groupIdentifyUser),
@@ -194,7 +196,9 @@ public struct MixpanelIntegration: ActionsIntegration {
     }
 
     /// The order's members that product events leave out.
-    static let orderKeys = ["affiliation", "subtotal", "total", "revenue", "shipping", "tax", "discount", "coupon", "currency", "order_number", "products"]
+    static let orderKeys = [
+        "affiliation", "subtotal", "total", "revenue", "shipping", "tax", "discount", "coupon", "currency", "order_number", "products",
+    ]
 
     /// Segment's `getPurchaseEventsFromPayload`: the order's event, then with `generatePurchaseEventPerProduct` one
     /// `Product Purchased` event per product.
@@ -271,7 +275,9 @@ public struct MixpanelIntegration: ActionsIntegration {
     /// Segment's `getConcatenatedName`: `name`, else `firstName lastName` when both are truthy.
     static func concatenatedName(_ traits: [String: JSONValue]) -> JSONValue? {
         if let name = present(traits["name"]) { return name }
-        guard let first = traits["firstName"], let last = traits["lastName"], JavaScript.isTruthy(first), JavaScript.isTruthy(last) else { return nil }
+        guard let first = traits["firstName"], let last = traits["lastName"], JavaScript.isTruthy(first), JavaScript.isTruthy(last) else {
+            return nil
+        }
         return .string("\(javaScriptString(first)) \(javaScriptString(last))")
     }
 

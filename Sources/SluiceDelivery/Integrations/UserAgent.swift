@@ -89,7 +89,9 @@ struct UserAgent: Equatable, Sendable {
             if text.find("(ipad;") != nil {
                 (deviceVendor, deviceModel, deviceType) = ("Apple", "iPad", "tablet")
             } else if let at = text.find("sm-", word: true), let letter = text.byte(at + 3), Text.isLetter(letter) {
-                (deviceVendor, deviceModel) = ("Samsung", text.original(from: at, count: 3 + text.run(from: at + 3, while: Text.isWord).utf8.count).uppercased())
+                (deviceVendor, deviceModel) = (
+                    "Samsung", text.original(from: at, count: 3 + text.run(from: at + 3, while: Text.isWord).utf8.count).uppercased()
+                )
                 deviceType = agent.contains("Mobile") ? "mobile" : "tablet"
             } else if let at = text.find("pixel", word: true) {
                 var end = at + 5
@@ -175,7 +177,9 @@ struct UserAgent: Equatable, Sendable {
 
         static func isDigit(_ b: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) }
         static func isLetter(_ b: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) }
-        static func isWord(_ b: UInt8) -> Bool { isDigit(b) || isLetter(b) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) || b == UInt8(ascii: "_") }
+        static func isWord(_ b: UInt8) -> Bool {
+            isDigit(b) || isLetter(b) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) || b == UInt8(ascii: "_")
+        }
         static func isVersion(_ b: UInt8) -> Bool { isDigit(b) || b == UInt8(ascii: ".") }
     }
 }

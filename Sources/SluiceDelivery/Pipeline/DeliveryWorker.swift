@@ -114,7 +114,8 @@ public final class DeliveryWorker: Service {
             stats.record(decision.disposition)
             let minute = DeliveryCounters.epochMinute(of: finishedAt)
             let key = "\(job.sourceID)/\(job.destinationID)/\(minute)"
-            var delta = metrics[key] ?? MetricsDelta(sourceID: job.sourceID, destinationID: job.destinationID, minute: minute, counters: DeliveryCounters())
+            var delta =
+                metrics[key] ?? MetricsDelta(sourceID: job.sourceID, destinationID: job.destinationID, minute: minute, counters: DeliveryCounters())
             delta.counters.record(decision.disposition, attempt: attempt, receivedAt: job.receivedAt, finishedAt: finishedAt)
             metrics[key] = delta
         }
@@ -123,7 +124,9 @@ public final class DeliveryWorker: Service {
     }
 
     /// Sends one subscription's jobs; an outcome of `nil` means no attempt was made (expired, or nowhere to send).
-    private func deliver(_ jobs: [DeliveryJob], subscription: Subscription?, destination: Destination?) async -> [(DeliveryJob, DeliveryOutcome?, Date)] {
+    private func deliver(
+        _ jobs: [DeliveryJob], subscription: Subscription?, destination: Destination?
+    ) async -> [(DeliveryJob, DeliveryOutcome?, Date)] {
         let start = now()
         var results: [(DeliveryJob, DeliveryOutcome?, Date)] = []
         var live: [DeliveryJob] = []

@@ -89,7 +89,8 @@ public final class EventRouter: Service {
                     }
                 }
                 for subscription in target.subscriptions where subscription.trigger.matches(event) {
-                    jobs.append(NewDeliveryJob(eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id, event: incoming))
+                    jobs.append(
+                        NewDeliveryJob(eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id, event: incoming))
                 }
             }
         }

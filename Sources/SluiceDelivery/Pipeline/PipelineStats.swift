@@ -1,5 +1,5 @@
-import Synchronization
 import SluiceCore
+import Synchronization
 
 /// Counters of the delivery pipeline for `GET /metrics`, kept in memory since the process started.
 public final class PipelineStats: Sendable {

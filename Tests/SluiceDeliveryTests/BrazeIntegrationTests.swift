@@ -277,7 +277,8 @@ import Testing
         let request = try #require(recorder.requests.first)
         #expect(request.header("X-Braze-Batch") == "true")
         let purchases = try #require(request.json?["purchases"]?.arrayValue)
-        #expect(purchases.map { $0["external_id"] ?? $0["email"] } == ["test-external-id", "test-external-id", "user@example.com", "user@example.com"])
+        #expect(
+            purchases.map { $0["external_id"] ?? $0["email"] } == ["test-external-id", "test-external-id", "user@example.com", "user@example.com"])
         #expect(
             outcomes == [
                 .discarded(reason: "a test error occurred"), .success(status: 201), .discarded(reason: BrazeIntegration.noProducts),
@@ -293,7 +294,9 @@ import Testing
         // Given an order of 76 products, then orders of 40 products each
         let target = try Self.target("trackPurchase", ["enable_batching": true])
         func order(_ products: Int) -> JSONValue {
-            Self.event(["event": "Order Completed", "properties": ["products": .array(Array(repeating: ["product_id": "p", "price": 1], count: products))]])
+            Self.event([
+                "event": "Order Completed", "properties": ["products": .array(Array(repeating: ["product_id": "p", "price": 1], count: products))],
+            ])
         }
         let recorder = RecordingSender(status: 201)
         let outcomes = await braze.deliver([order(76), order(40), order(40), order(30)], to: target, sender: recorder.sender)
@@ -303,7 +306,9 @@ import Testing
         #expect(
             outcomes[0]
                 == .discarded(
-                    reason: "Max batch size exceeded. This payload contains 76 products, which is more than Braze's maximum batch size of 75 objects per batch."))
+                    reason:
+                        "Max batch size exceeded. This payload contains 76 products, which is more than Braze's maximum batch size of 75 objects per batch."
+                ))
         #expect(outcomes[1] == .success(status: 201))
         #expect(outcomes[2].isRetryable && outcomes[3].isRetryable)
         #expect(recorder.requests.first?.json?["purchases"]?.arrayValue?.count == 40)

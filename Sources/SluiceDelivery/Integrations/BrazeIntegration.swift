@@ -227,7 +227,9 @@ public struct BrazeIntegration: ActionsIntegration {
     /// them out: a payload of more than 75 products (discarded), one whose products would take the request past 75
     /// purchases (retried in another batch; its products count towards the 75 all the same, as in Segment), one
     /// without an identifier or without products (discarded).
-    static func trackPurchases(_ payloads: [[String: JSONValue]], _ settings: [String: JSONValue], _ updateExistingOnly: Bool?)
+    static func trackPurchases(
+        _ payloads: [[String: JSONValue]], _ settings: [String: JSONValue], _ updateExistingOnly: Bool?
+    )
         throws(ActionFailure) -> ActionImplementation.Batch.Request
     {
         var purchases: [JSONValue] = []

@@ -36,6 +36,34 @@ import Testing
         }
     }
 
+    @Test func timesReadFromTextAreWrittenBackAsTheyWere() {
+        // Foundation's own formatter wrote about a third of these a millisecond early.
+        var rng = SeededRandom(seed: 2026_12_04)
+        for _ in 0..<20_000 {
+            let date = Date(timeIntervalSince1970: Double(rng.next() % 8_000_000_000) - 1_000_000_000)
+            let text = String(Self.foundationWithFraction.format(date).dropLast(5)) + String(format: ".%03dZ", Int(rng.next() % 1_000))
+            #expect(Timestamps.parse(text).map(Timestamps.format) == text)
+        }
+    }
+
+    @Test func formatAgreesWithFoundationAwayFromMillisecondEdges() {
+        var rng = SeededRandom(seed: 2026_12_05)
+        for _ in 0..<20_000 {
+            // Whole microseconds at least 2 µs from a millisecond's edge: both truncate to the same millisecond.
+            let micros = Int64(rng.next() % 1_000_000)
+            guard micros % 1_000 >= 2, micros % 1_000 <= 997 else { continue }
+            let seconds = Double(Int64(rng.next() % 9_000_000_000) - 2_000_000_000)
+            let date = Date(timeIntervalSince1970: seconds + Double(micros) / 1e6)
+            #expect(Timestamps.format(date) == Self.foundationWithFraction.format(date), "\(date.timeIntervalSince1970)")
+        }
+        // Before 1600 and after 9999 the text is Foundation's.
+        for date in [Date(timeIntervalSince1970: -12_000_000_000), Date(timeIntervalSince1970: 300_000_000_000)] {
+            #expect(Timestamps.format(date) == Self.foundationWithFraction.format(date))
+        }
+        #expect(Timestamps.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamps.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+    }
+
     @Test func leavesOtherFormsToFoundation() {
         for text in [
             "2026-12-03T10:00:00+01:00", "2026-12-03T10:00:00.123456Z", "2026-12-03T10:00:00.1Z", "2026-12-03 10:00:00Z",

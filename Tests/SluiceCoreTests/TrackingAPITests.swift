@@ -120,6 +120,17 @@ import Testing
         #expect(event["timestamp"] == "2023-11-14T22:13:19.500Z")
     }
 
+    @Test func aTimestampWithoutSentAtIsKeptToTheMillisecond() throws {
+        // Given client times whose milliseconds Foundation's formatter wrote back one early (.221 as .220)
+        for text in ["2042-01-18T13:20:09.221Z", "2017-08-27T12:29:31.334Z", "2024-02-29T23:59:59.999Z"] {
+            // When a message with one and no sentAt is normalized
+            let event = try TrackingAPI.normalize(["userId": "u1", "event": "E", "timestamp": .string(text)], type: .track, receivedAt: Self.t0)
+
+            // Then its timestamp is what the client sent
+            #expect(event["timestamp"] == .string(text))
+        }
+    }
+
     @Test func numericIdsBecomeStrings() throws {
         // Given numeric ids
         let group: JSONValue = ["userId": 42, "groupId": 7.5]

@@ -76,8 +76,8 @@ public final class DeliveryWorker: Service {
     public func deliverOnce() async throws -> Int {
         let jobs = try await store.claimJobs(now: now(), limit: batchSize, lease: lease)
         guard !jobs.isEmpty else { return 0 }
-        stats.inFlight.add(jobs.count)
-        defer { stats.inFlight.add(-jobs.count) }
+        stats.addInFlight(jobs.count)
+        defer { stats.addInFlight(-jobs.count) }
         let bySubscription = Dictionary(grouping: jobs, by: \.subscriptionID)
         let destinationIDs = Array(Set(jobs.map(\.destinationID)))
         let subscriptions = Dictionary(

@@ -1,75 +1,106 @@
+import CoreMetrics
+import Prometheus
 import SluiceCore
 import Synchronization
 
 /// Counters of the delivery pipeline for `GET /metrics`, kept in memory since the process started.
+///
+/// Recorded through swift-metrics and written out by swift-prometheus. Each instance has its own
+/// `PrometheusCollectorRegistry`, and never the global `MetricsSystem`: a test process runs many apps at once.
+/// The handlers are made by the registry, not by `PrometheusMetricsFactory`: only the registry takes the `# HELP`
+/// text, and it stops the process when one name is made with two texts. The swift-metrics types are given a factory
+/// over the same registry all the same, so that nothing of theirs reaches the global one.
 public final class PipelineStats: Sendable {
-    /// A counter that can go up and down.
-    public final class Gauge: Sendable {
-        private let value = Atomic<Int>(0)
-        public func add(_ delta: Int) { value.add(delta, ordering: .relaxed) }
-        public var current: Int { value.load(ordering: .relaxed) }
-    }
+    /// What became of delivery attempts, as the `outcome` label of `sluice_delivery_attempts_total`.
+    private static let outcomeLabels = ["success", "retried", "discarded", "expired"]
 
-    public let inFlight = Gauge()
-    private let outcomes = Mutex<[String: Int]>([:])
-    private let ingested = Atomic<Int>(0)
-    /// Events filtered from destinations, by destination id and reason.
-    private let filtered = Mutex<[FilterKey: Int]>([:])
+    private let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let ingested: CoreMetrics.Counter
+    private let pending: Meter
+    private let waiting: Meter
+    private let inFlight: Meter
+    /// One counter per outcome, in the order of `outcomeLabels`, made up front so that `record` only adds.
+    private let outcomes: [CoreMetrics.Counter]
+    /// Events filtered from destinations, by destination id and reason; made as pairs are first seen.
+    private let filtered = Mutex<[FilterKey: CoreMetrics.Counter]>([:])
 
     private struct FilterKey: Hashable {
         var destinationID: String
         var reason: String
     }
 
-    public init() {}
+    /// A metric's name and `# HELP` text; counters' names end in the unit `total`.
+    private static func name(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: unit, helpText: help)
+    }
+
+    private static var filteredName: MetricNameDescriptor {
+        name("sluice_events_filtered", unit: "total", help: "Events destination filters kept from a destination, by destination and reason.")
+    }
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        self.registry = registry
+        self.factory = factory
+        func counter(_ name: MetricNameDescriptor, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
+            CoreMetrics.Counter(
+                label: name.name, dimensions: labels, handler: registry.makeCounter(descriptor: name, labels: labels), factory: factory)
+        }
+        func meter(_ name: MetricNameDescriptor) -> Meter {
+            Meter(label: name.name, dimensions: [], handler: registry.makeGauge(descriptor: name), factory: factory)
+        }
+        ingested = counter(Self.name("sluice_events_ingested", unit: "total", help: "Events accepted by the Tracking API."))
+        pending = meter(Self.name("sluice_events_pending", help: "Events committed and not yet routed."))
+        waiting = meter(Self.name("sluice_delivery_jobs_waiting", help: "Delivery jobs waiting for an attempt (queue depth)."))
+        inFlight = meter(Self.name("sluice_delivery_jobs_in_flight", help: "Delivery jobs being attempted now."))
+        let attempts = Self.name("sluice_delivery_attempts", unit: "total", help: "Delivery attempts by what became of them.")
+        outcomes = Self.outcomeLabels.map { counter(attempts, [("outcome", $0)]) }
+    }
+
+    /// Counts delivery jobs being attempted now: a worker adds its batch as it starts and takes it back when done.
+    public func addInFlight(_ delta: Int) {
+        if delta >= 0 { inFlight.increment(by: Double(delta)) } else { inFlight.decrement(by: Double(-delta)) }
+    }
 
     /// Counts an event accepted by the Tracking API.
-    public func recordIngested(_ count: Int) { ingested.add(count, ordering: .relaxed) }
+    public func recordIngested(_ count: Int) { ingested.increment(by: count) }
 
     /// Counts an event that a destination's filters kept from it (`reason`: `DROP` or `SAMPLE`).
     public func recordFiltered(destinationID: String, reason: String) {
-        filtered.withLock { $0[FilterKey(destinationID: destinationID, reason: reason), default: 0] += 1 }
+        let key = FilterKey(destinationID: destinationID, reason: reason)
+        let counter = filtered.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let name = Self.filteredName
+            let labels = [("destination_id", destinationID), ("reason", reason)]
+            let counter = CoreMetrics.Counter(
+                label: name.name, dimensions: labels, handler: registry.makeCounter(descriptor: name, labels: labels), factory: factory)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// Counts what became of an attempt.
     public func record(_ disposition: DeliveryCounters.Disposition) {
-        let name: String
+        let index: Int
         switch disposition {
-        case .succeeded: name = "success"
-        case .retried: name = "retried"
-        case .discarded: name = "discarded"
-        case .expired: name = "expired"
+        case .succeeded: index = 0
+        case .retried: index = 1
+        case .discarded: index = 2
+        case .expired: index = 3
         }
-        outcomes.withLock { $0[name, default: 0] += 1 }
+        outcomes[index].increment()
     }
 
-    /// The counters in Prometheus text format, with the queue depths given.
+    /// The counters in Prometheus text format, with the queue depths given (read by the caller as it answers).
+    ///
+    /// swift-prometheus writes each metric's `# HELP`, `# TYPE` and samples together, but the metrics in no set order,
+    /// gauges as floating point (`0.0`), and `sluice_events_filtered_total` only once some event was filtered.
     public func prometheusText(pendingEvents: Int, waitingJobs: Int) -> String {
-        var text = ""
-        text += "# HELP sluice_events_ingested_total Events accepted by the Tracking API.\n"
-        text += "# TYPE sluice_events_ingested_total counter\n"
-        text += "sluice_events_ingested_total \(ingested.load(ordering: .relaxed))\n"
-        text += "# HELP sluice_events_pending Events committed and not yet routed.\n"
-        text += "# TYPE sluice_events_pending gauge\n"
-        text += "sluice_events_pending \(pendingEvents)\n"
-        text += "# HELP sluice_delivery_jobs_waiting Delivery jobs waiting for an attempt (queue depth).\n"
-        text += "# TYPE sluice_delivery_jobs_waiting gauge\n"
-        text += "sluice_delivery_jobs_waiting \(waitingJobs)\n"
-        text += "# HELP sluice_delivery_jobs_in_flight Delivery jobs being attempted now.\n"
-        text += "# TYPE sluice_delivery_jobs_in_flight gauge\n"
-        text += "sluice_delivery_jobs_in_flight \(inFlight.current)\n"
-        text += "# HELP sluice_delivery_attempts_total Delivery attempts by what became of them.\n"
-        text += "# TYPE sluice_delivery_attempts_total counter\n"
-        let counts = outcomes.withLock { $0 }
-        for outcome in ["success", "retried", "discarded", "expired"] {
-            text += "sluice_delivery_attempts_total{outcome=\"\(outcome)\"} \(counts[outcome] ?? 0)\n"
-        }
-        text += "# HELP sluice_events_filtered_total Events destination filters kept from a destination, by destination and reason.\n"
-        text += "# TYPE sluice_events_filtered_total counter\n"
-        let filteredCounts = filtered.withLock { $0 }.sorted { ($0.key.destinationID, $0.key.reason) < ($1.key.destinationID, $1.key.reason) }
-        for (key, count) in filteredCounts {
-            text += "sluice_events_filtered_total{destination_id=\"\(key.destinationID)\",reason=\"\(key.reason)\"} \(count)\n"
-        }
-        return text
+        pending.set(pendingEvents)
+        waiting.set(waitingJobs)
+        return registry.emitToString()
     }
 }

@@ -16,7 +16,7 @@ import Testing
         var found: [(HTTPRequest.Method, String)] = []
         var path: String?
         var inPaths = false
-        for line in OpenAPIDocument.yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in String(buffer: OpenAPIDocument.body).split(separator: "\n", omittingEmptySubsequences: false) {
             if line == "paths:" { inPaths = true; continue }
             guard inPaths else { continue }
             if !line.isEmpty, !line.hasPrefix(" ") { break }  // the next top-level key

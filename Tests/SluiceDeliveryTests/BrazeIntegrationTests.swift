@@ -312,6 +312,29 @@ import Testing
         #expect(outcomes[1] == .success(status: 201))
         #expect(outcomes[2].isRetryable && outcomes[3].isRetryable)
         #expect(recorder.requests.first?.json?["purchases"]?.arrayValue?.count == 40)
+
+        // And a batch whose every order is left out sends nothing
+        let none = RecordingSender(status: 201)
+        let leftOut = await braze.deliver([order(76), order(0)], to: target, sender: none.sender)
+        #expect(none.requests.isEmpty)
+        #expect(leftOut[0] != .success(status: 201) && !leftOut[0].isRetryable)
+        #expect(leftOut[1] == .discarded(reason: BrazeIntegration.noProducts))
+    }
+
+    @Test func aBatchWithoutTheAPIKeyIsDiscardedWhole() async throws {
+        // Given a batched purchase subscription on a destination without its API key
+        var settings = Self.settings
+        settings["api_key"] = nil
+        let target = try Self.metadata.target("trackPurchase", ["enable_batching": true], destinationSettings: settings)
+        let order = Self.event(["event": "Order Completed", "properties": ["products": [["product_id": "p", "price": 1]]]])
+
+        // When two orders are delivered
+        let recorder = RecordingSender(status: 201)
+        let outcomes = await braze.deliver([order, order], to: target, sender: recorder.sender)
+
+        // Then nothing is sent and both are discarded as invalid settings
+        #expect(recorder.requests.isEmpty)
+        #expect(outcomes == Array(repeating: .invalidSettings("the destination setting api_key is required"), count: 2))
     }
 
     @Test func updateUserProfile2UpdatesExistingUsersOnly() throws {

@@ -15,7 +15,7 @@ struct WorkspaceController {
         router.get("/openapi.yaml") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/yaml"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+                body: .init(byteBuffer: OpenAPIDocument.body))
         }
     }
 

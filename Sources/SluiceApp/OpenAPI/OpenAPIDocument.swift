@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Sluice's OpenAPI document, served at `GET /openapi.yaml`.
 ///
 /// The text is `openapi.yaml` beside this file, which `scripts/generate-openapi.py` writes
@@ -5,5 +7,6 @@
 /// in the repository and nothing to look up at run time. Derived from Segment's Public API
 /// OpenAPI document (MIT license, Copyright (c) Twilio Inc.).
 enum OpenAPIDocument {
-    static let yaml = String(decoding: PackageResources.openapi_yaml, as: UTF8.self)
+    /// The document's bytes, ready to send: shared by every answer, never copied.
+    static let body = ByteBuffer(bytes: PackageResources.openapi_yaml)
 }

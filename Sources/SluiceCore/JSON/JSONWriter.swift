@@ -86,18 +86,14 @@ public struct JSONWriter: Sendable {
     /// Appends an integer's decimal digits, without making a string of them first.
     private mutating func integer(_ n: Int64) {
         if n < 0 { bytes.append(UInt8(ascii: "-")) }
+        // Least significant digit first, then turned around in place.
+        let start = bytes.count
         var rest = n.magnitude
-        var digits: (UInt64, UInt64) = (0, 0)  // up to 16 digits, 8 bits each, least significant first
-        var count = 0
         repeat {
-            let digit = UInt64(UInt8(ascii: "0")) + rest % 10
-            if count < 8 { digits.0 |= digit << (8 * UInt64(count)) } else { digits.1 |= digit << (8 * UInt64(count - 8)) }
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
             rest /= 10
-            count += 1
         } while rest > 0
-        for i in stride(from: count - 1, through: 0, by: -1) {
-            bytes.append(UInt8(truncatingIfNeeded: i < 8 ? digits.0 >> (8 * UInt64(i)) : digits.1 >> (8 * UInt64(i - 8))))
-        }
+        bytes[start...].reverse()
     }
 
     /// Appends `true` or `false`.

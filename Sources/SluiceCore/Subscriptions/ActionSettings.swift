@@ -159,14 +159,22 @@ public enum ActionSettings {
         }
     }
 
-    /// An action field's `type`, with what its literals must look like.
-    enum FieldKind {
-        case string, number, integer, boolean, dateTime, object, any
+    /// An action field's `type`, with what its literals must look like (and, at delivery, what a payload's values are
+    /// coerced to: `ActionPayload` in SluiceDelivery).
+    public enum FieldKind: Sendable {
+        /// `STRING`, `TEXT` and `PASSWORD`.
+        case string
+        case number, integer, boolean, dateTime, object
+        /// `HIDDEN`: a string literal in settings; a payload value it leaves unchecked, as Segment's schema does.
+        case hidden
+        /// A type the catalog may add later: any value.
+        case any
 
         /// The kind of a catalog field type (case-insensitive); an unknown type takes any value.
-        init(_ type: String) {
+        public init(_ type: String) {
             switch type.uppercased() {
-            case "STRING", "TEXT", "PASSWORD", "HIDDEN": self = .string
+            case "STRING", "TEXT", "PASSWORD": self = .string
+            case "HIDDEN": self = .hidden
             case "NUMBER": self = .number
             case "INTEGER": self = .integer
             case "BOOLEAN": self = .boolean
@@ -179,7 +187,7 @@ public enum ActionSettings {
         /// One literal of this kind, for messages: `a whole number`.
         var singular: String {
             switch self {
-            case .string: "a string"
+            case .string, .hidden: "a string"
             case .number: "a number"
             case .integer: "a whole number"
             case .boolean: "a boolean"
@@ -192,7 +200,7 @@ public enum ActionSettings {
         /// Literals of this kind, for messages: `whole numbers`.
         var plural: String {
             switch self {
-            case .string: "strings"
+            case .string, .hidden: "strings"
             case .number: "numbers"
             case .integer: "whole numbers"
             case .boolean: "booleans"
@@ -205,7 +213,7 @@ public enum ActionSettings {
         /// What is wrong with a literal of this kind (described for a message), or `nil` when it fits.
         func problem(with value: JSONValue) -> String? {
             switch (self, value) {
-            case (.any, _), (.string, .string), (.number, .number), (.boolean, .bool), (.object, .object): return nil
+            case (.any, _), (.string, .string), (.hidden, .string), (.number, .number), (.boolean, .bool), (.object, .object): return nil
             case (.integer, .number(let n)):
                 if n.rounded() != n { return "a number with a fraction" }
                 return abs(n) <= 9_007_199_254_740_991 ? nil : "a number beyond ±9007199254740991"

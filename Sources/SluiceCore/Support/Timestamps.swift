@@ -91,10 +91,10 @@ public enum Timestamps {
                 guard u[19] == UInt8(ascii: "."), let fraction = number(20, 3) else { return nil }
                 millis = fraction
             }
-            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-            let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
             // Before 1600 Foundation's calendar is Julian (until October 1582): left to it.
-            guard year >= 1600, (1...12).contains(month), day >= 1, day <= monthDays[month - 1], hour < 24, minute < 60, second < 60 else {
+            guard year >= 1600, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour < 24, minute < 60,
+                second < 60
+            else {
                 return nil
             }
             // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
@@ -107,6 +107,15 @@ public enum Timestamps {
             let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
             // Computed as Foundation's parser computes it, so that the same text gives the same Date to the last bit.
             return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(millis) / 1_000)
+        }
+    }
+
+    /// The days of a month of the Gregorian calendar.
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
         }
     }
 

@@ -26,35 +26,16 @@ public enum ActionPayload {
     /// What ``prepare(_:fields:)`` needs of a field, worked out once per action rather than once per event.
     public struct Check: Sendable {
         let key: String
-        let type: Kind
+        let type: ActionSettings.FieldKind
         let required: Bool
         let multiple: Bool
         let allowNull: Bool
         let choices: [JSONValue]?
 
-        /// A field's type as the checks tell types apart.
-        enum Kind: Sendable, Equatable {
-            case text, number, integer, boolean, datetime, object
-            /// HIDDEN, and any type the catalog may add.
-            case unchecked
-
-            init(_ type: String) {
-                switch type.uppercased() {
-                case "STRING", "TEXT", "PASSWORD": self = .text
-                case "NUMBER": self = .number
-                case "INTEGER": self = .integer
-                case "BOOLEAN": self = .boolean
-                case "DATETIME": self = .datetime
-                case "OBJECT": self = .object
-                default: self = .unchecked
-                }
-            }
-        }
-
         /// The check of a catalog field.
         public init(_ field: ActionField) {
             key = field.fieldKey
-            type = Kind(field.type)
+            type = ActionSettings.FieldKind(field.type)
             required = field.required
             multiple = field.multiple
             allowNull = field.allowNull
@@ -136,7 +117,7 @@ public enum ActionPayload {
             var kept: [JSONValue] = []
             for (index, element) in elements.enumerated() {
                 if element == .null, !field.allowNull { continue }
-                if element == .string(""), field.type != .text { continue }
+                if element == .string(""), field.type != .string { continue }
                 switch coerceScalar(element, type: field.type, at: "\(at())/\(index)", choices: choices, allowNull: field.allowNull) {
                 case .value(let coerced): kept.append(coerced)
                 case .invalid(let message): return .invalid(message)
@@ -152,13 +133,13 @@ public enum ActionPayload {
     }
 
     private static func coerceScalar(
-        _ value: JSONValue, type: Check.Kind, at: @autoclosure () -> String, choices: [JSONValue]?, allowNull: Bool
+        _ value: JSONValue, type: ActionSettings.FieldKind, at: @autoclosure () -> String, choices: [JSONValue]?, allowNull: Bool
     ) -> Coerced {
         if value == .null, allowNull { return .value(.null) }
         let coerced: JSONValue?
         let expected: String
         switch type {
-        case .text:
+        case .string:
             expected = "a string"
             switch value {
             case .string: coerced = value
@@ -185,7 +166,7 @@ public enum ActionPayload {
             case .string("false"), .number(0): coerced = .bool(false)
             default: coerced = nil
             }
-        case .datetime:
+        case .dateTime:
             expected = "a string or number"
             switch value {
             case .string, .number: coerced = value
@@ -195,7 +176,7 @@ public enum ActionPayload {
         case .object:
             expected = "an object"
             if case .object = value { coerced = value } else { coerced = nil }
-        case .unchecked:
+        case .hidden, .any:
             // HIDDEN and any type the catalog may add: not checked, as Segment's schema has no such JSON type.
             expected = ""
             coerced = value

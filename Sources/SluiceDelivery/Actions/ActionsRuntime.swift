@@ -145,7 +145,8 @@ public struct ActionsRuntime: Sendable {
         public var eventIndexes: [Int]
         /// The requests, or the failure for every event of them.
         public var requests: Result<[HTTPRequestSpec], ActionFailure>
-        /// For a batch, each item's event as a position in ``eventIndexes``; `nil` for an item per event.
+        /// For a batch, each item's event as a position in ``eventIndexes`` (-1 for an item naming a payload the
+        /// batch left out, which no event takes); `nil` for a request that is not a batch.
         public var items: [Int]? = nil
     }
 
@@ -182,11 +183,10 @@ public struct ActionsRuntime: Sendable {
                 // The payloads sent, in order, and each item's position among them.
                 let sent = chunk.indices.filter { plan.leftOut[$0] == nil }
                 let positions = Dictionary(uniqueKeysWithValues: sent.enumerated().map { ($1, $0) })
-                let items = plan.items.map { positions[$0] ?? -1 }
                 planned.append(
                     PlannedRequest(
                         eventIndexes: sent.map { chunk[$0].index }, requests: .success([request]),
-                        items: items == Array(sent.indices) || items.contains(-1) ? nil : items))
+                        items: plan.items.map { positions[$0] ?? -1 }))
             }
         } else {
             for (index, payload) in ready {
@@ -227,11 +227,10 @@ public struct ActionsRuntime: Sendable {
                 answer = await sender.answer(to: request)
                 guard answer.outcome.isSuccess else { break }
             }
-            if batched, let read, case .response(let response) = answer {
-                if let items, let perItem = read(response, items.count), perItem.count == items.count {
-                    return Self.eventOutcomes(perItem, items: items, events: indexes.count)
-                }
-                if items == nil, let perEvent = read(response, indexes.count), perEvent.count == indexes.count { return perEvent }
+            if batched, let read, let items, case .response(let response) = answer, let perItem = read(response, items.count),
+                perItem.count == items.count
+            {
+                return Self.eventOutcomes(perItem, items: items, events: indexes.count)
             }
             return Array(repeating: answer.outcome, count: indexes.count)
         }

@@ -78,23 +78,27 @@ public struct AmplitudeIntegration: ActionsIntegration {
 
     /// The payload's keys that are not members of the event as they stand: the revenue fields, what is converted
     /// (time, session, user agent, user properties), and the batching keys, which are settings of the subscription.
-    static let consumedKeys: [EventKind: [String]] = {
-        let common =
-            revenueKeys + [
-                "time", "session_id", "userAgent", "userAgentParsing", "includeRawUserAgent", "userAgentData", "min_id_length", "library", "library2",
-            ]
-            + DestinationMetadata.batchingKeys.sorted()
-        return [
-            .v2: common + ["setOnce", "setAlways", "add"],
-            .v1: common + ["utm_properties", "referrer"],
-            .purchase: common + ["utm_properties", "referrer", "products", "trackRevenuePerProduct"],
+    static func consumedKeys(_ kind: EventKind) -> [String] {
+        switch kind {
+        case .v2: consumedByV2
+        case .v1: consumedByV1
+        case .purchase: consumedByPurchase
+        }
+    }
+
+    private static let consumedByAll =
+        revenueKeys + [
+            "time", "session_id", "userAgent", "userAgentParsing", "includeRawUserAgent", "userAgentData", "min_id_length", "library", "library2",
         ]
-    }()
+        + DestinationMetadata.batchingKeys.sorted()
+    private static let consumedByV2 = consumedByAll + ["setOnce", "setAlways", "add"]
+    private static let consumedByV1 = consumedByAll + ["utm_properties", "referrer"]
+    private static let consumedByPurchase = consumedByAll + ["utm_properties", "referrer", "products", "trackRevenuePerProduct"]
 
     static func logEvent(_ payload: [String: JSONValue], _ settings: [String: JSONValue], kind: EventKind) throws(ActionFailure) -> HTTPRequestSpec {
         let apiKey = try settings.requiredSetting("apiKey")
         var properties = payload
-        for key in consumedKeys[kind, default: []] { properties[key] = nil }
+        for key in consumedKeys(kind) { properties[key] = nil }
 
         fixPlatform(&properties, library: payload["library"])
         if let time = payload["time"], let millis = time.epochMillis { properties["time"] = .number(millis) }

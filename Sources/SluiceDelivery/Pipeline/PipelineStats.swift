@@ -39,14 +39,20 @@ public final class PipelineStats: Sendable {
         name("sluice_events_filtered", unit: "total", help: "Events destination filters kept from a destination, by destination and reason.")
     }
 
+    /// A counter of the registry, with the labels given.
+    private static func counter(
+        _ name: MetricNameDescriptor, _ labels: [(String, String)] = [], registry: PrometheusCollectorRegistry, factory: PrometheusMetricsFactory
+    ) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: name.name, dimensions: labels, handler: registry.makeCounter(descriptor: name, labels: labels), factory: factory)
+    }
+
     public init() {
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         self.registry = registry
         self.factory = factory
         func counter(_ name: MetricNameDescriptor, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
-            CoreMetrics.Counter(
-                label: name.name, dimensions: labels, handler: registry.makeCounter(descriptor: name, labels: labels), factory: factory)
+            Self.counter(name, labels, registry: registry, factory: factory)
         }
         func meter(_ name: MetricNameDescriptor) -> Meter {
             Meter(label: name.name, dimensions: [], handler: registry.makeGauge(descriptor: name), factory: factory)
@@ -72,10 +78,8 @@ public final class PipelineStats: Sendable {
         let key = FilterKey(destinationID: destinationID, reason: reason)
         let counter = filtered.withLock { counters in
             if let counter = counters[key] { return counter }
-            let name = Self.filteredName
-            let labels = [("destination_id", destinationID), ("reason", reason)]
-            let counter = CoreMetrics.Counter(
-                label: name.name, dimensions: labels, handler: registry.makeCounter(descriptor: name, labels: labels), factory: factory)
+            let counter = Self.counter(
+                Self.filteredName, [("destination_id", destinationID), ("reason", reason)], registry: registry, factory: factory)
             counters[key] = counter
             return counter
         }

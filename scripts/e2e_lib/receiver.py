@@ -59,6 +59,10 @@ class Receiver:
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
+            # socketserver's default listen backlog is 5: Sluice opens up to 32 connections at once, and on a busy
+            # machine a SYN dropped twice from a full accept queue outlasts its 5 s connect timeout (a retry the
+            # receiver never saw). A real server listens with a deep backlog.
+            request_queue_size = 1024
 
             def handle_error(self, request, client_address):
                 pass  # a connection that Sluice dropped (killed with SIGKILL, say) is no finding of the receiver

@@ -64,15 +64,16 @@ public func loadCatalog(store: any Store) async throws -> Catalog {
 ///   - settings: what the CLI read (host, port, feature flags).
 ///   - store: the open store; the caller closes it after the application stops.
 ///   - catalog: the catalog to serve; loaded from the store when `nil`.
+///   - minting: where new ids, write keys and timestamps come from (a fixed sequence in snapshot tests).
 ///   - onServerRunning: called with the bound port once the server listens.
 public func buildApplication(
-    settings: AppSettings, store: any Store, catalog: Catalog? = nil, logger: Logger,
+    settings: AppSettings, store: any Store, catalog: Catalog? = nil, logger: Logger, minting: Minting = .system,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let served: Catalog
     if let catalog { served = catalog } else { served = try await loadCatalog(store: store) }
     let services = AppServices(
-        store: store, catalog: served, workspace: try await store.workspace(), settings: settings, logger: logger)
+        store: store, catalog: served, workspace: try await store.workspace(), settings: settings, logger: logger, minting: minting)
     let pipeline = Pipeline(services: services)
     let router = buildRouter(services: services, pipeline: pipeline)
     // The idle timeout closes connections that send nothing complete for that long: slow clients
@@ -131,7 +132,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     let router = Router(context: SluiceRequestContext.self)
     let routes = RouteTable()
     router.add(middleware: ErrorMiddleware(routes: routes, logger: services.logger))
-    router.add(middleware: AuthMiddleware(tokens: TokenAuthenticator(store: services.store)))
+    router.add(middleware: AuthMiddleware(tokens: TokenAuthenticator(store: services.store, minting: services.minting)))
     if services.settings.rateLimit {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(generalLimit: services.settings.generalRateLimit)))
     }

@@ -25,19 +25,22 @@ public enum TestHarness {
     public static let catalog: Catalog = Catalog.embedded()
 
     /// Builds the app on a new store and runs `body` with a router-mode test client.
+    ///
+    /// - Parameter minting: where the app's new ids and timestamps come from (and the test tokens' ids): the system's,
+    ///   or ``Minting/sequential(start:step:)`` for answers that are the same at every run.
     public static func withApp(
-        settings: AppSettings = .testing(), store: (any Store)? = nil,
+        settings: AppSettings = .testing(), store: (any Store)? = nil, minting: Minting = .system,
         _ body: @Sendable (any TestClientProtocol, any Store) async throws -> Void
     ) async throws {
         var logger = Logger(label: "sluice.test")
         logger.logLevel = settings.logLevel
         if let store {
-            try await run(settings: settings, store: store, logger: logger, body)
+            try await run(settings: settings, store: store, logger: logger, minting: minting, body)
             return
         }
         let opened = try await openTestStore(settings, logger: logger)
         do {
-            try await run(settings: settings, store: opened, logger: logger, body)
+            try await run(settings: settings, store: opened, logger: logger, minting: minting, body)
         } catch {
             try? await opened.close()
             throw error
@@ -46,12 +49,13 @@ public enum TestHarness {
     }
 
     private static func run(
-        settings: AppSettings, store: any Store, logger: Logger, _ body: @Sendable (any TestClientProtocol, any Store) async throws -> Void
+        settings: AppSettings, store: any Store, logger: Logger, minting: Minting,
+        _ body: @Sendable (any TestClientProtocol, any Store) async throws -> Void
     ) async throws {
-        let tokens = TokenAuthenticator(store: store)
+        let tokens = TokenAuthenticator(store: store, minting: minting)
         try await tokens.ensure(token, actor: "test")
         try await tokens.ensure(readOnlyToken, readOnly: true, actor: "test")
-        let app = try await buildApplication(settings: settings, store: store, catalog: catalog, logger: logger)
+        let app = try await buildApplication(settings: settings, store: store, catalog: catalog, logger: logger, minting: minting)
         try await app.test(.router) { client in try await body(client, store) }
     }
 

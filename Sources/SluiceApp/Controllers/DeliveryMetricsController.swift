@@ -27,7 +27,7 @@ struct DeliveryMetricsController {
         }
         let metricsQuery = try MetricsQuery(
             sourceID: query["sourceId"], granularity: query["granularity"], startTime: query["startTime"], endTime: query["endTime"],
-            now: .now)
+            now: services.minting.now())
         guard metricsQuery.sourceID == destination.sourceID else {
             throw APIError(
                 .notFound, type: "NotFound", message: "Destination \(id) is not connected to source \(metricsQuery.sourceID)", field: "sourceId")

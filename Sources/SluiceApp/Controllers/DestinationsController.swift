@@ -31,7 +31,7 @@ struct DestinationsController {
         let fields = Fields(object: try await RequestBody.object(request))
         let sourceID = try fields.requiredString("sourceId")
         let metadataID = try fields.requiredString("metadataId")
-        let name = try fields.text("name", limit: SourcesController.nameLimit) ?? ""
+        let name = try fields.text("name", limit: DestinationUseCase.nameLimit) ?? ""
         let enabled = try fields.bool("enabled") ?? true
         let input = try fields.requiredObject("settings")
         guard let metadata = services.catalog.destination(id: metadataID) else {
@@ -40,18 +40,12 @@ struct DestinationsController {
         guard Identifier.isPlausible(sourceID), try await services.store.source(id: sourceID) != nil else {
             throw APIError(.notFound, type: "NotFound", message: "No source with sourceId \(sourceID)", field: "sourceId")
         }
-        let settings = try DestinationSettings.create(
-            options: metadata.options, input: input, enabled: enabled, workspaceID: services.workspace.id)
-        let now = Date.now
-        let destination = Destination(
-            id: Identifier.make(), workspaceID: services.workspace.id, sourceID: sourceID, metadataID: metadataID, name: name,
-            enabled: enabled, settings: settings, createdAt: now, updatedAt: now)
-        let audit = services.audit(
-            AuditEventType.integrationCreated, actor: context.actor, id: destination.id, resourceType: "destination",
-            name: name.isEmpty ? metadata.name : name)
-        try await services.store.createDestination(destination, audit: [audit])
-        services.noteUndeliverable(destination, created: "destination")
-        return destinationResponse(destination, key: "destination", context)
+        let created = try DestinationUseCase.create(
+            .init(sourceID: sourceID, name: name, enabled: enabled, settings: input), metadata: metadata, workspaceID: services.workspace.id,
+            actor: context.actor, minting: services.minting)
+        try await services.store.createDestination(created.resource, audit: created.audit)
+        services.noteUndeliverable(created.resource, created: "destination")
+        return destinationResponse(created.resource, key: "destination", context)
     }
 
     func list(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
@@ -73,38 +67,17 @@ struct DestinationsController {
     func update(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         let id = try Identifier.pathID(context.parameters.get("destinationId"), resource: "destination")
         let fields = Fields(object: try await RequestBody.object(request))
-        let name = try fields.text("name", limit: SourcesController.nameLimit)
+        let name = try fields.text("name", limit: DestinationUseCase.nameLimit)
         let clearName = fields.object["name"]?.isNull == true
-        let enabled = try fields.bool("enabled")
-        let patch = try fields.object("settings")
+        let change = DestinationUseCase.Update(
+            name: clearName ? .some(nil) : name.map { .some($0) }, enabled: try fields.bool("enabled"), settings: try fields.object("settings"))
         let actor = context.actor
         let services = self.services
         let updated = try await services.store.updateDestination(id: id) { current in
-            var next = current
-            if let name { next.name = name } else if clearName { next.name = "" }
-            if let enabled { next.enabled = enabled }
-            let options = services.catalog.destination(id: current.metadataID)?.options ?? []
-            if let patch {
-                next.settings = try DestinationSettings.update(
-                    options: options, stored: current.settings, patch: patch, enabled: next.enabled, workspaceID: services.workspace.id)
-            } else if next.enabled, !current.enabled {
-                // Enabling checks the required options even when no settings are sent.
-                next.settings = try DestinationSettings.update(
-                    options: options, stored: current.settings, patch: [:], enabled: true, workspaceID: services.workspace.id)
-            }
-            guard next != current else { return (current, []) }
-            next.updatedAt = .now
-            let label = next.name.isEmpty ? (services.catalog.destination(id: current.metadataID)?.name ?? current.metadataID) : next.name
-            var audit: [AuditEvent] = []
-            func record(_ type: String) {
-                audit.append(services.audit(type, actor: actor, id: id, resourceType: "destination", name: label))
-            }
-            if next.enabled != current.enabled {
-                record(next.enabled ? AuditEventType.integrationEnabled : AuditEventType.integrationDisabled)
-            }
-            if next.settings != current.settings { record(AuditEventType.integrationSettingsModified) }
-            if next.name != current.name { record(AuditEventType.integrationModified) }
-            return (next, audit)
+            try DestinationUseCase.update(
+                current, with: change, metadata: services.catalog.destination(id: current.metadataID), workspaceID: services.workspace.id,
+                actor: actor, minting: services.minting
+            ).pair
         }
         return destinationResponse(updated, key: "destination", context)
     }
@@ -114,9 +87,7 @@ struct DestinationsController {
         let id = try Identifier.pathID(context.parameters.get("destinationId"), resource: "destination")
         let actor = context.actor
         let services = self.services
-        try await services.store.deleteDestination(id: id) { d in
-            [services.audit(AuditEventType.integrationDeleted, actor: actor, id: d.id, resourceType: "destination", name: d.name)]
-        }
+        try await services.store.deleteDestination(id: id) { d in DestinationUseCase.delete(d, actor: actor, minting: services.minting) }
         return Responses.success(context)
     }
 }

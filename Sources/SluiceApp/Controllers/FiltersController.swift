@@ -69,11 +69,6 @@ struct FiltersController {
         return .some(try fields.text("description", limit: 1000))
     }
 
-    /// Now, to the millisecond the stores keep, so that an answer and a later read agree.
-    static func now() -> Date {
-        Date(timeIntervalSince1970: (Date.now.timeIntervalSince1970 * 1000).rounded() / 1000)
-    }
-
     // MARK: - Wire
 
     /// `DestinationFilterV1`.
@@ -119,31 +114,19 @@ struct FiltersController {
         let fields = Fields(object: body)
         let sourceID = try fields.requiredString("sourceId")
         let conditionText = try fields.requiredString("if")
-        let title = try fields.text("title", limit: SourcesController.nameLimit)
+        let title = try fields.text("title", limit: DestinationUseCase.nameLimit)
         guard let title else { throw APIError.validation("title is required", field: "title") }
         let enabled = try fields.requiredBool("enabled")
         let description = try Self.description(fields) ?? nil
         let condition = try Self.condition(conditionText, field: "if")
         let actions = try Self.actions(body["actions"], field: "actions")
-        guard sourceID == destination.sourceID else {
-            throw APIError.validation(
-                "sourceId must be the source of destination \(destination.id) (\(destination.sourceID)): "
-                    + "a filter applies to one source and destination",
-                field: "sourceId")
-        }
-        let now = Self.now()
-        let filter = DestinationFilter(
-            id: Identifier.make(), sourceID: sourceID, destinationID: destination.id, condition: condition.source,
-            actions: actions.map(\.json), title: title, description: description, enabled: enabled, createdAt: now, updatedAt: now)
-        let audit = services.audit(AuditEventType.filterCreated, actor: context.actor, id: filter.id, resourceType: "destination_filter", name: title)
+        let minting = services.minting
+        let filter = try FilterUseCase.make(
+            .init(sourceID: sourceID, condition: condition, actions: actions, title: title, description: description, enabled: enabled),
+            for: destination, minting: minting)
+        let actor = context.actor
         _ = try await services.store.updateDestination(id: destination.id) { current in
-            guard current.filters.count < DestinationFilter.limit else {
-                throw ValidationError(
-                    "Destination \(current.id) has \(current.filters.count) filters already; at most \(DestinationFilter.limit) are allowed")
-            }
-            var next = current
-            next.filters.append(filter)
-            return (next, [audit])
+            try FilterUseCase.add(filter, to: current, actor: actor, minting: minting).pair
         }
         return answer(context, filter)
     }
@@ -179,30 +162,14 @@ struct FiltersController {
         let fields = Fields(object: body)
         let condition = try fields.string("if").map { try Self.condition($0, field: "if") }
         let actions = try body["actions"].map { try Self.actions($0, field: "actions") }
-        let title = try fields.text("title", limit: SourcesController.nameLimit)
+        let title = try fields.text("title", limit: DestinationUseCase.nameLimit)
         if fields.has("title"), title == nil { throw APIError.validation("title must be a string", field: "title") }
-        let description = try Self.description(fields)
-        let enabled = try fields.bool("enabled")
+        let change = FilterUseCase.Update(
+            condition: condition, actions: actions, title: title, description: try Self.description(fields), enabled: try fields.bool("enabled"))
         let actor = context.actor
-        let services = self.services
+        let minting = services.minting
         let updated = try await services.store.updateDestination(id: destination.id) { current in
-            guard let index = current.filters.firstIndex(where: { $0.id == id }) else {
-                throw StoreError.notFound(resource: "filter", id: id)
-            }
-            let old = current.filters[index]
-            var filter = old
-            if let condition { filter.condition = condition.source }
-            if let actions { filter.actions = actions.map(\.json) }
-            if let title { filter.title = title }
-            if let description { filter.description = description }
-            if let enabled { filter.enabled = enabled }
-            guard filter != old else { return (current, []) }
-            filter.updatedAt = Self.now()
-            var next = current
-            next.filters[index] = filter
-            let audit = services.audit(
-                AuditEventType.filterModified, actor: actor, id: id, resourceType: "destination_filter", name: filter.title)
-            return (next, [audit])
+            try FilterUseCase.update(id, with: change, in: current, actor: actor, minting: minting).pair
         }
         guard let filter = updated.filters.first(where: { $0.id == id }) else {
             throw APIError.notFound("No filter with id \(id) on destination \(destination.id)")
@@ -215,16 +182,9 @@ struct FiltersController {
         let destination = try await self.destination(context)
         let id = try filterID(context)
         let actor = context.actor
-        let services = self.services
+        let minting = services.minting
         _ = try await services.store.updateDestination(id: destination.id) { current in
-            guard let filter = current.filters.first(where: { $0.id == id }) else {
-                throw StoreError.notFound(resource: "filter", id: id)
-            }
-            var next = current
-            next.filters.removeAll { $0.id == id }
-            return (
-                next, [services.audit(AuditEventType.filterDeleted, actor: actor, id: id, resourceType: "destination_filter", name: filter.title)]
-            )
+            try FilterUseCase.remove(id, from: current, actor: actor, minting: minting).pair
         }
         return Responses.success(context)
     }

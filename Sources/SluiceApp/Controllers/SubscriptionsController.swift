@@ -67,7 +67,7 @@ struct SubscriptionsController {
         w.raw(",\"trigger\":")
         w.string(s.trigger)
         w.raw(",\"settings\":")
-        w.value(.object(Self.mask(s.settings, fields: fields)))
+        w.value(.object(SubscriptionUseCase.masked(s.settings, fields: fields)))
         w.raw("}")
     }
 
@@ -81,7 +81,7 @@ struct SubscriptionsController {
         w.raw(",\"enabled\":")
         w.bool(s.enabled)
         w.raw(",\"settings\":")
-        w.value(.object(Self.mask(s.settings, fields: fields)))
+        w.value(.object(SubscriptionUseCase.masked(s.settings, fields: fields)))
         w.raw(",\"createdAt\":")
         w.string(Timestamps.format(s.createdAt))
         w.raw(",\"updatedAt\":")
@@ -89,19 +89,8 @@ struct SubscriptionsController {
         w.raw(",\"relatedResources\":[]}")
     }
 
-    /// PASSWORD fields holding a literal string are masked like destination secrets.
-    static func mask(_ settings: [String: JSONValue], fields: [ActionField]) -> [String: JSONValue] {
-        var masked = settings
-        for field in fields where field.type == "PASSWORD" {
-            if let value = settings[field.fieldKey], case .string = value {
-                masked[field.fieldKey] = DestinationSettings.maskedValue(value)
-            }
-        }
-        return masked
-    }
-
     private func fields(_ metadata: DestinationMetadata?, actionID: String) -> [ActionField] {
-        metadata?.actions.first { $0.id == actionID }?.fields ?? []
+        SubscriptionUseCase.fields(of: actionID, in: metadata)
     }
 
     // MARK: - Operations
@@ -111,38 +100,19 @@ struct SubscriptionsController {
         try checkFeature()
         let (destination, metadata) = try await self.destination(context)
         let fields = Fields(object: try await RequestBody.object(request))
-        let name = try fields.text("name", limit: SourcesController.nameLimit)
+        let name = try fields.text("name", limit: DestinationUseCase.nameLimit)
         guard let name else { throw APIError.validation("name is required", field: "name") }
-        let actionID = try fields.requiredString("actionId")
-        let triggerText = try fields.requiredString("trigger")
-        let enabled = try fields.requiredBool("enabled")
-        let settingsInput = try fields.object("settings") ?? [:]
-        let modelID = try fields.text("modelId", limit: 64) ?? ""
-        guard let metadata, !metadata.actions.isEmpty else {
-            throw APIError.validation(
-                "Destination \(destination.id) (\(metadata?.name ?? destination.metadataID)) has no actions, so it takes no subscriptions",
-                field: "actionId")
-        }
-        guard let action = metadata.actions.first(where: { $0.id == actionID }) else {
-            throw APIError.validation(
-                "actionId \(actionID) is not an action of \(metadata.name); its actions are "
-                    + metadata.actions.map { "\($0.id) (\($0.slug))" }.joined(separator: ", "),
-                field: "actionId")
-        }
-        let trigger = try Self.parse(triggerText)
-        let settings = try ActionSettings.validate(
-            settingsInput, fields: action.fields, enabled: enabled, otherFields: metadata.unlistedFieldKeys(actionID: action.id))
-        let now = Date.now
-        let subscription = Subscription(
-            id: Identifier.make(), destinationID: destination.id, name: name, actionID: action.id, actionSlug: action.slug,
-            trigger: trigger.source, enabled: enabled, settings: settings, modelID: modelID, createdAt: now, updatedAt: now)
-        let audit = services.audit(
-            AuditEventType.subscriptionCreated, actor: context.actor, id: subscription.id, resourceType: "subscription", name: name)
-        try await services.store.createSubscription(subscription, audit: [audit])
+        let creation = SubscriptionUseCase.Creation(
+            name: name, actionID: try fields.requiredString("actionId"), trigger: try fields.requiredString("trigger"),
+            enabled: try fields.requiredBool("enabled"), settings: try fields.object("settings") ?? [:],
+            modelID: try fields.text("modelId", limit: 64) ?? "")
+        let created = try SubscriptionUseCase.create(
+            creation, destination: destination, metadata: metadata, actor: context.actor, minting: services.minting)
+        try await services.store.createSubscription(created.resource, audit: created.audit)
         services.noteUndeliverable(destination, created: "subscription")
         return Responses.data(context, capacity: 1024) { w in
             w.key("destinationSubscription")
-            write(subscription, fields: action.fields, into: &w)
+            write(created.resource, fields: self.fields(metadata, actionID: created.resource.actionID), into: &w)
         }
     }
 
@@ -182,60 +152,19 @@ struct SubscriptionsController {
         try checkFeature()
         let (destination, metadata) = try await self.destination(context)
         let fields = Fields(object: try await RequestBody.object(request))
-        let names = try fields.strings("presets")
-        let enabled = try fields.bool("enabled") ?? true
-        guard let metadata, !metadata.presets.isEmpty else {
-            throw APIError.validation(
-                "Destination \(destination.id) (\(metadata?.name ?? destination.metadataID)) has no presets in the catalog", field: "presets")
+        let created = try SubscriptionUseCase.createFromPresets(
+            try fields.strings("presets"), enabled: try fields.bool("enabled") ?? true, destination: destination, metadata: metadata,
+            actor: context.actor, minting: services.minting)
+        for change in created {
+            try await services.store.createSubscription(change.resource, audit: change.audit)
         }
-        let chosen: [DestinationMetadata.Preset]
-        if let names {
-            chosen = try names.map { name in
-                guard let preset = metadata.presets.first(where: { $0.name == name }) else {
-                    throw APIError.validation(
-                        "\(name) is not a preset of \(metadata.name); its presets are "
-                            + metadata.presets.map(\.name).joined(separator: ", "),
-                        field: "presets")
-                }
-                return preset
-            }
-        } else {
-            chosen = metadata.presets.filter { preset in metadata.actions.first { $0.id == preset.actionId }?.platform == "CLOUD" }
-        }
-        let now = Date.now
-        let subscriptions = try chosen.map { preset in
-            guard let action = metadata.actions.first(where: { $0.id == preset.actionId }) else {
-                throw APIError.validation(
-                    "Preset \(preset.name) names action \(preset.actionId), which \(metadata.name) does not have", field: "presets")
-            }
-            let trigger: Trigger
-            let settings: [String: JSONValue]
-            do {
-                trigger = try Self.parse(preset.trigger)
-                settings = try ActionSettings.validate(
-                    preset.fields, fields: action.fields, enabled: enabled, otherFields: metadata.unlistedFieldKeys(actionID: action.id))
-            } catch let error as ValidationError {
-                throw APIError.validation("Preset \(preset.name): \(error.message)", field: "presets")
-            } catch let error as APIError {
-                throw APIError.validation("Preset \(preset.name): \(error.message)", field: "presets")
-            }
-            return Subscription(
-                id: Identifier.make(), destinationID: destination.id, name: preset.name, actionID: action.id, actionSlug: action.slug,
-                trigger: trigger.source, enabled: enabled, settings: settings, modelID: "", createdAt: now, updatedAt: now)
-        }
-        for subscription in subscriptions {
-            let audit = services.audit(
-                AuditEventType.subscriptionCreated, actor: context.actor, id: subscription.id, resourceType: "subscription",
-                name: subscription.name)
-            try await services.store.createSubscription(subscription, audit: [audit])
-        }
-        if !subscriptions.isEmpty { services.noteUndeliverable(destination, created: "subscription") }
-        return Responses.data(context, capacity: 1024 * (subscriptions.count + 1)) { w in
+        if !created.isEmpty { services.noteUndeliverable(destination, created: "subscription") }
+        return Responses.data(context, capacity: 1024 * (created.count + 1)) { w in
             w.key("subscriptions")
             w.raw("[")
-            for (index, subscription) in subscriptions.enumerated() {
+            for (index, change) in created.enumerated() {
                 if index > 0 { w.raw(",") }
-                write(subscription, fields: self.fields(metadata, actionID: subscription.actionID), into: &w)
+                write(change.resource, fields: self.fields(metadata, actionID: change.resource.actionID), into: &w)
             }
             w.raw("]")
         }
@@ -248,53 +177,18 @@ struct SubscriptionsController {
         let id = try subscriptionID(context)
         let body = Fields(object: try await RequestBody.object(request))
         let input = Fields(object: try body.object("input") ?? [:], prefix: "input.")
-        let name = try input.text("name", limit: SourcesController.nameLimit)
-        let triggerText = try input.string("trigger")
-        let trigger = try triggerText.map { try Self.parse($0, field: "input.trigger") }
-        let enabled = try input.bool("enabled")
-        let patch = try input.object("settings")
-        let modelID = try input.text("reverseETLModelId", limit: 64)
+        let change = SubscriptionUseCase.Update(
+            name: try input.text("name", limit: DestinationUseCase.nameLimit),
+            trigger: try input.string("trigger").map { try SubscriptionUseCase.parseTrigger($0, field: "input.trigger") },
+            enabled: try input.bool("enabled"), settings: try input.object("settings"), modelID: try input.text("reverseETLModelId", limit: 64))
         let actor = context.actor
-        let services = self.services
-        let action = { @Sendable (actionID: String) in metadata?.actions.first { $0.id == actionID } }
+        let minting = services.minting
         let updated = try await services.store.updateSubscription(destinationID: destination.id, id: id) { current in
-            var next = current
-            if let name { next.name = name }
-            if let trigger { next.trigger = trigger.source }
-            if let enabled { next.enabled = enabled }
-            if let modelID { next.modelID = modelID }
-            if patch != nil || next.enabled != current.enabled {
-                var merged = current.settings
-                for (key, value) in patch ?? [:] {
-                    if value.isNull { merged.removeValue(forKey: key) } else { merged[key] = value }
-                }
-                // A masked PASSWORD value sent back keeps the stored one.
-                for (key, value) in patch ?? [:] {
-                    if case .string(let text) = value, let stored = current.settings[key],
-                        DestinationSettings.isMasked(text, stored: stored)
-                    {
-                        merged[key] = stored
-                    }
-                }
-                do {
-                    next.settings = try ActionSettings.validate(
-                        merged, fields: action(current.actionID)?.fields ?? [], enabled: next.enabled,
-                        otherFields: metadata?.unlistedFieldKeys(actionID: current.actionID) ?? [])
-                } catch let error as ValidationError {
-                    throw ValidationError(
-                        error.message.replacingOccurrences(of: "settings.", with: "input.settings."),
-                        field: error.field.map { "input." + $0 }, kind: error.kind)
-                }
-            }
-            guard next != current else { return (current, []) }
-            next.updatedAt = .now
-            let audit = services.audit(
-                AuditEventType.subscriptionModified, actor: actor, id: id, resourceType: "subscription", name: next.name)
-            return (next, [audit])
+            try SubscriptionUseCase.update(current, with: change, metadata: metadata, actor: actor, minting: minting).pair
         }
         return Responses.data(context, capacity: 1024) { w in
             w.key("subscription")
-            writeUpdated(updated, fields: action(updated.actionID)?.fields ?? [], into: &w)
+            writeUpdated(updated, fields: fields(metadata, actionID: updated.actionID), into: &w)
         }
     }
 
@@ -304,18 +198,10 @@ struct SubscriptionsController {
         let (destination, _) = try await self.destination(context)
         let id = try subscriptionID(context)
         let actor = context.actor
-        let services = self.services
+        let minting = services.minting
         try await services.store.deleteSubscription(destinationID: destination.id, id: id) { s in
-            [services.audit(AuditEventType.subscriptionDeleted, actor: actor, id: s.id, resourceType: "subscription", name: s.name)]
+            SubscriptionUseCase.delete(s, actor: actor, minting: minting)
         }
         return Responses.success(context)
-    }
-
-    static func parse(_ text: String, field: String = "trigger") throws -> Trigger {
-        do {
-            return try Trigger(parsing: text)
-        } catch {
-            throw error.validationError(field: field)
-        }
     }
 }

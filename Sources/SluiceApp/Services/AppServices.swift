@@ -14,8 +14,11 @@ struct AppServices: Sendable {
     let logger: Logger
     /// The destinations Sluice delivers to, by catalog id.
     let integrations: IntegrationRegistry
+    /// New ids, write keys and timestamps: the system's, or a fixed sequence in tests.
+    let minting: Minting
 
-    init(store: any Store, catalog: Catalog, workspace: Workspace, settings: AppSettings, logger: Logger) {
+    init(store: any Store, catalog: Catalog, workspace: Workspace, settings: AppSettings, logger: Logger, minting: Minting = .system) {
+        self.minting = minting
         self.store = store
         self.catalog = catalog
         self.workspace = workspace
@@ -55,11 +58,6 @@ struct AppServices: Sendable {
         guard !counts.isEmpty else { return }
         let kinds = counts.keys.sorted().map { "\($0) (\(counts[$0]!))" }.joined(separator: ", ")
         logger.notice("Sluice has no integration for these destinations; they are kept and receive no events (docs/integrations.md): \(kinds)")
-    }
-
-    /// An audit event stamped now.
-    func audit(_ type: String, actor: String, id: String, resourceType: String, name: String) -> AuditEvent {
-        AuditEvent(timestamp: .now, type: type, actor: actor, resourceID: id, resourceType: resourceType, resourceName: name)
     }
 }
 

@@ -8,9 +8,13 @@ import SluiceCore
 /// does not cost a store read per request.
 public final class TokenAuthenticator: Sendable {
     let store: any Store
+    let minting: Minting
     private let cache = ExpiringCache<APIToken>()
 
-    public init(store: any Store) { self.store = store }
+    public init(store: any Store, minting: Minting = .system) {
+        self.store = store
+        self.minting = minting
+    }
 
     /// The hex SHA-256 of a token's text.
     public static func hash(_ token: String) -> String {
@@ -44,12 +48,9 @@ public final class TokenAuthenticator: Sendable {
     public func ensure(_ text: String, readOnly: Bool = false, actor: String) async throws -> Bool {
         let hash = Self.hash(text)
         if try await store.token(hash: hash) != nil { return false }
-        let token = APIToken(id: Identifier.make(), hash: hash, readOnly: readOnly, createdAt: .now)
-        let audit = AuditEvent(
-            timestamp: .now, type: AuditEventType.tokenCreated, actor: actor, resourceID: token.id, resourceType: "token",
-            resourceName: readOnly ? "read-only token" : "token")
+        let created = TokenUseCase.create(hash: hash, readOnly: readOnly, actor: actor, minting: minting)
         do {
-            try await store.createToken(token, audit: [audit])
+            try await store.createToken(created.resource, audit: created.audit)
         } catch StoreError.conflict {
             // Another process sharing the database stored the same token between the read and the write.
             return false

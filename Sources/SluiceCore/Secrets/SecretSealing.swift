@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The rule is the one that masks answers: a destination setting is secret when
 /// ``DestinationSettings/isSecret(name:option:)`` says so, a subscription setting when its action
-/// field is of type `PASSWORD` and it holds a literal string (`SubscriptionsController.mask`'s
+/// field is of type `PASSWORD` and it holds a literal string (``SubscriptionUseCase/masked(_:fields:)``'s
 /// rule). A value is sealed as the JSON text of the value, so numbers and objects come back as they
 /// were; `null` is never sealed. A value that is sealed already stays sealed even if the rule no
 /// longer calls it secret (a catalog changed), so nothing sealed is ever written back in clear.

@@ -206,6 +206,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The snapshot files are read from the source tree (#filePath), not bundled.
+            exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -128,6 +128,11 @@ func eventually(seconds: Double = 10, _ condition: () async throws -> Bool) asyn
             #expect(pending.count == 1)
             // The write key is not stored with the event
             #expect(!String(decoding: pending[0].event.body, as: UTF8.self).contains(writeKey))
+            // The header's key wins over the body's: a good header with a wrong body key is accepted, and the reverse is not
+            let headerWins = try await client.track(writeKey, json: ["writeKey": "not-a-key", "userId": "u"], path: "/v1/identify")
+            #expect(headerWins.status == .ok)
+            let wrongHeader = try await client.track("not-a-key", json: ["writeKey": .string(writeKey), "userId": "u"], path: "/v1/identify")
+            expectError(wrongHeader, .unauthorized)
         }
     }
 

@@ -59,69 +59,35 @@ import Testing
 
     // MARK: - Summary
 
-    @Test func summaryHasTheSeedsShapeAndOrder() throws {
-        // Given the seed's counts: 60 and 60 successes, nothing else, ten measured deliveries of 0 ms
-        var counters = DeliveryCounters(successesOnFirstAttempt: 60, successesAfterRetry: 60, expired: 0, discarded: 0, retried: 0)
-        for _ in 0..<10 {
-            counters.timeToSuccess.record(milliseconds: 0)
-            counters.timeToFirstAttempt.record(milliseconds: 0)
-        }
-
-        // When it is encoded
-        let bytes = DeliveryMetricsSummary.encode(sourceID: "rh5BDZp6QDHvXFCkibm1pR", destinationMetadataID: "destination-id", counters: counters)
-
-        // Then the bytes are the seed's example, key for key
-        let expected = """
-            {"sourceId":"rh5BDZp6QDHvXFCkibm1pR","destinationMetadataId":"destination-id","metrics":[\
-            {"metricName":"successes","total":120,"breakdown":[{"metricName":"successes_on_first_attempt","value":60},\
-            {"metricName":"successes_after_retry","value":60}]},\
-            {"metricName":"expired","total":0},{"metricName":"discarded","total":0},{"metricName":"retried","total":0},\
-            {"metricName":"time_to_success","total":10,"breakdown":[{"metricName":"time_to_success_average","value":0},\
-            {"metricName":"time_to_success_p95","value":0}]},\
-            {"metricName":"time_to_first_attempt","total":10,"breakdown":[{"metricName":"time_to_first_attempt_average","value":0},\
-            {"metricName":"time_to_first_attempt_p95","value":0}]}]}
-            """
-        #expect(String(decoding: bytes, as: UTF8.self) == expected)
-    }
-
-    @Test func renderedValueMatchesTheEncodedBytes() throws {
+    @Test func metricsComeInTheSeedsOrderWithTheirBreakdowns() throws {
         // Given counters with latencies
         var counters = DeliveryCounters(successesOnFirstAttempt: 7, successesAfterRetry: 2, expired: 1, discarded: 3, retried: 4)
         for value: Int64 in [10, 20, 30, 40, 1000] { counters.timeToSuccess.record(milliseconds: value) }
         counters.timeToFirstAttempt.record(milliseconds: 5)
 
-        // When rendered as a value and as bytes
-        let metadataID = "614a3c7d791c91c41bae7599"
-        let value = DeliveryMetricsSummary.render(sourceID: "s", destinationMetadataID: metadataID, counters: counters)
-        let parsed = try JSONValue.parse(DeliveryMetricsSummary.encode(sourceID: "s", destinationMetadataID: metadataID, counters: counters))
+        // When the summary's metrics are computed
+        let metrics = DeliveryMetricsSummary.metrics(counters)
 
-        // Then both say the same, metrics in order, with averages rounded to the millisecond
-        #expect(value == parsed)
-        let metrics = try #require(value["metrics"]?.arrayValue)
-        #expect(
-            metrics.map { $0["metricName"]?.stringValue ?? "" } == [
-                "successes", "expired", "discarded", "retried", "time_to_success", "time_to_first_attempt",
-            ])
-        #expect(metrics[0]["total"] == 9)
-        #expect(metrics[1]["total"] == 1 && metrics[2]["total"] == 3 && metrics[3]["total"] == 4)
-        #expect(metrics[1]["breakdown"] == nil)
-        #expect(metrics[4]["total"] == 5)
-        #expect(
-            metrics[4]["breakdown"] == [
-                ["metricName": "time_to_success_average", "value": 220],
-                ["metricName": "time_to_success_p95", "value": 1000],
-            ])
-        #expect(metrics[5]["breakdown"]?.arrayValue?[1] == ["metricName": "time_to_first_attempt_p95", "value": 5])
+        // Then they come in order, with averages rounded to the millisecond
+        #expect(metrics.map(\.name) == ["successes", "expired", "discarded", "retried", "time_to_success", "time_to_first_attempt"])
+        #expect(metrics[0].total == 9)
+        #expect(metrics[0].breakdown.map(\.name) == ["successes_on_first_attempt", "successes_after_retry"])
+        #expect(metrics[0].breakdown.map(\.value) == [7, 2])
+        #expect(metrics[1].total == 1 && metrics[2].total == 3 && metrics[3].total == 4)
+        #expect(metrics[1].breakdown.isEmpty)
+        #expect(metrics[4].total == 5)
+        #expect(metrics[4].breakdown.map(\.name) == ["time_to_success_average", "time_to_success_p95"])
+        #expect(metrics[4].breakdown.map(\.value) == [220, 1000])
+        #expect(metrics[5].breakdown[1].name == "time_to_first_attempt_p95" && metrics[5].breakdown[1].value == 5)
     }
 
-    @Test func emptyCountersRenderZeros() throws {
+    @Test func emptyCountersGiveZeros() {
         // Given no deliveries at all
-        // When the summary is rendered
-        let value = DeliveryMetricsSummary.render(sourceID: "s", destinationMetadataID: "d", counters: DeliveryCounters())
+        // When the summary's metrics are computed
+        let metrics = DeliveryMetricsSummary.metrics(DeliveryCounters())
 
         // Then every total and value is 0
-        let metrics = try #require(value["metrics"]?.arrayValue)
-        #expect(metrics.allSatisfy { $0["total"] == 0 })
-        #expect(metrics.compactMap { $0["breakdown"]?.arrayValue }.joined().allSatisfy { $0["value"] == 0 })
+        #expect(metrics.allSatisfy { $0.total == 0 })
+        #expect(metrics.flatMap(\.breakdown).allSatisfy { $0.value == 0 })
     }
 }

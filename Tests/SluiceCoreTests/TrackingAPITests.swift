@@ -323,36 +323,11 @@ import Testing
 
     // MARK: - Write keys
 
-    @Test(arguments: [
-        ("Basic " + Data("wk123:".utf8).base64EncodedString(), "wk123"),
-        ("basic " + Data("wk123".utf8).base64EncodedString(), "wk123"),
-        ("Basic " + Data("wk123:ignored".utf8).base64EncodedString(), "wk123"),
-        ("Basic d2sxMjM6", "wk123"),  // "wk123:" without its padding
-    ])
-    func writeKeyFromBasicHeader(header: String, expected: String) {
-        // Given an Authorization header carrying the write key as the user
-        // When it is read
-        // Then the key is found
-        #expect(TrackingAPI.writeKey(authorization: header) == expected)
-    }
-
-    @Test(arguments: [nil, "", "Bearer abc", "Basic", "Basic !!!", "Basic " + Data(":pw".utf8).base64EncodedString()] as [String?])
-    func noWriteKeyInBadHeaders(header: String?) {
-        // Given a missing, non-Basic, malformed, or user-less header
-        // When it is read
-        // Then there is no key
-        #expect(TrackingAPI.writeKey(authorization: header) == nil)
-    }
-
-    @Test func writeKeyFromBodyWhenNoHeader() {
-        // Given a body with a writeKey and no header, and one with both
-        let body: JSONValue = ["writeKey": "fromBody", "batch": []]
-        let header = "Basic " + Data("fromHeader:".utf8).base64EncodedString()
-
+    @Test func writeKeyFromBody() {
+        // Given a body with a writeKey, and one with an empty one
         // When the keys are read
-        // Then the header wins, and the body is used alone
-        #expect(TrackingAPI.writeKey(authorization: nil, body: body) == "fromBody")
-        #expect(TrackingAPI.writeKey(authorization: header, body: body) == "fromHeader")
+        // Then the first is found and the empty one is none
+        #expect(TrackingAPI.writeKey(body: ["writeKey": "fromBody", "batch": []]) == "fromBody")
         #expect(TrackingAPI.writeKey(body: ["writeKey": ""]) == nil)
     }
 }

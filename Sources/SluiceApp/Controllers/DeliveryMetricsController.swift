@@ -36,7 +36,8 @@ struct DeliveryMetricsController {
             sourceID: destination.sourceID, destinationID: destination.id, minutes: metricsQuery.minuteRange)
         return Responses.data(context, capacity: 1024) { w in
             w.key("deliveryMetricsSummary")
-            DeliveryMetricsSummary.write(sourceID: destination.sourceID, destinationMetadataID: destination.metadataID, counters: counters, into: &w)
+            WireEncoder.deliveryMetricsSummary(
+                sourceID: destination.sourceID, destinationMetadataID: destination.metadataID, counters: counters, into: &w)
         }
     }
 }

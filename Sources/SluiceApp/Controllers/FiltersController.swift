@@ -69,39 +69,12 @@ struct FiltersController {
         return .some(try fields.text("description", limit: 1000))
     }
 
-    // MARK: - Wire
-
-    /// `DestinationFilterV1`.
-    static func write(_ f: DestinationFilter, into w: inout JSONWriter) {
-        w.raw("{\"id\":")
-        w.string(f.id)
-        w.raw(",\"sourceId\":")
-        w.string(f.sourceID)
-        w.raw(",\"destinationId\":")
-        w.string(f.destinationID)
-        w.raw(",\"if\":")
-        w.string(f.condition)
-        w.raw(",\"actions\":")
-        w.value(.array(f.actions))
-        w.raw(",\"title\":")
-        w.string(f.title)
-        if let description = f.description {
-            w.raw(",\"description\":")
-            w.string(description)
-        }
-        w.raw(",\"enabled\":")
-        w.bool(f.enabled)
-        w.raw(",\"createdAt\":")
-        w.string(Timestamps.format(f.createdAt))
-        w.raw(",\"updatedAt\":")
-        w.string(Timestamps.format(f.updatedAt))
-        w.raw("}")
-    }
+    // MARK: - Answers
 
     private func answer(_ context: SluiceRequestContext, _ filter: DestinationFilter) -> Response {
         Responses.data(context, capacity: 1024) { w in
             w.key("filter")
-            Self.write(filter, into: &w)
+            WireEncoder.filter(filter, into: &w)
         }
     }
 
@@ -141,7 +114,7 @@ struct FiltersController {
         let all = destination.filters
         let items = Array(all.dropFirst(request.offset).prefix(request.count))
         let page = Page(items: items, totalEntries: all.count, request: request)
-        return Responses.list(context, key: "filters", page: page, itemCapacity: 512) { f, w in Self.write(f, into: &w) }
+        return Responses.list(context, key: "filters", page: page, itemCapacity: 512) { f, w in WireEncoder.filter(f, into: &w) }
     }
 
     func get(_ context: SluiceRequestContext) async throws -> Response {

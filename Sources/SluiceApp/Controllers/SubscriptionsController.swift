@@ -41,54 +41,6 @@ struct SubscriptionsController {
         try Identifier.pathID(context.parameters.get("id"), resource: "subscription")
     }
 
-    // MARK: - Wire
-
-    /// The members both shapes open with: id, name, actionId, actionSlug, destinationId.
-    private func writeHead(_ s: Subscription, into w: inout JSONWriter) {
-        w.raw("{\"id\":")
-        w.string(s.id)
-        w.raw(",\"name\":")
-        w.string(s.name)
-        w.raw(",\"actionId\":")
-        w.string(s.actionID)
-        w.raw(",\"actionSlug\":")
-        w.string(s.actionSlug)
-        w.raw(",\"destinationId\":")
-        w.string(s.destinationID)
-    }
-
-    /// The list and get shape: id, name, actionId, actionSlug, destinationId, modelId, enabled, trigger, settings.
-    private func write(_ s: Subscription, fields: [ActionField], into w: inout JSONWriter) {
-        writeHead(s, into: &w)
-        w.raw(",\"modelId\":")
-        w.string(s.modelID)
-        w.raw(",\"enabled\":")
-        w.bool(s.enabled)
-        w.raw(",\"trigger\":")
-        w.string(s.trigger)
-        w.raw(",\"settings\":")
-        w.value(.object(SubscriptionUseCase.masked(s.settings, fields: fields)))
-        w.raw("}")
-    }
-
-    /// The update answer's shape (Segment's `DestinationSubscription` of the update operation).
-    private func writeUpdated(_ s: Subscription, fields: [ActionField], into w: inout JSONWriter) {
-        writeHead(s, into: &w)
-        w.raw(",\"reverseETLModelId\":")
-        w.string(s.modelID)
-        w.raw(",\"trigger\":")
-        w.string(s.trigger)
-        w.raw(",\"enabled\":")
-        w.bool(s.enabled)
-        w.raw(",\"settings\":")
-        w.value(.object(SubscriptionUseCase.masked(s.settings, fields: fields)))
-        w.raw(",\"createdAt\":")
-        w.string(Timestamps.format(s.createdAt))
-        w.raw(",\"updatedAt\":")
-        w.string(Timestamps.format(s.updatedAt))
-        w.raw(",\"relatedResources\":[]}")
-    }
-
     private func fields(_ metadata: DestinationMetadata?, actionID: String) -> [ActionField] {
         SubscriptionUseCase.fields(of: actionID, in: metadata)
     }
@@ -112,7 +64,7 @@ struct SubscriptionsController {
         services.noteUndeliverable(destination, created: "subscription")
         return Responses.data(context, capacity: 1024) { w in
             w.key("destinationSubscription")
-            write(created.resource, fields: self.fields(metadata, actionID: created.resource.actionID), into: &w)
+            WireEncoder.subscription(created.resource, fields: self.fields(metadata, actionID: created.resource.actionID), into: &w)
         }
     }
 
@@ -122,7 +74,7 @@ struct SubscriptionsController {
         let page = try Query(request.uri.query).pagination()
         let subscriptions = try await services.store.listSubscriptions(destinationID: destination.id, page: page)
         return Responses.list(context, key: "subscriptions", page: subscriptions, itemCapacity: 1024) { s, w in
-            write(s, fields: fields(metadata, actionID: s.actionID), into: &w)
+            WireEncoder.subscription(s, fields: fields(metadata, actionID: s.actionID), into: &w)
         }
     }
 
@@ -135,7 +87,7 @@ struct SubscriptionsController {
         }
         return Responses.data(context, capacity: 1024) { w in
             w.key("subscription")
-            write(subscription, fields: fields(metadata, actionID: subscription.actionID), into: &w)
+            WireEncoder.subscription(subscription, fields: fields(metadata, actionID: subscription.actionID), into: &w)
         }
     }
 
@@ -164,7 +116,7 @@ struct SubscriptionsController {
             w.raw("[")
             for (index, change) in created.enumerated() {
                 if index > 0 { w.raw(",") }
-                write(change.resource, fields: self.fields(metadata, actionID: change.resource.actionID), into: &w)
+                WireEncoder.subscription(change.resource, fields: self.fields(metadata, actionID: change.resource.actionID), into: &w)
             }
             w.raw("]")
         }
@@ -188,7 +140,7 @@ struct SubscriptionsController {
         }
         return Responses.data(context, capacity: 1024) { w in
             w.key("subscription")
-            writeUpdated(updated, fields: fields(metadata, actionID: updated.actionID), into: &w)
+            WireEncoder.updatedSubscription(updated, fields: fields(metadata, actionID: updated.actionID), into: &w)
         }
     }
 

@@ -36,7 +36,7 @@ struct TrackingController {
         } catch {
             throw APIError.badRequest("The request body is not valid JSON: \(error.description)")
         }
-        guard let writeKey = TrackingAPI.writeKey(authorization: request.headers[.authorization], body: body),
+        guard let writeKey = BasicAuthorization.user(request.headers[.authorization]) ?? TrackingAPI.writeKey(body: body),
             let sourceID = try await keys.sourceID(for: writeKey)
         else {
             throw APIError(

@@ -22,13 +22,8 @@ struct WorkspaceController {
     /// Returns the workspace the token belongs to.
     func getWorkspace(_ context: SluiceRequestContext) -> Response {
         Responses.data(context) { w in
-            w.raw("\"workspace\":{\"id\":")
-            w.string(services.workspace.id)
-            w.raw(",\"name\":")
-            w.string(services.workspace.name)
-            w.raw(",\"slug\":")
-            w.string(services.workspace.slug)
-            w.raw("}")
+            w.key("workspace")
+            WireEncoder.workspace(services.workspace, into: &w)
         }
     }
 

@@ -8,87 +8,20 @@
 /// events whose first attempt fell in the range for `time_to_first_attempt`. The average is exact (sum over
 /// count) rounded to the nearest millisecond; the p95 comes from ``LatencyHistogram`` (within 1.6 %). Both are
 /// 0 when nothing was measured.
+///
+/// This type computes the metrics; the HTTP layer writes them (SluiceApp's `DeliveryMetrics+Wire.swift`).
 public enum DeliveryMetricsSummary {
-    /// The summary as a JSON value.
-    ///
-    /// ``JSONValue`` objects have no key order (``JSONWriter`` sorts keys); use ``encode(sourceID:destinationMetadataID:counters:)``
-    /// for the bytes in the seed's key order.
-    /// - Parameters:
-    ///   - sourceID: The source asked about.
-    ///   - destinationMetadataID: The destination's catalog id.
-    ///   - counters: The merged counters of the range.
-    public static func render(sourceID: String, destinationMetadataID: String, counters: DeliveryCounters) -> JSONValue {
-        .object([
-            "sourceId": .string(sourceID),
-            "destinationMetadataId": .string(destinationMetadataID),
-            "metrics": .array(
-                metrics(counters).map { metric in
-                    var object: [String: JSONValue] = ["metricName": .string(metric.name), "total": .number(metric.total)]
-                    if !metric.breakdown.isEmpty {
-                        object["breakdown"] = .array(metric.breakdown.map { ["metricName": .string($0.name), "value": .number($0.value)] })
-                    }
-                    return .object(object)
-                }),
-        ])
-    }
-
-    /// The summary as JSON bytes with keys in the seed's order: `sourceId`, `destinationMetadataId`, `metrics`;
-    /// in each metric `metricName`, `total`, `breakdown`; in each breakdown `metricName`, `value`.
-    public static func encode(sourceID: String, destinationMetadataID: String, counters: DeliveryCounters) -> [UInt8] {
-        var writer = JSONWriter(capacity: 1024)
-        write(sourceID: sourceID, destinationMetadataID: destinationMetadataID, counters: counters, into: &writer)
-        return writer.bytes
-    }
-
-    /// Writes the summary object into `writer` (to splice into a `{"data": {"deliveryMetricsSummary": …}}` envelope).
-    public static func write(sourceID: String, destinationMetadataID: String, counters: DeliveryCounters, into writer: inout JSONWriter) {
-        writer.raw("{")
-        writer.key("sourceId")
-        writer.string(sourceID)
-        writer.raw(",")
-        writer.key("destinationMetadataId")
-        writer.string(destinationMetadataID)
-        writer.raw(",")
-        writer.key("metrics")
-        writer.raw("[")
-        for (i, metric) in metrics(counters).enumerated() {
-            if i > 0 { writer.raw(",") }
-            writer.raw("{")
-            writer.key("metricName")
-            writer.string(metric.name)
-            writer.raw(",")
-            writer.key("total")
-            writer.number(metric.total)
-            if !metric.breakdown.isEmpty {
-                writer.raw(",")
-                writer.key("breakdown")
-                writer.raw("[")
-                for (j, part) in metric.breakdown.enumerated() {
-                    if j > 0 { writer.raw(",") }
-                    writer.raw("{")
-                    writer.key("metricName")
-                    writer.string(part.name)
-                    writer.raw(",")
-                    writer.key("value")
-                    writer.number(part.value)
-                    writer.raw("}")
-                }
-                writer.raw("]")
-            }
-            writer.raw("}")
-        }
-        writer.raw("]}")
-    }
-
     // MARK: - Metrics
 
-    struct Metric {
-        var name: String
-        var total: Double
-        var breakdown: [(name: String, value: Double)] = []
+    /// One metric of the summary: its name, its total, and its breakdown in order (empty for those without one).
+    public struct Metric: Sendable {
+        public var name: String
+        public var total: Double
+        public var breakdown: [(name: String, value: Double)] = []
     }
 
-    static func metrics(_ c: DeliveryCounters) -> [Metric] {
+    /// The summary's metrics, in the seed's order, from the merged counters of a range.
+    public static func metrics(_ c: DeliveryCounters) -> [Metric] {
         [
             Metric(
                 name: "successes",

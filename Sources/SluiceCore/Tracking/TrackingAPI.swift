@@ -37,40 +37,12 @@ public enum TrackingAPI {
 
     // MARK: - Write keys
 
-    /// The write key in an `Authorization: Basic` header value: the user name, whatever the password.
-    ///
-    /// Segment's libraries send the write key as the user and an empty password; a value with no `:` is taken as
-    /// the key alone. The scheme is matched without regard to case.
-    /// - Parameter authorization: The header's value, or `nil` when the request has none.
-    /// - Returns: The key, or `nil` when the header is missing, not Basic, not base64 of UTF-8, or names no user.
-    public static func writeKey(authorization: String?) -> String? {
-        guard let authorization else { return nil }
-        let trimmed = authorization.trimmingCharacters(in: .whitespaces)
-        guard trimmed.count > 6, trimmed.prefix(6).lowercased() == "basic " else { return nil }
-        var encoded = trimmed.dropFirst(6).trimmingCharacters(in: .whitespaces)
-        guard encoded.utf8.count <= 4096 else { return nil }
-        // Some clients leave out the padding.
-        while encoded.utf8.count % 4 != 0 { encoded += "=" }
-        guard let data = Data(base64Encoded: encoded), let decoded = String(data: data, encoding: .utf8) else { return nil }
-        let user = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        return user.isEmpty ? nil : user
-    }
-
     /// The write key in a request body's `writeKey` field.
     /// - Parameter body: The parsed body (a message, or a batch).
     /// - Returns: The key, or `nil` when the field is missing, not a string or empty.
     public static func writeKey(body: JSONValue) -> String? {
         guard let key = body["writeKey"]?.stringValue, !key.isEmpty else { return nil }
         return key
-    }
-
-    /// The write key of a request: the `Authorization` header's first, then the body's.
-    /// - Parameters:
-    ///   - authorization: The `Authorization` header's value, if any.
-    ///   - body: The parsed body.
-    /// - Returns: The key, or `nil` when neither carries one.
-    public static func writeKey(authorization: String?, body: JSONValue) -> String? {
-        writeKey(authorization: authorization) ?? writeKey(body: body)
     }
 
     // MARK: - Sizes

@@ -153,6 +153,20 @@ enum PostgresMigrations {
             );
             """
         ),
+        (
+            // Delivery Overview (#17): events accepted and refused at ingest, per source, minute, stage and reason.
+            "0005_source_event_counts",
+            """
+            CREATE TABLE source_event_counts (
+                source_id TEXT NOT NULL,
+                minute BIGINT NOT NULL,
+                stage TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                count BIGINT NOT NULL,
+                PRIMARY KEY (source_id, minute, stage, reason)
+            );
+            """
+        ),
     ]
 }
 

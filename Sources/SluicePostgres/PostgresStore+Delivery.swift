@@ -8,15 +8,26 @@ import SluiceCore
 // process at a time, and a process that dies leaves its share to the others when the claim ends.
 
 extension PostgresStore {
-    public func appendEvents(_ events: [IncomingEvent]) async throws {
-        guard !events.isEmpty else { return }
+    public func appendEvents(_ events: [IncomingEvent], refused: [SourceEventCount]) async throws {
+        guard !events.isEmpty || !refused.isEmpty else { return }
         try await transaction { conn in
+            if !events.isEmpty {
+                try await conn.query(
+                    """
+                    INSERT INTO events (source_id, message_id, received_at, body)
+                    SELECT * FROM unnest(\(events.map(\.sourceID))::text[], \(events.map(\.messageID))::text[],
+                                         \(events.map { Self.millis($0.receivedAt) })::int8[],
+                                         \(events.map { ByteBuffer(bytes: $0.body) })::bytea[])
+                    """, logger: self.logger)
+            }
+            // One row per (source, minute, stage, reason) of the whole group commit, not one per event.
+            let counts = SourceEventCount.merged(SourceEventCount.received(events) + refused)
             try await conn.query(
                 """
-                INSERT INTO events (source_id, message_id, received_at, body)
-                SELECT * FROM unnest(\(events.map(\.sourceID))::text[], \(events.map(\.messageID))::text[],
-                                     \(events.map { Self.millis($0.receivedAt) })::int8[],
-                                     \(events.map { ByteBuffer(bytes: $0.body) })::bytea[])
+                INSERT INTO source_event_counts (source_id, minute, stage, reason, count)
+                SELECT * FROM unnest(\(counts.map(\.sourceID))::text[], \(counts.map(\.minute))::int8[],
+                                     \(counts.map(\.stage.rawValue))::text[], \(counts.map(\.reason))::text[], \(counts.map(\.count))::int8[])
+                ON CONFLICT (source_id, minute, stage, reason) DO UPDATE SET count = source_event_counts.count + excluded.count
                 """, logger: self.logger)
         }
     }
@@ -226,6 +237,56 @@ extension PostgresStore {
                 counts[reason] = total
             }
             return counts
+        }
+    }
+
+    public func overviewCounts(
+        step: DeliveryOverviewStep, sourceID: String, destinationID: String?, minutes: Range<Int64>
+    ) async throws
+        -> [DeliveryOverviewCount]
+    {
+        let (low, high) = (minutes.lowerBound, minutes.upperBound)
+        let destination = destinationID ?? ""
+        return try await read { conn in
+            switch step {
+            case .successfullyReceived, .failedOnIngest:
+                let stage = (step == .successfullyReceived ? SourceEventCount.Stage.received : .refused).rawValue
+                return try await self.rows(
+                    conn,
+                    """
+                    SELECT minute, reason, count FROM source_event_counts
+                    WHERE source_id = \(sourceID) AND stage = \(stage) AND minute >= \(low) AND minute < \(high)
+                    """
+                ).map { row in
+                    let (minute, reason, count) = try row.decode((Int64, String, Int64).self)
+                    return DeliveryOverviewCount(minute: minute, reason: reason, count: count)
+                }
+            case .filteredAtSource, .filteredAtDestination:
+                let filteredFrom = step == .filteredAtSource ? "" : destination
+                return try await self.rows(
+                    conn,
+                    """
+                    SELECT minute, reason, count FROM filtered_events
+                    WHERE source_id = \(sourceID) AND destination_id = \(filteredFrom) AND minute >= \(low) AND minute < \(high)
+                    """
+                ).map { row in
+                    let (minute, reason, count) = try row.decode((Int64, String, Int64).self)
+                    return DeliveryOverviewCount(minute: minute, reason: reason, count: count)
+                }
+            case .successfulDelivery, .failedDelivery:
+                return try await self.rows(
+                    conn,
+                    """
+                    SELECT minute, successes_first, successes_retry, discarded, expired FROM delivery_metrics
+                    WHERE source_id = \(sourceID) AND destination_id = \(destination) AND minute >= \(low) AND minute < \(high)
+                    """
+                ).flatMap { row -> [DeliveryOverviewCount] in
+                    let (minute, first, retry, discarded, expired) = try row.decode((Int64, Int64, Int64, Int64, Int64).self)
+                    return DeliveryOverviewCount.delivery(
+                        step: step, minute: minute, successesOnFirstAttempt: first, successesAfterRetry: retry, discarded: discarded,
+                        expired: expired)
+                }
+            }
         }
     }
 }

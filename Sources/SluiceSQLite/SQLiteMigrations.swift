@@ -157,6 +157,20 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        // Delivery Overview (#17): events accepted and refused at ingest, per source, minute, stage and reason.
+        migrator.registerMigration("0005_source_event_counts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE source_event_counts (
+                        source_id TEXT NOT NULL,
+                        minute INTEGER NOT NULL,
+                        stage TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (source_id, minute, stage, reason)
+                    );
+                    """)
+        }
         return migrator
     }
 }

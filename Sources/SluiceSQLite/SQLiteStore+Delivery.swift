@@ -3,13 +3,22 @@ import GRDB
 import SluiceCore
 
 extension SQLiteStore {
-    public func appendEvents(_ events: [IncomingEvent]) async throws {
-        guard !events.isEmpty else { return }
+    public func appendEvents(_ events: [IncomingEvent], refused: [SourceEventCount]) async throws {
+        guard !events.isEmpty || !refused.isEmpty else { return }
         try await write { db in
             let statement = try db.cachedStatement(
                 sql: "INSERT INTO events (source_id, message_id, received_at, body) VALUES (?, ?, ?, ?)")
             for e in events {
                 try statement.execute(arguments: [e.sourceID, e.messageID, Self.millis(e.receivedAt), Data(e.body)])
+            }
+            // One row per (source, minute, stage, reason) of the whole group commit, not one per event.
+            let count = try db.cachedStatement(
+                sql: """
+                    INSERT INTO source_event_counts (source_id, minute, stage, reason, count) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (source_id, minute, stage, reason) DO UPDATE SET count = count + excluded.count
+                    """)
+            for c in SourceEventCount.merged(SourceEventCount.received(events) + refused) {
+                try count.execute(arguments: [c.sourceID, c.minute, c.stage.rawValue, c.reason, c.count])
             }
         }
     }
@@ -179,6 +188,48 @@ extension SQLiteStore {
                     GROUP BY reason
                     """)
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["reason"] as String, $0["total"] as Int64) })
+        }
+    }
+
+    public func overviewCounts(
+        step: DeliveryOverviewStep, sourceID: String, destinationID: String?, minutes: Range<Int64>
+    ) async throws
+        -> [DeliveryOverviewCount]
+    {
+        let (low, high) = (minutes.lowerBound, minutes.upperBound)
+        return try await read { db in
+            switch step {
+            case .successfullyReceived, .failedOnIngest:
+                let stage = (step == .successfullyReceived ? SourceEventCount.Stage.received : .refused).rawValue
+                return try Row.fetchAll(
+                    db,
+                    literal: """
+                        SELECT minute, reason, count FROM source_event_counts
+                        WHERE source_id = \(sourceID) AND stage = \(stage) AND minute >= \(low) AND minute < \(high)
+                        """
+                ).map { DeliveryOverviewCount(minute: $0["minute"], reason: $0["reason"], count: $0["count"]) }
+            case .filteredAtSource, .filteredAtDestination:
+                let destination = step == .filteredAtSource ? "" : destinationID ?? ""
+                return try Row.fetchAll(
+                    db,
+                    literal: """
+                        SELECT minute, reason, count FROM filtered_events
+                        WHERE source_id = \(sourceID) AND destination_id = \(destination) AND minute >= \(low) AND minute < \(high)
+                        """
+                ).map { DeliveryOverviewCount(minute: $0["minute"], reason: $0["reason"], count: $0["count"]) }
+            case .successfulDelivery, .failedDelivery:
+                let rows = try Row.fetchAll(
+                    db,
+                    literal: """
+                        SELECT minute, successes_first, successes_retry, discarded, expired FROM delivery_metrics
+                        WHERE source_id = \(sourceID) AND destination_id = \(destinationID ?? "") AND minute >= \(low) AND minute < \(high)
+                        """)
+                return rows.flatMap { row -> [DeliveryOverviewCount] in
+                    DeliveryOverviewCount.delivery(
+                        step: step, minute: row["minute"], successesOnFirstAttempt: row["successes_first"],
+                        successesAfterRetry: row["successes_retry"], discarded: row["discarded"], expired: row["expired"])
+                }
+            }
         }
     }
 }

@@ -65,9 +65,12 @@ import Testing
             #expect(first["properties"] == ["total": 3])
             #expect(first["context"] == ["locale": "en"])
             #expect(bodies.first { $0["messageId"] == "m3" }?["properties"] == ["plan": "pro"])
-            // And the dropped event is counted for the destination, in the store and in /metrics' counters
+            // And the dropped event is counted for the destination, in the store and in /metrics' counters; the identify
+            // too, in the store, as matching no subscription (the Delivery Overview's filtered-at-destination, #17)
             let minute = DeliveryCounters.epochMinute(of: now)
-            #expect(try await store.filteredCounts(sourceID: sourceID, destinationID: destinationID, minutes: minute..<(minute + 1)) == ["DROP": 1])
+            #expect(
+                try await store.filteredCounts(sourceID: sourceID, destinationID: destinationID, minutes: minute..<(minute + 1))
+                    == ["DROP": 1, DiscardReason.noMatchingSubscription: 1])
             #expect(
                 stats.prometheusText(pendingEvents: 0, waitingJobs: 0).contains(
                     "sluice_events_filtered_total{destination_id=\"\(destinationID)\",reason=\"DROP\"} 1"))

@@ -160,7 +160,10 @@ extension Destination {
         // Given a new file
         let first = try SQLiteStore(path: path)
         let migrations = try await first.appliedMigrations()
-        #expect(migrations == ["0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check"])
+        #expect(
+            migrations == [
+                "0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check", "0005_source_event_counts",
+            ])
         let workspace = try await first.workspace()
         var source = Source.fixture()
         source.workspaceID = workspace.id

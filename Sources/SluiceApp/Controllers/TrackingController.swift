@@ -9,6 +9,10 @@ import SluiceDelivery
 /// a Public API token. Each message is checked and normalized (``TrackingAPI``); the request is
 /// answered `{"success": true}` only once its events are committed. A batch with one bad message
 /// is refused whole, naming the index. Events to a disabled source are accepted and not delivered.
+///
+/// A refusal whose write key names a source (in the Basic header, or the body once it parses) is counted for the
+/// Delivery Overview's failed-on-ingest step with its ``DiscardReason``: the messages of a refused batch, or 1 when
+/// they cannot be counted. An unknown write key belongs to no source and is not counted there (docs/delivery.md).
 struct TrackingController {
     let writer: EventWriter
     let stats: PipelineStats
@@ -27,13 +31,21 @@ struct TrackingController {
             throw APIError(.unsupportedMediaType, type: "UnsupportedMediaType", message: "Send the body as JSON: Content-Type: application/json")
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > TrackingAPI.maxRequestBytes {
+            await refuse(request, body: nil, reason: DiscardReason.tooLarge)
             throw APIError(.contentTooLarge, type: "PayloadTooLarge", message: "The request body is over the limit of 500 KB")
         }
-        let buffer = try await RequestBody.collect(request, upTo: TrackingAPI.maxRequestBytes, limitText: "500 KB")
+        let buffer: ByteBuffer
+        do {
+            buffer = try await RequestBody.collect(request, upTo: TrackingAPI.maxRequestBytes, limitText: "500 KB")
+        } catch let error as APIError where error.status == .contentTooLarge {
+            await refuse(request, body: nil, reason: DiscardReason.tooLarge)
+            throw error
+        }
         let body: JSONValue
         do {
             body = try JSONValue.parse(buffer.readableBytesView)
         } catch {
+            await refuse(request, body: nil, reason: DiscardReason.invalidJSON)
             throw APIError.badRequest("The request body is not valid JSON: \(error.description)")
         }
         guard let writeKey = BasicAuthorization.user(request.headers[.authorization]) ?? TrackingAPI.writeKey(body: body),
@@ -45,10 +57,16 @@ struct TrackingController {
         }
         let receivedAt = Date.now
         let messages: [JSONValue]
-        if let type {
-            messages = [try TrackingAPI.normalize(body, type: type, receivedAt: receivedAt)]
-        } else {
-            messages = try TrackingAPI.normalizeBatch(body, receivedAt: receivedAt)
+        do throws(ValidationError) {
+            if let type {
+                messages = [try TrackingAPI.normalize(body, type: type, receivedAt: receivedAt)]
+            } else {
+                messages = try TrackingAPI.normalizeBatch(body, receivedAt: receivedAt)
+            }
+        } catch {
+            let count = type == nil ? Int64(Swift.max(1, body["batch"]?.arrayValue?.count ?? 1)) : 1
+            writer.refuse(sourceID: sourceID, reason: DiscardReason.of(error), count: count, at: receivedAt)
+            throw error
         }
         let events = messages.map { message in
             IncomingEvent(
@@ -59,6 +77,16 @@ struct TrackingController {
         stats.recordIngested(events.count)
         return Response(
             status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"success":true}"#)))
+    }
+}
+
+extension TrackingController {
+    /// Counts a refused request for the source its write key names, when it names one.
+    private func refuse(_ request: Request, body: JSONValue?, reason: String) async {
+        guard let writeKey = BasicAuthorization.user(request.headers[.authorization]) ?? body.flatMap(TrackingAPI.writeKey(body:)),
+            let sourceID = try? await keys.sourceID(for: writeKey)
+        else { return }
+        writer.refuse(sourceID: sourceID, reason: reason, count: 1, at: Date.now)
     }
 }
 

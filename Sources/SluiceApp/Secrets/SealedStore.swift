@@ -169,7 +169,9 @@ public struct SealedStore: Store {
     public func saveImportedCatalog(_ bytes: [UInt8], audit: [AuditEvent]) async throws {
         try await base.saveImportedCatalog(bytes, audit: audit)
     }
-    public func appendEvents(_ events: [IncomingEvent]) async throws { try await base.appendEvents(events) }
+    public func appendEvents(_ events: [IncomingEvent], refused: [SourceEventCount]) async throws {
+        try await base.appendEvents(events, refused: refused)
+    }
     public func pendingEvents(limit: Int) async throws -> [PendingEvent] { try await base.pendingEvents(limit: limit) }
     public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws { try await base.route(consumed: consumed, jobs: jobs) }
     public func route(consumed: [Int64], jobs: [NewDeliveryJob], filtered: [FilteredEvent]) async throws {
@@ -177,6 +179,13 @@ public struct SealedStore: Store {
     }
     public func filteredCounts(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> [String: Int64] {
         try await base.filteredCounts(sourceID: sourceID, destinationID: destinationID, minutes: minutes)
+    }
+    public func overviewCounts(
+        step: DeliveryOverviewStep, sourceID: String, destinationID: String?, minutes: Range<Int64>
+    ) async throws
+        -> [DeliveryOverviewCount]
+    {
+        try await base.overviewCounts(step: step, sourceID: sourceID, destinationID: destinationID, minutes: minutes)
     }
     public func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob] {
         try await base.claimJobs(now: now, limit: limit, lease: lease)

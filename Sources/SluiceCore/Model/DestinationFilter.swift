@@ -77,8 +77,11 @@ extension DestinationFilter {
     }
 }
 
-/// An event a destination's filters kept from that destination (`reason`: `DROP` or `SAMPLE`), counted per
-/// (source, destination, minute, reason) when the routing that consumes the event commits.
+/// An event kept from a destination, counted per (source, destination, minute, reason) when the routing that
+/// consumes the event commits: by the destination's filters (`reason`: `DROP` or `SAMPLE`), because the destination
+/// is disabled or no subscription trigger matched (``DiscardReason``). An empty ``destinationID`` counts an event
+/// kept from every destination of its source (``DiscardReason/sourceDisabled``): the Delivery Overview's
+/// filtered-at-source step.
 public struct FilteredEvent: Sendable, Equatable {
     /// The pending event's position in the log: counted only if this routing consumes it.
     public var eventSeq: Int64

@@ -105,8 +105,10 @@ public struct MetricsDelta: Sendable, Equatable {
 /// (``claimJobs(now:limit:lease:)``) and record each attempt's result and counters together
 /// (``complete(_:metrics:)``): delivery is at least once.
 public protocol DeliveryQueue: Sendable {
-    /// Commits events (one transaction).
-    func appendEvents(_ events: [IncomingEvent]) async throws
+    /// Commits events and adds their received counts (``SourceEventCount/received(_:)``) and the refusals
+    /// `refused` to the Delivery Overview's per-minute source counts, in one transaction. Nothing to commit and
+    /// nothing refused writes nothing.
+    func appendEvents(_ events: [IncomingEvent], refused: [SourceEventCount]) async throws
     /// The oldest events not yet routed. An engine shared by several processes hands each event to
     /// one caller at a time (a short claim), so routers do not do the same work twice.
     func pendingEvents(limit: Int) async throws -> [PendingEvent]
@@ -132,9 +134,27 @@ public protocol DeliveryQueue: Sendable {
     func queueDepth() async throws -> (events: Int, jobs: Int)
     /// The counters of a source and destination for the minutes in `minutes`, merged.
     func deliveryCounters(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> DeliveryCounters
+    /// The per-minute counts behind one Delivery Overview step, for the minutes in `minutes`, unsorted:
+    /// - ``DeliveryOverviewStep/successfullyReceived``, ``DeliveryOverviewStep/failedOnIngest``: the source counts of
+    ///   ``appendEvents(_:refused:)`` (`destinationID` unused);
+    /// - ``DeliveryOverviewStep/filteredAtSource``: the source's filtered counts recorded with no destination (an
+    ///   empty ``FilteredEvent/destinationID``);
+    /// - ``DeliveryOverviewStep/filteredAtDestination``: the filtered counts of the destination;
+    /// - ``DeliveryOverviewStep/successfulDelivery``: the destination's delivery counters' successes (`retryCount`:
+    ///   successes after a retry); ``DeliveryOverviewStep/failedDelivery``: their discards (reason
+    ///   ``DiscardReason/discarded``) and expiries (``DiscardReason/expired``), zeros left out.
+    func overviewCounts(
+        step: DeliveryOverviewStep, sourceID: String, destinationID: String?, minutes: Range<Int64>
+    ) async throws
+        -> [DeliveryOverviewCount]
 }
 
 extension DeliveryQueue {
+    /// Commits events (one transaction), with no refusals to count.
+    public func appendEvents(_ events: [IncomingEvent]) async throws {
+        try await appendEvents(events, refused: [])
+    }
+
     public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws {
         try await route(consumed: consumed, jobs: jobs, filtered: [])
     }

@@ -8,6 +8,11 @@ import SluiceCore
 /// (docs/filters.md: they may drop it, sample it out, or remove properties), and goes to every enabled
 /// subscription whose trigger matches what the filters left.
 ///
+/// What it keeps from destinations is counted for the Delivery Overview (``FilteredEvent``): every event of a
+/// disabled source (``DiscardReason/sourceDisabled``, no destination), and per destination the filters' drops, a
+/// disabled destination (``DiscardReason/destinationDisabled``) and an event no enabled subscription's trigger
+/// matches (``DiscardReason/noMatchingSubscription``). Only destinations Sluice has an integration for are counted.
+///
 /// Routing a batch inserts its jobs and deletes its events in one transaction, so after a crash
 /// routing carries on where it stopped and no event is routed twice.
 public final class EventRouter: Service {
@@ -60,26 +65,32 @@ public final class EventRouter: Service {
     public func routeOnce() async throws -> Int {
         let pending = try await store.pendingEvents(limit: batchSize)
         guard !pending.isEmpty else { return 0 }
-        var targets: [String: [Target]] = [:]
+        var routes: [String: Routes] = [:]
         for sourceID in Set(pending.map(\.event.sourceID)) {
-            targets[sourceID] = try await self.targets(sourceID: sourceID)
+            routes[sourceID] = try await self.routes(sourceID: sourceID)
         }
         var jobs: [NewDeliveryJob] = []
         var filtered: [FilteredEvent] = []
         for item in pending {
-            guard let sourceTargets = targets[item.event.sourceID], !sourceTargets.isEmpty,
-                let original = try? JSONValue.parse(item.event.body)
-            else { continue }
-            for target in sourceTargets {
+            guard let sourceRoutes = routes[item.event.sourceID] else { continue }
+            let minute = DeliveryCounters.epochMinute(of: item.event.receivedAt)
+            func keep(from destinationID: String, _ reason: String) {
+                filtered.append(
+                    FilteredEvent(eventSeq: item.seq, sourceID: item.event.sourceID, destinationID: destinationID, minute: minute, reason: reason))
+            }
+            if sourceRoutes.sourceDisabled {
+                keep(from: "", DiscardReason.sourceDisabled)
+                continue
+            }
+            for destinationID in sourceRoutes.disabledDestinationIDs { keep(from: destinationID, DiscardReason.destinationDisabled) }
+            guard !sourceRoutes.targets.isEmpty, let original = try? JSONValue.parse(item.event.body) else { continue }
+            for target in sourceRoutes.targets {
                 var event = original
                 var incoming = item.event
                 if !target.filters.isEmpty {
                     switch DestinationFilters.apply(target.filters, to: original) {
                     case .dropped(let reason):
-                        filtered.append(
-                            FilteredEvent(
-                                eventSeq: item.seq, sourceID: item.event.sourceID, destinationID: target.destinationID,
-                                minute: DeliveryCounters.epochMinute(of: item.event.receivedAt), reason: reason.rawValue))
+                        keep(from: target.destinationID, reason.rawValue)
                         continue
                     case .kept(let kept):
                         if target.rewrites, kept != original {
@@ -88,26 +99,50 @@ public final class EventRouter: Service {
                         }
                     }
                 }
+                var matched = false
                 for subscription in target.subscriptions where subscription.trigger.matches(event) {
+                    matched = true
                     jobs.append(
                         NewDeliveryJob(eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id, event: incoming))
                 }
+                if !matched { keep(from: target.destinationID, DiscardReason.noMatchingSubscription) }
             }
         }
         try await store.route(consumed: pending.map(\.seq), jobs: jobs, filtered: filtered)
-        for event in filtered { stats?.recordFiltered(destinationID: event.destinationID, reason: event.reason) }
+        // /metrics' sluice_events_filtered_total counts the filters' drops, as it always has (docs/delivery.md).
+        for event in filtered where DestinationFilterDropReason(rawValue: event.reason) != nil {
+            stats?.recordFiltered(destinationID: event.destinationID, reason: event.reason)
+        }
         if !jobs.isEmpty { routed.notify() }
         return pending.count
     }
 
-    private func targets(sourceID: String) async throws -> [Target] {
-        guard let source = try await store.source(id: sourceID), source.enabled else { return [] }
+    /// Where a source's events go, and what keeps them from destinations.
+    struct Routes {
+        /// The source is disabled: its events go nowhere.
+        var sourceDisabled = false
+        /// Its disabled destinations that Sluice has an integration for.
+        var disabledDestinationIDs: [String] = []
+        var targets: [Target] = []
+    }
+
+    private func routes(sourceID: String) async throws -> Routes {
+        guard let source = try await store.source(id: sourceID) else { return Routes() }
+        guard source.enabled else { return Routes(sourceDisabled: true) }
+        var routes = Routes()
+        var page = PageRequest(count: PageRequest.maxCount)
+        while true {
+            let listed = try await store.listDestinations(sourceID: sourceID, page: page)
+            routes.disabledDestinationIDs += listed.items.filter { !$0.enabled && integrations.supports($0.metadataID) }.map(\.id)
+            guard listed.next != nil else { break }
+            page.offset += page.count
+        }
         let destinations = try await store.enabledDestinations(sourceID: sourceID).filter { integrations.supports($0.metadataID) }
-        guard !destinations.isEmpty else { return [] }
+        guard !destinations.isEmpty else { return routes }
         let subscriptions = try await store.subscriptions(destinationIDs: destinations.map(\.id)).filter(\.enabled)
-        // A destination with no enabled subscription can receive nothing: it costs routing nothing either.
-        let subscribed = Set(subscriptions.map(\.destinationID))
-        return destinations.filter { subscribed.contains($0.id) }.map { destination in
+        // A destination with no enabled subscription receives nothing; it stays a target so that its events are counted
+        // as matching no subscription.
+        routes.targets = destinations.map { destination in
             let filters = destination.filters.filter(\.enabled).compactMap(Self.rule)
             return Target(
                 destinationID: destination.id, filters: filters,
@@ -117,6 +152,7 @@ public final class EventRouter: Service {
                     return (subscription.id, trigger)
                 })
         }
+        return routes
     }
 
     /// A stored filter, compiled. One that no longer parses (a stored value Sluice would refuse today) drops every

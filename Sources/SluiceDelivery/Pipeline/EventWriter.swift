@@ -8,6 +8,9 @@ import Synchronization
 /// error, and nothing of its events is kept then. While one transaction is being written, the
 /// events of other requests gather and go in the next one, so a busy server commits in large
 /// batches without any request waiting for a timer.
+///
+/// Requests the Tracking API refuses for a known source are counted the same way (``refuse(sourceID:reason:count:at:)``):
+/// summed in memory per (source, minute, reason) and written with the next commit, never one write per request.
 public final class EventWriter: Sendable {
     private struct Waiting {
         var events: [IncomingEvent]
@@ -16,6 +19,7 @@ public final class EventWriter: Sendable {
 
     private struct State {
         var waiting: [Waiting] = []
+        var refused: [SourceEventCount: Int64] = [:]
         var writing = false
     }
 
@@ -47,19 +51,44 @@ public final class EventWriter: Sendable {
         }
     }
 
+    /// Counts events the Tracking API refused for a source, for the Delivery Overview's failed-on-ingest step; they are
+    /// written with the next commit (one is started when none is under way). Counts of a commit that fails are lost,
+    /// as the request was answered already.
+    /// - Parameters:
+    ///   - sourceID: The source whose write key the request carried.
+    ///   - reason: The discard reason (``DiscardReason``).
+    ///   - count: The events refused (1 for a request whose events cannot be counted).
+    ///   - at: When the request was refused.
+    public func refuse(sourceID: String, reason: String, count: Int64, at date: Date) {
+        let key = SourceEventCount(sourceID: sourceID, minute: DeliveryCounters.epochMinute(of: date), stage: .refused, reason: reason, count: 0)
+        let lead = state.withLock { state -> Bool in
+            state.refused[key, default: 0] += count
+            if state.writing { return false }
+            state.writing = true
+            return true
+        }
+        if lead { Task { await self.drain() } }
+    }
+
     private func drain() async {
         while true {
-            let batch = state.withLock { state -> [Waiting] in
+            let (batch, refused) = state.withLock { state -> ([Waiting], [SourceEventCount]) in
                 let batch = state.waiting
+                let refused = state.refused.map { key, count in
+                    var total = key
+                    total.count = count
+                    return total
+                }
                 state.waiting = []
-                if batch.isEmpty { state.writing = false }
-                return batch
+                state.refused = [:]
+                if batch.isEmpty, refused.isEmpty { state.writing = false }
+                return (batch, refused)
             }
-            if batch.isEmpty { return }
+            if batch.isEmpty, refused.isEmpty { return }
             do {
-                try await store.appendEvents(batch.flatMap(\.events))
+                try await store.appendEvents(batch.flatMap(\.events), refused: refused)
                 for waiting in batch { waiting.continuation.resume() }
-                routed.notify()
+                if !batch.isEmpty { routed.notify() }
             } catch {
                 for waiting in batch { waiting.continuation.resume(throwing: error) }
             }

@@ -63,6 +63,31 @@ DELIVERY_METRICS_OPERATION = "listDeliveryMetricsSummaryFromDestination"
 STANDARD_TYPES = [V1, JSON, V1BETA, V1ALPHA]
 SUBSCRIPTION_TYPES = [V1ALPHA, JSON]
 DELIVERY_METRICS_TYPES = [V1BETA, V1ALPHA, JSON]
+# The Delivery Overview, as Segment's SDKs ask for it.
+DELIVERY_OVERVIEW_TYPES = [V1BETA, JSON]
+# (path step, operationId, summary, description, takes destinationConfigId, filter schema, groupBy options)
+_DESTINATION_DIMENSIONS = ["event Name", "event Type", "discard Reason", "app Version", "subscription Id", "activationId",
+                           "audienceId", "spaceId"]
+DELIVERY_OVERVIEW_OPERATIONS = [
+    ("successfully-received", "getIngressSuccessMetricsFromDeliveryOverview", "Get Ingress Success Metrics from Delivery Overview",
+     "Get events that were successfully received by Segment.", False, "DeliveryOverviewSuccessfullyReceivedFilterBy",
+     ["event Name", "event Type", "app Version"]),
+    ("failed-on-ingest", "getIngressFailedMetricsFromDeliveryOverview", "Get Ingress Failed Metrics from Delivery Overview",
+     "Get events that failed on ingest.", False, "DeliveryOverviewSourceFilterBy",
+     ["event Name", "event Type", "discard Reason", "app Version"]),
+    ("filtered-at-source", "getFilteredAtSourceMetricsFromDeliveryOverview", "Get Filtered At Source Metrics from Delivery Overview",
+     "Get events that were filtered at source.", False, "DeliveryOverviewSourceFilterBy",
+     ["event Name", "event Type", "discard Reason", "app Version"]),
+    ("filtered-at-destination", "getFilteredAtDestinationMetricsFromDeliveryOverview",
+     "Get Filtered At Destination Metrics from Delivery Overview", "Get events that were filtered at destination.", True,
+     "DeliveryOverviewDestinationFilterBy", _DESTINATION_DIMENSIONS),
+    ("failed-delivery", "getEgressFailedMetricsFromDeliveryOverview", "Get Egress Failed Metrics from Delivery Overview",
+     "Get events that failed to be delivered to Destination.", True, "DeliveryOverviewDestinationFilterBy", _DESTINATION_DIMENSIONS),
+    ("successful-delivery", "getEgressSuccessMetricsFromDeliveryOverview", "Get Egress Success Metrics from Delivery Overview",
+     "Get events that were successfully delivered to Destination.", True, "DeliveryOverviewDestinationFilterBy",
+     _DESTINATION_DIMENSIONS),
+]
+DELIVERY_OVERVIEW_IDS = {operation[1] for operation in DELIVERY_OVERVIEW_OPERATIONS}
 
 TIME_PARAMETERS = {"startTime", "endTime"}
 
@@ -153,6 +178,8 @@ def media_types_for(operation_id: str) -> list[str]:
         return SUBSCRIPTION_TYPES
     if operation_id == DELIVERY_METRICS_OPERATION:
         return DELIVERY_METRICS_TYPES
+    if operation_id in DELIVERY_OVERVIEW_IDS:
+        return DELIVERY_OVERVIEW_TYPES
     return STANDARD_TYPES
 
 
@@ -211,6 +238,7 @@ def set_head(document) -> None:
         {"name": "Sources"},
         {"name": "Destinations"},
         {"name": "Destination Filters"},
+        {"name": "Delivery Overview"},
         {"name": "Sluice", "description": "Operations of Sluice itself, outside Segment's API. No token needed."},
     ]
 
@@ -268,7 +296,7 @@ def fix_parameters(document) -> None:
                 continue
             if parameter["in"] != "query":
                 continue
-            if parameter["name"] == "pagination":
+            if parameter["name"] in {"pagination", "filter"}:
                 # An object: deepObject, `pagination[count]=3&pagination[cursor]=...`.
                 # deepObject is defined only with explode: true.
                 parameter["style"] = "deepObject"
@@ -1069,6 +1097,120 @@ def add_filter_operations(document) -> None:
     }
 
 
+DELIVERY_OVERVIEW_DESCRIPTION = """\
+
+Sluice counts every step by minute from what its pipeline recorded (docs/delivery.md, "Delivery Overview"), and
+splits and filters by `discard Reason` only: another `groupBy` dimension or `filter` key that Segment lists for the
+operation is refused with 422 naming the field. Granularity limits, as Segment's SDK states them: MINUTE at most 4
+hours, starting no earlier than 48 hours ago; HOUR at most 14 days, no earlier than 30 days ago; DAY at most 30 days,
+no earlier than 30 days ago. Pagination (optional; 200 datasets a page by default) pages the datasets."""
+
+
+def add_delivery_overview_operations(document) -> None:
+    schemas = document["components"]["schemas"]
+    strings = {"type": "array", "items": {"type": "string"}}
+
+    def filter_schema(description: str, keys: dict) -> dict:
+        return {"type": "object", "description": description,
+                "properties": {key: dict(copy.deepcopy(strings), description=text) for key, text in keys.items()}}
+
+    source_keys = {
+        "discardReason": "A list of strings of discard reasons.",
+        "eventName": "A list of strings of event names.",
+        "eventType": "A list of strings of event types. Valid options are: `alias`, `group`, `identify`, `page`, `screen`, and `track`.",
+        "appVersion": "A list of strings of app versions.",
+    }
+    destination_keys = dict(source_keys)
+    destination_keys.update({
+        "subscriptionId": "A list of strings of subscription IDs for Actions Destinations.",
+        "activationId": "A list of strings of event context IDs from a Linked Audience mapping/activation.",
+        "audienceId": "A list of strings of audience IDs for a Linked Audience.",
+        "spaceId": "A list of strings of space IDs for a Linked Audience.",
+    })
+    received_keys = {key: source_keys[key] for key in ["eventName", "eventType", "appVersion"]}
+    schemas["DeliveryOverviewSuccessfullyReceivedFilterBy"] = filter_schema(
+        "The `DeliveryOverviewSuccessfullyReceivedFilterBy` object is a map of the filterable fields and their values for the "
+        "Successfully Received pipeline step.", received_keys)
+    schemas["DeliveryOverviewSourceFilterBy"] = filter_schema(
+        "The `DeliveryOverviewSourceFilterBy` object is a map of the filterable fields and their values.", source_keys)
+    schemas["DeliveryOverviewDestinationFilterBy"] = filter_schema(
+        "The `DeliveryOverviewDestinationFilterBy` object is a map of the filterable fields and their values.", destination_keys)
+    schemas["DeliveryOverviewMetricsDatapoint"] = {
+        "type": "object",
+        "description": "Series within DeliveryOverviewMetricsDataset.",
+        "properties": {
+            "time": {"type": "string", "description": "The timestamp corresponding to the beginning of the window given by the "
+                     "requested granularity."},
+            "count": {"type": "number", "description": "Holds the number of events within the specified granularity and group By options."},
+            "retryCount": {"type": "number", "description": "The number of retried events that were successfully delivered."},
+        },
+        "required": ["time", "count"],
+    }
+    schemas["DeliveryOverviewMetricsDataset"] = {
+        "type": "object",
+        "description": "Dataset within GetDeliveryOverviewMetricsBetaOutput.",
+        "properties": {
+            "eventName": {"type": "string", "description": "The name of the event if group By[] included 'event Name' in the request."},
+            "appVersion": {"type": "string", "description": "The version of the app if group By[] included 'app Version' in the request."},
+            "eventType": {"type": "string", "description": "The event type if group By[] included 'event Type' in the request."},
+            "discardReason": {"type": "string", "description": "The discard reason for dropped events if group By[] included "
+                              "'discard Reason' in the request."},
+            "total": {"type": "number", "description": "Holds the count of all event counts over the time frame of the series."},
+            "series": {"type": "array", "items": schema_ref("DeliveryOverviewMetricsDatapoint"),
+                       "description": "A list of the event counts broken down by the requested granularity, time frame, and group By options."},
+            "totalRetryCount": {"type": "number", "description": "The number of events successfully delivered upon retry."},
+        },
+        "required": ["total", "series"],
+    }
+    schemas["GetDeliveryOverviewMetricsBetaOutput"] = {
+        "type": "object",
+        "description": "Output of the Delivery Overview public API endpoints.",
+        "properties": {
+            "total": {"type": "number", "description": "The total number of events for the returned dataset."},
+            "dataset": {"type": "array", "items": schema_ref("DeliveryOverviewMetricsDataset"),
+                        "description": "Represents the list of series broken down by the dimensions and time frame requested."},
+            "pagination": schema_ref("PaginationOutput"),
+        },
+        "required": ["total", "dataset", "pagination"],
+    }
+    envelope = "GetEgressFailedMetricsFromDeliveryOverview200Response"
+    schemas[envelope] = {"type": "object", "properties": {"data": schema_ref("GetDeliveryOverviewMetricsBetaOutput")}}
+
+    def query(name: str, description: str, required: bool, schema: dict) -> dict:
+        return {"description": description, "in": "query", "name": name, "required": required, "schema": schema}
+
+    granularity = ("The size of each bucket in the requested window: MINUTE (at most 4 hours, from 48 hours ago), HOUR (at most "
+                   "14 days, from 30 days ago) or DAY (at most 30 days, from 30 days ago).")
+    example = {"total": 2, "dataset": [{"total": 2, "series": [{"time": "2026-01-01T00:00:00.000Z", "count": 2}]}],
+               "pagination": {"current": "MA==", "totalEntries": 1}}
+    for step, operation_id, summary, description, takes_destination, filter_name, dimensions in DELIVERY_OVERVIEW_OPERATIONS:
+        parameters = [query("sourceId", "The sourceId for the Workspace.", True, {"type": "string"})]
+        if takes_destination:
+            parameters.append(query("destinationConfigId", "The id tied to a Workspace Destination.", True, {"type": "string"}))
+        parameters += [
+            query("startTime", "The ISO8601 formatted timestamp corresponding to the beginning of the requested time frame, inclusive.",
+                  True, {"type": "string"}),
+            query("endTime", "The ISO8601 formatted timestamp corresponding to the end of the requested time frame, noninclusive.",
+                  True, {"type": "string"}),
+            query("granularity", granularity, True, {"type": "string", "enum": ["MINUTE", "HOUR", "DAY"]}),
+            query("groupBy", "A comma-delimited list of strings representing one or more dimensions to group the result by. Valid "
+                  "options are: " + ", ".join(f"`{d}`" for d in dimensions) + ". Sluice groups by `discard Reason` only.", False,
+                  {"type": "array", "items": {"type": "string", "enum": dimensions}}),
+            query("filter", "An optional filter that can be applied in addition to a `group By`. Sluice filters by `discardReason` only.",
+                  False, schema_ref(filter_name)),
+            query("pagination", "Optional params to specify the page cursor and count.", False, schema_ref("PaginationInput")),
+        ]
+        document["paths"]["/delivery-overview/" + step] = {"get": {
+            "deprecated": False,
+            "description": description + "\n" + DELIVERY_OVERVIEW_DESCRIPTION,
+            "operationId": operation_id,
+            "summary": summary,
+            "tags": ["Delivery Overview"],
+            "parameters": parameters,
+            "responses": {"200": {"description": "OK", "content": {JSON: {"schema": schema_ref(envelope), "example": {"data": example}}}}},
+        }}
+
+
 def add_preset_operation(document) -> None:
     """A Sluice extension: the catalog's presets of a destination as subscriptions, in one step."""
     schemas = document["components"]["schemas"]
@@ -1170,6 +1312,7 @@ def add_sluice_operations(document) -> None:
 def transform(reference) -> dict:
     document = copy.deepcopy(reference)
     add_filter_operations(document)
+    add_delivery_overview_operations(document)
     add_preset_operation(document)
     set_head(document)
     fix_parameters(document)

@@ -144,6 +144,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     SubscriptionsController(services: services).register(on: router)
     FiltersController(services: services).register(on: router)
     DeliveryMetricsController(services: services, stats: pipeline.stats).register(on: router)
+    DeliveryOverviewController(services: services).register(on: router)
     TrackingController(writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
         .register(on: router)
     routes.load(router.routes.map { ($0.path.description, $0.method) })

@@ -186,6 +186,21 @@ import Testing
                 "delivery-metrics", .get,
                 "/destinations/\(destinationID)/delivery-metrics?sourceId=\(sourceID)&startTime=2025-12-31T23:00:00Z&endTime=2026-01-01T00:00:00Z&granularity=MINUTE"
             )
+            // The Delivery Overview (five minutes before the fixed clock's start: every step answers its zeros)
+            let window = "startTime=2025-12-31T23:55:00Z&endTime=2026-01-01T00:00:00Z&granularity=MINUTE"
+            let beta: HTTPFields = [.accept: "application/vnd.segment.v1beta+json"]
+            for step in DeliveryOverviewStep.allCases {
+                let destination = step.takesDestination ? "&destinationConfigId=\(destinationID)" : ""
+                try await r.expect(
+                    "delivery-overview-\(step.rawValue)", .get, "/delivery-overview/\(step.rawValue)?sourceId=\(sourceID)\(destination)&\(window)",
+                    headers: beta)
+            }
+            try await r.expect(
+                "delivery-overview-grouped", .get,
+                "/delivery-overview/failed-delivery?sourceId=\(sourceID)&destinationConfigId=\(destinationID)&\(window)&groupBy.0=discard%20Reason&pagination%5Bcount%5D=5",
+                headers: beta)
+            try await r.expect(
+                "delivery-overview-error-422", .get, "/delivery-overview/successful-delivery?sourceId=\(sourceID)&\(window)", headers: beta)
             try await r.expect("audit-events-list", .get, "/audit-events?pagination.count=50")
 
             // Errors, one of each kind

@@ -17,6 +17,8 @@ public enum MediaType: String, Sendable, CaseIterable {
     static let alpha: [MediaType] = [.json, .v1alpha]
     /// Delivery metrics are beta.
     static let beta: [MediaType] = [.json, .v1beta, .v1alpha]
+    /// The Delivery Overview: as Segment's SDKs ask for it.
+    static let overview: [MediaType] = [.json, .v1beta]
 
     /// Picks the response type from an `Accept` header.
     ///

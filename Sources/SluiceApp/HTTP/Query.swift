@@ -57,3 +57,77 @@ struct Query {
         return try PageRequest(count: count, cursor: cursor)
     }
 }
+
+extension Query {
+    /// The keys that carry pagination input, in any of the three encodings.
+    static let paginationKeys = ["pagination", "pagination.count", "pagination[count]", "pagination.cursor", "pagination[cursor]"]
+
+    /// Whether any pagination input was given.
+    var hasPagination: Bool { Self.paginationKeys.contains { self[$0] != nil } }
+
+    /// The values of an array parameter in the encodings Segment's clients use: repeated (`groupBy=a&groupBy=b`),
+    /// indexed (`groupBy.0=a`, the Go SDK; `groupBy[0]=a`), `groupBy[]=a`, or one JSON array (`groupBy=["a","b"]`).
+    /// A plain value is a comma-delimited list, as Segment documents `groupBy`.
+    func list(_ name: String) -> [String] {
+        var values: [String] = []
+        for (key, value) in pairs where key == name || key == name + "[]" || Self.isIndexed(key, name: name) {
+            if key == name, value.hasPrefix("["), case .array(let items)? = try? JSONValue.parse(value) {
+                values += items.compactMap(\.stringValue)
+            } else {
+                values += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            }
+        }
+        return values.filter { !$0.isEmpty }
+    }
+
+    /// An object of string lists (the Delivery Overview's `filter`) in the encodings Segment's clients use:
+    /// `filter[eventName].0=a` (the Go SDK), `filter[eventName][0]=a`, `filter[eventName][]=a`, `filter[eventName]=a`,
+    /// `filter.eventName=a`, or one JSON object (`filter={"eventName":["a"]}`).
+    /// - Throws: ``ValidationError`` naming `name` when the JSON form is not an object of strings or string lists.
+    func object(_ name: String) throws(ValidationError) -> [String: [String]] {
+        var object: [String: [String]] = [:]
+        for (key, value) in pairs {
+            if key == name {
+                guard case .object(let fields)? = try? JSONValue.parse(value) else {
+                    throw ValidationError("\(name) must be an object such as {\"discardReason\": [\"EXPIRED\"]}", field: name)
+                }
+                for (field, item) in fields {
+                    switch item {
+                    case .string(let s): object[field, default: []].append(s)
+                    case .array(let items) where items.allSatisfy({ $0.stringValue != nil }):
+                        object[field, default: []] += items.compactMap(\.stringValue)
+                    default: throw ValidationError("\(name).\(field) must be a list of strings", field: "\(name).\(field)")
+                    }
+                }
+                continue
+            }
+            let field: Substring
+            let rest: Substring
+            if key.hasPrefix(name + "["), let close = key.firstIndex(of: "]") {
+                field = key[key.index(key.startIndex, offsetBy: name.count + 1)..<close]
+                rest = key[key.index(after: close)...]
+            } else if key.hasPrefix(name + ".") {
+                let tail = key.dropFirst(name.count + 1)
+                let end = tail.firstIndex { $0 == "." || $0 == "[" } ?? tail.endIndex
+                field = tail[..<end]
+                rest = tail[end...]
+            } else {
+                continue
+            }
+            guard !field.isEmpty, rest.isEmpty || rest == "[]" || Self.isIndex(rest) else { continue }
+            object[String(field), default: []].append(value)
+        }
+        return object
+    }
+
+    private static func isIndexed(_ key: String, name: String) -> Bool {
+        key.hasPrefix(name) && key.count > name.count && isIndex(key.dropFirst(name.count))
+    }
+
+    /// `.N` or `[N]`.
+    private static func isIndex(_ text: Substring) -> Bool {
+        if text.hasPrefix("."), text.count > 1 { return text.dropFirst().allSatisfy(\.isNumber) }
+        if text.hasPrefix("["), text.hasSuffix("]"), text.count > 2 { return text.dropFirst().dropLast().allSatisfy(\.isNumber) }
+        return false
+    }
+}

@@ -4,12 +4,14 @@ import Hummingbird
 /// of those asked for), and names it in the response's `Content-Type`.
 ///
 /// Must run after ``ErrorMiddleware``. Subscriptions serve the alpha type, delivery
-/// metrics the beta ones, everything else all of them (NOTES.md). Puts the choice in
+/// metrics the beta ones, the Delivery Overview v1beta and JSON, everything else all of them (NOTES.md). Puts the choice in
 /// ``SluiceRequestContext/mediaType``.
 struct MediaTypeMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
 
     static func offered(for path: String) -> [MediaType] {
+        // The Delivery Overview is beta: Segment's SDKs accept the v1beta type or JSON.
+        if path.hasPrefix("/delivery-overview/") { return MediaType.overview }
         if path.hasPrefix("/destinations/") {
             if path.contains("/subscriptions") { return MediaType.alpha }
             if path.hasSuffix("/delivery-metrics") { return MediaType.beta }

@@ -22,6 +22,11 @@ import SluiceSQLite
 public func openStore(_ settings: AppSettings, logger: Logger, sealed: Bool = true, catalog: Catalog? = nil) async throws -> any Store {
     let store = try await openEngineStore(settings, logger: logger)
     guard sealed else { return store }
+    return try await seal(store, settings: settings, logger: logger, catalog: catalog)
+}
+
+/// The engine's store `store` with its secrets sealed at rest (``StoreSecrets``); `store` is closed when that fails.
+func seal(_ store: any Store, settings: AppSettings, logger: Logger, catalog: Catalog? = nil) async throws -> any Store {
     do {
         let served: Catalog
         if let catalog { served = catalog } else { served = try await loadCatalog(store: store) }

@@ -113,9 +113,18 @@ struct Serve: AsyncParsableCommand {
         let settings = try settings()
         var logger = Logger(label: "sluice")
         logger.logLevel = settings.logLevel
-        let store: any Store
         do {
-            store = try await openStore(settings, logger: logger)
+            try await runServer(
+                settings: settings, logger: logger,
+                prepare: { store in
+                    if let keys = (store as? SealedStore)?.cipher as? SecretKeyring {
+                        Console.line("Secrets at rest are encrypted under key \(keys.keyID), \(keys.origin)")
+                    }
+                    try await Self.ensureToken(settings: settings, store: store)
+                },
+                onServerRunning: { port in
+                    Console.line("Sluice listening on http://\(settings.host):\(port) (store: \(settings.database))")
+                })
         } catch let error as StoreSecrets.Failure {
             Console.error("sluice serve: \(error)")
             throw ExitCode(1)
@@ -123,24 +132,10 @@ struct Serve: AsyncParsableCommand {
             Console.error("sluice serve: \(error); nothing was changed")
             throw ExitCode(1)
         }
-        do {
-            if let keys = (store as? SealedStore)?.cipher as? SecretKeyring {
-                Console.line("Secrets at rest are encrypted under key \(keys.keyID), \(keys.origin)")
-            }
-            try await ensureToken(settings: settings, store: store)
-            let app = try await buildApplication(settings: settings, store: store, logger: logger) { port in
-                Console.line("Sluice listening on http://\(settings.host):\(port) (store: \(settings.database))")
-            }
-            try await app.runService()
-        } catch {
-            try? await store.close()
-            throw error
-        }
-        try await store.close()
     }
 
     /// Makes sure `--token` exists; on a store with no token at all, creates one and prints it once.
-    func ensureToken(settings: AppSettings, store: any Store) async throws {
+    static func ensureToken(settings: AppSettings, store: any Store) async throws {
         let tokens = TokenAuthenticator(store: store)
         if let token = settings.token {
             try await tokens.ensure(token, actor: "sluice/cli")

@@ -8,6 +8,9 @@ import SluiceCore
 /// faster. It gives up (``Failure``) at anything unexpected, with no message: the caller then
 /// runs the general path, which gives the error its entry and field. On what it accepts, it
 /// yields the same models as the general path (a test decodes the shipped catalog both ways).
+///
+/// Its tokens (strings, numbers, literals) and free-form values are Core's ``JSONScanner`` and
+/// ``JSONValue/read(from:)``, the tokenizer ``JSONValue/parse(_:)`` uses: Sluice has one.
 struct FastWireReader {
     /// The reader gave up; the general path will say why.
     struct Failure: Error {}
@@ -553,53 +556,35 @@ struct FastWireReader {
         return true
     }
 
-    // MARK: - Free-form values
+    // MARK: - Tokens, read by Core's JSONScanner
 
-    /// Any JSON value, as the general parser reads it.
-    private mutating func value() throws(Failure) -> JSONValue {
-        skipWhitespace()
-        guard i < bytes.count else { throw Failure() }
-        switch bytes[i] {
-        case UInt8(ascii: "\""): return .string(try stringBody())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "{"):
-            try beginObject()
-            var object: [String: JSONValue] = [:]
-            while let key = try nextKey() {
-                let name = text(key)
-                let element = try value()
-                guard object.updateValue(element, forKey: name) == nil else { throw Failure() }
-            }
-            return .object(object)
-        case UInt8(ascii: "["):
-            try beginArray()
-            var array: [JSONValue] = []
-            while try nextElement() { array.append(try value()) }
-            return .array(array)
-        default:
-            return .number(try numberBody())
+    /// Runs `read` with the shared tokenizer at the reader's position, and moves the reader past what it read. The
+    /// whole input was checked to be UTF-8, so strings are made without checking them again.
+    private mutating func scan<T>(_ read: (inout JSONScanner) throws(JSONParseError) -> T) throws(Failure) -> T {
+        var scanner = JSONScanner(bytes, at: i, validated: true)
+        do {
+            let value = try read(&scanner)
+            i = scanner.index
+            return value
+        } catch {
+            throw Failure()
         }
     }
 
-    // MARK: - Tokens
+    /// Any JSON value, as the general parser reads it (``JSONValue/read(from:)``).
+    private mutating func value() throws(Failure) -> JSONValue {
+        skipWhitespace()
+        return try scan { (scanner) throws(JSONParseError) in try JSONValue.read(from: &scanner) }
+    }
 
     private mutating func skipWhitespace() {
-        while i < bytes.count {
-            switch bytes[i] {
-            case 0x20, 0x0A, 0x09, 0x0D: i += 1
-            default: return
-            }
-        }
+        var scanner = JSONScanner(bytes, at: i)
+        scanner.skipWhitespace()
+        i = scanner.index
     }
 
     private mutating func literal(_ word: StaticString) throws(Failure) {
-        let count = word.utf8CodeUnitCount
-        guard i + count <= bytes.count else { throw Failure() }
-        let p = word.utf8Start
-        for j in 0..<count where bytes[i + j] != p[j] { throw Failure() }
-        i += count
+        try scan { (scanner) throws(JSONParseError) in try scanner.literal(word) }
     }
 
     /// The text between two quotes (the whole input was checked to be UTF-8).
@@ -607,121 +592,13 @@ struct FastWireReader {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
 
-    /// A string whose opening quote is next. Strings with escapes go to the general parser's rules.
+    /// A string whose opening quote is next.
     private mutating func stringBody() throws(Failure) -> String {
-        i += 1
-        let start = i
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") {
-                let s = text(start..<i)
-                i += 1
-                return s
-            }
-            if b == UInt8(ascii: "\\") { return try escapedString(from: start) }
-            guard b >= 0x20 else { throw Failure() }
-            i += 1
-        }
-        throw Failure()
+        try scan { (scanner) throws(JSONParseError) in try scanner.string() }
     }
 
-    /// Reads the rest of a string with escapes, as `JSONParser` does.
-    private mutating func escapedString(from start: Int) throws(Failure) -> String {
-        var out = Array(bytes[start..<i])
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") {
-                i += 1
-                return String(decoding: out, as: UTF8.self)  // valid: input bytes and whole scalars from escapes
-            }
-            guard b >= 0x20 else { throw Failure() }
-            guard b == UInt8(ascii: "\\") else {
-                out.append(b)
-                i += 1
-                continue
-            }
-            i += 1
-            guard i < bytes.count else { throw Failure() }
-            let e = bytes[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else { throw Failure() }
-                    i += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw Failure() }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw Failure()
-                }
-                guard let unicode = Unicode.Scalar(scalar) else { throw Failure() }
-                out.append(contentsOf: String(Character(unicode)).utf8)
-            default:
-                throw Failure()
-            }
-        }
-        throw Failure()
-    }
-
-    private mutating func hex4() throws(Failure) -> UInt32 {
-        guard i + 4 <= bytes.count else { throw Failure() }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let b = bytes[i]
-            let digit: UInt32
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(b - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(b - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(b - UInt8(ascii: "A") + 10)
-            default: throw Failure()
-            }
-            value = value << 4 | digit
-            i += 1
-        }
-        return value
-    }
-
-    /// A number in JSON's grammar, converted as `JSONParser` does.
+    /// A number in JSON's grammar.
     private mutating func numberBody() throws(Failure) -> Double {
-        let start = i
-        var whole: Int64 = 0
-        var simple = true  // digits only, few enough to add up exactly
-        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < bytes.count, isDigit(bytes[i]) else { throw Failure() }
-        if bytes[i] == UInt8(ascii: "0") {
-            i += 1
-        } else {
-            while i < bytes.count, isDigit(bytes[i]) {
-                if i - start < 15 { whole = whole * 10 + Int64(bytes[i] - UInt8(ascii: "0")) } else { simple = false }
-                i += 1
-            }
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
-            simple = false
-            i += 1
-            guard i < bytes.count, isDigit(bytes[i]) else { throw Failure() }
-            while i < bytes.count, isDigit(bytes[i]) { i += 1 }
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-            simple = false
-            i += 1
-            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard i < bytes.count, isDigit(bytes[i]) else { throw Failure() }
-            while i < bytes.count, isDigit(bytes[i]) { i += 1 }
-        }
-        if simple { return bytes[start] == UInt8(ascii: "-") ? -Double(whole) : Double(whole) }
-        guard let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)), value.isFinite
-        else { throw Failure() }
-        return value
+        try scan { (scanner) throws(JSONParseError) in try scanner.number() }
     }
-
-    private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 }

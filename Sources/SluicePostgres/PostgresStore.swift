@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import ServiceLifecycle
 import SluiceCore
 import Synchronization
 
@@ -14,14 +15,24 @@ import Synchronization
 ///
 /// When PostgreSQL cannot be reached, every call fails with ``StoreError/unavailable(_:)`` within
 /// ``acquireTimeout`` (the API answers 503); the pool reconnects by itself when it is back.
+///
+/// Its connection pool runs one of two ways: as a service in the caller's `ServiceGroup`
+/// (``connect(url:schema:acquireTimeout:logger:)``, then ``clientService`` in the group and ``migrate()`` as the
+/// step before anything else; `sluice serve` does this), or in a task of the store's own from
+/// ``open(url:schema:acquireTimeout:logger:)`` to ``close()`` (one-shot commands and tests).
 public final class PostgresStore: Store {
     let client: PostgresClient
     let logger: Logger
-    private let runner: Task<Void, Never>
+    /// The task running ``client`` when the store runs it itself (``open(url:schema:acquireTimeout:logger:)``).
+    private let runner: Task<Void, Never>?
+    /// The schema ``migrate()`` creates when missing, if the store uses one of its own.
+    private let schema: String?
     /// How long a call waits for a connection before it fails as unavailable.
-    let acquireTimeout: Duration
+    var acquireTimeout: Duration { deadline.acquireTimeout }
     /// How long a whole call may take before it fails as unavailable (a safety net: calls take milliseconds).
-    let callTimeout: Duration = .seconds(20)
+    var callTimeout: Duration { deadline.callTimeout }
+    /// Gives up on a call at its deadline (``CallDeadline``).
+    let deadline: CallDeadline
     /// How long (ms) an event handed to a router stays its own: routing a batch takes well under a
     /// second, and the events of a router that died go to another after this.
     let eventClaim: Int64 = 5_000
@@ -74,27 +85,31 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Connects, runs the migrations and returns the store.
+    /// A store whose connection pool is not running yet and whose migrations have not run: run ``clientService`` in a
+    /// `ServiceGroup`, then call ``migrate()`` before anything else (calls wait for the pool until it runs).
     ///
     /// - Parameters:
     ///   - url: `postgres://user:password@host:port/database` (`?sslmode=disable|prefer|require`).
-    ///   - schema: a schema to use instead of `public` (tests give each store its own); created when missing.
+    ///   - schema: a schema to use instead of `public` (tests give each store its own); created by ``migrate()`` when
+    ///     missing.
     ///   - acquireTimeout: how long a call waits for a connection before it fails as unavailable.
+    /// - Throws: ``StoreError/unavailable(_:)`` for a URL or schema name that cannot be used.
+    public static func connect(
+        url: String, schema: String? = nil, acquireTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "sluice.postgres")
+    ) throws -> PostgresStore {
+        try make(url: url, schema: schema, acquireTimeout: acquireTimeout, logger: logger, runsItsClient: false)
+    }
+
+    /// Connects with a pool the store runs itself until ``close()``, runs the migrations and returns the store.
+    ///
+    /// - Parameters: as ``connect(url:schema:acquireTimeout:logger:)``.
     /// - Throws: ``StoreError/unavailable(_:)`` when the database cannot be reached or migrated.
     public static func open(
         url: String, schema: String? = nil, acquireTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "sluice.postgres")
     ) async throws -> PostgresStore {
-        let location = try Location(url: url)
-        if let schema {
-            guard schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !schema.isEmpty else {
-                throw StoreError.unavailable("A schema name is letters, digits and underscores")
-            }
-        }
-        let store = PostgresStore(
-            client: PostgresClient(configuration: try location.configuration(schema: schema), backgroundLogger: logger),
-            acquireTimeout: acquireTimeout, logger: logger)
+        let store = try make(url: url, schema: schema, acquireTimeout: acquireTimeout, logger: logger, runsItsClient: true)
         do {
-            try await store.migrate(creatingSchema: schema)
+            try await store.migrate()
         } catch {
             try? await store.close()
             throw error
@@ -102,14 +117,42 @@ public final class PostgresStore: Store {
         return store
     }
 
-    private init(client: PostgresClient, acquireTimeout: Duration, logger: Logger) {
-        self.client = client
-        self.logger = logger
-        self.acquireTimeout = acquireTimeout
-        self.runner = Task { await client.run() }
+    private static func make(url: String, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool) throws -> PostgresStore {
+        let location = try Location(url: url)
+        if let schema {
+            guard schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !schema.isEmpty else {
+                throw StoreError.unavailable("A schema name is letters, digits and underscores")
+            }
+        }
+        return PostgresStore(
+            client: PostgresClient(configuration: try location.configuration(schema: schema), backgroundLogger: logger), schema: schema,
+            acquireTimeout: acquireTimeout, logger: logger, runsItsClient: runsItsClient)
     }
 
+    private init(client: PostgresClient, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool) {
+        self.client = client
+        self.schema = schema
+        self.logger = logger
+        self.deadline = CallDeadline(acquireTimeout: acquireTimeout, callTimeout: .seconds(20), logger: logger)
+        self.runner = runsItsClient ? Task { await client.run() } : nil
+    }
+
+    /// The connection pool, to run in a `ServiceGroup` (a store from ``connect(url:schema:acquireTimeout:logger:)``).
+    /// It stops at the group's graceful shutdown; put it before the services that use the store, so that it stops
+    /// after them.
+    public var clientService: some Service { client }
+
+    /// The step before anything else on a store from ``connect(url:schema:acquireTimeout:logger:)``: applies the
+    /// migrations not yet applied (creating the store's schema first when it has one).
+    ///
+    /// - Throws: ``StoreError/unavailable(_:)`` when the database cannot be reached or migrated.
+    public func migrate() async throws {
+        try await migrate(creatingSchema: schema)
+    }
+
+    /// Stops the pool when the store runs it itself; a pool run as a service stops with its group.
     public func close() async throws {
+        guard let runner else { return }
         runner.cancel()
         await runner.value
     }
@@ -121,66 +164,11 @@ public final class PostgresStore: Store {
     /// Marks an error thrown by a caller's transform, so that it is passed on as it is.
     struct CallerError: Error { let error: any Error }
 
-    /// Runs `body` on a pooled connection. It fails as unavailable when no connection comes within
-    /// ``acquireTimeout``, or when the whole call has not finished within ``callTimeout``.
-    ///
-    /// The call runs in a task of its own that the caller stops waiting for at a deadline: a
-    /// statement sent on a connection that PostgreSQL is closing at that moment may never be
-    /// answered (seen with PostgresNIO 1.33 when the server shuts down under load), and a caller
-    /// such as the event writer or the router must not wait for it for ever.
+    /// Runs `body` on a pooled connection, under ``deadline``: it fails as unavailable when no connection comes
+    /// within ``acquireTimeout``, when the connection is lost, or when the whole call has not finished within
+    /// ``callTimeout``.
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let call = PendingCall<T>()
-        let (acquireTimeout, callTimeout) = (self.acquireTimeout, self.callTimeout)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                call.start(continuation)
-                let work = Task {
-                    do {
-                        let value = try await self.client.withConnection { connection in
-                            call.acquired(connection)
-                            guard !connection.isClosed else { throw StoreError.unavailable("The database connection was lost") }
-                            return try await body(connection)
-                        }
-                        call.finish(.success(value))
-                    } catch let error as CallerError {
-                        call.finish(.failure(error.error))
-                    } catch {
-                        call.finish(.failure(self.translate(error)))
-                    }
-                }
-                let timer = Task {
-                    // Calls take milliseconds: this wakes only for a slow one, twice a second.
-                    let started = ContinuousClock.now
-                    while true {
-                        try await Task.sleep(for: .milliseconds(500))
-                        let waited = ContinuousClock.now - started
-                        let failure: StoreError
-                        if let connection = call.connection {
-                            if connection.isClosed {
-                                failure = .unavailable("The database connection was lost")
-                            } else if waited >= callTimeout {
-                                failure = .unavailable("The database did not answer in time")
-                            } else {
-                                continue
-                            }
-                        } else if waited >= acquireTimeout {
-                            failure = .unavailable("The database cannot be reached right now")
-                        } else {
-                            continue
-                        }
-                        if call.finish(.failure(failure)) {
-                            self.logger.error("a PostgreSQL call was given up", metadata: ["reason": "\(failure)"])
-                            work.cancel()
-                        }
-                        return
-                    }
-                }
-                call.onFinish { timer.cancel() }
-                call.onCancel { work.cancel() }
-            }
-        } onCancel: {
-            call.cancel()
-        }
+        try await deadline.run(on: client, translate: { self.translate($0) }, body)
     }
 
     /// Runs `body` in a transaction (READ COMMITTED), retried up to three times on a deadlock or a
@@ -280,78 +268,6 @@ public final class PostgresStore: Store {
                                  \(events.map(\.actor))::text[], \(events.map(\.resourceID))::text[], \(events.map(\.resourceType))::text[],
                                  \(events.map(\.resourceName))::text[])
             """, logger: logger)
-    }
-
-    /// One call's continuation, resumed exactly once: by the call's result, its deadline or its cancellation.
-    final class PendingCall<T: Sendable>: Sendable {
-        private struct State {
-            var continuation: CheckedContinuation<T, any Error>?
-            var finished = false
-            var connection: PostgresConnection?
-            var cancelled = false
-            var onFinish: (@Sendable () -> Void)?
-            var onCancel: (@Sendable () -> Void)?
-        }
-
-        private let state = Mutex(State())
-
-        func start(_ continuation: CheckedContinuation<T, any Error>) {
-            let cancelled = state.withLock { state in
-                state.continuation = continuation
-                return state.cancelled
-            }
-            if cancelled { finish(.failure(CancellationError())) }
-        }
-
-        func acquired(_ connection: PostgresConnection) { state.withLock { $0.connection = connection } }
-        /// The connection the call runs on, once it has one.
-        var connection: PostgresConnection? { state.withLock { $0.connection } }
-
-        /// Runs `action` once the call is finished (at once if it is).
-        func onFinish(_ action: @escaping @Sendable () -> Void) {
-            let finished = state.withLock { state in
-                if !state.finished { state.onFinish = action }
-                return state.finished
-            }
-            if finished { action() }
-        }
-
-        /// Runs `action` if the caller is cancelled (at once if it was).
-        func onCancel(_ action: @escaping @Sendable () -> Void) {
-            let cancelled = state.withLock { state in
-                if !state.cancelled { state.onCancel = action }
-                return state.cancelled
-            }
-            if cancelled { action() }
-        }
-
-        /// Resumes the caller unless it was resumed already; returns whether this call did.
-        @discardableResult
-        func finish(_ result: Result<T, any Error>) -> Bool {
-            let taken = state.withLock { state -> (CheckedContinuation<T, any Error>, (@Sendable () -> Void)?)? in
-                guard !state.finished, let continuation = state.continuation else { return nil }
-                state.finished = true
-                state.continuation = nil
-                let action = state.onFinish
-                state.onFinish = nil
-                state.onCancel = nil
-                state.connection = nil
-                return (continuation, action)
-            }
-            guard let (continuation, action) = taken else { return false }
-            continuation.resume(with: result)
-            action?()
-            return true
-        }
-
-        func cancel() {
-            let action = state.withLock { state -> (@Sendable () -> Void)? in
-                state.cancelled = true
-                return state.onCancel
-            }
-            action?()
-            finish(.failure(CancellationError()))
-        }
     }
 }
 

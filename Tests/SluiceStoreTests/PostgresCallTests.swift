@@ -8,7 +8,7 @@ import Testing
 /// The PostgreSQL engine's call plumbing, without a database.
 @Suite struct PostgresCallTests {
     @Test func aCallIsResumedOnceWhateverComesFirst() async throws {
-        let call = PostgresStore.PendingCall<Int>()
+        let call = CallDeadline.PendingCall<Int>()
         let finished = Counter()
         let value = try await withCheckedThrowingContinuation { continuation in
             call.start(continuation)
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func aCallCancelledBeforeItStartsEndsAtOnce() async throws {
-        let call = PostgresStore.PendingCall<Int>()
+        let call = CallDeadline.PendingCall<Int>()
         call.cancel()
         let cancelled = Counter()
         await #expect(throws: CancellationError.self) {

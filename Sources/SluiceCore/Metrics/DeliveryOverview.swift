@@ -58,8 +58,6 @@ public enum DiscardReason {
     public static let invalidMessage = "INVALID_MESSAGE"
     /// The event's source is disabled.
     public static let sourceDisabled = "SOURCE_DISABLED"
-    /// The destination is disabled.
-    public static let destinationDisabled = "DESTINATION_DISABLED"
     /// No enabled subscription of the destination has a trigger matching the event.
     public static let noMatchingSubscription = "NO_MATCHING_SUBSCRIPTION"
     /// The receiver refused the event for good, or it could not be sent.

@@ -9,9 +9,10 @@ import SluiceCore
 /// subscription whose trigger matches what the filters left.
 ///
 /// What it keeps from destinations is counted for the Delivery Overview (``FilteredEvent``): every event of a
-/// disabled source (``DiscardReason/sourceDisabled``, no destination), and per destination the filters' drops, a
-/// disabled destination (``DiscardReason/destinationDisabled``) and an event no enabled subscription's trigger
-/// matches (``DiscardReason/noMatchingSubscription``). Only destinations Sluice has an integration for are counted.
+/// disabled source (``DiscardReason/sourceDisabled``, no destination), and per enabled destination the filters'
+/// drops and an event no enabled subscription's trigger matches (``DiscardReason/noMatchingSubscription``). Only
+/// destinations Sluice has an integration for are counted. A disabled destination's events are not counted: finding
+/// them would cost routing a read of every destination of the source (docs/delivery.md).
 ///
 /// Routing a batch inserts its jobs and deletes its events in one transaction, so after a crash
 /// routing carries on where it stopped and no event is routed twice.
@@ -82,7 +83,6 @@ public final class EventRouter: Service {
                 keep(from: "", DiscardReason.sourceDisabled)
                 continue
             }
-            for destinationID in sourceRoutes.disabledDestinationIDs { keep(from: destinationID, DiscardReason.destinationDisabled) }
             guard !sourceRoutes.targets.isEmpty, let original = try? JSONValue.parse(item.event.body) else { continue }
             for target in sourceRoutes.targets {
                 var event = original
@@ -121,8 +121,6 @@ public final class EventRouter: Service {
     struct Routes {
         /// The source is disabled: its events go nowhere.
         var sourceDisabled = false
-        /// Its disabled destinations that Sluice has an integration for.
-        var disabledDestinationIDs: [String] = []
         var targets: [Target] = []
     }
 
@@ -130,13 +128,6 @@ public final class EventRouter: Service {
         guard let source = try await store.source(id: sourceID) else { return Routes() }
         guard source.enabled else { return Routes(sourceDisabled: true) }
         var routes = Routes()
-        var page = PageRequest(count: PageRequest.maxCount)
-        while true {
-            let listed = try await store.listDestinations(sourceID: sourceID, page: page)
-            routes.disabledDestinationIDs += listed.items.filter { !$0.enabled && integrations.supports($0.metadataID) }.map(\.id)
-            guard listed.next != nil else { break }
-            page.offset += page.count
-        }
         let destinations = try await store.enabledDestinations(sourceID: sourceID).filter { integrations.supports($0.metadataID) }
         guard !destinations.isEmpty else { return routes }
         let subscriptions = try await store.subscriptions(destinationIDs: destinations.map(\.id)).filter(\.enabled)

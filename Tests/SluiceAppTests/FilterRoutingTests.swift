@@ -77,6 +77,63 @@ import Testing
         }
     }
 
+    @Test func destinationsWithoutSubscriptionsCountEveryEventAsMatchingNone() async throws {
+        var settings = AppSettings.testing()
+        settings.delivery = false  // this test runs the router itself
+        try await TestHarness.withApp(settings: settings) { client, store in
+            // Given three Webhooks destinations on one source: one with a subscription, one with only a filter, one bare
+            let (sourceID, subscribed) = try await client.createWebhookDestination()
+            func destination() async throws -> String {
+                let response = try await client.api(
+                    .post, "/destinations",
+                    json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": ""]])
+                #expect(response.status == .ok, "\(response.text)")
+                return try #require(response.data["destination"]?["id"]?.stringValue)
+            }
+            let filteredOnly = try await destination()
+            let bare = try await destination()
+            let subscription = try await client.api(
+                .post, "/destinations/\(subscribed)/subscriptions",
+                json: [
+                    "name": "tracks", "actionId": .string(WebhookAction.send), "trigger": "type = \"track\"", "enabled": true,
+                    "settings": ["url": "http://127.0.0.1:9/hook"],
+                ])
+            #expect(subscription.status == .ok, "\(subscription.text)")
+            let filter = try await client.api(
+                .post, "/destination/\(filteredOnly)/filters",
+                json: [
+                    "sourceId": .string(sourceID), "if": #"event = "Test Event""#, "actions": [["type": "DROP"]], "title": "no tests",
+                    "enabled": true,
+                ])
+            #expect(filter.status == .ok, "\(filter.text)")
+            // When a track, a test track and an identify are routed
+            let now = Date()
+            let events: [JSONValue] = [
+                ["type": "track", "event": "Signed Up", "messageId": "m1"],
+                ["type": "track", "event": "Test Event", "messageId": "m2"],
+                ["type": "identify", "messageId": "m3"],
+            ]
+            try await store.appendEvents(
+                events.map {
+                    IncomingEvent(sourceID: sourceID, messageID: $0["messageId"]?.stringValue ?? "", receivedAt: now, body: JSONWriter.encode($0))
+                })
+            let router = EventRouter(
+                store: store, integrations: .webhooksOnly, incoming: PipelineSignal(), routed: PipelineSignal(), logger: Logger(label: "test"))
+            #expect(try await router.routeOnce() == 3)
+            // Then only the subscribed destination gets jobs, and every other event is counted where it stopped
+            let jobs = try await store.claimJobs(now: now.addingTimeInterval(1), limit: 10, lease: .seconds(60))
+            #expect(jobs.map(\.messageID).sorted() == ["m1", "m2"])
+            #expect(Set(jobs.map(\.destinationID)) == [subscribed])
+            let minute = DeliveryCounters.epochMinute(of: now)
+            func counts(_ destinationID: String) async throws -> [String: Int64] {
+                try await store.filteredCounts(sourceID: sourceID, destinationID: destinationID, minutes: minute..<(minute + 1))
+            }
+            #expect(try await counts(subscribed) == [DiscardReason.noMatchingSubscription: 1])
+            #expect(try await counts(filteredOnly) == ["DROP": 1, DiscardReason.noMatchingSubscription: 2])
+            #expect(try await counts(bare) == [DiscardReason.noMatchingSubscription: 3])
+        }
+    }
+
     @Test func aStoredFilterThatNoLongerParsesDropsEverything() throws {
         // A stored condition Sluice would refuse today (none can be stored through the API) keeps every event back,
         // as Segment does with invalid FQL, rather than let through what the filter was meant to stop

@@ -83,7 +83,15 @@ public final class EventRouter: Service {
                 keep(from: "", DiscardReason.sourceDisabled)
                 continue
             }
-            guard !sourceRoutes.targets.isEmpty, let original = try? JSONValue.parse(item.event.body) else { continue }
+            // Parsing is the cost of routing, so an event is parsed only when some destination has filters or
+            // subscriptions to look at it with; ingest stored only well-formed JSON.
+            guard !sourceRoutes.targets.isEmpty || !sourceRoutes.idle.isEmpty else { continue }
+            var original = JSONValue.null
+            if !sourceRoutes.targets.isEmpty {
+                guard let parsed = try? JSONValue.parse(item.event.body) else { continue }
+                original = parsed
+            }
+            for destinationID in sourceRoutes.idle { keep(from: destinationID, DiscardReason.noMatchingSubscription) }
             for target in sourceRoutes.targets {
                 var event = original
                 var incoming = item.event
@@ -121,7 +129,10 @@ public final class EventRouter: Service {
     struct Routes {
         /// The source is disabled: its events go nowhere.
         var sourceDisabled = false
+        /// Destinations with filters or subscriptions: each event is parsed and looked at for them.
         var targets: [Target] = []
+        /// Destinations with neither: every event matches no subscription, which is known without parsing it.
+        var idle: [String] = []
     }
 
     private func routes(sourceID: String) async throws -> Routes {
@@ -131,17 +142,23 @@ public final class EventRouter: Service {
         let destinations = try await store.enabledDestinations(sourceID: sourceID).filter { integrations.supports($0.metadataID) }
         guard !destinations.isEmpty else { return routes }
         let subscriptions = try await store.subscriptions(destinationIDs: destinations.map(\.id)).filter(\.enabled)
-        // A destination with no enabled subscription receives nothing; it stays a target so that its events are counted
-        // as matching no subscription.
-        routes.targets = destinations.map { destination in
+        // A destination with no enabled subscription receives nothing, but its events are counted as matching no
+        // subscription (after its filters, if it has any).
+        for destination in destinations {
             let filters = destination.filters.filter(\.enabled).compactMap(Self.rule)
-            return Target(
-                destinationID: destination.id, filters: filters,
-                rewrites: filters.contains { $0.actions.contains(where: \.changesProperties) },
-                subscriptions: subscriptions.filter { $0.destinationID == destination.id }.compactMap { subscription in
+            let triggers: [(id: String, trigger: Trigger)] = subscriptions.filter { $0.destinationID == destination.id }
+                .compactMap { subscription in
                     guard let trigger = try? Trigger(parsing: subscription.trigger) else { return nil }
                     return (subscription.id, trigger)
-                })
+                }
+            guard !filters.isEmpty || !triggers.isEmpty else {
+                routes.idle.append(destination.id)
+                continue
+            }
+            routes.targets.append(
+                Target(
+                    destinationID: destination.id, filters: filters,
+                    rewrites: filters.contains { $0.actions.contains(where: \.changesProperties) }, subscriptions: triggers))
         }
         return routes
     }

@@ -251,28 +251,12 @@ extension PostgresStore {
             switch step {
             case .successfullyReceived, .failedOnIngest:
                 let stage = (step == .successfullyReceived ? SourceEventCount.Stage.received : .refused).rawValue
-                return try await self.rows(
-                    conn,
-                    """
-                    SELECT minute, reason, count FROM source_event_counts
-                    WHERE source_id = \(sourceID) AND stage = \(stage) AND minute >= \(low) AND minute < \(high)
-                    """
-                ).map { row in
-                    let (minute, reason, count) = try row.decode((Int64, String, Int64).self)
-                    return DeliveryOverviewCount(minute: minute, reason: reason, count: count)
-                }
+                return try await self.reasonCounts(
+                    conn, table: "source_event_counts", column: "stage", equals: stage, sourceID: sourceID, minutes: minutes)
             case .filteredAtSource, .filteredAtDestination:
                 let filteredFrom = step == .filteredAtSource ? "" : destination
-                return try await self.rows(
-                    conn,
-                    """
-                    SELECT minute, reason, count FROM filtered_events
-                    WHERE source_id = \(sourceID) AND destination_id = \(filteredFrom) AND minute >= \(low) AND minute < \(high)
-                    """
-                ).map { row in
-                    let (minute, reason, count) = try row.decode((Int64, String, Int64).self)
-                    return DeliveryOverviewCount(minute: minute, reason: reason, count: count)
-                }
+                return try await self.reasonCounts(
+                    conn, table: "filtered_events", column: "destination_id", equals: filteredFrom, sourceID: sourceID, minutes: minutes)
             case .successfulDelivery, .failedDelivery:
                 return try await self.rows(
                     conn,
@@ -287,6 +271,24 @@ extension PostgresStore {
                         expired: expired)
                 }
             }
+        }
+    }
+
+    /// A source's counts per minute and reason from a table of them, where `column` equals `value`. The table and the
+    /// column are literals of Sluice's own (names cannot be bound); every value is bound.
+    private func reasonCounts(
+        _ conn: PostgresConnection, table: StaticString, column: StaticString, equals value: String, sourceID: String, minutes: Range<Int64>
+    ) async throws -> [DeliveryOverviewCount] {
+        try await rows(
+            conn,
+            """
+            SELECT minute, reason, count FROM \(unescaped: table.description)
+            WHERE source_id = \(sourceID) AND \(unescaped: column.description) = \(value)
+              AND minute >= \(minutes.lowerBound) AND minute < \(minutes.upperBound)
+            """
+        ).map { row in
+            let (minute, reason, count) = try row.decode((Int64, String, Int64).self)
+            return DeliveryOverviewCount(minute: minute, reason: reason, count: count)
         }
     }
 }

@@ -201,22 +201,11 @@ extension SQLiteStore {
             switch step {
             case .successfullyReceived, .failedOnIngest:
                 let stage = (step == .successfullyReceived ? SourceEventCount.Stage.received : .refused).rawValue
-                return try Row.fetchAll(
-                    db,
-                    literal: """
-                        SELECT minute, reason, count FROM source_event_counts
-                        WHERE source_id = \(sourceID) AND stage = \(stage) AND minute >= \(low) AND minute < \(high)
-                        """
-                ).map { DeliveryOverviewCount(minute: $0["minute"], reason: $0["reason"], count: $0["count"]) }
+                return try Self.reasonCounts(db, table: "source_event_counts", column: "stage", equals: stage, sourceID: sourceID, minutes: minutes)
             case .filteredAtSource, .filteredAtDestination:
                 let destination = step == .filteredAtSource ? "" : destinationID ?? ""
-                return try Row.fetchAll(
-                    db,
-                    literal: """
-                        SELECT minute, reason, count FROM filtered_events
-                        WHERE source_id = \(sourceID) AND destination_id = \(destination) AND minute >= \(low) AND minute < \(high)
-                        """
-                ).map { DeliveryOverviewCount(minute: $0["minute"], reason: $0["reason"], count: $0["count"]) }
+                return try Self.reasonCounts(
+                    db, table: "filtered_events", column: "destination_id", equals: destination, sourceID: sourceID, minutes: minutes)
             case .successfulDelivery, .failedDelivery:
                 let rows = try Row.fetchAll(
                     db,
@@ -231,5 +220,20 @@ extension SQLiteStore {
                 }
             }
         }
+    }
+
+    /// A source's counts per minute and reason from a table of them, where `column` equals `value`. The table and the
+    /// column are literals of Sluice's own (names cannot be bound); every value is bound.
+    private static func reasonCounts(
+        _ db: Database, table: StaticString, column: StaticString, equals value: String, sourceID: String, minutes: Range<Int64>
+    ) throws -> [DeliveryOverviewCount] {
+        try Row.fetchAll(
+            db,
+            literal: """
+                SELECT minute, reason, count FROM \(sql: table.description)
+                WHERE source_id = \(sourceID) AND \(sql: column.description) = \(value)
+                  AND minute >= \(minutes.lowerBound) AND minute < \(minutes.upperBound)
+                """
+        ).map { DeliveryOverviewCount(minute: $0["minute"], reason: $0["reason"], count: $0["count"]) }
     }
 }

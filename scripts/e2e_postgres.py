@@ -12,7 +12,8 @@ Checks, each printed as a table row:
   3. delivery shared by both: every event delivered, each exactly once when nothing crashes,
      and delivery-metrics read the same through either process
   4. kill -9 of one process mid-delivery: the other delivers its leased jobs once the lease ends
-  5. PostgreSQL stopped: requests fail with 503 in the envelope; started again: Sluice recovers without a restart
+  5. PostgreSQL stopped: requests fail with 503 in the envelope, and a process started then exits 1 saying so;
+     started again: Sluice recovers without a restart
 """
 
 from __future__ import annotations
@@ -200,6 +201,16 @@ def main() -> int:
                       (outage[0], '"errors"' in outage[1]))
         status = api_b.post_batch(key, batch(1, 0, "down"), timeout=30)
         report.expect("while PostgreSQL is down, /v1/batch is 503 (nothing acknowledged)", 503, status)
+        # A process started while PostgreSQL is down gives up with a clear error, neither hanging nor crashing.
+        began = time.monotonic()
+        refused = subprocess.run([binary, "serve", "--host", "127.0.0.1", "--port", "0", "--database", url, "--token", token,
+                                  *a.extra_args], capture_output=True, text=True, timeout=120)
+        said = refused.stdout + refused.stderr
+        report.expect("`sluice serve` started while PostgreSQL is down exits 1 saying the database cannot be reached", (1, True),
+                      (refused.returncode, "Error: The database cannot be reached" in said))
+        report.info("seconds that start took to give up", f"{time.monotonic() - began:.1f}")
+        report.expect("... and what it printed holds neither the token nor the database password", (False, False),
+                      (token in said, (urllib.parse.urlsplit(url).password or "-") in said))
         time.sleep(3 if long else 1)
         pg("start")
         started = time.monotonic()

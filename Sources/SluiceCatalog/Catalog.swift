@@ -1,5 +1,6 @@
 import SluiceCatalogData
 import SluiceCore
+import Synchronization
 
 /// The destination and source catalog: every entry as a model, and as the JSON bytes of its
 /// wire shape (`DestinationMetadataV1`, `SourceMetadataV1`), encoded once when the catalog is made.
@@ -26,6 +27,8 @@ public final class Catalog: Sendable {
     private let sourceBytes: [[UInt8]]
     private let destinationIndex: [String: Int]
     private let sourceIndex: [String: Int]
+    /// Each entry's ``SecretNames``, worked out at its first use: (destinations, sources) by id.
+    private let secretNameCache = Mutex<(destinations: [String: SecretNames], sources: [String: SecretNames])>(([:], [:]))
 
     /// Makes a catalog of these entries, encoding each one's wire JSON.
     ///
@@ -62,6 +65,23 @@ public final class Catalog: Sendable {
     }
 
     // MARK: - Lookup
+
+    /// Which settings of the destination entry `id` are secret; for an id the catalog does not have, those the name
+    /// alone makes secret.
+    public func secretNames(destination id: String) -> SecretNames {
+        if let names = secretNameCache.withLock({ $0.destinations[id] }) { return names }
+        let names = SecretNames(options: destination(id: id)?.options ?? [])
+        secretNameCache.withLock { $0.destinations[id] = names }
+        return names
+    }
+
+    /// Which settings of the source entry `id` are secret, as ``secretNames(destination:)``.
+    public func secretNames(source id: String) -> SecretNames {
+        if let names = secretNameCache.withLock({ $0.sources[id] }) { return names }
+        let names = SecretNames(options: source(id: id)?.options ?? [])
+        secretNameCache.withLock { $0.sources[id] = names }
+        return names
+    }
 
     /// The destination with this id (`destinationMetadataId`), or `nil`.
     public func destination(id: String) -> DestinationMetadata? {

@@ -46,6 +46,20 @@ import Testing
         }
     }
 
+    @Test func secretNamesAgreeWithEveryOptionOfEveryEntry() {
+        let catalog = Catalog.embedded()
+        for entry in catalog.destinations {
+            let names = catalog.secretNames(destination: entry.id)
+            for option in entry.options where entry.options.first(where: { $0.name == option.name }) == option {
+                #expect(names.contains(option.name) == DestinationSettings.isSecret(name: option.name, option: option), "\(entry.id) \(option.name)")
+            }
+        }
+        // An id the catalog does not have: the name alone decides, and the answer is kept
+        #expect(catalog.secretNames(destination: "nope").contains("apiKey"))
+        #expect(!catalog.secretNames(destination: "nope").contains("region"))
+        #expect(catalog.secretNames(source: Self.amplitude).contains("writeKey"))
+    }
+
     @Test func embeddedIsDecodedOnceAndShared() {
         // Given two calls
         // Then they hand out the same catalog, and the same entry bytes

@@ -26,6 +26,24 @@ import Testing
         #expect(Settings.isSecret(name: "ucd", option: .option("ucd", "PASSWORD", "")))
     }
 
+    @Test func secretNamesWorkedOutOnceAnswerAsEachCallWould() {
+        let options: [IntegrationOption] = [
+            .option("s3_access", "password", ""), .option("apiKey", "string", ""), .option("secretId", "string", ""),
+            .option("region", "string", ""), .option("region", "password", ""),
+        ]
+        let names = SecretNames(options: options)
+        let byName = Dictionary(options.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // The entry's options, a name it does not have that is secret by name, and one that is not
+        for name in ["s3_access", "apiKey", "secretId", "region", "api_key", "writeKey", "endpoint"] {
+            #expect(names.contains(name) == Settings.isSecret(name: name, option: byName[name]), "\(name)")
+        }
+        // Of two options with one name the first counts, and the masks agree
+        #expect(!names.contains("region"))
+        let settings: [String: JSONValue] = ["s3_access": "abcdefgh", "apiKey": "key-1234", "region": "eu", "token": "t-5678"]
+        #expect(Settings.mask(names, settings: settings) == Settings.mask(options: options, settings: settings))
+        #expect(Settings.mask(names, settings: settings)["token"] == "••••••••••5678")
+    }
+
     // MARK: - Masked values
 
     @Test func longValueShowsItsLastFourCharacters() {

@@ -217,7 +217,7 @@ struct SecretRules: Sendable {
     func rule(for holder: SecretHolder) -> SecretSealing.Rule {
         switch holder {
         case .destination(let metadataID):
-            return SecretSealing.destinationRule(options: catalog.destination(id: metadataID)?.options ?? [])
+            return SecretSealing.destinationRule(secretNames: catalog.secretNames(destination: metadataID))
         case .subscription(let metadataID, let actionID):
             let fields = catalog.destination(id: metadataID)?.actions.first { $0.id == actionID }?.fields ?? []
             return SecretSealing.subscriptionRule(fields: fields)

@@ -5,7 +5,6 @@ import SluiceCore
 extension WireEncoder {
     /// `DestinationV1`: id, enabled, name, settings (secrets masked), metadata, sourceId.
     func destination(_ d: Destination, into w: inout JSONWriter) {
-        let metadata = catalog.destination(id: d.metadataID)
         w.raw("{\"id\":")
         w.string(d.id)
         w.raw(",\"enabled\":")
@@ -13,7 +12,7 @@ extension WireEncoder {
         w.raw(",\"name\":")
         w.string(d.name)
         w.raw(",\"settings\":")
-        w.value(.object(DestinationSettings.mask(options: metadata?.options ?? [], settings: d.settings)))
+        w.value(.object(DestinationSettings.mask(catalog.secretNames(destination: d.metadataID), settings: d.settings)))
         w.raw(",\"metadata\":")
         if let json = catalog.destinationJSON(id: d.metadataID) {
             w.raw(json)

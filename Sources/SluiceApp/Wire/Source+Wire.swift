@@ -26,7 +26,7 @@ extension WireEncoder {
             w.value(Self.missingSourceMetadata(id: s.metadataID))
         }
         w.raw(",\"settings\":")
-        w.value(.object(DestinationSettings.mask(options: catalog.source(id: s.metadataID)?.options ?? [], settings: s.settings)))
+        w.value(.object(DestinationSettings.mask(catalog.secretNames(source: s.metadataID), settings: s.settings)))
         w.raw(",\"labels\":[")
         for (i, label) in s.labels.enumerated() {
             if i > 0 { w.raw(",") }

@@ -14,8 +14,12 @@ public enum SecretSealing {
 
     /// The rule for a destination's settings, from its catalog options.
     public static func destinationRule(options: [IntegrationOption]) -> Rule {
-        let byName = DestinationSettings.index(options)
-        return { name, value in value != .null && DestinationSettings.isSecret(name: name, option: byName[name]) }
+        destinationRule(secretNames: SecretNames(options: options))
+    }
+
+    /// The rule for a destination's settings, from its catalog entry's secret names.
+    public static func destinationRule(secretNames: SecretNames) -> Rule {
+        { name, value in value != .null && secretNames.contains(name) }
     }
 
     /// The rule for a subscription's settings, from its action's fields.

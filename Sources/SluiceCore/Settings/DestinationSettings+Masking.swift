@@ -32,9 +32,13 @@ extension DestinationSettings {
     /// The settings as responses show them: every secret value (``isSecret(name:option:)``) replaced by
     /// ``maskedValue(_:)``, everything else as stored.
     public static func mask(options: [IntegrationOption], settings: [String: JSONValue]) -> [String: JSONValue] {
-        let byName = index(options)
+        mask(SecretNames(options: options), settings: settings)
+    }
+
+    /// The settings as responses show them, with the entry's secret names worked out already.
+    public static func mask(_ secretNames: SecretNames, settings: [String: JSONValue]) -> [String: JSONValue] {
         var result = settings
-        for (name, value) in settings where isSecret(name: name, option: byName[name]) {
+        for (name, value) in settings where secretNames.contains(name) {
             result[name] = maskedValue(value)
         }
         return result

@@ -50,6 +50,16 @@ enum UseCaseFixtures {
         #expect(a.now() == UseCaseFixtures.start.addingTimeInterval(1))
         #expect(Minting.system.id() != Minting.system.id())
     }
+
+    @Test func everyReadingIsToTheMillisecondTheStoresKeep() {
+        // A clock with sub-millisecond digits reads rounded, as the stores keep it, for every resource alike
+        let minting = Minting.sequential(start: Date(timeIntervalSince1970: 1_767_225_600.123_6), step: 0.000_8)
+        #expect(minting.now().timeIntervalSince1970 == 1_767_225_600.124)
+        #expect(minting.now().timeIntervalSince1970 == 1_767_225_600.124)
+        #expect(minting.now().timeIntervalSince1970 == 1_767_225_600.125)
+        let system = Minting.system.now().timeIntervalSince1970 * 1000
+        #expect(abs(system - system.rounded()) < 0.001)
+    }
 }
 
 @Suite struct DestinationUseCaseTests {

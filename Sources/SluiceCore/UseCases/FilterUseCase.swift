@@ -55,7 +55,7 @@ public enum FilterUseCase {
                     + "a filter applies to one source and destination",
                 field: "sourceId")
         }
-        let now = minting.nowToTheMillisecond()
+        let now = minting.now()
         return DestinationFilter(
             id: minting.id(), sourceID: creation.sourceID, destinationID: destination.id, condition: creation.condition.source,
             actions: creation.actions.map(\.json), title: creation.title, description: creation.description, enabled: creation.enabled,
@@ -96,7 +96,7 @@ public enum FilterUseCase {
         if let description = update.description { filter.description = description }
         if let enabled = update.enabled { filter.enabled = enabled }
         guard filter != old else { return Change(current, audit: []) }
-        filter.updatedAt = minting.nowToTheMillisecond()
+        filter.updatedAt = minting.now()
         var next = current
         next.filters[index] = filter
         let audit = minting.audit(AuditEventType.filterModified, actor: actor, id: id, resourceType: "destination_filter", name: filter.title)

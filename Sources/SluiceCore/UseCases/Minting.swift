@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Every use case takes one; nothing in a use case reads the clock or draws an id itself.
 public struct Minting: Sendable {
-    /// The time now.
+    /// The time now, to the millisecond the stores keep, so that an answer and a later read of the same resource agree.
     public var now: @Sendable () -> Date
     /// A new resource id (22 base62 characters in a server).
     public var id: @Sendable () -> String
@@ -14,7 +14,7 @@ public struct Minting: Sendable {
     public var writeKey: @Sendable () -> String
 
     public init(now: @escaping @Sendable () -> Date, id: @escaping @Sendable () -> String, writeKey: @escaping @Sendable () -> String) {
-        self.now = now
+        self.now = { Self.toTheMillisecond(now()) }
         self.id = id
         self.writeKey = writeKey
     }
@@ -56,9 +56,9 @@ public struct Minting: Sendable {
         AuditEvent(id: id(), timestamp: now(), type: type, actor: actor, resourceID: resourceID, resourceType: resourceType, resourceName: name)
     }
 
-    /// Now, to the millisecond the stores keep, so that an answer and a later read of the same resource agree.
-    public func nowToTheMillisecond() -> Date {
-        Date(timeIntervalSince1970: (now().timeIntervalSince1970 * 1000).rounded() / 1000)
+    /// `date` rounded to the millisecond.
+    static func toTheMillisecond(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 }
 

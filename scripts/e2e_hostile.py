@@ -377,6 +377,28 @@ async def big_bodies(port: int, count: int, token: str) -> dict:
 # MARK: - The check
 
 
+def failed_on_ingest(api: PublicAPI, source_id: str) -> dict:
+    """The Delivery Overview's failed-on-ingest totals of the last half hour by discard reason."""
+    now = time.time()
+    window = "&".join([
+        f"sourceId={source_id}", "granularity=MINUTE", "groupBy.0=discard%20Reason",
+        "startTime=" + time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(now - 1800)),
+        "endTime=" + time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(now + 120)),
+    ])
+    answer = api.request("GET", "/delivery-overview/failed-on-ingest?" + window)["data"]
+    return {dataset.get("discardReason"): dataset["total"] for dataset in answer["dataset"]}
+
+
+def wait_for_value(read, expected, timeout: float):
+    """What `read` returns once it returns `expected`, or what it last returned after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if value == expected or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
 def run(binary: str, mode: str, keep: bool, verbose: bool = False) -> bool:
     plan = MODES[mode]
     workdir = tempfile.mkdtemp(prefix="sluice-hostile-")
@@ -386,7 +408,7 @@ def run(binary: str, mode: str, keep: bool, verbose: bool = False) -> bool:
     began = time.monotonic()
     server.start()
     api = PublicAPI(server.base_url, token)
-    _, write_key = api.create_source("hostile")
+    source_id, write_key = api.create_source("hostile")
     rss = RSSSampler(server.proc.pid)
     idle_kb = rss.current_kb()
     rss.start()
@@ -401,7 +423,8 @@ def run(binary: str, mode: str, keep: bool, verbose: bool = False) -> bool:
 
     problems = []
     answered = closed = 0
-    for name, answer in single_attacks(server.port, token, write_key):
+    attacks = single_attacks(server.port, token, write_key)
+    for name, answer in attacks:
         # A GET that declares a body it never sends is answered without reading it: a 200 is right.
         problem = answer.envelope_problem(may_succeed=name.startswith("GET /: Content-Length"))
         if problem:
@@ -416,6 +439,12 @@ def run(binary: str, mode: str, keep: bool, verbose: bool = False) -> bool:
     report.info("malformed requests answered / closed without an answer", f"{answered} / {closed}")
     for problem in problems[:20]:
         report.note("malformed: " + problem)
+    # Each /v1/track refused as too large, by its Content-Length or by a chunked body that ran over, is counted once at
+    # the Delivery Overview's failed-on-ingest step, as PAYLOAD_TOO_LARGE.
+    refused = sum(1 for name, answer in attacks if name.startswith("POST /v1/track") and answer.status == 413)
+    counted = wait_for_value(lambda: failed_on_ingest(api, source_id).get("PAYLOAD_TOO_LARGE", 0), refused, timeout=15)
+    report.expect("/v1/track bodies over the limit (413): each counted as PAYLOAD_TOO_LARGE at failed-on-ingest", (True, refused),
+                  (refused >= 3, counted))
 
     for round_ in range(plan["rounds"]):
         result = asyncio.run(concurrent_clients(server.port, plan["concurrent"], token, write_key))

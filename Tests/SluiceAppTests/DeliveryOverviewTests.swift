@@ -115,6 +115,20 @@ extension TestClientProtocol {
         }
     }
 
+    @Test func aBodyOverTheLimitIsCountedAsTooLarge() async throws {
+        // (Through its Content-Length, which the test client sets; a chunked body that runs over is e2e_hostile.py's.)
+        try await TestHarness.withApp { client, _ in
+            let (sourceID, _, writeKey) = try await client.webhookPipeline(url: "http://127.0.0.1:9/hook")
+            // Given a batch and a track over 500 KB
+            let padding = String(repeating: "x", count: TrackingAPI.maxRequestBytes)
+            expectError(try await client.batch(writeKey, rawBody: #"{"batch":[{"userId":"u","event":"\#(padding)"}]}"#), .contentTooLarge)
+            expectError(try await client.track(writeKey, json: ["userId": "u", "event": .string(padding)]), .contentTooLarge)
+            // Then failed-on-ingest counts both as too large, and nothing was received
+            #expect(try await client.overviewReasons(.failedOnIngest, sourceID: sourceID) == [DiscardReason.tooLarge: 2])
+            #expect(try await client.overviewTotal(.successfullyReceived, sourceID: sourceID) == 0)
+        }
+    }
+
     @Test func parametersAreCheckedNamingTheField() async throws {
         try await TestHarness.withApp { client, _ in
             let (sourceID, destinationID) = try await client.createWebhookDestination(sharedSecret: "s3cret-key")

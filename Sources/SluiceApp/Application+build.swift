@@ -19,18 +19,24 @@ import SluiceSQLite
 /// - Throws: ``StoreError/unavailable(_:)`` when it cannot be opened; a ``ValidationError``
 ///   for an engine this build does not have; ``StoreSecrets/Failure`` when the key is missing or wrong
 ///   (the store is then left as it was).
-public func openStore(_ settings: AppSettings, logger: Logger, sealed: Bool = true, catalog: Catalog? = nil) async throws -> any Store {
+///   - sealing: when the last step of sealing runs on a store sealed under its key already (``StoreSecrets/Sealing``).
+public func openStore(
+    _ settings: AppSettings, logger: Logger, sealed: Bool = true, catalog: Catalog? = nil, sealing: StoreSecrets.Sealing = .beforeUse
+) async throws -> any Store {
     let store = try await openEngineStore(settings, logger: logger)
     guard sealed else { return store }
-    return try await seal(store, settings: settings, logger: logger, catalog: catalog)
+    return try await seal(store, settings: settings, logger: logger, catalog: catalog, sealing: sealing)
 }
 
 /// The engine's store `store` with its secrets sealed at rest (``StoreSecrets``); `store` is closed when that fails.
-func seal(_ store: any Store, settings: AppSettings, logger: Logger, catalog: Catalog? = nil) async throws -> any Store {
+func seal(
+    _ store: any Store, settings: AppSettings, logger: Logger, catalog: Catalog? = nil, sealing: StoreSecrets.Sealing = .beforeUse
+) async throws -> any Store {
     do {
         let served: Catalog
         if let catalog { served = catalog } else { served = try await loadCatalog(store: store) }
-        return try await StoreSecrets.sealed(store, source: settings.secretKey, database: settings.database, catalog: served, logger: logger)
+        return try await StoreSecrets.sealed(
+            store, source: settings.secretKey, database: settings.database, catalog: served, logger: logger, sealing: sealing)
     } catch {
         try? await store.close()
         throw error
@@ -93,6 +99,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Sluice"),
         onServerRunning: { channel in
             await onServerRunning(channel.localAddress?.port ?? settings.port)
+            if let sealed = store as? SealedStore { Task { await sealed.sealRemaining(logger: logger) } }
             if settings.delivery {
                 for line in settings.endpointOverrides.summary { logger.notice("Endpoint override: \(line)") }
                 Task { await services.noteUndeliverableAtStart() }

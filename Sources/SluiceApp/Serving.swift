@@ -11,7 +11,8 @@ import UnixSignals
 /// On PostgreSQL one `ServiceGroup` runs the store's connection pool and the server. The server starts once the pool
 /// runs: the migrations first (the step before anything else), then sealing, `prepare` and the application; at
 /// shutdown the server stops first and the pool after it. On SQLite the store is opened, the application runs in a
-/// group of its own, and the store is closed after it.
+/// group of its own, and the store is closed after it. Both seal with ``StoreSecrets/Sealing/afterStart``: values left
+/// in clear on a store sealed under its key are sealed once the server listens.
 ///
 /// - Parameters:
 ///   - prepare: called with the open store before the application is built (the CLI makes sure of its token there).
@@ -23,7 +24,7 @@ public func runServer(
     onServerRunning: @escaping @Sendable (Int) async -> Void
 ) async throws {
     guard case .postgres(let url) = settings.database else {
-        let store = try await openStore(settings, logger: logger)
+        let store = try await openStore(settings, logger: logger, sealing: .afterStart)
         do {
             try await prepare(store)
             try await buildApplication(settings: settings, store: store, logger: logger, onServerRunning: onServerRunning).runService()
@@ -37,7 +38,7 @@ public func runServer(
     let engine = try PostgresStore.connect(url: url, logger: logger)
     let server = StartingService {
         try await engine.migrate()
-        let store = try await seal(engine, settings: settings, logger: logger)
+        let store = try await seal(engine, settings: settings, logger: logger, sealing: .afterStart)
         try await prepare(store)
         try await buildApplication(settings: settings, store: store, logger: logger, onServerRunning: onServerRunning).run()
     }

@@ -7,6 +7,20 @@ extension SQLiteStore {
         try await read { db in try String.fetchOne(db, literal: "SELECT key_check FROM secret_key_checks WHERE id = 1") }
     }
 
+    public func holdsSecretsSealedUnderOtherKeys(than keyID: String) async throws -> Bool {
+        let (any, own) = (SealedSecret.prefix, SealedSecret.prefix + keyID + ":")
+        // A settings text holds as many sealed values as it holds the prefix; fewer of them under `keyID` means others.
+        let differ = { (table: String) -> SQL in
+            """
+            EXISTS (SELECT 1 FROM \(sql: table)
+                    WHERE (length(settings) - length(replace(settings, \(any), ''))) / \(any.count)
+                       <> (length(settings) - length(replace(settings, \(own), ''))) / \(own.count))
+            """
+        }
+        let query: SQL = "SELECT \(differ("destinations")) OR \(differ("subscriptions"))"
+        return try await read { db in try Bool.fetchOne(db, literal: query) ?? false }
+    }
+
     public func resealSecrets(
         expectedCheck: String?, newCheck: String,
         _ reseal: @escaping @Sendable (SecretHolder, [String: JSONValue]) throws -> [String: JSONValue]?

@@ -207,6 +207,49 @@ import Testing
         #expect(Self.leaks(secrets, in: [path, path + "-wal"]) == [])
     }
 
+    @Test func aRestartOnASealedStoreSealsWhatIsLeftOnceServing() async throws {
+        // Given a store sealed under its key, with secrets written in clear behind the sealing (as a process of an older
+        // version, or a catalog that called fewer settings secret, leaves them)
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/sluice.sqlite"
+        try await openStore(Self.settings(path), logger: Logger(label: "test"), catalog: TestHarness.catalog).close()
+        let secrets = Secrets()
+        let clear = try await openStore(Self.settings(path), logger: Logger(label: "test"), sealed: false)
+        try await TestHarness.withApp(settings: Self.settings(path), store: clear) { client, _ in
+            _ = try await Self.createSecrets(secrets, client: client)
+        }
+        try await clear.close()
+        // When a server starts on it, sealing after it serves
+        let store = try #require(
+            try await openStore(Self.settings(path), logger: Logger(label: "test"), catalog: TestHarness.catalog, sealing: .afterStart)
+                as? SealedStore)
+        // Then the start did not read every settings object (the clear values are still in the file), yet they read as before
+        #expect(!Self.leaks(secrets, in: [path, path + "-wal"]).isEmpty, "the start left sealing for later")
+        let destinations = try await store.listDestinations(sourceID: nil, page: PageRequest(count: 10)).items
+        #expect(destinations.contains { $0.settings["apiKey"] == .string(secrets.apiKey) })
+        // And once the server seals the rest, none is left in the files and every secret reads as before
+        await store.sealRemaining(logger: Logger(label: "test"))
+        #expect(Self.leaks(secrets, in: [path, path + "-wal"]) == [])
+        let after = try await store.listDestinations(sourceID: nil, page: PageRequest(count: 10)).items
+        #expect(after.contains { $0.settings["sharedSecret"] == .string(secrets.sharedSecret) })
+        let subscriptions = try await store.subscriptions(destinationIDs: after.map(\.id))
+        #expect(subscriptions.first?.settings["sftp_password"] == .string(secrets.sftpPassword))
+        try await store.close()
+        // And a value sealed under a key the server is not given still stops that start, as it stops every start
+        let engine = try await openStore(Self.settings(path), logger: Logger(label: "test"), sealed: false)
+        let id = try #require(after.first { $0.settings["apiKey"] != nil }?.id)
+        _ = try await engine.updateDestination(id: id) { current in
+            var next = current
+            next.settings["apiKey"] = .string(SealedSecret.prefix + "0badc0de:AAAA")
+            return (next, [])
+        }
+        try await engine.close()
+        await #expect(throws: (any Error).self) {
+            try await openStore(Self.settings(path), logger: Logger(label: "test"), catalog: TestHarness.catalog, sealing: .afterStart).close()
+        }
+    }
+
     @Test func aKeyRotatesWhileAServerReads() async throws {
         // Given a store with secrets, open in a "server" that keeps it open
         let folder = try Self.folder()

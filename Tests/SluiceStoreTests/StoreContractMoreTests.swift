@@ -170,6 +170,43 @@ func claimUntilEmpty(workers stores: [any Store], now: Date, limit: Int) async t
     }
 
     @Test(arguments: StoreKind.allCases)
+    func secretsSealedUnderAnotherKeyAreFoundWithoutParsing(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let source = try await storedSource(store)
+        let own = SealedSecret.prefix + "k1:"
+        // An empty store, and settings in clear or sealed under the key only, hold nothing under another key
+        #expect(try await !store.holdsSecretsSealedUnderOtherKeys(than: "k1"))
+        var destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
+        destination.settings = ["apiKey": .string(own + "AAAA"), "secretKey": .string(own + "BBBB"), "region": "eu"]
+        try await store.createDestination(destination, audit: [])
+        var subscription = subscriptionFixture(destinationID: destination.id)
+        subscription.settings = ["password": .string(own + "CCCC"), "url": "https://example.com"]
+        try await store.createSubscription(subscription, audit: [])
+        #expect(try await !store.holdsSecretsSealedUnderOtherKeys(than: "k1"))
+        // One value of a destination under another key is found, for every key but that one
+        _ = try await store.updateDestination(id: destination.id) { current in
+            var next = current
+            next.settings["secretKey"] = .string(SealedSecret.prefix + "k0:DDDD")
+            return (next, [])
+        }
+        #expect(try await store.holdsSecretsSealedUnderOtherKeys(than: "k1"))
+        _ = try await store.updateDestination(id: destination.id) { current in
+            var next = current
+            next.settings["secretKey"] = .string(own + "DDDD")
+            return (next, [])
+        }
+        #expect(try await !store.holdsSecretsSealedUnderOtherKeys(than: "k1"))
+        // And so is one of a subscription
+        _ = try await store.updateSubscription(destinationID: destination.id, id: subscription.id) { current in
+            var next = current
+            next.settings["password"] = .string(SealedSecret.prefix + "k2:EEEE")
+            return (next, [])
+        }
+        #expect(try await store.holdsSecretsSealedUnderOtherKeys(than: "k1"))
+        #expect(try await store.holdsSecretsSealedUnderOtherKeys(than: "k2"))
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func subscriptionsRoundTripAndUpdate(kind: StoreKind) async throws {
         let store = try await kind.make()
         let source = try await storedSource(store)

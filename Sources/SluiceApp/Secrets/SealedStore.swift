@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SluiceCatalog
 import SluiceCore
 
@@ -16,14 +17,37 @@ public struct SealedStore: Store {
     /// The keys that seal and open.
     public let cipher: any SecretCipher
     let rules: SecretRules
+    let catalog: Catalog
+    /// Whether the start left sealing what remains to ``sealRemaining(logger:)`` (``StoreSecrets/Sealing/afterStart``).
+    let sealsRemaining: Bool
 
     /// - Parameters:
-    ///   - base: an engine's store, whose secrets are sealed under `cipher` already (``StoreSecrets/prepare(_:source:database:catalog:logger:)``).
+    ///   - base: an engine's store, whose secrets are sealed under `cipher` already
+    ///     (``StoreSecrets/prepare(_:source:database:catalog:logger:sealing:)``).
     ///   - catalog: the catalog whose options and action fields say which settings are secret.
-    public init(base: any Store, cipher: any SecretCipher, catalog: Catalog) {
+    ///   - sealsRemaining: whether ``sealRemaining(logger:)`` has work to do (the start sealed after it).
+    public init(base: any Store, cipher: any SecretCipher, catalog: Catalog, sealsRemaining: Bool = false) {
         self.base = base
         self.cipher = cipher
+        self.catalog = catalog
+        self.sealsRemaining = sealsRemaining
         rules = SecretRules(catalog: catalog)
+    }
+
+    /// Seals what a start with ``StoreSecrets/Sealing/afterStart`` left in clear or under an older key, in one
+    /// transaction, while the server already serves; nothing when the start sealed before use. A failure is logged and
+    /// changes nothing: the values stay readable, and the next start tries again.
+    public func sealRemaining(logger: Logger) async {
+        guard sealsRemaining, let keyring = cipher as? SecretKeyring else { return }
+        do {
+            guard let rewritten = try await StoreSecrets.sealRemaining(base, keyring: keyring, catalog: catalog) else {
+                logger.notice("The store's secret key changed since this process started; it leaves sealing to that change")
+                return
+            }
+            if rewritten > 0 { logger.notice("Encrypted the secrets of \(rewritten) settings objects under key \(keyring.keyID)") }
+        } catch {
+            logger.error("Sealing the store's remaining secrets failed; the next start tries again", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: - Sealing
@@ -200,6 +224,9 @@ public struct SealedStore: Store {
         try await base.deliveryCounters(sourceID: sourceID, destinationID: destinationID, minutes: minutes)
     }
     public func secretKeyCheck() async throws -> String? { try await base.secretKeyCheck() }
+    public func holdsSecretsSealedUnderOtherKeys(than keyID: String) async throws -> Bool {
+        try await base.holdsSecretsSealedUnderOtherKeys(than: keyID)
+    }
     public func resealSecrets(
         expectedCheck: String?, newCheck: String,
         _ reseal: @escaping @Sendable (SecretHolder, [String: JSONValue]) throws -> [String: JSONValue]?

@@ -15,7 +15,23 @@ import Darwin
 /// At start-up: find the key (creating one for a new store), refuse a store whose key check value
 /// the key does not open, then seal every clear secret and reseal every secret sealed under another
 /// known key, in one transaction. A refused start writes nothing to the store.
+///
+/// That last step parses every stored settings object, so `sluice serve` takes it before serving only when a key is
+/// involved (a new store, a store from before sealing, a rotated key, a value sealed under another key); otherwise
+/// only values in clear can be left, and they are sealed once the server listens (``Sealing/afterStart``), so that a
+/// restart does not take longer with every destination stored.
 public enum StoreSecrets {
+    /// When a start seals what is left to seal in a store whose key check is the key's own already.
+    public enum Sealing: Sendable {
+        /// Before the store is used (every command, and every start on a new store or a new key).
+        case beforeUse
+        /// After the server listens (``SealedStore/sealRemaining(logger:)``), when the key check is the key's own and
+        /// no value is sealed under another key, so that what is left can only be values in clear (written by a
+        /// catalog that called fewer settings secret, or by an older process). A value under another key (a rotation
+        /// a process ran through) is still resealed before use, and one under a key no longer given still stops the start.
+        case afterStart
+    }
+
     /// Why secrets at rest stop a start or a rotation; each message says what to do.
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -28,10 +44,16 @@ public enum StoreSecrets {
     ///   PostgreSQL is given no key, or a key cannot be read; ``SecretError`` when a value is sealed under
     ///   a key that was not given (nothing is then written).
     public static func prepare(
-        _ store: any Store, source: SecretKeySource, database: AppSettings.Database, catalog: Catalog, logger: Logger
+        _ store: any Store, source: SecretKeySource, database: AppSettings.Database, catalog: Catalog, logger: Logger,
+        sealing: Sealing = .beforeUse
     ) async throws -> SecretKeyring {
         var check = try await store.secretKeyCheck()
         let keyring = try keyring(source, database: database, check: check, create: true, logger: logger)
+        if sealing == .afterStart, let check, isOwnCheck(check, of: keyring),
+            try await !store.holdsSecretsSealedUnderOtherKeys(than: keyring.keyID)
+        {
+            return keyring
+        }
         // Several processes starting together on one PostgreSQL database race to store the first check:
         // the ones that lose read the winner's and try again.
         for attempt in 1...3 {
@@ -60,10 +82,24 @@ public enum StoreSecrets {
     ///
     /// - Throws: what ``prepare(_:source:database:catalog:logger:)`` throws.
     public static func sealed(
-        _ store: any Store, source: SecretKeySource, database: AppSettings.Database, catalog: Catalog, logger: Logger
+        _ store: any Store, source: SecretKeySource, database: AppSettings.Database, catalog: Catalog, logger: Logger,
+        sealing: Sealing = .beforeUse
     ) async throws -> SealedStore {
-        let keyring = try await prepare(store, source: source, database: database, catalog: catalog, logger: logger)
-        return SealedStore(base: store, cipher: keyring, catalog: catalog)
+        let keyring = try await prepare(store, source: source, database: database, catalog: catalog, logger: logger, sealing: sealing)
+        return SealedStore(base: store, cipher: keyring, catalog: catalog, sealsRemaining: sealing == .afterStart)
+    }
+
+    /// Whether `check` is the keyring's own: made with its current key, and opened by it.
+    static func isOwnCheck(_ check: String, of keyring: SecretKeyring) -> Bool {
+        SealedSecret.parse(check)?.keyID == keyring.keyID && keyring.verifies(check)
+    }
+
+    /// What a start that sealed ``Sealing/afterStart`` left: seals every clear secret and reseals every secret under
+    /// an older key, as a start does before use. Returns how many settings objects it rewrote, or `nil` when the key
+    /// check is no longer the keyring's own (a rotation since: the rotation resealed everything).
+    static func sealRemaining(_ store: any Store, keyring: SecretKeyring, catalog: Catalog) async throws -> Int? {
+        guard let check = try await store.secretKeyCheck(), isOwnCheck(check, of: keyring) else { return nil }
+        return try await reseal(store, keyring: keyring, expectedCheck: check, catalog: catalog)
     }
 
     /// What ``rotate(_:current:database:newKeyFile:catalog:logger:)`` did.

@@ -11,20 +11,9 @@ extension PostgresStore {
     }
 
     public func holdsSecretsSealedUnderOtherKeys(than keyID: String) async throws -> Bool {
-        let (any, own) = (SealedSecret.prefix, SealedSecret.prefix + keyID + ":")
-        return try await read { conn in
-            // A settings text holds as many sealed values as it holds the prefix; fewer of them under `keyID` means others.
-            try await self.rows(
-                conn,
-                """
-                SELECT EXISTS (SELECT 1 FROM destinations
-                               WHERE (length(settings) - length(replace(settings, \(any), ''))) / \(any.count)
-                                  <> (length(settings) - length(replace(settings, \(own), ''))) / \(own.count))
-                    OR EXISTS (SELECT 1 FROM subscriptions
-                               WHERE (length(settings) - length(replace(settings, \(any), ''))) / \(any.count)
-                                  <> (length(settings) - length(replace(settings, \(own), ''))) / \(own.count))
-                """
-            ).first?.decode(Bool.self) ?? false
+        try await read { conn in
+            let rows = try await self.rows(conn, "SELECT settings FROM destinations UNION ALL SELECT settings FROM subscriptions")
+            return try rows.contains { row in SealedSecret.mentionsOtherKey(in: try row.decode(String.self), than: keyID) }
         }
     }
 

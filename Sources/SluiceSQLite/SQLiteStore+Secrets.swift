@@ -8,17 +8,13 @@ extension SQLiteStore {
     }
 
     public func holdsSecretsSealedUnderOtherKeys(than keyID: String) async throws -> Bool {
-        let (any, own) = (SealedSecret.prefix, SealedSecret.prefix + keyID + ":")
-        // A settings text holds as many sealed values as it holds the prefix; fewer of them under `keyID` means others.
-        let differ = { (table: String) -> SQL in
-            """
-            EXISTS (SELECT 1 FROM \(sql: table)
-                    WHERE (length(settings) - length(replace(settings, \(any), ''))) / \(any.count)
-                       <> (length(settings) - length(replace(settings, \(own), ''))) / \(own.count))
-            """
+        try await read { db in
+            let texts = try String.fetchCursor(db, sql: "SELECT settings FROM destinations UNION ALL SELECT settings FROM subscriptions")
+            while let text = try texts.next() {
+                if SealedSecret.mentionsOtherKey(in: text, than: keyID) { return true }
+            }
+            return false
         }
-        let query: SQL = "SELECT \(differ("destinations")) OR \(differ("subscriptions"))"
-        return try await read { db in try Bool.fetchOne(db, literal: query) ?? false }
     }
 
     public func resealSecrets(

@@ -76,4 +76,18 @@ import Testing
         #expect(SealedSecret.parse("sluice-enc:v1:AAEC") == nil)
         #expect(SealedSecret.parse("a clear value") == nil)
     }
+
+    @Test func aSettingsTextMentionsAnotherKeyWhenSomeSealedValueIsNotUnderTheKey() {
+        let own = #"{"apiKey":"sluice-enc:v1:ab12cd34:AAEC","region":"eu","secret":"sluice-enc:v1:ab12cd34:BBBB"}"#
+        #expect(!SealedSecret.mentionsOtherKey(in: own, than: "ab12cd34"))
+        #expect(!SealedSecret.mentionsOtherKey(in: #"{"apiKey":"clear","note":"sluice-enc"}"#, than: "ab12cd34"))
+        #expect(!SealedSecret.mentionsOtherKey(in: "", than: "ab12cd34"))
+        // Another key anywhere, a key that only starts like the own one, or one cut off at the end of the text
+        #expect(SealedSecret.mentionsOtherKey(in: own + #"{"x":"sluice-enc:v1:00000000:CCCC"}"#, than: "ab12cd34"))
+        #expect(SealedSecret.mentionsOtherKey(in: #"{"x":"sluice-enc:v1:ab12cd345:CCCC"}"#, than: "ab12cd34"))
+        #expect(SealedSecret.mentionsOtherKey(in: #"{"x":"sluice-enc:v1:ab12"#, than: "ab12cd34"))
+        #expect(SealedSecret.mentionsOtherKey(in: own, than: "ab12cd35"))
+        // Multi-byte text around the values is read as bytes
+        #expect(!SealedSecret.mentionsOtherKey(in: #"{"名前":"\#u{1F600}","k":"sluice-enc:v1:ab12cd34:AA"}"#, than: "ab12cd34"))
+    }
 }

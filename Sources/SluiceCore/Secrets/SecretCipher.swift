@@ -54,6 +54,28 @@ public enum SealedSecret {
         prefix + keyID + ":" + Data(payload).base64EncodedString()
     }
 
+    /// Whether the stored text of a settings object holds a value sealed under a key other than `keyID`: an
+    /// occurrence of ``prefix`` not followed by `keyID` and `:`. It reads the text as bytes and parses nothing, so that
+    /// a start can look at every stored settings object quickly.
+    public static func mentionsOtherKey(in text: String, than keyID: String) -> Bool {
+        let marker = Array(prefix.utf8)
+        let own = Array((keyID + ":").utf8)
+        var text = text
+        return text.withUTF8 { bytes in
+            var at = 0
+            while at + marker.count <= bytes.count {
+                guard bytes[at] == marker[0], bytes[at..<at + marker.count].elementsEqual(marker) else {
+                    at += 1
+                    continue
+                }
+                let key = at + marker.count
+                guard key + own.count <= bytes.count, bytes[key..<key + own.count].elementsEqual(own) else { return true }
+                at = key + own.count
+            }
+            return false
+        }
+    }
+
     /// The key id and payload of a sealed value, or `nil` when `text` is not one.
     public static func parse(_ text: String) -> (keyID: String, payload: [UInt8])? {
         guard isSealed(text) else { return nil }

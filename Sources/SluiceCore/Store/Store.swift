@@ -143,8 +143,9 @@ public protocol SecretRepository: Sendable {
         _ reseal: @escaping @Sendable (SecretHolder, [String: JSONValue]) throws -> [String: JSONValue]?
     ) async throws -> Int
     /// Whether some destination's or subscription's settings hold a value sealed under a key other than `keyID`: a
-    /// ``SealedSecret/prefix`` not followed by `keyID` and `:`. One scan of the stored text, parsing nothing, so that a
-    /// start can see that only clear values are left to seal.
+    /// ``SealedSecret/prefix`` not followed by `keyID` and `:` (``SealedSecret/mentionsOtherKey(in:than:)`` on each
+    /// stored text). One read of the stored text, parsing nothing, so that a start can see that only clear values are
+    /// left to seal.
     func holdsSecretsSealedUnderOtherKeys(than keyID: String) async throws -> Bool
 }
 

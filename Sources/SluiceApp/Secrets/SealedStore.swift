@@ -34,9 +34,9 @@ public struct SealedStore: Store {
         rules = SecretRules(catalog: catalog)
     }
 
-    /// Seals what a start with ``StoreSecrets/Sealing/afterStart`` left in clear or under an older key, in one
-    /// transaction, while the server already serves; nothing when the start sealed before use. A failure is logged and
-    /// changes nothing: the values stay readable, and the next start tries again.
+    /// Seals what a start with ``StoreSecrets/Sealing/afterStart`` left in clear, in one transaction, while the server
+    /// already serves; nothing when the start sealed before use. A failure is logged and changes nothing: the values
+    /// stay readable, and the next start tries again.
     public func sealRemaining(logger: Logger) async {
         guard sealsRemaining, let keyring = cipher as? SecretKeyring else { return }
         do {

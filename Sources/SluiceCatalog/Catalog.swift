@@ -28,7 +28,12 @@ public final class Catalog: Sendable {
     private let destinationIndex: [String: Int]
     private let sourceIndex: [String: Int]
     /// Each entry's ``SecretNames``, worked out at its first use: (destinations, sources) by id.
-    private let secretNameCache = Mutex<(destinations: [String: SecretNames], sources: [String: SecretNames])>(([:], [:]))
+    private let secretNameCache = Mutex(SecretNameCache())
+
+    private struct SecretNameCache {
+        var destinations: [String: SecretNames] = [:]
+        var sources: [String: SecretNames] = [:]
+    }
 
     /// Makes a catalog of these entries, encoding each one's wire JSON.
     ///
@@ -69,17 +74,20 @@ public final class Catalog: Sendable {
     /// Which settings of the destination entry `id` are secret; for an id the catalog does not have, those the name
     /// alone makes secret.
     public func secretNames(destination id: String) -> SecretNames {
-        if let names = secretNameCache.withLock({ $0.destinations[id] }) { return names }
-        let names = SecretNames(options: destination(id: id)?.options ?? [])
-        secretNameCache.withLock { $0.destinations[id] = names }
-        return names
+        secretNames(\.destinations, id: id) { destination(id: id)?.options ?? [] }
     }
 
     /// Which settings of the source entry `id` are secret, as ``secretNames(destination:)``.
     public func secretNames(source id: String) -> SecretNames {
-        if let names = secretNameCache.withLock({ $0.sources[id] }) { return names }
-        let names = SecretNames(options: source(id: id)?.options ?? [])
-        secretNameCache.withLock { $0.sources[id] = names }
+        secretNames(\.sources, id: id) { source(id: id)?.options ?? [] }
+    }
+
+    private func secretNames(
+        _ kind: WritableKeyPath<SecretNameCache, [String: SecretNames]>, id: String, options: () -> [IntegrationOption]
+    ) -> SecretNames {
+        if let names = secretNameCache.withLock({ $0[keyPath: kind][id] }) { return names }
+        let names = SecretNames(options: options())
+        secretNameCache.withLock { $0[keyPath: kind][id] = names }
         return names
     }
 

@@ -28,38 +28,44 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 
+def add_destinations(port: int, destinations: int, slug: str) -> str:
+    """Creates a source and that many Amplitude destinations on it (8 connections); returns the source's first write key."""
+    api = bench.Client(port, {"Authorization": f"Bearer {bench.TOKEN}"})
+    made = api.json("POST", "/sources", {"slug": slug, "name": slug, "enabled": True, "metadataId": bench.HTTP_API_SOURCE},
+                    expect=(200, 201))
+    source = made["data"]["source"]
+    api.close()
+    failures: list[str] = []
+
+    def create(first: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for i in range(first, destinations, 8):
+            body = json.dumps({"sourceId": source["id"], "metadataId": bench.AMPLITUDE, "name": f"{slug} {i}", "enabled": True,
+                               "settings": {"apiKey": f"amplitude-key-{i:08d}"}})
+            connection.request("POST", "/destinations", body=body, headers={
+                "Authorization": f"Bearer {bench.TOKEN}", "Content-Type": "application/json"})
+            response = connection.getresponse()
+            payload = response.read()
+            if response.status not in (200, 201):
+                failures.append(f"{response.status} {payload[:200]!r}")
+                return
+        connection.close()
+
+    threads = [threading.Thread(target=create, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"POST /destinations failed: {failures[0]}")
+    return source["writeKeys"][0]
+
+
 def seed(binary: str, database: str, destinations: int, work: Path) -> None:
     port = bench.free_port()
     server = bench.Server("sluice", bench.sluice_argv(binary, port, database), port, work / "seed.log").start()
     try:
-        api = bench.Client(port, {"Authorization": f"Bearer {bench.TOKEN}"})
-        made = api.json("POST", "/sources", {"slug": f"startup-{os.getpid()}", "name": "Start-up", "enabled": True,
-                                             "metadataId": bench.HTTP_API_SOURCE}, expect=(200, 201))
-        source_id = made["data"]["source"]["id"]
-        api.close()
-        failures: list[str] = []
-
-        def create(first: int) -> None:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            for i in range(first, destinations, 8):
-                body = json.dumps({"sourceId": source_id, "metadataId": bench.AMPLITUDE, "name": f"start-up {i}", "enabled": True,
-                                   "settings": {"apiKey": f"amplitude-key-{i:08d}"}})
-                connection.request("POST", "/destinations", body=body, headers={
-                    "Authorization": f"Bearer {bench.TOKEN}", "Content-Type": "application/json"})
-                response = connection.getresponse()
-                payload = response.read()
-                if response.status not in (200, 201):
-                    failures.append(f"{response.status} {payload[:200]!r}")
-                    return
-            connection.close()
-
-        threads = [threading.Thread(target=create, args=(k,)) for k in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if failures:
-            raise RuntimeError(f"POST /destinations failed: {failures[0]}")
+        add_destinations(port, destinations, f"startup-{os.getpid()}")
     finally:
         server.stop()
     print(f"{database}: {destinations:,} destinations added", flush=True)

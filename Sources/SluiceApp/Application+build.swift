@@ -47,7 +47,7 @@ func seal(
 public func openEngineStore(_ settings: AppSettings, logger: Logger) async throws -> any Store {
     switch settings.database {
     case .memory:
-        return try SQLiteStore.inMemory(logger: logger)
+        return try SQLiteStore.temporary(logger: logger)
     case .sqlite(let path):
         // The store holds the write keys and (sealed) destination secrets, so a new file is readable by
         // its owner only; SQLite gives its -wal and -shm files the same mode.

@@ -6,12 +6,15 @@ import SluiceCore
 /// The embedded store: SQLite through GRDB.
 ///
 /// A file is opened as a `DatabasePool` in WAL mode (readers never wait for the writer);
-/// `inMemory()` gives a throw-away `DatabaseQueue` for tests and `--database memory`.
+/// `temporary()` is such a pool on a file of its own that is removed when the store closes
+/// (`--database memory`, and the tests' store).
 /// Migrations run when the store opens. Every write is one transaction, committed
 /// before the method returns, so nothing acknowledged is lost.
 public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
     let logger: Logger
+    /// The file ``temporary(logger:)`` made, removed (with its `-wal` and `-shm`) when the store closes or goes away.
+    let temporaryPath: String?
 
     /// Opens (creating when needed) the database file at `path`.
     ///
@@ -20,12 +23,16 @@ public final class SQLiteStore: Store {
     ///   - fullSync: `PRAGMA synchronous = FULL` (fsync each commit: survives power loss) instead of
     ///     `NORMAL` (survives a crash of Sluice, may lose the last commits on power loss).
     /// - Throws: ``StoreError/unavailable(_:)`` when the file cannot be opened or migrated.
-    public init(path: String, fullSync: Bool = true, logger: Logger = Logger(label: "sluice.sqlite")) throws {
+    public convenience init(path: String, fullSync: Bool = true, logger: Logger = Logger(label: "sluice.sqlite")) throws {
+        try self.init(pool: path, synchronous: fullSync ? "FULL" : "NORMAL", temporary: false, logger: logger)
+    }
+
+    private init(pool path: String, synchronous: String, temporary: Bool, logger: Logger) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(fullSync ? "FULL" : "NORMAL")")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
         }
         do {
             self.writer = try DatabasePool(path: path, configuration: config)
@@ -33,24 +40,32 @@ public final class SQLiteStore: Store {
             throw StoreError.unavailable("Cannot open the SQLite database: \(Self.describe(error))")
         }
         self.logger = logger
+        self.temporaryPath = temporary ? path : nil
         try migrate()
     }
 
-    /// A new, empty store in memory: for tests and `--database memory`.
-    public static func inMemory(logger: Logger = Logger(label: "sluice.sqlite")) throws -> SQLiteStore {
-        try SQLiteStore(
-            queue: DatabaseQueue(
-                configuration: {
-                    var config = Configuration()
-                    config.foreignKeysEnabled = true
-                    return config
-                }()), logger: logger)
+    /// A new, empty store that lives as long as this value: a database file of its own in the temporary folder
+    /// (`TMPDIR`, readable by its owner only), opened as a pool with no fsync, and removed when the store is closed.
+    /// For `--database memory`: nothing is kept, yet readers do not wait behind the writer as on one connection.
+    public static func temporary(logger: Logger = Logger(label: "sluice.sqlite")) throws -> SQLiteStore {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-memory-\(Identifier.make()).sqlite").path
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw StoreError.unavailable("Cannot create a temporary database in \(FileManager.default.temporaryDirectory.path)")
+        }
+        do {
+            return try SQLiteStore(pool: path, synchronous: "OFF", temporary: true, logger: logger)
+        } catch {
+            removeFiles(of: path)
+            throw error
+        }
     }
 
-    private init(queue: DatabaseQueue, logger: Logger) throws {
-        self.writer = queue
-        self.logger = logger
-        try migrate()
+    private static func removeFiles(of path: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    deinit {
+        if let temporaryPath { Self.removeFiles(of: temporaryPath) }
     }
 
     private func migrate() throws {
@@ -62,11 +77,8 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
-        if let pool = writer as? DatabasePool {
-            try pool.close()
-        } else if let queue = writer as? DatabaseQueue {
-            try queue.close()
-        }
+        try (writer as? DatabasePool)?.close()
+        if let temporaryPath { Self.removeFiles(of: temporaryPath) }
     }
 
     public func appliedMigrations() async throws -> [String] {

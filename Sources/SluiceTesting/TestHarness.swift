@@ -8,13 +8,13 @@ import SluiceCore
 import SluicePostgres
 
 extension AppSettings {
-    /// Settings for in-process tests: an in-memory store, rate limits off unless asked for.
+    /// Settings for in-process tests: a throw-away store (`--database memory`), rate limits off unless asked for.
     public static func testing(rateLimit: Bool = false, subscriptions: Bool = true) -> AppSettings {
         AppSettings(host: "127.0.0.1", port: 0, database: .memory, rateLimit: rateLimit, subscriptions: subscriptions, logLevel: .warning)
     }
 }
 
-/// Runs an in-process Sluice for one test: a fresh in-memory store with a full token and a read-only one.
+/// Runs an in-process Sluice for one test: a fresh throw-away store with a full token and a read-only one.
 public enum TestHarness {
     /// A token that may do anything.
     public static let token = "sluice-test-token"

@@ -21,7 +21,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
 
     func make() async throws -> any Store {
         switch self {
-        case .sqliteMemory: return try SQLiteStore.inMemory()
+        case .sqliteMemory: return try SQLiteStore.temporary()
         case .sqliteFile: return try SQLiteStore(path: temporaryPath())
         case .postgres:
             let url = try #require(Self.postgresURL)

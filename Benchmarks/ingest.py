@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""`/v1/batch` ingest of Sluice builds side by side, on each kind of store, with destinations on the source.
+
+    Benchmarks/ingest.py --destinations 5000 --rounds 2 BIN=memory BIN=file [BIN=...]
+
+For each round and each BIN=STORE pair in turn (`memory` is `--database memory`, `file` a new
+SQLite file in a temporary folder), starts BIN, creates a source with that many Amplitude
+destinations through the Public API (`startup.py`'s seeding), then runs the harness's wrk workload
+on `/v1/batch` (`wrk/batch.lua`: 100 track events a request, 2 threads, 16 connections) for
+`--seconds`, and prints events a second and p99. The events are not delivered anywhere (no
+destination of the source has a subscription), so what is measured is ingest with routing behind
+it on the same two cores. Any non-2xx answer fails the run. Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+import startup  # noqa: E402
+
+
+def measure(binary: str, store: str, destinations: int, seconds: int, work: Path, run: int) -> str:
+    database = "memory" if store == "memory" else f"sqlite:{work}/ingest-{run}.sqlite"
+    port = bench.free_port()
+    server = bench.Server("sluice", bench.sluice_argv(binary, port, database), port, work / f"ingest-{run}.log").start()
+    try:
+        write_key = startup.add_destinations(port, destinations, f"ingest-{run}")
+        basic = base64.b64encode(f"{write_key}:".encode()).decode()
+        workload = bench.Workload("batch", "POST /v1/batch", "batch.lua", "/v1/batch", ("POST", "/v1/batch"), per_request=100)
+        r = bench.run_wrk(port, workload, seconds, 16, 2, server.pid, {"BENCH_BASIC": basic}, work / "wrk.log")
+        if r["errors"]:
+            raise RuntimeError(f"wrk saw {r['errors']} errors (non-2xx or socket): see {work / 'wrk.log'}")
+    finally:
+        server.stop()
+    return f"{r['rps'] * workload.per_request:,.0f} events/s, p99 {r['p99_us'] / 1000:.1f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--destinations", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("pairs", nargs="+", metavar="BIN=STORE", help="STORE is memory or file")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sluice-ingest-"))
+    run = 0
+    for round_number in range(1, args.rounds + 1):
+        for pair in args.pairs:
+            binary, _, store = pair.partition("=")
+            if store not in ("memory", "file"):
+                raise SystemExit(f"expected BIN=memory or BIN=file, got {pair!r}")
+            run += 1
+            result = measure(binary, store, args.destinations, args.seconds, work, run)
+            print(f"round {round_number}  {binary}  {store}, {args.destinations:,} destinations: {result}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

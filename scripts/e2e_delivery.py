@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end delivery checks against a real `sluice serve` (docs/testing.md explains them).
 
-    scripts/e2e_delivery.py [--mode short|long] [--check agreement|expiry|crash|all] [--bin PATH]
+    scripts/e2e_delivery.py [--mode short|long] [--check agreement|expiry|crash|pause|all] [--bin PATH]
                             [--seed N] [--keep] [--base-url URL --token TOKEN]
 
   agreement  Events sent with Segment's official Python library (segment-analytics-python) reach a
@@ -12,6 +12,8 @@
              expire; the counts agree with the receiver's log.
   crash      Events sent while the server is killed with SIGKILL and restarted on the same file and
              port; every acknowledged event reaches the receiver at least once.
+  pause      Events sent to a paused destination are held, across a SIGKILL and restart, and
+             resuming delivers each exactly once; the audit trail and delivery-metrics agree.
 
 Each check starts its own server on a throw-away SQLite file (--bin, else $SLUICE_BIN, else the
 debug build). With --base-url and --token the agreement check uses that server instead (its
@@ -45,12 +47,14 @@ MODES = {
         settle=60,  # seconds to wait for deliveries to settle
         expiry_fail=20, expiry_ok=20,
         crash_rate=100, crash_batch=10, crash_senders=2, kills=3, kill_gap=(1.0, 3.0), crash_settle=90,
+        paused=200,  # events held by a paused destination
     ),
     "long": dict(
         track=3000, other=600,
         settle=240,
         expiry_fail=100, expiry_ok=100,
         crash_rate=300, crash_batch=20, crash_senders=4, kills=12, kill_gap=(0.5, 4.0), crash_settle=600,
+        paused=2000,
     ),
 }
 EXPIRY_WINDOW = 4.0  # seconds: --retry-window of the expiry check
@@ -80,6 +84,17 @@ class Run:
         self.servers.append(server)
         server.start()
         return server
+
+    def webhook_pipeline(self, name: str, extra_args: tuple[str, ...] = ()):
+        """A receiver, a server, and a source `e2e-NAME` with a Webhooks (Actions) destination that signs for the receiver:
+        (receiver, server, api, source id, write key, destination id)."""
+        secret = "e2e-secret-" + secrets.token_hex(8)
+        receiver = Receiver(secret).start()
+        server = self.server(name, extra_args)
+        api = PublicAPI(server.base_url, server.token)
+        source_id, write_key = api.create_source(f"e2e-{name}")
+        destination_id, _ = api.create_webhook(source_id, receiver.url, secret)
+        return receiver, server, api, source_id, write_key, destination_id
 
     def stop(self, server: SluiceProcess, report: Report) -> None:
         """Stops a server with SIGTERM; a server that does not exit in time is a warning, not a failure."""
@@ -256,12 +271,7 @@ def check_expiry(run: Run) -> Report:
     cfg = run.cfg
     n_fail, n_ok = cfg["expiry_fail"], cfg["expiry_ok"]
     report = Report(f"expiry (--retry-window {EXPIRY_WINDOW:g}s: {n_fail} always refused with 503, {n_ok} ok)")
-    secret = "e2e-secret-" + secrets.token_hex(8)
-    receiver = Receiver(secret).start()
-    server = run.server("expiry", ("--retry-window", f"{EXPIRY_WINDOW:g}s"))
-    api = PublicAPI(server.base_url, server.token)
-    source_id, write_key = api.create_source("e2e-expiry")
-    destination_id, _ = api.create_webhook(source_id, receiver.url, secret)
+    receiver, server, api, source_id, write_key, destination_id = run.webhook_pipeline("expiry", ("--retry-window", f"{EXPIRY_WINDOW:g}s"))
     events = [("fail-always", f"exp-f{i:04d}") for i in range(n_fail)] + [("ok", f"exp-o{i:04d}") for i in range(n_ok)]
     random.Random(run.args.seed).shuffle(events)
     batch = [{"type": "track", "userId": "u", "event": "E2E Expiry", "messageId": mid, "properties": {"fate": fate}} for fate, mid in events]
@@ -363,12 +373,7 @@ def check_crash(run: Run) -> Report:
     cfg = run.cfg
     rng = random.Random(run.args.seed + 1)
     report = Report(f"crash (kill -9 x {cfg['kills']} while {cfg['crash_senders']} senders post {cfg['crash_rate']} events/s)")
-    secret = "e2e-secret-" + secrets.token_hex(8)
-    receiver = Receiver(secret).start()
-    server = run.server("crash")
-    api = PublicAPI(server.base_url, server.token)
-    source_id, write_key = api.create_source("e2e-crash")
-    destination_id, _ = api.create_webhook(source_id, receiver.url, secret)
+    receiver, server, api, source_id, write_key, destination_id = run.webhook_pipeline("crash")
     senders = [Sender(api, write_key, cfg["crash_rate"] / cfg["crash_senders"], cfg["crash_batch"], f"s{i}") for i in range(cfg["crash_senders"])]
     log(f"crash: sending {cfg['crash_rate']} events/s; {cfg['kills']} kills, seed {run.args.seed}")
     began = time.monotonic()
@@ -452,10 +457,60 @@ def check_crash(run: Run) -> Report:
     return report
 
 
+# --- pause -------------------------------------------------------------------------------------
+
+def check_pause(run: Run) -> Report:
+    n = run.cfg["paused"]
+    report = Report(f"pause ({n} events held by a paused destination across kill -9, then resumed)")
+    receiver, server, api, source_id, write_key, destination_id = run.webhook_pipeline("pause")
+    path = f"/sluice/destinations/{destination_id}/delivery"
+    paused = api.request("POST", path + "/pause")["data"]["delivery"]
+    report.expect("pause answers paused", True, paused["paused"])
+    ids = [f"pause-{i:05d}" for i in range(n)]
+    statuses = [api.post_batch(write_key, [{"type": "track", "userId": "u", "event": "E2E Pause", "messageId": mid}
+                                           for mid in ids[k:k + 50]]) for k in range(0, n, 50)]
+    report.expect("POST /v1/batch answers", "all 200", "all 200" if set(statuses) == {200} else str(statuses))
+
+    def held() -> bool:
+        p = api.prometheus()
+        return metric(p, "sluice_events_pending") == 0 and metric(p, "sluice_delivery_jobs_waiting") == n
+
+    report.expect("events routed and held as jobs", "yes", "yes" if wait_until(held, 30) else "no")
+    server.kill9()
+    log(f"pause: {n} events held; killed with SIGKILL, restarting")
+    server.start()
+    state = api.request("GET", path)["data"]["delivery"]
+    report.expect("still paused after the restart", True, state["paused"])
+    report.expect("pausedAt kept across the restart", paused["pausedAt"], state["pausedAt"])
+    time.sleep(1.5)
+    report.expect("requests to the receiver while paused", 0, len(receiver.snapshot()))
+    report.expect("jobs waiting after the restart", n, int(metric(api.prometheus(), "sluice_delivery_jobs_waiting")))
+    resumed = api.request("POST", path + "/resume")["data"]["delivery"]
+    report.expect("resume answers not paused", False, resumed["paused"])
+
+    def delivered() -> bool:
+        return len({h.header_message_id for h in receiver.snapshot() if h.status == 200}) >= n
+
+    report.expect("held events delivered after resuming", "yes", "yes" if wait_until(delivered, 60) else "no")
+    time.sleep(1.0)
+    hits = receiver.snapshot()
+    receiver.close()
+    report.expect("distinct events delivered", n, len({h.header_message_id for h in hits if h.header_message_id in set(ids)}))
+    report.expect("requests (each event exactly once)", n, len(hits))
+    report.expect("X-Signature verifies (HMAC-SHA1)", len(hits), sum(h.signature_ok for h in hits))
+    report.expect("delivery-metrics successes", n, api.delivery_metrics(destination_id, source_id).get("successes"))
+    audit = api.request("GET", f"/audit-events?pagination.count=50&resourceId={destination_id}")["data"]["events"]
+    report.expect("audit events", ["Destination Delivery Resumed", "Destination Delivery Paused"],
+                  [e["type"] for e in audit if e["type"].startswith("Destination Delivery")])
+    report.expect("/metrics sluice_delivery_jobs_waiting at the end", 0, int(metric(api.prometheus(), "sluice_delivery_jobs_waiting")))
+    run.stop(server, report)
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=sorted(MODES), default="short")
-    parser.add_argument("--check", choices=("agreement", "expiry", "crash", "all"), default="all")
+    parser.add_argument("--check", choices=("agreement", "expiry", "crash", "pause", "all"), default="all")
     parser.add_argument("--bin", help="the sluice binary (default $SLUICE_BIN, else the debug build)")
     parser.add_argument("--seed", type=int, default=20251128)
     parser.add_argument("--keep", action="store_true", help="keep the work folders (server.log, sluice.sqlite) even on success")
@@ -468,7 +523,7 @@ def main() -> int:
         parser.error("--base-url is for --check agreement")
 
     run = Run(args)
-    checks = {"agreement": check_agreement, "expiry": check_expiry, "crash": check_crash}
+    checks = {"agreement": check_agreement, "expiry": check_expiry, "crash": check_crash, "pause": check_pause}
     return run_checks("e2e_delivery", {name: partial(check, run) for name, check in checks.items()}, args.check, run.servers, run.cleanup)
 
 

@@ -239,6 +239,8 @@ def set_head(document) -> None:
         {"name": "Destinations"},
         {"name": "Destination Filters"},
         {"name": "Delivery Overview"},
+        {"name": "Sluice Delivery Control",
+         "description": "Sluice's own operations on delivery, under /sluice/ (not in Segment's Public API). A token is needed."},
         {"name": "Sluice", "description": "Operations of Sluice itself, outside Segment's API. No token needed."},
     ]
 
@@ -1253,6 +1255,60 @@ def add_preset_operation(document) -> None:
     }
 
 
+def add_delivery_control_operations(document) -> None:
+    """Sluice extensions under /sluice/ (issue 17): pausing and resuming delivery to a destination."""
+    schemas = document["components"]["schemas"]
+    schemas["DestinationDeliveryState"] = {
+        "type": "object",
+        "description": "Whether delivery to the destination is paused. A paused destination's events are routed and "
+        "held, across restarts, until it is resumed; events whose retry window closes meanwhile expire when it is "
+        "resumed. Disabling a destination is different: its events are dropped.",
+        "properties": {
+            "destinationId": {"type": "string", "description": "The destination's id."},
+            "paused": {"type": "boolean", "description": "Whether delivery is paused."},
+            "pausedAt": {"type": "string", "format": "date-time", "nullable": True,
+                         "description": "When delivery was paused; null when it is not paused."},
+        },
+        "required": ["destinationId", "paused", "pausedAt"],
+    }
+    envelope = "DestinationDeliveryState_response"
+    schemas[envelope] = {
+        "type": "object",
+        "properties": {"data": {"type": "object", "properties": {"delivery": schema_ref("DestinationDeliveryState")},
+                                "required": ["delivery"]}},
+        "required": ["data"],
+    }
+    example = {"data": {"delivery": {"destinationId": "6390b3d2e3b6d0f5a4d0e1f2", "paused": True,
+                                     "pausedAt": "2026-12-03T23:30:00.000Z"}}}
+
+    def operation(operation_id: str, summary: str, description: str) -> dict:
+        return {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": "A Sluice extension (not in Segment's Public API). " + description,
+            "tags": ["Sluice Delivery Control"],
+            "parameters": [{"explode": False, "in": "path", "name": "destinationId", "required": True,
+                            "schema": {"type": "string"}, "style": "simple"}],
+            "responses": {"200": {"description": "OK", "content": {JSON: {"schema": schema_ref(envelope),
+                                                                        "example": example}}}},
+        }
+
+    base = "/sluice/destinations/{destinationId}/delivery"
+    document["paths"][base] = {"get": operation(
+        "getDestinationDeliveryState", "Get Destination Delivery State",
+        "Whether delivery to the destination is paused, and since when.")}
+    document["paths"][base + "/pause"] = {"post": operation(
+        "pauseDestinationDelivery", "Pause Destination Delivery",
+        "Holds the destination's events: they are routed and kept, not sent, until delivery is resumed (attempts under "
+        "way finish). Pausing a paused destination changes nothing. Records `Destination Delivery Paused` in the audit "
+        "trail.")}
+    document["paths"][base + "/resume"] = {"post": operation(
+        "resumeDestinationDelivery", "Resume Destination Delivery",
+        "Delivers the held events, due ones first; those whose retry window closed while paused expire without an "
+        "attempt. Resuming a destination that is not paused changes nothing. Records `Destination Delivery Resumed` in "
+        "the audit trail.")}
+
+
 # --------------------------------------------------------------------------------------
 # Sluice's own operations
 # --------------------------------------------------------------------------------------
@@ -1314,6 +1370,7 @@ def transform(reference) -> dict:
     add_filter_operations(document)
     add_delivery_overview_operations(document)
     add_preset_operation(document)
+    add_delivery_control_operations(document)
     set_head(document)
     fix_parameters(document)
     fix_media_types(document)

@@ -157,6 +157,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     FiltersController(services: services).register(on: router)
     DeliveryMetricsController(services: services, stats: pipeline.stats).register(on: router)
     DeliveryOverviewController(services: services).register(on: router)
+    DeliveryControlController(services: services, wake: pipeline.routed).register(on: router)
     TrackingController(writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
         .register(on: router)
     routes.load(router.routes.map { ($0.path.description, $0.method) })

@@ -167,6 +167,16 @@ enum PostgresMigrations {
             );
             """
         ),
+        (
+            // Pausing delivery to a destination (#17): its jobs stay queued until it is resumed or deleted.
+            "0006_paused_destinations",
+            """
+            CREATE TABLE paused_destinations (
+                destination_id TEXT PRIMARY KEY REFERENCES destinations(id) ON DELETE CASCADE,
+                paused_at BIGINT NOT NULL
+            );
+            """
+        ),
     ]
 }
 

@@ -98,6 +98,7 @@ extension PostgresStore {
                 WHERE id IN (
                     SELECT id FROM delivery_jobs
                     WHERE next_attempt_at <= \(nowMillis) AND (lease_until IS NULL OR lease_until < \(nowMillis))
+                      AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
                     ORDER BY next_attempt_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
                 """
@@ -194,8 +195,42 @@ extension PostgresStore {
 
     public func nextDueTime() async throws -> Date? {
         try await read { conn in
-            try await self.rows(conn, "SELECT MIN(next_attempt_at) FROM delivery_jobs WHERE lease_until IS NULL").first?
-                .decode(Int64?.self).map(Self.date)
+            try await self.rows(
+                conn,
+                """
+                SELECT MIN(next_attempt_at) FROM delivery_jobs
+                WHERE lease_until IS NULL AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                """
+            ).first?
+            .decode(Int64?.self).map(Self.date)
+        }
+    }
+
+    public func deliveryPausedAt(destinationID: String) async throws -> Date? {
+        try await read { conn in
+            try await self.rows(conn, "SELECT paused_at FROM paused_destinations WHERE destination_id = \(destinationID)").first
+                .map { Self.date(try $0.decode(Int64.self)) }
+        }
+    }
+
+    public func setDeliveryPaused(destinationID: String, at pausedAt: Date?, audit: [AuditEvent]) async throws -> Bool {
+        try await transaction { conn in
+            let changed: [PostgresRow]
+            if let pausedAt {
+                changed = try await self.rows(
+                    conn,
+                    """
+                    INSERT INTO paused_destinations (destination_id, paused_at)
+                    SELECT id, \(Self.millis(pausedAt)) FROM destinations WHERE id = \(destinationID)
+                    ON CONFLICT (destination_id) DO NOTHING RETURNING destination_id
+                    """)
+            } else {
+                changed = try await self.rows(
+                    conn, "DELETE FROM paused_destinations WHERE destination_id = \(destinationID) RETURNING destination_id")
+            }
+            guard !changed.isEmpty else { return false }
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+            return true
         }
     }
 

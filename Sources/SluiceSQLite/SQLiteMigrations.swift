@@ -171,6 +171,16 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        // Pausing delivery to a destination (#17): its jobs stay queued until it is resumed or deleted.
+        migrator.registerMigration("0006_paused_destinations") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE paused_destinations (
+                        destination_id TEXT PRIMARY KEY REFERENCES destinations(id) ON DELETE CASCADE,
+                        paused_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

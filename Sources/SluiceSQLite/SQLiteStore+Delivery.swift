@@ -81,6 +81,7 @@ extension SQLiteStore {
                     WHERE id IN (
                         SELECT id FROM delivery_jobs
                         WHERE next_attempt_at <= \(nowMillis) AND (lease_until IS NULL OR lease_until < \(nowMillis))
+                          AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
                         ORDER BY next_attempt_at, id LIMIT \(limit))
                     RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
                     """)
@@ -151,7 +152,40 @@ extension SQLiteStore {
 
     public func nextDueTime() async throws -> Date? {
         try await read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM delivery_jobs WHERE lease_until IS NULL").map(Self.date)
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(next_attempt_at) FROM delivery_jobs
+                    WHERE lease_until IS NULL AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                    """
+            ).map(Self.date)
+        }
+    }
+
+    public func deliveryPausedAt(destinationID: String) async throws -> Date? {
+        try await read { db in
+            try Int64.fetchOne(db, literal: "SELECT paused_at FROM paused_destinations WHERE destination_id = \(destinationID)").map(Self.date)
+        }
+    }
+
+    public func setDeliveryPaused(destinationID: String, at pausedAt: Date?, audit: [AuditEvent]) async throws -> Bool {
+        try await write { db in
+            let changed: [String]
+            if let pausedAt {
+                changed = try String.fetchAll(
+                    db,
+                    literal: """
+                        INSERT INTO paused_destinations (destination_id, paused_at)
+                        SELECT id, \(Self.millis(pausedAt)) FROM destinations WHERE id = \(destinationID)
+                        ON CONFLICT (destination_id) DO NOTHING RETURNING destination_id
+                        """)
+            } else {
+                changed = try String.fetchAll(
+                    db, literal: "DELETE FROM paused_destinations WHERE destination_id = \(destinationID) RETURNING destination_id")
+            }
+            guard !changed.isEmpty else { return false }
+            try Self.insertAudit(audit, db)
+            return true
         }
     }
 

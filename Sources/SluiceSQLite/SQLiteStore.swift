@@ -24,15 +24,22 @@ public final class SQLiteStore: Store {
     ///     `NORMAL` (survives a crash of Sluice, may lose the last commits on power loss).
     /// - Throws: ``StoreError/unavailable(_:)`` when the file cannot be opened or migrated.
     public convenience init(path: String, fullSync: Bool = true, logger: Logger = Logger(label: "sluice.sqlite")) throws {
-        try self.init(pool: path, synchronous: fullSync ? "FULL" : "NORMAL", temporary: false, logger: logger)
+        try self.init(pool: path, synchronous: fullSync ? .full : .normal, temporary: false, logger: logger)
     }
 
-    private init(pool path: String, synchronous: String, temporary: Bool, logger: Logger) throws {
+    /// SQLite's `synchronous` levels this store uses (spliced into a PRAGMA, which binds nothing: constants only).
+    private enum Synchronous: String {
+        case full = "FULL"
+        case normal = "NORMAL"
+        case off = "OFF"
+    }
+
+    private init(pool path: String, synchronous: Synchronous, temporary: Bool, logger: Logger) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
         }
         do {
             self.writer = try DatabasePool(path: path, configuration: config)
@@ -53,7 +60,7 @@ public final class SQLiteStore: Store {
             throw StoreError.unavailable("Cannot create a temporary database in \(FileManager.default.temporaryDirectory.path)")
         }
         do {
-            return try SQLiteStore(pool: path, synchronous: "OFF", temporary: true, logger: logger)
+            return try SQLiteStore(pool: path, synchronous: .off, temporary: true, logger: logger)
         } catch {
             removeFiles(of: path)
             throw error

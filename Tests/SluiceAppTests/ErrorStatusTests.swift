@@ -19,6 +19,10 @@ import Testing
             expectError(response, .methodNotAllowed, type: "MethodNotAllowed")
             #expect(response.headers[.allow]?.contains("POST") == true)
             #expect(response.headers[.allow]?.contains("GET") == true)
+            // Also on a path with an id in it
+            let withID = try await client.api(.delete, "/destinations/abc/delivery-metrics")
+            expectError(withID, .methodNotAllowed, type: "MethodNotAllowed")
+            #expect(withID.headers[.allow] == "GET")
         }
     }
 

@@ -21,6 +21,7 @@ struct PostgresStoreTests {
         #expect(
             try await a.appliedMigrations() == [
                 "0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check", "0005_source_event_counts",
+                "0006_paused_destinations",
             ])
         #expect(try await a.workspace() == b.workspace())
         // A write through one is read through the other at once

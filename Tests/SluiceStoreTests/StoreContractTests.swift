@@ -163,6 +163,7 @@ extension Destination {
         #expect(
             migrations == [
                 "0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check", "0005_source_event_counts",
+                "0006_paused_destinations",
             ])
         let workspace = try await first.workspace()
         var source = Source.fixture()

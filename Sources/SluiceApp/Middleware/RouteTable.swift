@@ -28,7 +28,10 @@ final class RouteTable: Sendable {
         let segments = path.split(separator: "/")
         var found: [HTTPRequest.Method]?
         for entry in entries where entry.segments.count == segments.count {
-            let matches = zip(entry.segments, segments).allSatisfy { pattern, actual in pattern.hasPrefix(":") || pattern == actual }
+            // The router describes a captured segment as `{name}` (registered as `:name`).
+            let matches = zip(entry.segments, segments).allSatisfy { pattern, actual in
+                pattern.hasPrefix("{") || pattern.hasPrefix(":") || pattern == actual
+            }
             if matches { found = (found ?? []) + entry.methods }
         }
         return found

@@ -219,6 +219,10 @@ public struct SealedStore: Store {
     }
     public func releaseLeases() async throws { try await base.releaseLeases() }
     public func nextDueTime() async throws -> Date? { try await base.nextDueTime() }
+    public func deliveryPausedAt(destinationID: String) async throws -> Date? { try await base.deliveryPausedAt(destinationID: destinationID) }
+    public func setDeliveryPaused(destinationID: String, at pausedAt: Date?, audit: [AuditEvent]) async throws -> Bool {
+        try await base.setDeliveryPaused(destinationID: destinationID, at: pausedAt, audit: audit)
+    }
     public func queueDepth() async throws -> (events: Int, jobs: Int) { try await base.queueDepth() }
     public func deliveryCounters(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> DeliveryCounters {
         try await base.deliveryCounters(sourceID: sourceID, destinationID: destinationID, minutes: minutes)

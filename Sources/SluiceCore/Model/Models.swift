@@ -190,6 +190,9 @@ public enum AuditEventType {
     public static let tokenDeleted = "Access Token Deleted"
     public static let writeKeyCreated = "Source Write Key Created"
     public static let writeKeyDeleted = "Source Write Key Deleted"
+    /// Sluice's own (Segment has no pause): delivery to a destination paused and resumed (issue 17).
+    public static let deliveryPaused = "Destination Delivery Paused"
+    public static let deliveryResumed = "Destination Delivery Resumed"
 }
 
 /// Filters of the audit listing (`listAuditEvents`).

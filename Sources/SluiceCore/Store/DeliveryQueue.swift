@@ -120,7 +120,7 @@ public protocol DeliveryQueue: Sendable {
     func route(consumed: [Int64], jobs: [NewDeliveryJob], filtered: [FilteredEvent]) async throws
     /// Events filtered from a destination of a source in the minutes `minutes`, by reason.
     func filteredCounts(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> [String: Int64]
-    /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`.
+    /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`; jobs of a paused destination wait.
     func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob]
     /// Applies completions and adds metrics, in one transaction.
     func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws
@@ -128,8 +128,15 @@ public protocol DeliveryQueue: Sendable {
     /// process starting up owns every job); an engine shared by several processes leaves leases
     /// to expire, since they may belong to processes still running.
     func releaseLeases() async throws
-    /// The time the next job falls due, if any.
+    /// The time the next job falls due, if any (jobs of a paused destination are not due).
     func nextDueTime() async throws -> Date?
+    /// When delivery to the destination was paused, or `nil` when it is not paused (a Sluice extension, issue 17).
+    /// A paused destination's jobs stay queued: ``claimJobs(now:limit:lease:)`` and ``nextDueTime()`` pass them over.
+    func deliveryPausedAt(destinationID: String) async throws -> Date?
+    /// Pauses delivery to an existing destination (`pausedAt` a time) or resumes it (`nil`), recording `audit` in the
+    /// same transaction, only when that changes something; returns whether it did. Pausing a paused destination keeps
+    /// its first time; a destination that does not exist changes nothing. Deleting a destination ends its pause.
+    func setDeliveryPaused(destinationID: String, at pausedAt: Date?, audit: [AuditEvent]) async throws -> Bool
     /// Events not yet routed, and jobs waiting.
     func queueDepth() async throws -> (events: Int, jobs: Int)
     /// The counters of a source and destination for the minutes in `minutes`, merged.

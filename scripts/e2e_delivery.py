@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end delivery checks against a real `sluice serve` (docs/testing.md explains them).
 
-    scripts/e2e_delivery.py [--mode short|long] [--check agreement|expiry|crash|pause|all] [--bin PATH]
+    scripts/e2e_delivery.py [--mode short|long] [--check agreement|expiry|crash|pause|replay|all] [--bin PATH]
                             [--seed N] [--keep] [--base-url URL --token TOKEN]
 
   agreement  Events sent with Segment's official Python library (segment-analytics-python) reach a
@@ -14,6 +14,8 @@
              port; every acknowledged event reaches the receiver at least once.
   pause      Events sent to a paused destination are held, across a SIGKILL and restart, and
              resuming delivers each exactly once; the audit trail and delivery-metrics agree.
+  replay     Events the receiver refuses once (400) are kept as failed events with their reason;
+             replaying them delivers each exactly once more, and the counts agree.
 
 Each check starts its own server on a throw-away SQLite file (--bin, else $SLUICE_BIN, else the
 debug build). With --base-url and --token the agreement check uses that server instead (its
@@ -48,6 +50,7 @@ MODES = {
         expiry_fail=20, expiry_ok=20,
         crash_rate=100, crash_batch=10, crash_senders=2, kills=3, kill_gap=(1.0, 3.0), crash_settle=90,
         paused=200,  # events held by a paused destination
+        replay=100,  # events of the replay check, half refused once
     ),
     "long": dict(
         track=3000, other=600,
@@ -55,6 +58,7 @@ MODES = {
         expiry_fail=100, expiry_ok=100,
         crash_rate=300, crash_batch=20, crash_senders=4, kills=12, kill_gap=(0.5, 4.0), crash_settle=600,
         paused=2000,
+        replay=1000,
     ),
 }
 EXPIRY_WINDOW = 4.0  # seconds: --retry-window of the expiry check
@@ -507,10 +511,63 @@ def check_pause(run: Run) -> Report:
     return report
 
 
+# --- replay ------------------------------------------------------------------------------------
+
+def check_replay(run: Run) -> Report:
+    n = run.cfg["replay"]
+    report = Report(f"replay ({n} events, half refused once with 400, kept as failed events, then replayed)")
+    receiver, server, api, source_id, write_key, destination_id = run.webhook_pipeline("replay")
+    fates = {f"replay-{i:05d}": ("reject-once" if i % 2 else "ok") for i in range(n)}
+    refused = {mid for mid, fate in fates.items() if fate == "reject-once"}
+    batch = [{"type": "track", "userId": "u", "event": "E2E Replay", "messageId": mid, "properties": {"fate": fate}}
+             for mid, fate in fates.items()]
+    statuses = [api.post_batch(write_key, batch[k:k + 50]) for k in range(0, n, 50)]
+    report.expect("POST /v1/batch answers", "all 200", "all 200" if set(statuses) == {200} else str(statuses))
+
+    def settled(total: int) -> bool:
+        m = api.delivery_metrics(destination_id, source_id)
+        return m["successes"] + m["discarded"] >= total
+
+    report.expect("first deliveries settled", "yes", "yes" if wait_until(lambda: settled(n), 60) else "no")
+    listed = api.request("GET", f"/sluice/failed-events?destinationId={destination_id}&pagination.count=200")["data"]
+    failed = listed["failedEvents"]
+    report.expect("failed events listed", len(refused), listed["pagination"]["totalEntries"])
+    report.expect("failed events are the refused ones", sorted(refused)[:3], sorted(e["messageId"] for e in failed)[:3],
+                  {e["messageId"] for e in failed} == refused or len(refused) > 200)
+    report.expect("each DISCARDED with reason HTTP 400 after 1 attempt", len(failed),
+                  sum(e["status"] == "DISCARDED" and e["reason"] == "HTTP 400" and e["attempts"] == 1 for e in failed))
+    report.expect("each holds its event", len(failed), sum(e["event"].get("messageId") == e["messageId"] for e in failed))
+    replayed = api.request("POST", "/sluice/failed-events/replay", {"destinationId": destination_id})["data"]["replayed"]
+    report.expect("replayed", len(refused), replayed)
+    report.expect("every event delivered after the replay", "yes", "yes" if wait_until(lambda: settled(n + len(refused)), 60) else "no")
+    time.sleep(1.0)
+    hits = receiver.snapshot()
+    receiver.close()
+    per_id: dict[str, list[int]] = {}
+    for h in hits:
+        per_id.setdefault(h.header_message_id, []).append(h.status)
+    report.expect("refused events: one 400, then one 200 after the replay", len(refused),
+                  sum(per_id.get(mid) == [400, 200] for mid in refused))
+    report.expect("other events: one 200, never sent again", n - len(refused),
+                  sum(per_id.get(mid) == [200] for mid in fates if mid not in refused))
+    report.expect("requests for unknown messageIds", 0, sum(1 for mid in per_id if mid not in fates))
+    m = api.delivery_metrics(destination_id, source_id)
+    report.expect("delivery-metrics successes", n, m.get("successes"))
+    report.expect("delivery-metrics discarded", len(refused), m.get("discarded"))
+    left = api.request("GET", f"/sluice/failed-events?destinationId={destination_id}&pagination.count=10")["data"]
+    report.expect("failed events left", 0, left["pagination"]["totalEntries"])
+    audit = api.request("GET", f"/audit-events?pagination.count=50&resourceId={destination_id}")["data"]["events"]
+    report.expect("audit events", ["Destination Failed Events Replayed"],
+                  [e["type"] for e in audit if e["type"].endswith("Replayed")])
+    report.expect("/metrics sluice_delivery_jobs_waiting at the end", 0, int(metric(api.prometheus(), "sluice_delivery_jobs_waiting")))
+    run.stop(server, report)
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=sorted(MODES), default="short")
-    parser.add_argument("--check", choices=("agreement", "expiry", "crash", "pause", "all"), default="all")
+    parser.add_argument("--check", choices=("agreement", "expiry", "crash", "pause", "replay", "all"), default="all")
     parser.add_argument("--bin", help="the sluice binary (default $SLUICE_BIN, else the debug build)")
     parser.add_argument("--seed", type=int, default=20251128)
     parser.add_argument("--keep", action="store_true", help="keep the work folders (server.log, sluice.sqlite) even on success")
@@ -523,7 +580,8 @@ def main() -> int:
         parser.error("--base-url is for --check agreement")
 
     run = Run(args)
-    checks = {"agreement": check_agreement, "expiry": check_expiry, "crash": check_crash, "pause": check_pause}
+    checks = {"agreement": check_agreement, "expiry": check_expiry, "crash": check_crash, "pause": check_pause,
+              "replay": check_replay}
     return run_checks("e2e_delivery", {name: partial(check, run) for name, check in checks.items()}, args.check, run.servers, run.cleanup)
 
 

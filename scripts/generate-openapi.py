@@ -1256,7 +1256,7 @@ def add_preset_operation(document) -> None:
 
 
 def add_delivery_control_operations(document) -> None:
-    """Sluice extensions under /sluice/ (issue 17): pausing and resuming delivery to a destination."""
+    """Sluice extensions under /sluice/ (issue 17): pausing delivery to a destination; failed events and their replay."""
     schemas = document["components"]["schemas"]
     schemas["DestinationDeliveryState"] = {
         "type": "object",
@@ -1307,6 +1307,102 @@ def add_delivery_control_operations(document) -> None:
         "Delivers the held events, due ones first; those whose retry window closed while paused expire without an "
         "attempt. Resuming a destination that is not paused changes nothing. Records `Destination Delivery Resumed` in "
         "the audit trail.")}
+
+    # Failed events and their replay.
+    schemas["FailedEvent"] = {
+        "type": "object",
+        "description": "An event whose delivery gave up: discarded by the receiver, or expired after the retry window.",
+        "properties": {
+            "id": {"type": "string", "description": "The failed event's id (digits)."},
+            "sourceId": {"type": "string"},
+            "destinationId": {"type": "string"},
+            "subscriptionId": {"type": "string"},
+            "messageId": {"type": "string", "description": "The event's messageId, kept when it is replayed."},
+            "receivedAt": {"type": "string", "format": "date-time"},
+            "failedAt": {"type": "string", "format": "date-time"},
+            "attempts": {"type": "integer", "description": "Attempts made; 0 when the window closed before the first."},
+            "status": {"type": "string", "enum": ["DISCARDED", "EXPIRED"]},
+            "reason": {"type": "string", "description": "The last attempt's reason, e.g. `HTTP 400` or `timed out`."},
+            "event": {"type": "object", "additionalProperties": True, "nullable": True,
+                      "description": "The event, as it was to be delivered."},
+        },
+        "required": ["id", "sourceId", "destinationId", "subscriptionId", "messageId", "receivedAt", "failedAt", "attempts",
+                     "status", "reason", "event"],
+    }
+    schemas["ListFailedEventsOutput_response"] = {
+        "type": "object",
+        "properties": {"data": {
+            "type": "object",
+            "properties": {"failedEvents": {"type": "array", "items": schema_ref("FailedEvent")},
+                           "pagination": schema_ref("PaginationOutput")},
+            "required": ["failedEvents", "pagination"],
+        }},
+        "required": ["data"],
+    }
+    time_field = {"type": "string", "format": "date-time"}
+    schemas["ReplayFailedEventsInput"] = {
+        "type": "object",
+        "description": "Which failed events to replay: `ids`, or any of the others (all given must match). At least one "
+        "of `ids`, `destinationId`, `messageId` or `startTime` is required. `startTime` and `endTime` bound `failedAt`.",
+        "properties": {
+            "ids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1000},
+            "destinationId": {"type": "string"},
+            "subscriptionId": {"type": "string"},
+            "messageId": {"type": "string"},
+            "status": {"type": "string", "enum": ["DISCARDED", "EXPIRED"]},
+            "startTime": time_field,
+            "endTime": time_field,
+        },
+    }
+    schemas["ReplayFailedEventsOutput_response"] = {
+        "type": "object",
+        "properties": {"data": {"type": "object", "properties": {"replayed": {"type": "integer", "minimum": 0}},
+                                "required": ["replayed"]}},
+        "required": ["data"],
+    }
+    failed_example = {
+        "id": "42", "sourceId": "qQEHquLrjRDN9j1ByrChyn", "destinationId": "6390b3d2e3b6d0f5a4d0e1f2",
+        "subscriptionId": "iT2hLjLuJ3fmVx3G1JMgiV", "messageId": "api-2Kq3mZt8hB5dN7xW1cV0bA",
+        "receivedAt": "2026-12-03T23:30:00.000Z", "failedAt": "2026-12-03T23:30:01.250Z", "attempts": 1,
+        "status": "DISCARDED", "reason": "HTTP 400",
+        "event": {"type": "track", "event": "Order Completed", "userId": "u-1", "messageId": "api-2Kq3mZt8hB5dN7xW1cV0bA"},
+    }
+
+    def query(name: str, description: str, schema: dict) -> dict:
+        return {"in": "query", "name": name, "required": False, "description": description, "schema": schema}
+
+    document["paths"]["/sluice/failed-events"] = {"get": {
+        "operationId": "listFailedEvents",
+        "summary": "List Failed Events",
+        "description": "A Sluice extension (not in Segment's Public API). Events whose delivery gave up, newest first, "
+        "kept for `--failed-event-retention` (7 days by default) while their destination exists.",
+        "tags": ["Sluice Delivery Control"],
+        "parameters": [
+            {"in": "query", "name": "pagination", "required": True, "description": "Pagination options.",
+             "schema": schema_ref("PaginationInput"), "style": "deepObject", "explode": True},
+            query("destinationId", "Only this destination's (404 when it does not exist).", {"type": "string"}),
+            query("subscriptionId", "Only this subscription's.", {"type": "string"}),
+            query("messageId", "Only this event's.", {"type": "string"}),
+            query("status", "Only those that were discarded, or that expired.", {"type": "string", "enum": ["DISCARDED", "EXPIRED"]}),
+            query("startTime", "Only those that failed at or after this time.", dict(time_field)),
+            query("endTime", "Only those that failed at or before this time.", dict(time_field)),
+        ],
+        "responses": {"200": {"description": "OK", "content": {JSON: {
+            "schema": schema_ref("ListFailedEventsOutput_response"),
+            "example": {"data": {"failedEvents": [failed_example], "pagination": {"current": "MA==", "totalEntries": 1}}}}}}},
+    }}
+    document["paths"]["/sluice/failed-events/replay"] = {"post": {
+        "operationId": "replayFailedEvents",
+        "summary": "Replay Failed Events",
+        "description": "A Sluice extension (not in Segment's Public API). Puts the selected failed events back into "
+        "delivery, in one transaction: each is a new job with its original messageId and event, due now and received now "
+        "(so it gets a whole retry window), and leaves the failed events; if it fails again it is a failed event again. "
+        "Records one `Destination Failed Events Replayed` audit event per destination.",
+        "tags": ["Sluice Delivery Control"],
+        "requestBody": {"required": True, "content": {JSON: {"schema": schema_ref("ReplayFailedEventsInput")}}},
+        "responses": {"200": {"description": "OK", "content": {JSON: {
+            "schema": schema_ref("ReplayFailedEventsOutput_response"), "example": {"data": {"replayed": 12}}}}}},
+    }}
 
 
 # --------------------------------------------------------------------------------------

@@ -60,6 +60,9 @@ public struct AppSettings: Sendable {
     public var logLevel: Logger.Level
     /// How long failed deliveries are retried before they expire (`--retry-window`, default 4 hours).
     public var retryWindow: Duration
+    /// How long failed events (discarded, or expired after the retry window) are kept for replay
+    /// (`--failed-event-retention`, default 7 days).
+    public var failedEventRetention: Duration = .seconds(7 * 86_400)
     /// Whether this process routes and delivers events (tests of the HTTP surface alone may turn it off).
     public var delivery: Bool
     /// How long a connection may go without completing a request part before the server closes it

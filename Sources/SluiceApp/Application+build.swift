@@ -110,6 +110,9 @@ public func buildApplication(
     app.addServices(pipeline.httpClient)
     if settings.delivery {
         app.addServices(pipeline.router, pipeline.worker)
+        app.addServices(
+            FailedEventJanitor(
+                store: services.store, retention: settings.failedEventRetention, logger: logger))
     }
     return app
 }
@@ -158,6 +161,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     DeliveryMetricsController(services: services, stats: pipeline.stats).register(on: router)
     DeliveryOverviewController(services: services).register(on: router)
     DeliveryControlController(services: services, wake: pipeline.routed).register(on: router)
+    FailedEventsController(services: services, wake: pipeline.routed).register(on: router)
     TrackingController(writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
         .register(on: router)
     routes.load(router.routes.map { ($0.path.description, $0.method) })

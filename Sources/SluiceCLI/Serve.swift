@@ -28,6 +28,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "How long failed deliveries are retried before they expire: e.g. 4h, 30m, 90s (env SLUICE_RETRY_WINDOW, default 4h).")
     var retryWindow: String?
     @Option(
+        help: "How long failed events are kept for replay: e.g. 7d, 12h (env SLUICE_FAILED_EVENT_RETENTION, default 7d).")
+    var failedEventRetention: String?
+    @Option(
         help: "How long a worker holds the jobs it claims before another process may take them: e.g. 5m, 30s (env SLUICE_DELIVERY_LEASE, default 5m)."
     )
     var deliveryLease: String?
@@ -47,9 +50,9 @@ struct Serve: AsyncParsableCommand {
             valueName: "HOST=URL"))
     var endpointOverrides: [String] = []
 
-    /// Reads `4h`, `30m`, `90s` or `250ms`.
+    /// Reads `7d`, `4h`, `30m`, `90s` or `250ms`.
     static func duration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("h", 3600), ("m", 60), ("s", 1)]
+        let units: [(String, Double)] = [("ms", 0.001), ("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
         for (suffix, seconds) in units where text.hasSuffix(suffix) {
             guard let value = Double(text.dropLast(suffix.count)), value > 0, value.isFinite else { return nil }
             return .milliseconds(Int64(value * seconds * 1000))
@@ -92,6 +95,11 @@ struct Serve: AsyncParsableCommand {
             retryWindow: window,
             deliveryLease: lease)
         settings.idleTimeout = idle
+        let retentionText = failedEventRetention ?? Environment.value("SLUICE_FAILED_EVENT_RETENTION") ?? "7d"
+        guard let retention = Self.duration(retentionText), retention >= .seconds(1) else {
+            throw ArgumentParser.ValidationError("failed-event-retention must be a duration of at least 1s, such as 7d, 12h or 30m")
+        }
+        settings.failedEventRetention = retention
         settings.secretKey = secretKey.resolved
         let generalText = rateLimitGeneral.map(String.init) ?? Environment.value("SLUICE_RATE_LIMIT_GENERAL") ?? "60000"
         guard let general = Int(generalText), general >= 1 else {

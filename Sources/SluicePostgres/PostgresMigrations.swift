@@ -177,6 +177,27 @@ enum PostgresMigrations {
             );
             """
         ),
+        (
+            // Failed events (#17): deliveries that gave up, kept for replay until the retention ends.
+            "0007_failed_events",
+            """
+            CREATE TABLE failed_events (
+                id BIGSERIAL PRIMARY KEY,
+                source_id TEXT NOT NULL,
+                destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+                subscription_id TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                received_at BIGINT NOT NULL,
+                attempts BIGINT NOT NULL,
+                failed_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                body BYTEA NOT NULL
+            );
+            CREATE INDEX failed_events_time ON failed_events(failed_at);
+            CREATE INDEX failed_events_destination ON failed_events(destination_id, failed_at);
+            """
+        ),
     ]
 }
 

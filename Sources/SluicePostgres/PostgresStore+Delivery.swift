@@ -119,6 +119,7 @@ extension PostgresStore {
         var retryIDs: [Int64] = []
         var retryAttempts: [Int64] = []
         var retryAt: [Int64] = []
+        var failed = FailedColumns()
         for completion in completions {
             switch completion {
             case .finished(let id): finished.append(id)
@@ -126,11 +127,28 @@ extension PostgresStore {
                 retryIDs.append(id)
                 retryAttempts.append(Int64(attempts))
                 retryAt.append(Self.millis(next))
+            case .failed(let id, let status, let reason, let attempts, let at):
+                failed.append(id: id, status: status, reason: reason, attempts: attempts, at: Self.millis(at))
+                finished.append(id)
             }
         }
         // One order for every process, so two adding to the same minutes cannot deadlock.
         let deltas = metrics.sorted { ($0.sourceID, $0.destinationID, $0.minute) < ($1.sourceID, $1.destinationID, $1.minute) }
-        try await transaction { [finished, retryIDs, retryAttempts, retryAt] conn in
+        try await transaction { [finished, retryIDs, retryAttempts, retryAt, failed] conn in
+            if !failed.ids.isEmpty {
+                // Kept only while its destination exists (a deleted destination's failed events go with it).
+                try await conn.query(
+                    """
+                    INSERT INTO failed_events (source_id, destination_id, subscription_id, message_id, received_at, attempts, failed_at, status,
+                                               reason, body)
+                    SELECT j.source_id, j.destination_id, j.subscription_id, j.message_id, j.received_at, f.attempts, f.failed_at, f.status,
+                           f.reason, j.body
+                    FROM unnest(\(failed.ids)::int8[], \(failed.attempts)::int8[], \(failed.at)::int8[], \(failed.statuses)::text[],
+                                \(failed.reasons)::text[]) AS f(id, attempts, failed_at, status, reason)
+                    JOIN delivery_jobs j ON j.id = f.id
+                    WHERE EXISTS (SELECT 1 FROM destinations d WHERE d.id = j.destination_id)
+                    """, logger: self.logger)
+            }
             if !finished.isEmpty {
                 try await conn.query("DELETE FROM delivery_jobs WHERE id = ANY(\(finished))", logger: self.logger)
             }
@@ -324,6 +342,92 @@ extension PostgresStore {
         ).map { row in
             let (minute, reason, count) = try row.decode((Int64, String, Int64).self)
             return DeliveryOverviewCount(minute: minute, reason: reason, count: count)
+        }
+    }
+}
+
+// MARK: - Failed events
+
+extension PostgresStore {
+    /// The columns of failed completions, for one `unnest`.
+    struct FailedColumns: Sendable {
+        var ids: [Int64] = []
+        var statuses: [String] = []
+        var reasons: [String] = []
+        var attempts: [Int64] = []
+        var at: [Int64] = []
+
+        mutating func append(id: Int64, status: FailedEventStatus, reason: String, attempts: Int, at: Int64) {
+            ids.append(id)
+            statuses.append(status.rawValue)
+            reasons.append(reason)
+            self.attempts.append(Int64(attempts))
+            self.at.append(at)
+        }
+    }
+
+    /// `head`, the filter's conditions (a `nil` member binds NULL and switches its condition off), then `tail`.
+    /// `head` and `tail` are constants of this file, or whole numbers.
+    private static func failedEventsQuery(_ head: String, _ f: FailedEventFilter, _ tail: String) -> PostgresQuery {
+        let start = f.startTime.map(Self.millis)
+        let end = f.endTime.map(Self.millis)
+        let status = f.status?.rawValue
+        return """
+            \(unescaped: head) WHERE (\(f.ids)::int8[] IS NULL OR id = ANY(\(f.ids)))
+              AND (\(f.destinationID)::text IS NULL OR destination_id = \(f.destinationID))
+              AND (\(f.subscriptionID)::text IS NULL OR subscription_id = \(f.subscriptionID))
+              AND (\(f.messageID)::text IS NULL OR message_id = \(f.messageID))
+              AND (\(status)::text IS NULL OR status = \(status))
+              AND (\(start)::int8 IS NULL OR failed_at >= \(start)) AND (\(end)::int8 IS NULL OR failed_at <= \(end))
+            \(unescaped: tail)
+            """
+    }
+
+    public func failedEvents(_ filter: FailedEventFilter, page: PageRequest) async throws -> Page<FailedEvent> {
+        let count = Self.failedEventsQuery("SELECT COUNT(*) FROM failed_events", filter, "")
+        let list = Self.failedEventsQuery(
+            """
+            SELECT id, source_id, destination_id, subscription_id, message_id, received_at, attempts, failed_at, status, reason, body
+            FROM failed_events
+            """, filter, "ORDER BY failed_at DESC, id DESC LIMIT \(page.count) OFFSET \(page.offset)")
+        return try await read { conn in
+            let total = try await self.rows(conn, count).first?.decode(Int.self) ?? 0
+            let events = try await self.rows(conn, list).map { row in
+                let (id, sourceID, destinationID, subscriptionID, messageID, receivedAt, attempts, failedAt, status, reason, body) =
+                    try row.decode((Int64, String, String, String, String, Int64, Int, Int64, String, String, ByteBuffer).self)
+                return FailedEvent(
+                    id: id, sourceID: sourceID, destinationID: destinationID, subscriptionID: subscriptionID, messageID: messageID,
+                    receivedAt: Self.date(receivedAt), attempts: attempts, failedAt: Self.date(failedAt),
+                    status: FailedEventStatus(rawValue: status) ?? .discarded, reason: reason, body: Self.bytes(body))
+            }
+            return Page(items: events, totalEntries: total, request: page)
+        }
+    }
+
+    public func replayFailedEvents(
+        _ filter: FailedEventFilter, at now: Date, audit: @escaping @Sendable ([String: Int]) -> [AuditEvent]
+    ) async throws -> Int {
+        let nowMillis = Self.millis(now)
+        // One statement moves them: what is deleted is exactly what is inserted, whatever other processes do meanwhile.
+        let move = Self.failedEventsQuery(
+            "WITH moved AS (DELETE FROM failed_events", filter,
+            """
+            RETURNING id, source_id, destination_id, subscription_id, message_id, body)
+            INSERT INTO delivery_jobs (source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body)
+            SELECT source_id, destination_id, subscription_id, message_id, \(nowMillis), 0, \(nowMillis), body FROM moved ORDER BY id
+            RETURNING destination_id
+            """)
+        return try await transaction { conn in
+            let destinations = try await self.rows(conn, move).map { try $0.decode(String.self) }
+            guard !destinations.isEmpty else { return 0 }
+            try await Self.insertAudit(audit(destinations.reduce(into: [:]) { $0[$1, default: 0] += 1 }), conn, logger: self.logger)
+            return destinations.count
+        }
+    }
+
+    public func deleteFailedEvents(before cutoff: Date) async throws -> Int {
+        try await transaction { conn in
+            try await self.rows(conn, "DELETE FROM failed_events WHERE failed_at < \(Self.millis(cutoff)) RETURNING id").count
         }
     }
 }

@@ -181,6 +181,27 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        // Failed events (#17): deliveries that gave up, kept for replay until the retention ends.
+        migrator.registerMigration("0007_failed_events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE failed_events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        source_id TEXT NOT NULL,
+                        destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+                        subscription_id TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        failed_at INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        body BLOB NOT NULL
+                    );
+                    CREATE INDEX failed_events_time ON failed_events(failed_at);
+                    CREATE INDEX failed_events_destination ON failed_events(destination_id, failed_at);
+                    """)
+        }
         return migrator
     }
 }

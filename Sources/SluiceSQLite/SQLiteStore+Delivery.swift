@@ -106,6 +106,17 @@ extension SQLiteStore {
                 switch completion {
                 case .finished(let id): try finish.execute(arguments: [id])
                 case .retry(let id, let attempts, let next): try retry.execute(arguments: [attempts, Self.millis(next), id])
+                case .failed(let id, let status, let reason, let attempts, let at):
+                    // Kept only while its destination exists (a deleted destination's failed events go with it).
+                    try db.execute(
+                        literal: """
+                            INSERT INTO failed_events (source_id, destination_id, subscription_id, message_id, received_at, attempts,
+                                                       failed_at, status, reason, body)
+                            SELECT j.source_id, j.destination_id, j.subscription_id, j.message_id, j.received_at, \(attempts),
+                                   \(Self.millis(at)), \(status.rawValue), \(reason), j.body
+                            FROM delivery_jobs j WHERE j.id = \(id) AND EXISTS (SELECT 1 FROM destinations d WHERE d.id = j.destination_id)
+                            """)
+                    try finish.execute(arguments: [id])
                 }
             }
             for delta in metrics { try Self.addMetrics(delta, db) }
@@ -269,5 +280,72 @@ extension SQLiteStore {
                   AND minute >= \(minutes.lowerBound) AND minute < \(minutes.upperBound)
                 """
         ).map { DeliveryOverviewCount(minute: $0["minute"], reason: $0["reason"], count: $0["count"]) }
+    }
+}
+
+// MARK: - Failed events
+
+extension SQLiteStore {
+    private static func conditions(_ filter: FailedEventFilter) -> SQL {
+        var conditions: [SQL] = []
+        if let ids = filter.ids { conditions.append("id IN \(ids)") }
+        if let id = filter.destinationID { conditions.append("destination_id = \(id)") }
+        if let id = filter.subscriptionID { conditions.append("subscription_id = \(id)") }
+        if let id = filter.messageID { conditions.append("message_id = \(id)") }
+        if let status = filter.status { conditions.append("status = \(status.rawValue)") }
+        if let start = filter.startTime { conditions.append("failed_at >= \(Self.millis(start))") }
+        if let end = filter.endTime { conditions.append("failed_at <= \(Self.millis(end))") }
+        return whereClause(conditions)
+    }
+
+    public func failedEvents(_ filter: FailedEventFilter, page: PageRequest) async throws -> Page<FailedEvent> {
+        try await read { db in
+            let whereClause = Self.conditions(filter)
+            let total = try Int.fetchOne(db, literal: "SELECT COUNT(*) FROM failed_events \(whereClause)") ?? 0
+            let rows = try Row.fetchAll(
+                db,
+                literal: """
+                    SELECT id, source_id, destination_id, subscription_id, message_id, received_at, attempts, failed_at, status, reason, body
+                    FROM failed_events \(whereClause) ORDER BY failed_at DESC, id DESC LIMIT \(page.count) OFFSET \(page.offset)
+                    """)
+            let events = rows.map { row in
+                let body: Data = row["body"]
+                return FailedEvent(
+                    id: row["id"], sourceID: row["source_id"], destinationID: row["destination_id"], subscriptionID: row["subscription_id"],
+                    messageID: row["message_id"], receivedAt: Self.date(row["received_at"]), attempts: row["attempts"],
+                    failedAt: Self.date(row["failed_at"]), status: FailedEventStatus(rawValue: row["status"]) ?? .discarded,
+                    reason: row["reason"], body: Array(body))
+            }
+            return Page(items: events, totalEntries: total, request: page)
+        }
+    }
+
+    public func replayFailedEvents(
+        _ filter: FailedEventFilter, at now: Date, audit: @escaping @Sendable ([String: Int]) -> [AuditEvent]
+    ) async throws -> Int {
+        let nowMillis = Self.millis(now)
+        return try await write { db in
+            // One writer at a time: what is copied is exactly what is then deleted.
+            let whereClause = Self.conditions(filter)
+            let destinations = try String.fetchAll(
+                db,
+                literal: """
+                    INSERT INTO delivery_jobs (source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body)
+                    SELECT source_id, destination_id, subscription_id, message_id, \(nowMillis), 0, \(nowMillis), body
+                    FROM failed_events \(whereClause) ORDER BY id
+                    RETURNING destination_id
+                    """)
+            try db.execute(literal: "DELETE FROM failed_events \(whereClause)")
+            guard !destinations.isEmpty else { return 0 }
+            try Self.insertAudit(audit(destinations.reduce(into: [:]) { $0[$1, default: 0] += 1 }), db)
+            return destinations.count
+        }
+    }
+
+    public func deleteFailedEvents(before cutoff: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(literal: "DELETE FROM failed_events WHERE failed_at < \(Self.millis(cutoff))")
+            return db.changesCount
+        }
     }
 }

@@ -199,6 +199,11 @@ extension SQLiteStore {
 // MARK: - Audit trail and catalog
 
 extension SQLiteStore {
+    /// `WHERE` and the conditions joined by `AND`, or nothing when there are none.
+    static func whereClause(_ conditions: [SQL]) -> SQL {
+        conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    }
+
     public func listAuditEvents(filter: AuditFilter, page: PageRequest) async throws -> Page<AuditEvent> {
         try await read { db in
             var conditions: [SQL] = []
@@ -206,7 +211,7 @@ extension SQLiteStore {
             if let end = filter.endTime { conditions.append("timestamp <= \(Self.millis(end))") }
             if let id = filter.resourceID { conditions.append("resource_id = \(id)") }
             if let type = filter.resourceType { conditions.append("resource_type = \(type)") }
-            let whereClause: SQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let whereClause = Self.whereClause(conditions)
             let total = try Int.fetchOne(db, literal: "SELECT COUNT(*) FROM audit_events \(whereClause)") ?? 0
             let rows = try Row.fetchAll(
                 db,

@@ -6,6 +6,12 @@ import Testing
 
 /// The engines the contract runs against: both SQLite forms always, PostgreSQL when
 /// `SLUICE_TEST_POSTGRES` names a database (each store gets a schema of its own there).
+/// Every migration, in order: the same ids on every engine.
+let allMigrations = [
+    "0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check", "0005_source_event_counts",
+    "0006_paused_destinations", "0007_failed_events",
+]
+
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     case sqliteMemory
     case sqliteFile
@@ -161,10 +167,7 @@ extension Destination {
         let first = try SQLiteStore(path: path)
         let migrations = try await first.appliedMigrations()
         #expect(
-            migrations == [
-                "0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check", "0005_source_event_counts",
-                "0006_paused_destinations",
-            ])
+            migrations == allMigrations)
         let workspace = try await first.workspace()
         var source = Source.fixture()
         source.workspaceID = workspace.id

@@ -137,6 +137,8 @@ class Receiver:
                 status = 500 if count == 1 else 200
             elif fate == "reject":
                 status = 400
+            elif fate == "reject-once":
+                status = 400 if count == 1 else 200
             elif fate == "fail-always":
                 status = 503
             else:

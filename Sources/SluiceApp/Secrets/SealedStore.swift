@@ -219,6 +219,15 @@ public struct SealedStore: Store {
     }
     public func releaseLeases() async throws { try await base.releaseLeases() }
     public func nextDueTime() async throws -> Date? { try await base.nextDueTime() }
+    public func failedEvents(_ filter: FailedEventFilter, page: PageRequest) async throws -> Page<FailedEvent> {
+        try await base.failedEvents(filter, page: page)
+    }
+    public func replayFailedEvents(
+        _ filter: FailedEventFilter, at now: Date, audit: @escaping @Sendable ([String: Int]) -> [AuditEvent]
+    ) async throws -> Int {
+        try await base.replayFailedEvents(filter, at: now, audit: audit)
+    }
+    public func deleteFailedEvents(before cutoff: Date) async throws -> Int { try await base.deleteFailedEvents(before: cutoff) }
     public func deliveryPausedAt(destinationID: String) async throws -> Date? { try await base.deliveryPausedAt(destinationID: destinationID) }
     public func setDeliveryPaused(destinationID: String, at pausedAt: Date?, audit: [AuditEvent]) async throws -> Bool {
         try await base.setDeliveryPaused(destinationID: destinationID, at: pausedAt, audit: audit)

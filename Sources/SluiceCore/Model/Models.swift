@@ -193,6 +193,8 @@ public enum AuditEventType {
     /// Sluice's own (Segment has no pause): delivery to a destination paused and resumed (issue 17).
     public static let deliveryPaused = "Destination Delivery Paused"
     public static let deliveryResumed = "Destination Delivery Resumed"
+    /// Sluice's own: failed events of a destination put back into delivery (issue 17).
+    public static let failedEventsReplayed = "Destination Failed Events Replayed"
 }
 
 /// Filters of the audit listing (`listAuditEvents`).

@@ -79,6 +79,8 @@ public enum JobCompletion: Sendable, Equatable {
     case finished(jobID: Int64)
     /// Try again at `nextAttemptAt`, after `attempts` attempts.
     case retry(jobID: Int64, attempts: Int, nextAttemptAt: Date)
+    /// Delivery gave up: the job is done and its event is kept as a ``FailedEvent`` (when its destination still exists).
+    case failed(jobID: Int64, status: FailedEventStatus, reason: String, attempts: Int, at: Date)
 }
 
 /// Counters to add to a (source, destination, minute) record.

@@ -71,6 +71,9 @@ public final class DeliveryWorker: Service {
         }
     }
 
+    /// The reason of an event that expired at pickup, with no attempt in its window.
+    static let closedBeforeAttempt = "the retry window closed before the next attempt"
+
     /// Leases and delivers one batch of due jobs; returns how many it handled.
     @discardableResult
     public func deliverOnce() async throws -> Int {
@@ -109,6 +112,13 @@ public final class DeliveryWorker: Service {
             }
             switch decision.disposition {
             case .retried: completions.append(.retry(jobID: job.id, attempts: attempt, nextAttemptAt: decision.nextAttemptAt ?? finishedAt))
+            case .discarded, .expired:
+                // Kept as a failed event, with the last attempt's reason, for replay.
+                completions.append(
+                    .failed(
+                        jobID: job.id, status: decision.disposition == .expired ? .expired : .discarded,
+                        reason: outcome?.reason ?? Self.closedBeforeAttempt, attempts: job.attempts + (outcome == nil ? 0 : 1),
+                        at: finishedAt))
             default: completions.append(.finished(jobID: job.id))
             }
             stats.record(decision.disposition)

@@ -515,7 +515,7 @@ def check_pause(run: Run) -> Report:
 
 def check_replay(run: Run) -> Report:
     n = run.cfg["replay"]
-    report = Report(f"replay ({n} events, half refused once with 400, kept as failed events, then replayed)")
+    report = Report(f"replay ({n} events, half refused once with 400, kept as failed events, then replayed; the event log)")
     receiver, server, api, source_id, write_key, destination_id = run.webhook_pipeline("replay")
     fates = {f"replay-{i:05d}": ("reject-once" if i % 2 else "ok") for i in range(n)}
     refused = {mid for mid, fate in fates.items() if fate == "reject-once"}
@@ -556,6 +556,21 @@ def check_replay(run: Run) -> Report:
     report.expect("delivery-metrics discarded", len(refused), m.get("discarded"))
     left = api.request("GET", f"/sluice/failed-events?destinationId={destination_id}&pagination.count=10")["data"]
     report.expect("failed events left", 0, left["pagination"]["totalEntries"])
+    # The event log accounts for every request the receiver saw, by its answer.
+    log_path = f"/sluice/destinations/{destination_id}/event-log?pagination.count=10"
+
+    def logged(query: str = "") -> int:
+        return api.request("GET", log_path + query)["data"]["pagination"]["totalEntries"]
+
+    report.expect("event log entries = requests the receiver saw", len(hits), logged())
+    report.expect("event log DELIVERED = 200s answered", sum(h.status == 200 for h in hits), logged("&status=DELIVERED"))
+    report.expect("event log DISCARDED = 400s answered", sum(h.status == 400 for h in hits), logged("&status=DISCARDED"))
+    if refused:
+        mid = sorted(refused)[0]
+        entries = api.request("GET", log_path + f"&messageId={mid}")["data"]["attempts"]
+        report.expect("a replayed event's log, newest first", [["DELIVERED", 200], ["DISCARDED", 400]],
+                      [[e["status"], (e["response"] or {}).get("status")] for e in entries])
+        report.expect("its logged body is the event sent", True, all(mid in (e["request"] or {}).get("body", "") for e in entries))
     audit = api.request("GET", f"/audit-events?pagination.count=50&resourceId={destination_id}")["data"]["events"]
     report.expect("audit events", ["Destination Failed Events Replayed"],
                   [e["type"] for e in audit if e["type"].endswith("Replayed")])

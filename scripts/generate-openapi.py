@@ -1405,6 +1405,110 @@ def add_delivery_control_operations(document) -> None:
     }}
 
 
+def add_event_log_operation(document) -> None:
+    """A Sluice extension under /sluice/ (issue 17): a destination's event log of delivery attempts."""
+    schemas = document["components"]["schemas"]
+    nullable_text = {"type": "string", "nullable": True}
+    statuses = ["DELIVERED", "RETRYING", "DISCARDED", "EXPIRED"]
+    schemas["DeliveryAttempt"] = {
+        "type": "object",
+        "description": "One event's delivery attempt through one subscription. Headers are never kept; the values of "
+        "the destination's secret settings are replaced by `[redacted]` in the URL, the body and the answer.",
+        "properties": {
+            "id": {"type": "string", "description": "The entry's id (digits); newer entries have larger ids."},
+            "sourceId": {"type": "string"},
+            "destinationId": {"type": "string"},
+            "subscriptionId": {"type": "string"},
+            "messageId": {"type": "string"},
+            "eventType": {"type": "string", "description": "The event's type: track, identify, page, screen, group or alias."},
+            "eventName": dict(nullable_text, description="A track's event, or a page's or screen's name."),
+            "userId": dict(nullable_text),
+            "anonymousId": dict(nullable_text),
+            "attempt": {"type": "integer", "description": "1 for the first attempt."},
+            "attemptedAt": {"type": "string", "format": "date-time"},
+            "status": {"type": "string", "enum": statuses,
+                       "description": "What became of the attempt: delivered, to be retried, discarded, or expired."},
+            "reason": {"type": "string", "description": "The outcome's reason, e.g. `HTTP 200` or `timed out`."},
+            "request": {
+                "type": "object", "nullable": True,
+                "description": "The request that carried the event; null when none was sent.",
+                "properties": {
+                    "method": {"type": "string"},
+                    "url": {"type": "string"},
+                    "body": dict(nullable_text, description="The body as text, at most 16 KB; null with "
+                                 "`--event-log-bodies off`."),
+                    "bodyTruncated": {"type": "boolean"},
+                    "events": {"type": "integer", "description": "How many events the request carried (a batch)."},
+                    "batchKey": {"type": "string", "description": "Shared by the entries of one request's events."},
+                    "durationMs": {"type": "integer", "description": "From sending to the answer, or to giving up."},
+                },
+                "required": ["method", "url", "body", "bodyTruncated", "events", "batchKey", "durationMs"],
+            },
+            "response": {
+                "type": "object", "nullable": True,
+                "description": "The receiver's answer; null when none came.",
+                "properties": {
+                    "status": {"type": "integer"},
+                    "body": dict(nullable_text, description="The start of the answer, at most 1 KB; null with "
+                                 "`--event-log-bodies off`."),
+                },
+                "required": ["status", "body"],
+            },
+        },
+        "required": ["id", "sourceId", "destinationId", "subscriptionId", "messageId", "eventType", "eventName", "userId",
+                     "anonymousId", "attempt", "attemptedAt", "status", "reason", "request", "response"],
+    }
+    schemas["ListDeliveryAttemptsOutput_response"] = {
+        "type": "object",
+        "properties": {"data": {
+            "type": "object",
+            "properties": {"attempts": {"type": "array", "items": schema_ref("DeliveryAttempt")},
+                           "pagination": schema_ref("PaginationOutput")},
+            "required": ["attempts", "pagination"],
+        }},
+        "required": ["data"],
+    }
+    example = {
+        "id": "1042", "sourceId": "qQEHquLrjRDN9j1ByrChyn", "destinationId": "6390b3d2e3b6d0f5a4d0e1f2",
+        "subscriptionId": "iT2hLjLuJ3fmVx3G1JMgiV", "messageId": "api-2Kq3mZt8hB5dN7xW1cV0bA", "eventType": "track",
+        "eventName": "Order Completed", "userId": "u-1", "anonymousId": None, "attempt": 1,
+        "attemptedAt": "2026-12-04T05:00:00.000Z", "status": "DELIVERED", "reason": "HTTP 200",
+        "request": {"method": "POST", "url": "https://example.com/hook?key=[redacted]",
+                    "body": "{\"event\":\"Order Completed\",\"type\":\"track\",\"userId\":\"u-1\"}", "bodyTruncated": False,
+                    "events": 1, "batchKey": "9f2c4e1ab37d0c55", "durationMs": 38},
+        "response": {"status": 200, "body": "ok"},
+    }
+    time_field = {"type": "string", "format": "date-time"}
+
+    def query(name: str, description: str, schema: dict) -> dict:
+        return {"in": "query", "name": name, "required": False, "description": description, "schema": schema}
+
+    document["paths"]["/sluice/destinations/{destinationId}/event-log"] = {"get": {
+        "operationId": "listDeliveryAttempts",
+        "summary": "List Delivery Attempts",
+        "description": "A Sluice extension (not in Segment's Public API). The destination's event log: its delivery "
+        "attempts, newest first, kept for `--event-log-retention` (24 hours by default) and at most "
+        "`--event-log-max-entries` per destination (10,000 by default).",
+        "tags": ["Sluice Delivery Control"],
+        "parameters": [
+            {"explode": False, "in": "path", "name": "destinationId", "required": True, "schema": {"type": "string"},
+             "style": "simple"},
+            {"in": "query", "name": "pagination", "required": True, "description": "Pagination options.",
+             "schema": schema_ref("PaginationInput"), "style": "deepObject", "explode": True},
+            query("messageId", "Only this event's attempts.", {"type": "string"}),
+            query("userId", "Only attempts of events with this userId.", {"type": "string"}),
+            query("anonymousId", "Only attempts of events with this anonymousId.", {"type": "string"}),
+            query("subscriptionId", "Only this subscription's attempts.", {"type": "string"}),
+            query("status", "Only attempts with this status.", {"type": "string", "enum": statuses}),
+            query("startTime", "Only attempts made at or after this time.", dict(time_field)),
+            query("endTime", "Only attempts made at or before this time.", dict(time_field)),
+        ],
+        "responses": {"200": {"description": "OK", "content": {JSON: {
+            "schema": schema_ref("ListDeliveryAttemptsOutput_response"),
+            "example": {"data": {"attempts": [example], "pagination": {"current": "MA==", "totalEntries": 1}}}}}}},
+    }}
+
+
 # --------------------------------------------------------------------------------------
 # Sluice's own operations
 # --------------------------------------------------------------------------------------
@@ -1467,6 +1571,7 @@ def transform(reference) -> dict:
     add_delivery_overview_operations(document)
     add_preset_operation(document)
     add_delivery_control_operations(document)
+    add_event_log_operation(document)
     set_head(document)
     fix_parameters(document)
     fix_media_types(document)

@@ -63,6 +63,9 @@ public struct AppSettings: Sendable {
     /// How long failed events (discarded, or expired after the retry window) are kept for replay
     /// (`--failed-event-retention`, default 7 days).
     public var failedEventRetention: Duration = .seconds(7 * 86_400)
+    /// The event log of delivery attempts (`--event-log`, `--event-log-retention`, `--event-log-max-entries`,
+    /// `--event-log-bodies`).
+    public var eventLog = EventLogSettings()
     /// Whether this process routes and delivers events (tests of the HTTP surface alone may turn it off).
     public var delivery: Bool
     /// How long a connection may go without completing a request part before the server closes it

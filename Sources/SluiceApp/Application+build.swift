@@ -111,8 +111,9 @@ public func buildApplication(
     if settings.delivery {
         app.addServices(pipeline.router, pipeline.worker)
         app.addServices(
-            FailedEventJanitor(
-                store: services.store, retention: settings.failedEventRetention, logger: logger))
+            RetentionJanitor(
+                store: services.store, failedEventRetention: settings.failedEventRetention,
+                eventLog: settings.eventLog.enabled ? settings.eventLog : nil, logger: logger))
     }
     return app
 }
@@ -138,7 +139,8 @@ struct Pipeline {
         worker = DeliveryWorker(
             store: services.store, integrations: integrations,
             sender: DeliverySender.live(httpClient: httpClient.client).overriding(services.settings.endpointOverrides), policy: policy, wake: routed,
-            stats: stats, logger: services.logger, lease: services.settings.deliveryLease)
+            stats: stats, logger: services.logger, lease: services.settings.deliveryLease, eventLog: services.settings.eventLog,
+            secretNames: { [catalog = services.catalog] in catalog.secretNames(destination: $0) })
     }
 }
 
@@ -162,6 +164,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     DeliveryOverviewController(services: services).register(on: router)
     DeliveryControlController(services: services, wake: pipeline.routed).register(on: router)
     FailedEventsController(services: services, wake: pipeline.routed).register(on: router)
+    EventLogController(services: services).register(on: router)
     TrackingController(writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
         .register(on: router)
     routes.load(router.routes.map { ($0.path.description, $0.method) })

@@ -30,6 +30,17 @@ struct Serve: AsyncParsableCommand {
     @Option(
         help: "How long failed events are kept for replay: e.g. 7d, 12h (env SLUICE_FAILED_EVENT_RETENTION, default 7d).")
     var failedEventRetention: String?
+    @Option(help: "The event log of delivery attempts: on or off (env SLUICE_EVENT_LOG, default on).")
+    var eventLog: String?
+    @Option(help: "How long the event log keeps an attempt: e.g. 24h, 7d (env SLUICE_EVENT_LOG_RETENTION, default 24h).")
+    var eventLogRetention: String?
+    @Option(help: "The most attempts the event log keeps per destination, oldest dropped first (env SLUICE_EVENT_LOG_MAX_ENTRIES, default 10000).")
+    var eventLogMaxEntries: String?
+    @Option(
+        help:
+            "Whether the event log keeps request bodies and responses: on, or off to keep personal data out of it (env SLUICE_EVENT_LOG_BODIES, default on)."
+    )
+    var eventLogBodies: String?
     @Option(
         help: "How long a worker holds the jobs it claims before another process may take them: e.g. 5m, 30s (env SLUICE_DELIVERY_LEASE, default 5m)."
     )
@@ -58,6 +69,23 @@ struct Serve: AsyncParsableCommand {
             return .milliseconds(Int64(value * seconds * 1000))
         }
         return nil
+    }
+
+    func eventLogSettings() throws -> EventLogSettings {
+        var log = EventLogSettings()
+        log.enabled = try Environment.flag(eventLog ?? Environment.value("SLUICE_EVENT_LOG") ?? "on", name: "event-log")
+        log.keepBodies = try Environment.flag(eventLogBodies ?? Environment.value("SLUICE_EVENT_LOG_BODIES") ?? "on", name: "event-log-bodies")
+        let retentionText = eventLogRetention ?? Environment.value("SLUICE_EVENT_LOG_RETENTION") ?? "24h"
+        guard let retention = Self.duration(retentionText), retention >= .seconds(1) else {
+            throw ArgumentParser.ValidationError("event-log-retention must be a duration of at least 1s, such as 24h, 7d or 30m")
+        }
+        log.retention = retention
+        let maxText = eventLogMaxEntries ?? Environment.value("SLUICE_EVENT_LOG_MAX_ENTRIES") ?? "10000"
+        guard let max = Int(maxText), max >= 1 else {
+            throw ArgumentParser.ValidationError("event-log-max-entries must be a whole number of attempts, at least 1")
+        }
+        log.maxEntriesPerDestination = max
+        return log
     }
 
     func settings() throws -> AppSettings {
@@ -100,6 +128,7 @@ struct Serve: AsyncParsableCommand {
             throw ArgumentParser.ValidationError("failed-event-retention must be a duration of at least 1s, such as 7d, 12h or 30m")
         }
         settings.failedEventRetention = retention
+        settings.eventLog = try eventLogSettings()
         settings.secretKey = secretKey.resolved
         let generalText = rateLimitGeneral.map(String.init) ?? Environment.value("SLUICE_RATE_LIMIT_GENERAL") ?? "60000"
         guard let general = Int(generalText), general >= 1 else {

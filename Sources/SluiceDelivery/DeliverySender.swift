@@ -16,6 +16,9 @@ import SluiceCore
 public struct DeliverySender: Sendable {
     /// Sends a request.
     public var send: @Sendable (HTTPRequestSpec) async throws -> HTTPResponseSpec
+    /// Told of every request sent through ``answer(to:carrying:)``, once it is answered: how the worker fills the
+    /// event log.
+    public var observe: (@Sendable (SentRequest) -> Void)?
 
     /// Creates a sender from a closure.
     public init(send: @escaping @Sendable (HTTPRequestSpec) async throws -> HTTPResponseSpec) {
@@ -32,16 +35,37 @@ public struct DeliverySender: Sendable {
 
     /// Sends a request: its response, or the outcome of an attempt that got none (as ``outcome(of:)`` gives it).
     public func answer(to request: HTTPRequestSpec) async -> DeliveryAnswer {
-        do {
-            return .response(try await send(request))
-        } catch let error as DeliveryTransportError {
-            return .noResponse(error.outcome)
-        } catch is CancellationError {
-            return .noResponse(.retryable(reason: "cancelled"))
-        } catch {
-            return .noResponse(.connectionFailed("request failed"))
-        }
+        await answer(to: request, carrying: [])
     }
+
+    /// Sends a request that carries the events at `eventIndexes` (of the events the integration was given), and tells
+    /// ``observe`` what came of it.
+    public func answer(to request: HTTPRequestSpec, carrying eventIndexes: [Int]) async -> DeliveryAnswer {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let answer: DeliveryAnswer
+        do {
+            answer = .response(try await send(request))
+        } catch let error as DeliveryTransportError {
+            answer = .noResponse(error.outcome)
+        } catch is CancellationError {
+            answer = .noResponse(.retryable(reason: "cancelled"))
+        } catch {
+            answer = .noResponse(.connectionFailed("request failed"))
+        }
+        observe?(SentRequest(request: request, answer: answer, duration: clock.now - started, eventIndexes: eventIndexes))
+        return answer
+    }
+}
+
+/// A request sent, as ``DeliverySender/observe`` hears of it.
+public struct SentRequest: Sendable {
+    public var request: HTTPRequestSpec
+    public var answer: DeliveryAnswer
+    /// From sending to the answer (or to giving up).
+    public var duration: Duration
+    /// The events it carried, as indexes into the events the integration was given.
+    public var eventIndexes: [Int]
 }
 
 /// What came of sending a request: the receiver's answer, or the outcome of an attempt that got none.

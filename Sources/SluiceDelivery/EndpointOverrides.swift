@@ -89,10 +89,12 @@ extension DeliverySender {
     public func overriding(_ overrides: EndpointOverrides) -> DeliverySender {
         guard !overrides.isEmpty else { return self }
         let send = self.send
-        return DeliverySender { request in
+        var sender = DeliverySender { request in
             var request = request
             request.url = overrides.apply(to: request.url)
             return try await send(request)
         }
+        sender.observe = observe
+        return sender
     }
 }

@@ -198,6 +198,39 @@ enum PostgresMigrations {
             CREATE INDEX failed_events_destination ON failed_events(destination_id, failed_at);
             """
         ),
+        (
+            // The event log (#17): every delivery attempt, kept for --event-log-retention and --event-log-max-entries.
+            "0008_event_log",
+            """
+            CREATE TABLE delivery_attempts (
+                id BIGSERIAL PRIMARY KEY,
+                source_id TEXT NOT NULL,
+                destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+                subscription_id TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                event_type TEXT NOT NULL,
+                event_name TEXT,
+                user_id TEXT,
+                anonymous_id TEXT,
+                attempt BIGINT NOT NULL,
+                attempted_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                request_key TEXT,
+                request_method TEXT,
+                request_url TEXT,
+                request_events BIGINT,
+                request_body BYTEA,
+                body_truncated BOOLEAN NOT NULL DEFAULT FALSE,
+                http_status BIGINT,
+                response BYTEA,
+                duration_ms BIGINT
+            );
+            CREATE INDEX delivery_attempts_destination ON delivery_attempts(destination_id, id);
+            CREATE INDEX delivery_attempts_time ON delivery_attempts(attempted_at);
+            CREATE INDEX delivery_attempts_request ON delivery_attempts(request_key) WHERE request_body IS NOT NULL;
+            """
+        ),
     ]
 }
 

@@ -113,8 +113,9 @@ extension PostgresStore {
         }
     }
 
-    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws {
-        guard !completions.isEmpty || !metrics.isEmpty else { return }
+    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt]) async throws {
+        guard !completions.isEmpty || !metrics.isEmpty || !log.isEmpty else { return }
+        let logRows = log.isEmpty ? nil : Self.logRecords(log)
         var finished: [Int64] = []
         var retryIDs: [Int64] = []
         var retryAttempts: [Int64] = []
@@ -161,6 +162,7 @@ extension PostgresStore {
                     """, logger: self.logger)
             }
             for delta in deltas { try await self.addMetrics(delta, conn) }
+            if let logRows { try await self.appendLog(logRows, conn) }
         }
     }
 

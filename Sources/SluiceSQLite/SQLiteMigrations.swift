@@ -202,6 +202,39 @@ enum SQLiteMigrations {
                     CREATE INDEX failed_events_destination ON failed_events(destination_id, failed_at);
                     """)
         }
+        // The event log (#17): every delivery attempt, kept for --event-log-retention and --event-log-max-entries.
+        migrator.registerMigration("0008_event_log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE delivery_attempts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        source_id TEXT NOT NULL,
+                        destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+                        subscription_id TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        event_type TEXT NOT NULL,
+                        event_name TEXT,
+                        user_id TEXT,
+                        anonymous_id TEXT,
+                        attempt INTEGER NOT NULL,
+                        attempted_at INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        request_key TEXT,
+                        request_method TEXT,
+                        request_url TEXT,
+                        request_events INTEGER,
+                        request_body BLOB,
+                        body_truncated INTEGER NOT NULL DEFAULT 0,
+                        http_status INTEGER,
+                        response BLOB,
+                        duration_ms INTEGER
+                    );
+                    CREATE INDEX delivery_attempts_destination ON delivery_attempts(destination_id, id);
+                    CREATE INDEX delivery_attempts_time ON delivery_attempts(attempted_at);
+                    CREATE INDEX delivery_attempts_request ON delivery_attempts(request_key) WHERE request_body IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

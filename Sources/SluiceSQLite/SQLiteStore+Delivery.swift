@@ -96,8 +96,8 @@ extension SQLiteStore {
         }
     }
 
-    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws {
-        guard !completions.isEmpty || !metrics.isEmpty else { return }
+    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt]) async throws {
+        guard !completions.isEmpty || !metrics.isEmpty || !log.isEmpty else { return }
         try await write { db in
             let finish = try db.cachedStatement(sql: "DELETE FROM delivery_jobs WHERE id = ?")
             let retry = try db.cachedStatement(
@@ -120,6 +120,7 @@ extension SQLiteStore {
                 }
             }
             for delta in metrics { try Self.addMetrics(delta, db) }
+            try Self.appendLog(log, db)
         }
     }
 

@@ -117,12 +117,14 @@ final class Answer: Sendable {
             let failedAt = Date(timeIntervalSince1970: 1_800_000_000)
             try await store.complete([.failed(jobID: job.id, status: .expired, reason: "timed out", attempts: 3, at: failedAt)], metrics: [])
             // Within the retention it stays; past it, it goes
-            let within = FailedEventJanitor(
-                store: store, retention: .seconds(3600), logger: .init(label: "t"), now: { failedAt.addingTimeInterval(3600) })
-            #expect(await within.pruneOnce() == 0)
-            let past = FailedEventJanitor(
-                store: store, retention: .seconds(3600), logger: .init(label: "t"), now: { failedAt.addingTimeInterval(3601) })
-            #expect(await past.pruneOnce() == 1)
+            let within = RetentionJanitor(
+                store: store, failedEventRetention: .seconds(3600), eventLog: nil, logger: .init(label: "t"),
+                now: { failedAt.addingTimeInterval(3600) })
+            #expect(await within.pruneOnce().failedEvents == 0)
+            let past = RetentionJanitor(
+                store: store, failedEventRetention: .seconds(3600), eventLog: nil, logger: .init(label: "t"),
+                now: { failedAt.addingTimeInterval(3601) })
+            #expect(await past.pruneOnce().failedEvents == 1)
             #expect(try await store.failedEvents(FailedEventFilter(), page: PageRequest(count: 5)).totalEntries == 0)
         }
     }

@@ -23,23 +23,15 @@ struct DeliveryControlController {
         router.post(RouterPath(base + "/resume")) { _, context in try await change(context, pause: false) }
     }
 
-    private func destination(_ context: SluiceRequestContext) async throws -> Destination {
-        let id = try Identifier.pathID(context.parameters.get("destinationId"), resource: "destination")
-        guard let destination = try await services.store.destination(id: id) else {
-            throw APIError.notFound("No destination with id \(id)")
-        }
-        return destination
-    }
-
     /// The destination's delivery state.
     func state(_ context: SluiceRequestContext) async throws -> Response {
-        let destination = try await destination(context)
+        let destination = try await services.destination(in: context)
         return answer(destination.id, pausedAt: try await services.store.deliveryPausedAt(destinationID: destination.id), context)
     }
 
     /// Pauses or resumes; records `Destination Delivery Paused` or `Destination Delivery Resumed` when the state changes.
     func change(_ context: SluiceRequestContext, pause: Bool) async throws -> Response {
-        let destination = try await destination(context)
+        let destination = try await services.destination(in: context)
         let audit = services.minting.audit(
             pause ? AuditEventType.deliveryPaused : AuditEventType.deliveryResumed, actor: context.actor, id: destination.id,
             resourceType: "destination", name: destination.name)
@@ -63,5 +55,16 @@ struct DeliveryControlController {
             if let pausedAt { w.string(Timestamps.format(pausedAt)) } else { w.null() }
             w.raw("}")
         }
+    }
+}
+
+extension AppServices {
+    /// The destination the path's `destinationId` names; 404 when there is none.
+    func destination(in context: SluiceRequestContext) async throws -> Destination {
+        let id = try Identifier.pathID(context.parameters.get("destinationId"), resource: "destination")
+        guard let destination = try await store.destination(id: id) else {
+            throw APIError.notFound("No destination with id \(id)")
+        }
+        return destination
     }
 }

@@ -100,7 +100,7 @@ struct FailedEventsController {
         return filter
     }
 
-    private static func time(_ text: String?, field: String) throws -> Date? {
+    static func time(_ text: String?, field: String) throws -> Date? {
         guard let text else { return nil }
         guard let date = Timestamps.parse(text) else {
             throw APIError.validation("\(field) must be an ISO 8601 date-time such as 2024-01-02T15:04:05Z", field: field)

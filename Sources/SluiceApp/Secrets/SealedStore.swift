@@ -214,8 +214,14 @@ public struct SealedStore: Store {
     public func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob] {
         try await base.claimJobs(now: now, limit: limit, lease: lease)
     }
-    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws {
-        try await base.complete(completions, metrics: metrics)
+    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt]) async throws {
+        try await base.complete(completions, metrics: metrics, log: log)
+    }
+    public func deliveryAttempts(_ filter: DeliveryAttemptFilter, page: PageRequest) async throws -> Page<DeliveryAttempt> {
+        try await base.deliveryAttempts(filter, page: page)
+    }
+    public func pruneDeliveryAttempts(before cutoff: Date, keepPerDestination: Int) async throws -> Int {
+        try await base.pruneDeliveryAttempts(before: cutoff, keepPerDestination: keepPerDestination)
     }
     public func releaseLeases() async throws { try await base.releaseLeases() }
     public func nextDueTime() async throws -> Date? { try await base.nextDueTime() }

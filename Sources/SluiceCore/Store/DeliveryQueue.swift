@@ -105,7 +105,7 @@ public struct MetricsDelta: Sendable, Equatable {
 /// event is routed exactly once even across a crash, and even when several processes route from
 /// one database (a job is inserted only for an event that this transaction deleted). Workers lease due jobs
 /// (``claimJobs(now:limit:lease:)``) and record each attempt's result and counters together
-/// (``complete(_:metrics:)``): delivery is at least once.
+/// (``complete(_:metrics:log:)``): delivery is at least once.
 public protocol DeliveryQueue: Sendable {
     /// Commits events and adds their received counts (``SourceEventCount/received(_:)``) and the refusals
     /// `refused` to the Delivery Overview's per-minute source counts, in one transaction. Nothing to commit and
@@ -124,8 +124,9 @@ public protocol DeliveryQueue: Sendable {
     func filteredCounts(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> [String: Int64]
     /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`; jobs of a paused destination wait.
     func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob]
-    /// Applies completions and adds metrics, in one transaction.
-    func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws
+    /// Applies completions, adds metrics and appends the attempts to the event log (``EventLogStore``), in one
+    /// transaction; log entries of a destination that no longer exists are left out.
+    func complete(_ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt]) async throws
     /// Called when a process starts delivering. A single-process engine ends every lease (the
     /// process starting up owns every job); an engine shared by several processes leaves leases
     /// to expire, since they may belong to processes still running.
@@ -166,5 +167,10 @@ extension DeliveryQueue {
 
     public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws {
         try await route(consumed: consumed, jobs: jobs, filtered: [])
+    }
+
+    /// Applies completions and adds metrics, in one transaction, logging nothing.
+    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws {
+        try await complete(completions, metrics: metrics, log: [])
     }
 }

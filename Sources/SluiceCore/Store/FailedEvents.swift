@@ -70,7 +70,7 @@ public struct FailedEventFilter: Sendable, Equatable {
     }
 }
 
-/// The failed events of the store (#17): written by ``DeliveryQueue/complete(_:metrics:)`` for
+/// The failed events of the store (#17): written by ``DeliveryQueue/complete(_:metrics:log:)`` for
 /// ``JobCompletion/failed(jobID:status:reason:attempts:at:)``, in the same transaction that ends the job.
 public protocol FailedEventStore: Sendable {
     /// Failed events matching `filter`, newest first.

@@ -151,7 +151,8 @@ public protocol SecretRepository: Sendable {
 
 /// Everything Sluice keeps, behind one value: each engine (SQLite, PostgreSQL) implements it whole.
 public protocol Store: WorkspaceRepository, TokenRepository, SourceRepository, DestinationRepository, SubscriptionRepository,
-    AuditRepository, CatalogRepository, DeliveryQueue, FailedEventStore, SecretRepository
+    AuditRepository, CatalogRepository, DeliveryQueue, FailedEventStore, EventLogStore,
+    SecretRepository
 {
     /// The ids of the schema migrations applied, in order (the same list on every engine).
     func appliedMigrations() async throws -> [String]

@@ -224,7 +224,7 @@ public struct ActionsRuntime: Sendable {
             // it, ending perform).
             var answer = DeliveryAnswer.noResponse(.discarded(reason: "the action made no request"))
             for request in requests {
-                answer = await sender.answer(to: request)
+                answer = await sender.answer(to: request, carrying: indexes)
                 guard answer.outcome.isSuccess else { break }
             }
             if batched, let read, let items, case .response(let response) = answer, let perItem = read(response, items.count),

@@ -68,7 +68,9 @@ public struct WebhookIntegration: Integration {
             case .failure(let failure): for index in planned.eventIndexes { outcomes[index] = failure.outcome }
             }
         }
-        let sent = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests) { await sender.outcome(of: $0.request) }
+        let sent = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests) {
+            await sender.answer(to: $0.request, carrying: $0.indexes).outcome
+        }
         for (request, outcome) in zip(pending, sent) {
             for index in request.indexes { outcomes[index] = outcome }
         }

@@ -21,11 +21,18 @@ public final class DeliveryWorker: Service {
     let loops: Int
     let batchSize: Int
     let lease: Duration
+    let eventLog: EventLogSettings
+    let secretNames: @Sendable (String) -> SecretNames
     let now: @Sendable () -> Date
 
+    /// - Parameters:
+    ///   - eventLog: Whether and how attempts are written to the event log.
+    ///   - secretNames: Which settings of a destination's catalog entry are secret (their values are redacted from
+    ///     the event log); by default, by name alone.
     public init(
         store: any Store, integrations: IntegrationRegistry, sender: DeliverySender, policy: RetryPolicy, wake: PipelineSignal,
         stats: PipelineStats, logger: Logger, loops: Int = 4, batchSize: Int = 500, lease: Duration = .seconds(300),
+        eventLog: EventLogSettings = EventLogSettings(), secretNames: @escaping @Sendable (String) -> SecretNames = { _ in SecretNames(options: []) },
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
@@ -38,6 +45,8 @@ public final class DeliveryWorker: Service {
         self.loops = loops
         self.batchSize = batchSize
         self.lease = lease
+        self.eventLog = eventLog
+        self.secretNames = secretNames
         self.now = now
     }
 
@@ -88,13 +97,13 @@ public final class DeliveryWorker: Service {
         var destinations: [String: Destination] = [:]
         for id in destinationIDs { destinations[id] = try await store.destination(id: id) }
 
-        let results = await withTaskGroup(of: [(DeliveryJob, DeliveryOutcome?, Date)].self) { group in
+        let results = await withTaskGroup(of: [Attempted].self) { group in
             for (subscriptionID, group_jobs) in bySubscription {
                 let subscription = subscriptions[subscriptionID]
                 let destination = group_jobs.first.flatMap { destinations[$0.destinationID] }
                 group.addTask { await self.deliver(group_jobs, subscription: subscription, destination: destination) }
             }
-            var all: [(DeliveryJob, DeliveryOutcome?, Date)] = []
+            var all: [Attempted] = []
             for await part in group { all += part }
             return all
         }
@@ -102,7 +111,9 @@ public final class DeliveryWorker: Service {
         var generator = SystemRandomNumberGenerator()
         var completions: [JobCompletion] = []
         var metrics: [String: MetricsDelta] = [:]
-        for (job, outcome, finishedAt) in results {
+        var log: [DeliveryAttempt] = []
+        for result in results {
+            let (job, outcome, finishedAt) = (result.job, result.outcome, result.finishedAt)
             let attempt = outcome == nil ? 0 : job.attempts + 1
             let decision: DeliveryDecision
             if let outcome {
@@ -122,6 +133,7 @@ public final class DeliveryWorker: Service {
             default: completions.append(.finished(jobID: job.id))
             }
             stats.record(decision.disposition)
+            if eventLog.enabled { log.append(Self.logEntry(result, attempt: outcome == nil ? job.attempts : attempt, decision: decision)) }
             let minute = DeliveryCounters.epochMinute(of: finishedAt)
             let key = "\(job.sourceID)/\(job.destinationID)/\(minute)"
             var delta =
@@ -129,35 +141,78 @@ public final class DeliveryWorker: Service {
             delta.counters.record(decision.disposition, attempt: attempt, receivedAt: job.receivedAt, finishedAt: finishedAt)
             metrics[key] = delta
         }
-        try await store.complete(completions, metrics: Array(metrics.values))
+        try await store.complete(completions, metrics: Array(metrics.values), log: log)
         return jobs.count
     }
 
+    /// One job's attempt: its outcome (`nil` when no attempt was made: expired, or nowhere to send), when it started
+    /// and ended, and the request that carried it (for the event log).
+    struct Attempted {
+        var job: DeliveryJob
+        var outcome: DeliveryOutcome?
+        var startedAt: Date
+        var finishedAt: Date
+        var event: JSONValue?
+        var request: LoggedRequest?
+    }
+
+    static func logEntry(_ result: Attempted, attempt: Int, decision: DeliveryDecision) -> DeliveryAttempt {
+        let job = result.job
+        let event = result.event ?? (try? JSONValue.parse(job.body)) ?? .null
+        let type = event["type"]?.stringValue ?? ""
+        let status: DeliveryAttemptStatus =
+            switch decision.disposition {
+            case .retried: .retrying
+            case .discarded: .discarded
+            case .expired: .expired
+            case .succeeded: .delivered
+            }
+        return DeliveryAttempt(
+            sourceID: job.sourceID, destinationID: job.destinationID, subscriptionID: job.subscriptionID, messageID: job.messageID,
+            eventType: type, eventName: (type == "track" ? event["event"] : event["name"])?.stringValue,
+            userID: event["userId"]?.stringValue, anonymousID: event["anonymousId"]?.stringValue, attempt: attempt,
+            attemptedAt: result.startedAt, status: status, reason: result.outcome?.reason ?? Self.closedBeforeAttempt,
+            request: result.request)
+    }
+
     /// Sends one subscription's jobs; an outcome of `nil` means no attempt was made (expired, or nowhere to send).
-    private func deliver(
-        _ jobs: [DeliveryJob], subscription: Subscription?, destination: Destination?
-    ) async -> [(DeliveryJob, DeliveryOutcome?, Date)] {
+    private func deliver(_ jobs: [DeliveryJob], subscription: Subscription?, destination: Destination?) async -> [Attempted] {
         let start = now()
-        var results: [(DeliveryJob, DeliveryOutcome?, Date)] = []
+        var results: [Attempted] = []
         var live: [DeliveryJob] = []
         for job in jobs {
-            if policy.isExpired(receivedAt: job.receivedAt, now: start) { results.append((job, nil, start)) } else { live.append(job) }
+            if policy.isExpired(receivedAt: job.receivedAt, now: start) {
+                results.append(Attempted(job: job, startedAt: start, finishedAt: start))
+            } else {
+                live.append(job)
+            }
         }
         guard !live.isEmpty else { return results }
         guard let subscription, subscription.enabled, let destination, destination.enabled,
             let integration = integrations.integration(for: destination.metadataID)
         else {
             // The subscription or destination went away or was disabled after routing: nothing to send to.
-            return results + live.map { ($0, DeliveryOutcome.discarded(reason: "subscription or destination no longer takes events"), start) }
+            let gone = DeliveryOutcome.discarded(reason: "subscription or destination no longer takes events")
+            return results + live.map { Attempted(job: $0, outcome: gone, startedAt: start, finishedAt: start) }
         }
         let target = DeliveryTarget(
             actionSlug: subscription.actionSlug, subscriptionSettings: subscription.settings, destinationSettings: destination.settings)
         // The integration groups events into requests (batches) and sends them concurrently itself.
         let events = live.map { (try? JSONValue.parse($0.body)) ?? .null }
-        let outcomes = await integration.deliver(events, to: target, sender: sender)
+        var recorder: EventLogRecorder?
+        if eventLog.enabled {
+            let names = secretNames(destination.metadataID)
+            recorder = EventLogRecorder(
+                redactor: Redactor(settings: destination.settings, isSecret: names.contains), keepBodies: eventLog.keepBodies)
+        }
+        let outcomes = await integration.deliver(events, to: target, sender: recorder?.observing(sender) ?? sender)
         let finished = now()
+        let requests = recorder?.requests(events: live.count) ?? []
         for (i, job) in live.enumerated() {
-            results.append((job, i < outcomes.count ? outcomes[i] : DeliveryOutcome.retryable(reason: "no outcome"), finished))
+            results.append(
+                Attempted(
+                    job: job, outcome: i < outcomes.count ? outcomes[i] : DeliveryOutcome.retryable(reason: "no outcome"), startedAt: start,
+                    finishedAt: finished, event: events[i], request: i < requests.count ? requests[i] : nil))
         }
         return results
     }

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""End-to-end delivery throughput of Sluice builds or settings side by side: events in, delivered to a local receiver.
+
+    Benchmarks/delivery.py --ceiling CEILING --events 20000 --rounds 3 [--batch-size 100] \\
+        'BIN --event-log on' 'BIN --event-log off'
+
+Each argument is a sluice binary followed by extra `serve` flags. For each round and each argument in turn, starts
+that server on a new SQLite file (a temporary folder), creates a source with one Webhooks (Actions) destination whose
+one subscription sends every track event to the receiver (`SluiceBenchCeiling`, answering `POST /hook` with 200 and
+an empty body), posts `--events` track events through `/v1/batch` (100 a request, 4 connections), and times from the
+first request until `/metrics` counts them all delivered. With `--batch-size N` the subscription batches N events a
+request. Prints events delivered a second for each run; nothing is asserted. Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+
+def delivered(api: bench.Client) -> float:
+    _, _, text = api.request("GET", "/metrics")
+    return bench.metric(text.decode(), "sluice_delivery_attempts_total", 'outcome="success"')
+
+
+def measure(command: list[str], receiver_port: int, events: int, batch_size: int, work: Path, run: int) -> float:
+    port = bench.free_port()
+    argv = bench.sluice_argv(command[0], port, f"sqlite:{work}/delivery-{run}.sqlite") + command[1:]
+    server = bench.Server("sluice", argv, port, work / f"delivery-{run}.log").start()
+    try:
+        api = bench.Client(port, {"Authorization": f"Bearer {bench.TOKEN}"})
+        source = api.json("POST", "/sources", {"slug": f"delivery-{run}", "name": "delivery", "enabled": True,
+                                               "metadataId": bench.HTTP_API_SOURCE}, expect=(200, 201))["data"]["source"]
+        destination = api.json("POST", "/destinations", {
+            "sourceId": source["id"], "metadataId": bench.WEBHOOKS, "name": "delivery", "enabled": True,
+            "settings": {"sharedSecret": "delivery-bench-secret"}}, expect=(200, 201))["data"]["destination"]
+        settings: dict = {"url": f"http://127.0.0.1:{receiver_port}/hook"}
+        if batch_size > 1:
+            settings.update({"enable_batching": True, "batch_size": batch_size})
+        api.json("POST", f"/destinations/{destination['id']}/subscriptions", {
+            "name": "delivery", "actionId": bench.WEBHOOK_SEND_ACTION, "trigger": 'type = "track"', "enabled": True,
+            "settings": settings}, expect=(200, 201))
+        started = time.perf_counter()
+        bench.post_events(port, source["writeKeys"][0], events, 100, 4)  # raises on any non-2xx
+        while delivered(api) < events:
+            if time.perf_counter() - started > 600:
+                raise RuntimeError(f"only {delivered(api):.0f} of {events} delivered in 600 s: see {work}")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        api.close()
+    finally:
+        server.stop()
+    return events / seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ceiling", required=True, help="the release SluiceBenchCeiling binary (the receiver)")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("commands", nargs="+", metavar="'BIN [FLAGS]'")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sluice-delivery-"))
+    responses = work / "responses"
+    responses.mkdir()
+    (responses / "hook.body").write_bytes(b"")
+    (responses / "manifest.tsv").write_text("# METHOD\tPATH\tSTATUS\tCONTENT-TYPE\tFILE\nPOST\t/hook\t200\ttext/plain\thook.body\n")
+    receiver_port = bench.free_port()
+    receiver = bench.Server("ceiling", [args.ceiling, "--port", str(receiver_port), "--responses", str(responses)],
+                            receiver_port, work / "ceiling.log").start()
+    results: dict[str, list[float]] = {}
+    run = 0
+    try:
+        for round_number in range(1, args.rounds + 1):
+            for command in args.commands:
+                run += 1
+                rate = measure(shlex.split(command), receiver_port, args.events, args.batch_size, work, run)
+                results.setdefault(command, []).append(rate)
+                print(f"round {round_number}  {command}: {rate:,.0f} events/s delivered", flush=True)
+    finally:
+        receiver.stop()
+    for command, rates in results.items():
+        print(f"median  {command}: {sorted(rates)[len(rates) // 2]:,.0f} events/s over {len(rates)} runs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

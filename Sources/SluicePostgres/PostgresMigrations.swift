@@ -227,8 +227,8 @@ enum PostgresMigrations {
                 duration_ms BIGINT
             );
             CREATE INDEX delivery_attempts_destination ON delivery_attempts(destination_id, id);
-            CREATE INDEX delivery_attempts_time ON delivery_attempts(attempted_at);
-            CREATE INDEX delivery_attempts_request ON delivery_attempts(request_key) WHERE request_body IS NOT NULL;
+                        -- Only a batch's first entry, whose body its other entries show: a request of one event needs no lookup.
+                        CREATE INDEX delivery_attempts_batch ON delivery_attempts(request_key) WHERE request_events > 1 AND request_body IS NOT NULL;
             """
         ),
     ]

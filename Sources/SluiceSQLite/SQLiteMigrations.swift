@@ -207,7 +207,9 @@ enum SQLiteMigrations {
             try db.execute(
                 sql: """
                     CREATE TABLE delivery_attempts (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        -- The rowid (no AUTOINCREMENT, which writes sqlite_sequence on every insert): pruning removes the
+                        -- oldest, so ids still only grow for every destination that keeps entries.
+                        id INTEGER PRIMARY KEY,
                         source_id TEXT NOT NULL,
                         destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
                         subscription_id TEXT NOT NULL,
@@ -231,8 +233,8 @@ enum SQLiteMigrations {
                         duration_ms INTEGER
                     );
                     CREATE INDEX delivery_attempts_destination ON delivery_attempts(destination_id, id);
-                    CREATE INDEX delivery_attempts_time ON delivery_attempts(attempted_at);
-                    CREATE INDEX delivery_attempts_request ON delivery_attempts(request_key) WHERE request_body IS NOT NULL;
+                                        -- Only a batch's first entry, whose body its other entries show: a request of one event needs no lookup.
+                                        CREATE INDEX delivery_attempts_batch ON delivery_attempts(request_key) WHERE request_events > 1 AND request_body IS NOT NULL;
                     """)
         }
         return migrator

@@ -8,15 +8,20 @@ extension SQLiteStore {
     /// Inserts the entries whose destination exists, inside the caller's transaction.
     static func appendLog(_ log: [DeliveryAttempt], _ db: Database) throws {
         guard !log.isEmpty else { return }
+        // Entries of a destination deleted meanwhile are left out (asked once per destination, not once per entry).
+        var exists: [String: Bool] = [:]
+        for id in Set(log.map(\.destinationID)) {
+            exists[id] = try Bool.fetchOne(db, literal: "SELECT EXISTS (SELECT 1 FROM destinations WHERE id = \(id))") ?? false
+        }
         let insert = try db.cachedStatement(
             sql: """
                 INSERT INTO delivery_attempts (source_id, destination_id, subscription_id, message_id, event_type, event_name, user_id,
                                                anonymous_id, attempt, attempted_at, status, reason, request_key, request_method,
                                                request_url, request_events, request_body, body_truncated, http_status, response,
                                                duration_ms)
-                SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM destinations WHERE id = ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-        for entry in log {
+        for entry in log where exists[entry.destinationID] == true {
             let request = entry.request
             try insert.execute(
                 arguments: [
@@ -24,7 +29,6 @@ extension SQLiteStore {
                     entry.userID, entry.anonymousID, entry.attempt, Self.millis(entry.attemptedAt), entry.status.rawValue, entry.reason,
                     request?.key, request?.method, request?.url, request?.events, request?.body.map { Data($0) },
                     request?.bodyTruncated ?? false, request?.status, request?.response.map { Data($0) }, request?.durationMillis,
-                    entry.destinationID,
                 ])
         }
     }
@@ -55,7 +59,8 @@ extension SQLiteStore {
                            COALESCE(b.body_truncated, a.body_truncated) AS truncated, a.http_status, a.response, a.duration_ms
                     FROM delivery_attempts a
                     LEFT JOIN delivery_attempts b
-                        ON a.request_body IS NULL AND b.request_key = a.request_key AND b.request_body IS NOT NULL
+                        ON a.request_body IS NULL AND a.request_events > 1 AND b.request_key = a.request_key
+                           AND b.request_events > 1 AND b.request_body IS NOT NULL
                     \(whereClause) ORDER BY a.id DESC LIMIT \(page.count) OFFSET \(page.offset)
                     """)
             return Page(items: rows.map(Self.attempt), totalEntries: total, request: page)
@@ -81,12 +86,17 @@ extension SQLiteStore {
 
     public func pruneDeliveryAttempts(before cutoff: Date, keepPerDestination: Int) async throws -> Int {
         try await write { db in
-            try db.execute(literal: "DELETE FROM delivery_attempts WHERE attempted_at < \(Self.millis(cutoff))")
-            var removed = db.changesCount
+            // Destination by destination, on the one index the log has (an index of times would cost every insert).
+            var removed = 0
             let keep = max(keepPerDestination, 0)
-            let over = try String.fetchAll(
-                db, literal: "SELECT destination_id FROM delivery_attempts GROUP BY destination_id HAVING COUNT(*) > \(keep)")
-            for destinationID in over {
+            let counts = try Row.fetchAll(db, literal: "SELECT destination_id, COUNT(*) AS n FROM delivery_attempts GROUP BY destination_id")
+            for row in counts {
+                let destinationID: String = row["destination_id"]
+                try db.execute(
+                    literal: "DELETE FROM delivery_attempts WHERE destination_id = \(destinationID) AND attempted_at < \(Self.millis(cutoff))")
+                removed += db.changesCount
+                let count: Int = row["n"]
+                guard count - db.changesCount > keep else { continue }
                 try db.execute(
                     literal: """
                         DELETE FROM delivery_attempts WHERE destination_id = \(destinationID) AND id <= (

@@ -49,7 +49,9 @@ import Testing
                 #expect(body.contains("\"event\":\"Order\""))
                 #expect(alice["request"]?["events"] == 1)
                 #expect(alice["response"]?["status"] == 200)
-                #expect(alice["messageId"] == (try? JSONValue.parse(inbox.all[0].body))?["messageId"])
+                let sent = inbox.all.compactMap { try? JSONValue.parse($0.body) }.first { $0["userId"] == "alice" }
+                #expect(alice["messageId"] != nil)
+                #expect(alice["messageId"] == sent?["messageId"])
                 // And the searches narrow it
                 let refused = try await log(client, destinationID, "&status=DISCARDED")
                 #expect(refused.map { $0["userId"] } == ["bob"])

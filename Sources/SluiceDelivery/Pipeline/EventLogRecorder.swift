@@ -25,8 +25,11 @@ final class EventLogRecorder: Sendable {
     /// The request that carried each of `count` events (the last one sent for it), or `nil` for an event that none did.
     func requests(events count: Int) -> [LoggedRequest?] {
         var requests = [LoggedRequest?](repeating: nil, count: count)
-        for sent in sent.withLock({ $0 }) {
-            let key = Self.key()
+        // One random base a call, then a number a request: unique across processes without a system call a request.
+        var generator = SystemRandomNumberGenerator()
+        let base = String(generator.next() as UInt64, radix: 16)
+        for (number, sent) in sent.withLock({ $0 }).enumerated() {
+            let key = "\(base)-\(number)"
             let first = sent.eventIndexes.min()
             for index in sent.eventIndexes where requests.indices.contains(index) {
                 requests[index] = logged(sent, key: key, withBody: index == first)
@@ -54,11 +57,6 @@ final class EventLogRecorder: Sendable {
             key: key, method: sent.request.method, url: String(decoding: redactor.redact(Array(sent.request.url.utf8)), as: UTF8.self),
             events: sent.eventIndexes.count, body: body, bodyTruncated: truncated, status: status, response: response,
             durationMillis: Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
-    }
-
-    private static func key() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String(generator.next() as UInt64, radix: 16)
     }
 }
 

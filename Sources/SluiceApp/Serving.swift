@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import SluiceCatalog
 import SluiceCore
 import SluicePostgres
 import UnixSignals
@@ -24,10 +25,18 @@ public func runServer(
     onServerRunning: @escaping @Sendable (Int) async -> Void
 ) async throws {
     guard case .postgres(let url) = settings.database else {
-        let store = try await openStore(settings, logger: logger, sealing: .afterStart)
+        // The catalog is read once, for sealing and for serving.
+        let engine = try await openEngineStore(settings, logger: logger)
+        let catalog: Catalog
+        do { catalog = try await loadCatalog(store: engine) } catch {
+            try? await engine.close()
+            throw error
+        }
+        let store = try await seal(engine, settings: settings, logger: logger, catalog: catalog, sealing: .afterStart)
         do {
             try await prepare(store)
-            try await buildApplication(settings: settings, store: store, logger: logger, onServerRunning: onServerRunning).runService()
+            try await buildApplication(settings: settings, store: store, catalog: catalog, logger: logger, onServerRunning: onServerRunning)
+                .runService()
         } catch {
             try? await store.close()
             throw error
@@ -38,9 +47,10 @@ public func runServer(
     let engine = try PostgresStore.connect(url: url, logger: logger)
     let server = StartingService {
         try await engine.migrate()
-        let store = try await seal(engine, settings: settings, logger: logger, sealing: .afterStart)
+        let catalog = try await loadCatalog(store: engine)
+        let store = try await seal(engine, settings: settings, logger: logger, catalog: catalog, sealing: .afterStart)
         try await prepare(store)
-        try await buildApplication(settings: settings, store: store, logger: logger, onServerRunning: onServerRunning).run()
+        try await buildApplication(settings: settings, store: store, catalog: catalog, logger: logger, onServerRunning: onServerRunning).run()
     }
     let group = ServiceGroup(
         configuration: .init(

@@ -250,6 +250,44 @@ import Testing
         }
     }
 
+    @Test func sealingWhatIsLeftChangesNothingWhenTheStoreFailsOrTheKeyChanged() async throws {
+        // Given a store sealed under its key, with secrets written in clear behind the sealing
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/sluice.sqlite"
+        let logger = Logger(label: "test")
+        try await openStore(Self.settings(path), logger: logger, catalog: TestHarness.catalog).close()
+        let secrets = Secrets()
+        let clear = try await openStore(Self.settings(path), logger: logger, sealed: false)
+        try await TestHarness.withApp(settings: Self.settings(path), store: clear) { client, _ in
+            _ = try await Self.createSecrets(secrets, client: client)
+        }
+        try await clear.close()
+        // When a server that left them for later can no longer use its store when it seals them
+        let first = try #require(
+            try await openStore(Self.settings(path), logger: logger, catalog: TestHarness.catalog, sealing: .afterStart) as? SealedStore)
+        try await first.close()
+        await first.sealRemaining(logger: logger)
+        // Then nothing changed: the values are still in clear, for the next start
+        #expect(!Self.leaks(secrets, in: [path, path + "-wal"]).isEmpty)
+        // When another process rotates the key before a second server seals what it left
+        let second = try #require(
+            try await openStore(Self.settings(path), logger: logger, catalog: TestHarness.catalog, sealing: .afterStart) as? SealedStore)
+        let engine = try await openEngineStore(Self.settings(path), logger: logger)
+        let rotation = try await StoreSecrets.rotate(
+            engine, current: .automatic, database: .sqlite(path: path), newKeyFile: folder + "/new.key", catalog: TestHarness.catalog,
+            logger: logger)
+        await second.sealRemaining(logger: logger)
+        try await second.close()
+        // Then the server leaves sealing to the rotation: every secret is under the new key, none under the old one
+        let stored = try await engine.listDestinations(sourceID: nil, page: PageRequest(count: 10)).items
+        let values = stored.flatMap { [$0.settings["apiKey"], $0.settings["sharedSecret"]] }.compactMap { $0?.stringValue }
+        #expect(values.count == 2)
+        #expect(values.allSatisfy { $0.hasPrefix(SealedSecret.prefix + rotation.keyID + ":") })
+        try await engine.close()
+        #expect(Self.leaks(secrets, in: [path, path + "-wal"]) == [])
+    }
+
     @Test func aKeyRotatesWhileAServerReads() async throws {
         // Given a store with secrets, open in a "server" that keeps it open
         let folder = try Self.folder()

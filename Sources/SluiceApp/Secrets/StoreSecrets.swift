@@ -40,19 +40,22 @@ public enum StoreSecrets {
 
     /// Makes the store's secrets sealed under the key `source` names, and returns the keyring that opens them.
     ///
+    /// With ``Sealing/afterStart`` it may leave values in clear for ``sealRemaining(_:keyring:catalog:)``:
+    /// ``Prepared/leftForLater`` says whether it did.
+    ///
     /// - Throws: ``Failure`` when the store holds sealed secrets and the key is missing or wrong, when
     ///   PostgreSQL is given no key, or a key cannot be read; ``SecretError`` when a value is sealed under
     ///   a key that was not given (nothing is then written).
     public static func prepare(
         _ store: any Store, source: SecretKeySource, database: AppSettings.Database, catalog: Catalog, logger: Logger,
         sealing: Sealing = .beforeUse
-    ) async throws -> SecretKeyring {
+    ) async throws -> Prepared {
         var check = try await store.secretKeyCheck()
         let keyring = try keyring(source, database: database, check: check, create: true, logger: logger)
         if sealing == .afterStart, let check, isOwnCheck(check, of: keyring),
             try await !store.holdsSecretsSealedUnderOtherKeys(than: keyring.keyID)
         {
-            return keyring
+            return Prepared(keyring: keyring, leftForLater: true)
         }
         // Several processes starting together on one PostgreSQL database race to store the first check:
         // the ones that lose read the winner's and try again.
@@ -68,13 +71,22 @@ public enum StoreSecrets {
                 if rewritten > 0 {
                     logger.notice("Encrypted the secrets of \(rewritten) settings objects under key \(keyring.keyID)")
                 }
-                return keyring
+                return Prepared(keyring: keyring, leftForLater: false)
             } catch StoreError.conflict(let message) where attempt < 3 {
                 logger.debug("the key check changed while starting; reading it again", metadata: ["reason": "\(message)"])
                 check = try await store.secretKeyCheck()
             }
         }
-        return keyring  // not reached: the last attempt returns or throws
+        return Prepared(keyring: keyring, leftForLater: false)  // not reached: the last attempt returns or throws
+    }
+
+    /// What ``prepare(_:source:database:catalog:logger:sealing:)`` made of a store.
+    public struct Prepared: Sendable {
+        /// The keyring that opens the store's secrets.
+        public var keyring: SecretKeyring
+        /// Whether the whole pass was left for ``sealRemaining(_:keyring:catalog:)`` (a ``Sealing/afterStart`` start on a
+        /// store sealed under its key); `false` when every value was sealed before use.
+        public var leftForLater: Bool
     }
 
     /// The engine's `store` wrapped in a ``SealedStore``, once ``prepare(_:source:database:catalog:logger:)`` has made
@@ -85,8 +97,8 @@ public enum StoreSecrets {
         _ store: any Store, source: SecretKeySource, database: AppSettings.Database, catalog: Catalog, logger: Logger,
         sealing: Sealing = .beforeUse
     ) async throws -> SealedStore {
-        let keyring = try await prepare(store, source: source, database: database, catalog: catalog, logger: logger, sealing: sealing)
-        return SealedStore(base: store, cipher: keyring, catalog: catalog, sealsRemaining: sealing == .afterStart)
+        let prepared = try await prepare(store, source: source, database: database, catalog: catalog, logger: logger, sealing: sealing)
+        return SealedStore(base: store, cipher: prepared.keyring, catalog: catalog, sealsRemaining: prepared.leftForLater)
     }
 
     /// Whether `check` is the keyring's own: made with its current key, and opened by it.

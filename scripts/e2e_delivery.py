@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end delivery checks against a real `sluice serve` (docs/testing.md explains them).
 
-    scripts/e2e_delivery.py [--mode short|long] [--check agreement|expiry|crash|pause|replay|all] [--bin PATH]
+    scripts/e2e_delivery.py [--mode short|long] [--check agreement|expiry|crash|pause|replay|events-cli|all] [--bin PATH]
                             [--seed N] [--keep] [--base-url URL --token TOKEN]
 
   agreement  Events sent with Segment's official Python library (segment-analytics-python) reach a
@@ -15,7 +15,10 @@
   pause      Events sent to a paused destination are held, across a SIGKILL and restart, and
              resuming delivers each exactly once; the audit trail and delivery-metrics agree.
   replay     Events the receiver refuses once (400) are kept as failed events with their reason;
-             replaying them delivers each exactly once more, and the counts agree.
+             replaying them delivers each exactly once more, and the counts agree, the event log's
+             included.
+  events-cli `sluice events failed`, `replay` and `tail` (once, and following) against the running
+             server: what they print agrees with what was sent and refused.
 
 Each check starts its own server on a throw-away SQLite file (--bin, else $SLUICE_BIN, else the
 debug build). With --base-url and --token the agreement check uses that server instead (its
@@ -26,10 +29,12 @@ Needs the packages of scripts/requirements-ci.txt (scripts/setup-python puts the
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -579,10 +584,69 @@ def check_replay(run: Run) -> Report:
     return report
 
 
+# --- the events commands ---------------------------------------------------------------------
+
+def check_events_cli(run: Run) -> Report:
+    report = Report("sluice events tail, failed and replay against the running server (20 events, half refused once)")
+    receiver, server, api, source_id, write_key, destination_id = run.webhook_pipeline("events-cli")
+    fates = {f"cli-{i:03d}": ("reject-once" if i % 2 else "ok") for i in range(20)}
+    refused = {mid for mid, fate in fates.items() if fate == "reject-once"}
+    api.post_batch(write_key, [{"type": "track", "userId": "u-cli", "event": "E2E CLI", "messageId": mid, "properties": {"fate": fate}}
+                               for mid, fate in fates.items()])
+
+    def settled(total: int) -> bool:
+        m = api.delivery_metrics(destination_id, source_id)
+        return m["successes"] + m["discarded"] >= total
+
+    report.expect("first deliveries settled", "yes", "yes" if wait_until(lambda: settled(20), 60) else "no")
+    connection = ["--url", server.base_url, "--token", server.token]
+
+    def events(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([run.binary, "events", *args, *connection], capture_output=True, text=True, timeout=timeout)
+
+    failed = events("failed", "--destination", destination_id, "--json")
+    listed = [json.loads(line) for line in failed.stdout.splitlines()]
+    report.expect("events failed --json: exit 0, the refused ones", (0, sorted(refused)), (failed.returncode, sorted(e["messageId"] for e in listed)))
+    text = events("failed", "--destination", destination_id)
+    report.expect("events failed: a line each, the count on stderr", (10, "10 failed events"),
+                  (len(text.stdout.splitlines()), text.stderr.strip()))
+    missing = events("failed", "--destination", "nope")
+    report.expect("an unknown destination: exit 1 with the server's message", (1, True),
+                  (missing.returncode, "404" in missing.stderr and "nope" in missing.stderr))
+    nothing = events("replay")
+    report.expect("replay with nothing named: a usage error", True, nothing.returncode not in (0, 1) and "--destination" in nothing.stderr)
+    replayed = events("replay", "--destination", destination_id)
+    report.expect("events replay --destination", (0, "replayed 10"), (replayed.returncode, replayed.stdout.strip()))
+    report.expect("every event delivered after the replay", "yes", "yes" if wait_until(lambda: settled(30), 60) else "no")
+    logged = events("tail", destination_id, "--no-follow", "--lines", "200", "--json")
+    entries = [json.loads(line) for line in logged.stdout.splitlines()]
+    report.expect("events tail --no-follow: every attempt, oldest first", (0, 30, True),
+                  (logged.returncode, len(entries), [int(e["id"]) for e in entries] == sorted(int(e["id"]) for e in entries)))
+    # Following: a new event's attempt shows up as a new line.
+    follower = subprocess.Popen([run.binary, "events", "tail", destination_id, "--lines", "0", "--interval", "0.2", *connection],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(follower.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        time.sleep(1.0)
+        api.post_batch(write_key, [{"type": "track", "userId": "u-cli", "event": "E2E CLI Live", "messageId": "cli-live"}])
+        wait_until(lambda: any("cli-live" in line for line in lines), 20)
+        live = [line for line in lines if "cli-live" in line]
+        report.expect("events tail follows: the new attempt appears", (1, True, True),
+                      (len(live), any("DELIVERED" in line for line in live), any("E2E CLI Live" in line for line in live)))
+    finally:
+        follower.terminate()
+        follower.wait(timeout=10)
+    receiver.close()
+    run.stop(server, report)
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=sorted(MODES), default="short")
-    parser.add_argument("--check", choices=("agreement", "expiry", "crash", "pause", "replay", "all"), default="all")
+    parser.add_argument("--check", choices=("agreement", "expiry", "crash", "pause", "replay", "events-cli", "all"), default="all")
     parser.add_argument("--bin", help="the sluice binary (default $SLUICE_BIN, else the debug build)")
     parser.add_argument("--seed", type=int, default=20251128)
     parser.add_argument("--keep", action="store_true", help="keep the work folders (server.log, sluice.sqlite) even on success")
@@ -596,7 +660,7 @@ def main() -> int:
 
     run = Run(args)
     checks = {"agreement": check_agreement, "expiry": check_expiry, "crash": check_crash, "pause": check_pause,
-              "replay": check_replay}
+              "replay": check_replay, "events-cli": check_events_cli}
     return run_checks("e2e_delivery", {name: partial(check, run) for name, check in checks.items()}, args.check, run.servers, run.cleanup)
 
 

@@ -12,7 +12,7 @@ struct Sluice: AsyncParsableCommand {
         abstract: "A self-hosted server for Segment's Public API for destinations, which delivers events to them.",
         subcommands: [
             Serve.self, TokenCommand.self, WriteKeyCommand.self, CatalogCommand.self, FQLCommand.self, MappingCommand.self,
-            BackupCommand.self, RestoreCommand.self, SecretsCommand.self,
+            BackupCommand.self, RestoreCommand.self, SecretsCommand.self, EventsCommand.self,
         ])
 }
 

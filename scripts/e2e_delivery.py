@@ -16,7 +16,7 @@
              resuming delivers each exactly once; the audit trail and delivery-metrics agree.
   replay     Events the receiver refuses once (400) are kept as failed events with their reason;
              replaying them delivers each exactly once more, and the counts agree, the event log's
-             included.
+             and the Delivery Overview's included (sent = delivered + failed + filtered).
   events-cli `sluice events failed`, `replay` and `tail` (once, and following) against the running
              server: what they print agrees with what was sent and refused.
 
@@ -518,15 +518,24 @@ def check_pause(run: Run) -> Report:
 
 # --- replay ------------------------------------------------------------------------------------
 
+def iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
 def check_replay(run: Run) -> Report:
     n = run.cfg["replay"]
-    report = Report(f"replay ({n} events, half refused once with 400, kept as failed events, then replayed; the event log)")
+    report = Report(f"replay ({n} events, half refused once with 400, kept as failed events, then replayed; "
+                    "the event log and the Delivery Overview agree)")
     receiver, server, api, source_id, write_key, destination_id = run.webhook_pipeline("replay")
     fates = {f"replay-{i:05d}": ("reject-once" if i % 2 else "ok") for i in range(n)}
     refused = {mid for mid, fate in fates.items() if fate == "reject-once"}
     batch = [{"type": "track", "userId": "u", "event": "E2E Replay", "messageId": mid, "properties": {"fate": fate}}
              for mid, fate in fates.items()]
-    statuses = [api.post_batch(write_key, batch[k:k + 50]) for k in range(0, n, 50)]
+    # And identify calls, which the track-only subscription filters (NO_MATCHING_SUBSCRIPTION).
+    others = n // 10
+    batch += [{"type": "identify", "userId": f"u-{i}", "messageId": f"replay-identify-{i:04d}"} for i in range(others)]
+    began = time.time()
+    statuses = [api.post_batch(write_key, batch[k:k + 50]) for k in range(0, len(batch), 50)]
     report.expect("POST /v1/batch answers", "all 200", "all 200" if set(statuses) == {200} else str(statuses))
 
     def settled(total: int) -> bool:
@@ -534,6 +543,18 @@ def check_replay(run: Run) -> Report:
         return m["successes"] + m["discarded"] >= total
 
     report.expect("first deliveries settled", "yes", "yes" if wait_until(lambda: settled(n), 60) else "no")
+
+    def overview(step: str) -> int:
+        window = (f"sourceId={source_id}&granularity=MINUTE&startTime={iso(began - 120)}&endTime={iso(time.time() + 60)}"
+                  + ("" if step == "successfully-received" else f"&destinationConfigId={destination_id}"))
+        return api.request("GET", f"/delivery-overview/{step}?{window}")["data"]["total"]
+
+    sent = len(batch)
+    delivered, failed, filtered = overview("successful-delivery"), overview("failed-delivery"), overview("filtered-at-destination")
+    report.expect("Delivery Overview: sent = received = delivered + failed + filtered",
+                  (sent, sent, n - len(refused), len(refused), others),
+                  (sent, overview("successfully-received"), delivered, failed, filtered),
+                  sent == overview("successfully-received") == delivered + failed + filtered)
     listed = api.request("GET", f"/sluice/failed-events?destinationId={destination_id}&pagination.count=200")["data"]
     failed = listed["failedEvents"]
     report.expect("failed events listed", len(refused), listed["pagination"]["totalEntries"])
@@ -568,6 +589,9 @@ def check_replay(run: Run) -> Report:
         return api.request("GET", log_path + query)["data"]["pagination"]["totalEntries"]
 
     report.expect("event log entries = requests the receiver saw", len(hits), logged())
+    report.expect("Delivery Overview after the replay: every track event delivered, the first refusals still counted",
+                  (n, len(refused), others),
+                  (overview("successful-delivery"), overview("failed-delivery"), overview("filtered-at-destination")))
     report.expect("event log DELIVERED = 200s answered", sum(h.status == 200 for h in hits), logged("&status=DELIVERED"))
     report.expect("event log DISCARDED = 400s answered", sum(h.status == 400 for h in hits), logged("&status=DISCARDED"))
     if refused:

@@ -84,7 +84,8 @@ import Testing
     func pruningKeepsTheRetentionAndTheNewestEntriesOfEachDestination(kind: StoreKind) async throws {
         let store = try await kind.make()
         let a = try await destination(store)
-        let b = try await destination(store, source: try #require(try await store.source(id: a.sourceID)))
+        let source: Source = try #require(try await store.source(id: a.sourceID))
+        let b = try await destination(store, source: source)
         try await store.complete([], metrics: [], log: (0..<6).map { entry(a.id, $0) } + (0..<2).map { entry(b.id, $0) })
         // Older than the cutoff goes: m0 of both
         #expect(try await store.pruneDeliveryAttempts(before: Self.start.addingTimeInterval(1), keepPerDestination: 100) == 2)

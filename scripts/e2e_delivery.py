@@ -637,6 +637,10 @@ def check_events_cli(run: Run) -> Report:
     missing = events("failed", "--destination", "nope")
     report.expect("an unknown destination: exit 1 with the server's message", (1, True),
                   (missing.returncode, "404" in missing.stderr and "nope" in missing.stderr))
+    unreachable = subprocess.run([run.binary, "events", "failed", "--url", "http://127.0.0.1:9", "--token", "t"],
+                                 capture_output=True, text=True, timeout=60)
+    report.expect("a server that cannot be reached: exit 1, said so", (1, True),
+                  (unreachable.returncode, "cannot reach" in unreachable.stderr))
     nothing = events("replay")
     report.expect("replay with nothing named: a usage error", True, nothing.returncode not in (0, 1) and "--destination" in nothing.stderr)
     replayed = events("replay", "--destination", destination_id)

@@ -113,7 +113,7 @@ public func buildApplication(
         app.addServices(
             RetentionJanitor(
                 store: services.store, failedEventRetention: settings.failedEventRetention,
-                eventLog: settings.eventLog.enabled ? settings.eventLog : nil, logger: logger))
+                eventLog: settings.eventLog, logger: logger))
     }
     return app
 }

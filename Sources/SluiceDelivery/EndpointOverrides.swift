@@ -88,13 +88,14 @@ extension DeliverySender {
     /// This sender, with each request's URL passed through `overrides` first.
     public func overriding(_ overrides: EndpointOverrides) -> DeliverySender {
         guard !overrides.isEmpty else { return self }
+        // A copy of this sender with only `send` wrapped: whatever else it carries (its observer) stays as it is.
         let send = self.send
-        var sender = DeliverySender { request in
+        var sender = self
+        sender.send = { request in
             var request = request
             request.url = overrides.apply(to: request.url)
             return try await send(request)
         }
-        sender.observe = observe
         return sender
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Logging
 import SluiceApp
 import SluiceCore
+import SluiceDelivery
 import SluiceTesting
 import Testing
 
@@ -99,6 +101,33 @@ import Testing
             let empty = try await client.api(.get, "\(base)?pagination.count=5", token: TestHarness.readOnlyToken)
             #expect(empty.status == .ok)
             #expect(empty.data["attempts"] == [])
+        }
+    }
+
+    @Test func theJanitorPrunesTheLogByCountAndAgeAndNotAtAllWhenItIsOff() async throws {
+        try await TestHarness.withApp { client, store in
+            let sourceID = try await client.createSource(slug: "log-janitor")
+            let destinationID = try await client.createAmplitude(sourceID: sourceID)
+            let at = Date(timeIntervalSince1970: 1_800_000_000)
+            let entries = (0..<3).map { n in
+                DeliveryAttempt(
+                    sourceID: sourceID, destinationID: destinationID, subscriptionID: "s", messageID: "m\(n)", eventType: "track",
+                    eventName: nil, userID: nil, anonymousID: nil, attempt: 1, attemptedAt: at.addingTimeInterval(Double(n)),
+                    status: .delivered, reason: "HTTP 200", request: nil)
+            }
+            try await store.complete([], metrics: [], log: entries)
+            let now: @Sendable () -> Date = { at.addingTimeInterval(3600) }
+            func janitor(_ log: EventLogSettings) -> RetentionJanitor {
+                RetentionJanitor(store: store, failedEventRetention: .seconds(60), eventLog: log, logger: .init(label: "t"), now: now)
+            }
+            // Off, nothing goes, however old
+            #expect(await janitor(EventLogSettings(enabled: false, retention: .seconds(1))).pruneOnce().logEntries == 0)
+            // Within the age, beyond the count: the oldest two go
+            #expect(await janitor(EventLogSettings(retention: .seconds(3600), maxEntriesPerDestination: 1)).pruneOnce().logEntries == 2)
+            #expect(try await log(client, destinationID).map { $0["messageId"] } == ["m2"])
+            // Past the age: the last one goes
+            #expect(await janitor(EventLogSettings(retention: .seconds(60))).pruneOnce().logEntries == 1)
+            #expect(try await log(client, destinationID).isEmpty)
         }
     }
 }

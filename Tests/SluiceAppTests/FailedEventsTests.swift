@@ -118,11 +118,11 @@ final class Answer: Sendable {
             try await store.complete([.failed(jobID: job.id, status: .expired, reason: "timed out", attempts: 3, at: failedAt)], metrics: [])
             // Within the retention it stays; past it, it goes
             let within = RetentionJanitor(
-                store: store, failedEventRetention: .seconds(3600), eventLog: nil, logger: .init(label: "t"),
+                store: store, failedEventRetention: .seconds(3600), eventLog: EventLogSettings(enabled: false), logger: .init(label: "t"),
                 now: { failedAt.addingTimeInterval(3600) })
             #expect(await within.pruneOnce().failedEvents == 0)
             let past = RetentionJanitor(
-                store: store, failedEventRetention: .seconds(3600), eventLog: nil, logger: .init(label: "t"),
+                store: store, failedEventRetention: .seconds(3600), eventLog: EventLogSettings(enabled: false), logger: .init(label: "t"),
                 now: { failedAt.addingTimeInterval(3601) })
             #expect(await past.pruneOnce().failedEvents == 1)
             #expect(try await store.failedEvents(FailedEventFilter(), page: PageRequest(count: 5)).totalEntries == 0)

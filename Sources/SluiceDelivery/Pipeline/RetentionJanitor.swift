@@ -10,14 +10,14 @@ import SluiceCore
 public struct RetentionJanitor: Service {
     let store: any Store
     let failedEventRetention: Duration
-    /// The event log's retention, or `nil` when the log is off (what an earlier run logged is then kept as it is).
-    let eventLog: EventLogSettings?
+    /// The event log's retention; nothing is pruned when the log is off (what an earlier run logged is kept as it is).
+    let eventLog: EventLogSettings
     let interval: Duration
     let logger: Logger
     let now: @Sendable () -> Date
 
     public init(
-        store: any Store, failedEventRetention: Duration, eventLog: EventLogSettings?, interval: Duration = .seconds(60), logger: Logger,
+        store: any Store, failedEventRetention: Duration, eventLog: EventLogSettings, interval: Duration = .seconds(60), logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
@@ -41,7 +41,7 @@ public struct RetentionJanitor: Service {
     @discardableResult
     public func pruneOnce() async -> (failedEvents: Int, logEntries: Int) {
         let failed = await prune("failed events") { try await store.deleteFailedEvents(before: cutoff(failedEventRetention)) }
-        guard let eventLog else { return (failed, 0) }
+        guard eventLog.enabled else { return (failed, 0) }
         let entries = await prune("event log entries") {
             try await store.pruneDeliveryAttempts(before: cutoff(eventLog.retention), keepPerDestination: eventLog.maxEntriesPerDestination)
         }

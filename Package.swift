@@ -95,8 +95,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
-            // The OpenAPI document, compiled into the binary: no bundle to find at run time.
-            resources: [.embedInCode("OpenAPI/openapi.yaml")],
+            // The OpenAPI document and the web console's files, compiled into the binary: no bundle to find at run time.
+            resources: [.embedInCode("OpenAPI/openapi.yaml"), .embedInCode("Console")],
             swiftSettings: swiftSettings
         ),
         .target(

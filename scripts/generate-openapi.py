@@ -241,6 +241,10 @@ def set_head(document) -> None:
         {"name": "Delivery Overview"},
         {"name": "Sluice Delivery Control",
          "description": "Sluice's own operations on delivery, under /sluice/ (not in Segment's Public API). A token is needed."},
+        {"name": "Sluice Tools",
+         "description": "Sluice's own operations that answer questions and change nothing, under /sluice/ (not in "
+         "Segment's Public API): the token in use, a trigger check, a mapping preview. A token is needed; a read-only "
+         "one may call them."},
         {"name": "Sluice", "description": "Operations of Sluice itself, outside Segment's API. No token needed."},
     ]
 
@@ -1509,6 +1513,77 @@ def add_event_log_operation(document) -> None:
     }}
 
 
+def add_tools_operations(document) -> None:
+    """Sluice extensions under /sluice/ that change nothing (issue 18; the console uses them): the token in use, a
+    trigger check and a mapping preview. A read-only token may call all three."""
+    schemas = document["components"]["schemas"]
+    event = {"type": "object", "additionalProperties": True, "description": "A Segment event (track, identify, ...)."}
+    schemas["CurrentToken"] = {
+        "type": "object",
+        "description": "The token the request was made with (never its text).",
+        "properties": {"id": {"type": "string"}, "readOnly": {"type": "boolean",
+                                                             "description": "Whether it may only read."}},
+        "required": ["id", "readOnly"],
+    }
+    schemas["CheckTriggerInput"] = {
+        "type": "object",
+        "properties": {"trigger": {"type": "string", "description": "A subscription trigger, in Segment's FQL."},
+                       "event": event},
+        "required": ["trigger", "event"],
+    }
+    schemas["CheckTriggerOutput"] = {
+        "type": "object",
+        "properties": {"matches": {"type": "boolean", "description": "Whether delivery would take the event."},
+                       "note": {"type": "string", "description": "Present when Segment reads the trigger in a way "
+                                "that differs from its text (docs/fql.md)."}},
+        "required": ["matches"],
+    }
+    schemas["PreviewMappingInput"] = {
+        "type": "object",
+        "properties": {"mapping": {"description": "A field mapping: a value, or directives such as "
+                                   "`{\"@path\": \"$.properties.revenue\"}` (docs/mapping.md)."},
+                       "event": event},
+        "required": ["mapping", "event"],
+    }
+    schemas["PreviewMappingOutput"] = {
+        "type": "object",
+        "properties": {"resolved": {"nullable": True, "description": "What the mapping makes of the event; null "
+                                    "when it resolves to nothing (the field is left out of the payload)."}},
+        "required": ["resolved"],
+    }
+
+    def envelope(name: str, schema: str) -> str:
+        schemas[name] = {"type": "object", "properties": {"data": schema_ref(schema)}, "required": ["data"]}
+        return name
+
+    def operation(operation_id, summary, description, output, example, body=None, method="post"):
+        result = {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": "A Sluice extension (not in Segment's Public API). " + description,
+            "tags": ["Sluice Tools"],
+            "responses": {"200": {"description": "OK", "content": {JSON: {
+                "schema": schema_ref(envelope(output + "_response", output)), "example": {"data": example}}}}},
+        }
+        if body:
+            result["requestBody"] = {"required": True, "content": {JSON: {"schema": schema_ref(body)}}}
+        return {method: result}
+
+    document["paths"]["/sluice/token"] = operation(
+        "getCurrentToken", "Get Current Token", "The token the request was made with: its id, and whether it is "
+        "read-only.", "CurrentToken_data", {"token": {"id": "tok_2Kq3mZt8hB5d", "readOnly": False}}, method="get")
+    schemas["CurrentToken_data"] = {"type": "object", "properties": {"token": schema_ref("CurrentToken")},
+                                    "required": ["token"]}
+    document["paths"]["/sluice/triggers/check"] = operation(
+        "checkTrigger", "Check Trigger", "Whether the event matches the trigger, as delivery decides it. An invalid "
+        "trigger is a 422 naming `trigger`. Changes nothing.", "CheckTriggerOutput", {"matches": True},
+        "CheckTriggerInput")
+    document["paths"]["/sluice/mappings/preview"] = operation(
+        "previewMapping", "Preview Mapping", "What the field mapping makes of the event, as delivery resolves it. An "
+        "invalid mapping is a 422 whose message names the place inside it. Changes nothing.", "PreviewMappingOutput",
+        {"resolved": {"revenue": 19.99}}, "PreviewMappingInput")
+
+
 # --------------------------------------------------------------------------------------
 # Sluice's own operations
 # --------------------------------------------------------------------------------------
@@ -1572,6 +1647,7 @@ def transform(reference) -> dict:
     add_preset_operation(document)
     add_delivery_control_operations(document)
     add_event_log_operation(document)
+    add_tools_operations(document)
     set_head(document)
     fix_parameters(document)
     fix_media_types(document)

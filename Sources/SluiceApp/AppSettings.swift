@@ -66,6 +66,11 @@ public struct AppSettings: Sendable {
     /// The event log of delivery attempts (`--event-log`, `--event-log-retention`, `--event-log-max-entries`,
     /// `--event-log-bodies`).
     public var eventLog = EventLogSettings()
+    /// Whether `/console/` serves the web console (`--console`, default on).
+    public var console = true
+    /// Serve the console's files from this folder, read on every request, instead of the copies compiled in
+    /// (`SLUICE_CONSOLE_DIR`, for working on the console without rebuilding; docs/console.md).
+    public var consoleDirectory: String?
     /// Whether this process routes and delivers events (tests of the HTTP surface alone may turn it off).
     public var delivery: Bool
     /// How long a connection may go without completing a request part before the server closes it

@@ -149,7 +149,8 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     let router = Router(context: SluiceRequestContext.self)
     let routes = RouteTable()
     router.add(middleware: ErrorMiddleware(routes: routes, logger: services.logger))
-    router.add(middleware: AuthMiddleware(tokens: TokenAuthenticator(store: services.store, minting: services.minting)))
+    router.add(
+        middleware: AuthMiddleware(tokens: TokenAuthenticator(store: services.store, minting: services.minting), console: services.settings.console))
     if services.settings.rateLimit {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(generalLimit: services.settings.generalRateLimit)))
     }
@@ -165,6 +166,10 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     DeliveryControlController(services: services, wake: pipeline.routed).register(on: router)
     FailedEventsController(services: services, wake: pipeline.routed).register(on: router)
     EventLogController(services: services).register(on: router)
+    ToolsController().register(on: router)
+    if services.settings.console {
+        ConsoleController(assets: ConsoleAssets(directory: services.settings.consoleDirectory)).register(on: router)
+    }
     TrackingController(writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
         .register(on: router)
     routes.load(router.routes.map { ($0.path.description, $0.method) })

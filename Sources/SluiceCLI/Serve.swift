@@ -30,6 +30,8 @@ struct Serve: AsyncParsableCommand {
     @Option(
         help: "How long failed events are kept for replay: e.g. 7d, 12h (env SLUICE_FAILED_EVENT_RETENTION, default 7d).")
     var failedEventRetention: String?
+    @Option(help: "The web console at /console/: on or off (env SLUICE_CONSOLE, default on).")
+    var console: String?
     @Option(help: "The event log of delivery attempts: on or off (env SLUICE_EVENT_LOG, default on).")
     var eventLog: String?
     @Option(help: "How long the event log keeps an attempt: e.g. 24h, 7d (env SLUICE_EVENT_LOG_RETENTION, default 24h).")
@@ -129,6 +131,8 @@ struct Serve: AsyncParsableCommand {
         }
         settings.failedEventRetention = retention
         settings.eventLog = try eventLogSettings()
+        settings.console = try Environment.flag(console ?? Environment.value("SLUICE_CONSOLE") ?? "on", name: "console")
+        settings.consoleDirectory = Environment.value("SLUICE_CONSOLE_DIR").flatMap { $0.isEmpty ? nil : $0 }
         settings.secretKey = secretKey.resolved
         let generalText = rateLimitGeneral.map(String.init) ?? Environment.value("SLUICE_RATE_LIMIT_GENERAL") ?? "60000"
         guard let general = Int(generalText), general >= 1 else {

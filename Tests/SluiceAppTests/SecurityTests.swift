@@ -199,9 +199,11 @@ import Testing
                 "/destinations/{destinationId}/subscriptions/{id}": ["input": ["name": "changed"]],
             ]
             var writes = 0
-            // (The filter preview is a POST that changes nothing; FiltersTests checks a read-only token may send it.)
+            // (The filter preview, the trigger check and the mapping preview are POSTs that change nothing; FiltersTests
+            // and ConsoleTests check a read-only token may send them.)
+            let readOnlyPosts: Set<String> = ["/destination/filters/preview", "/sluice/triggers/check", "/sluice/mappings/preview"]
             for (method, template) in Self.operations
-            where method != .get && !template.hasPrefix("/v1/") && template != "/destination/filters/preview" {
+            where method != .get && !template.hasPrefix("/v1/") && !readOnlyPosts.contains(template) {
                 let response = try await client.api(
                     method, Self.fill(template, ids), json: bodies[template] ?? [:], token: TestHarness.readOnlyToken,
                     headers: [.accept: "application/vnd.segment.v1alpha+json"])

@@ -5,19 +5,26 @@ import SluiceCore
 /// Checks the Public API bearer token, and that read-only tokens only read.
 ///
 /// Must run after ``ErrorMiddleware`` (which renders its 401 and 403). Lets through
-/// without a token: `GET /healthz`, `GET /openapi.yaml` and the Tracking API (`/v1/...`),
-/// which has its own write-key authentication. Puts the token in
+/// without a token: `GET /healthz`, `GET /openapi.yaml`, the Tracking API (`/v1/...`), which has its own write-key
+/// authentication, and, when the console is on, the console's files (`/console/...`). Puts the token in
 /// ``SluiceRequestContext/token``.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
     let tokens: TokenAuthenticator
+    /// Whether the web console is served; when it is off, `/console/` is an unknown path like any other (a 401 without
+    /// a token).
+    let console: Bool
 
     static func isPublic(_ path: String) -> Bool {
         path == "/healthz" || path == "/openapi.yaml" || path.hasPrefix("/v1/")
     }
 
+    static func isConsole(_ path: String) -> Bool {
+        path == "/console" || path.hasPrefix("/console/")
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.isPublic(request.uri.path) { return try await next(request, context) }
+        if Self.isPublic(request.uri.path) || (console && Self.isConsole(request.uri.path)) { return try await next(request, context) }
         guard let header = request.headers[.authorization], let text = Self.bearer(header),
             let token = try await tokens.verify(text)
         else { throw APIError.unauthorized }
@@ -30,9 +37,10 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// A POST that only computes an answer (the filter preview), which a read-only token may send.
+    /// A POST that only computes an answer (the filter preview, the trigger check, the mapping preview), which a
+    /// read-only token may send.
     static func changesNothing(_ request: Request) -> Bool {
-        request.method == .post && request.uri.path == "/destination/filters/preview"
+        request.method == .post && (request.uri.path == "/destination/filters/preview" || ToolsController.readOnlyPosts.contains(request.uri.path))
     }
 
     static func bearer(_ header: String) -> String? {

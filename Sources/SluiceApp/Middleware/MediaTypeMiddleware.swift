@@ -21,7 +21,7 @@ struct MediaTypeMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if AuthMiddleware.isPublic(path) || path == "/metrics" { return try await next(request, context) }
+        if AuthMiddleware.isPublic(path) || AuthMiddleware.isConsole(path) || path == "/metrics" { return try await next(request, context) }
         let offered = Self.offered(for: path)
         guard let chosen = MediaType.negotiate(accept: request.headers[.accept], offered: offered) else {
             throw APIError(

@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import SluiceCore
+
+/// Sluice extensions under `/sluice/` that answer questions and change nothing (issue 18; the console uses them):
+///
+/// - `GET /sluice/token`: the token the request was made with: its id and whether it is read-only (never its text).
+/// - `POST /sluice/triggers/check`: does an event match a subscription trigger (Segment's FQL), as delivery decides.
+/// - `POST /sluice/mappings/preview`: what a field mapping (Segment's mapping kit) makes of an event.
+///
+/// A read-only token may call all three. The trigger and mapping are read by the same code as subscriptions and
+/// delivery, so the answer is what delivery does; an invalid one is a 422 naming the place, as a subscription
+/// update would be.
+struct ToolsController {
+    func register(on router: Router<SluiceRequestContext>) {
+        router.get("/sluice/token") { _, context in try token(context) }
+        router.post("/sluice/triggers/check") { request, context in try await checkTrigger(request, context) }
+        router.post("/sluice/mappings/preview") { request, context in try await previewMapping(request, context) }
+    }
+
+    /// The paths a read-only token may POST to (``AuthMiddleware``).
+    static let readOnlyPosts: Set<String> = ["/sluice/triggers/check", "/sluice/mappings/preview"]
+
+    func token(_ context: SluiceRequestContext) throws -> Response {
+        guard let token = context.token else { throw APIError.unauthorized }
+        return Responses.data(context) { w in
+            w.key("token")
+            w.raw("{")
+            w.key("id")
+            w.string(token.id)
+            w.raw(",")
+            w.key("readOnly")
+            w.raw(token.readOnly ? "true" : "false")
+            w.raw("}")
+        }
+    }
+
+    func checkTrigger(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
+        let fields = Fields(object: try await RequestBody.object(request))
+        let text = try fields.requiredString("trigger")
+        let event = try fields.requiredObject("event")
+        let trigger: Trigger
+        do {
+            trigger = try Trigger(parsing: text)
+        } catch {
+            throw error.validationError(field: "trigger")
+        }
+        let matches = trigger.matches(.object(event))
+        return Responses.data(context) { w in
+            w.key("matches")
+            w.raw(matches ? "true" : "false")
+            if let note = trigger.segmentReadingNote {
+                w.raw(",")
+                w.key("note")
+                w.string(note)
+            }
+        }
+    }
+
+    func previewMapping(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
+        let body = try await RequestBody.object(request)
+        let fields = Fields(object: body)
+        guard let mapping = body["mapping"], !mapping.isNull else { throw APIError.validation("mapping is required", field: "mapping") }
+        let event = try fields.requiredObject("event")
+        try Mapping.validate(mapping, root: "mapping")
+        let resolved = Mapping.resolve(mapping, in: .object(event))
+        return Responses.data(context, capacity: 1024) { w in
+            w.key("resolved")
+            w.value(resolved ?? .null)
+        }
+    }
+}

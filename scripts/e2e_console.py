@@ -353,7 +353,21 @@ def check_destinations(ctx: Context) -> Report:
     search.send_keys("webhooks")
     row = b.wait(lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "main tbody tr") if "Webhooks (Actions)" in r.text), False))
     report.expect("search result shows categories and kind", True, "Raw Data" in row.text and "Actions" in row.text)
+    report.expect("search result says Sluice delivers to it", True, "Sluice delivers" in row.text)
     b.shot("destinations-catalog-search")
+    # "Only destinations Sluice delivers to" leaves exactly what GET /sluice/integrations lists.
+    search.clear()
+    b.by_label("Only destinations Sluice delivers to").click()
+    delivered = {i["name"] for i in ctx.api.request("GET", "/sluice/integrations")["data"]["integrations"]}
+    shown = lambda: {e.text for e in b.find_all("main tbody td[data-label='Destination'] a")}  # noqa: E731
+    report.expect("only the destinations Sluice delivers to", sorted(delivered), sorted(shown()),
+                  wait_until(lambda: shown() == delivered, 5))
+    b.by_label("Only destinations Sluice delivers to").click()
+    search.send_keys("kinesis")
+    row = b.wait(lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "main tbody tr") if "Amazon Kinesis" in r.text), False))
+    report.expect("a destination Sluice does not deliver to says so", True, "configured only" in row.text)
+    search.clear()
+    search.send_keys("webhooks")
     b.find("a[aria-label='Choose Webhooks (Actions)']").click()
     wait_h1(ctx, "Add Webhooks (Actions)")
     Select(b.by_label("Source")).select_by_value(source_id)

@@ -1514,8 +1514,8 @@ def add_event_log_operation(document) -> None:
 
 
 def add_tools_operations(document) -> None:
-    """Sluice extensions under /sluice/ that change nothing (issue 18; the console uses them): the token in use, a
-    trigger check and a mapping preview. A read-only token may call all three."""
+    """Sluice extensions under /sluice/ that change nothing (issue 18; the console uses them): the token in use, the
+    destinations Sluice delivers to, a trigger check and a mapping preview. A read-only token may call them all."""
     schemas = document["components"]["schemas"]
     event = {"type": "object", "additionalProperties": True, "description": "A Segment event (track, identify, ...)."}
     schemas["CurrentToken"] = {
@@ -1524,6 +1524,19 @@ def add_tools_operations(document) -> None:
         "properties": {"id": {"type": "string"}, "readOnly": {"type": "boolean",
                                                              "description": "Whether it may only read."}},
         "required": ["id", "readOnly"],
+    }
+    schemas["Integration"] = {
+        "type": "object",
+        "description": "A catalog destination Sluice delivers to.",
+        "properties": {"metadataId": {"type": "string", "description": "Its catalog id."},
+                       "name": {"type": "string", "description": "Its catalog name."}},
+        "required": ["metadataId", "name"],
+    }
+    schemas["ListIntegrationsOutput"] = {
+        "type": "object",
+        "properties": {"integrations": {"type": "array", "items": schema_ref("Integration"),
+                                        "description": "Every destination Sluice delivers to, by name."}},
+        "required": ["integrations"],
     }
     schemas["CheckTriggerInput"] = {
         "type": "object",
@@ -1540,7 +1553,10 @@ def add_tools_operations(document) -> None:
     }
     schemas["PreviewMappingInput"] = {
         "type": "object",
-        "properties": {"mapping": {"description": "A field mapping: a value, or directives such as "
+        # Any JSON value is a mapping (a literal "" included), so every type is named: an untyped schema reads to
+        # schemathesis as a string with constraints it then expects refused.
+        "properties": {"mapping": {"anyOf": [{"type": t} for t in ("object", "array", "string", "number", "boolean")],
+                                   "description": "A field mapping: a value, or directives such as "
                                    "`{\"@path\": \"$.properties.revenue\"}` (docs/mapping.md)."},
                        "event": event},
         "required": ["mapping", "event"],
@@ -1574,6 +1590,11 @@ def add_tools_operations(document) -> None:
         "read-only.", "CurrentToken_data", {"token": {"id": "tok_2Kq3mZt8hB5d", "readOnly": False}}, method="get")
     schemas["CurrentToken_data"] = {"type": "object", "properties": {"token": schema_ref("CurrentToken")},
                                     "required": ["token"]}
+    document["paths"]["/sluice/integrations"] = operation(
+        "listIntegrations", "List Integrations", "The catalog destinations Sluice delivers to, by name; every other "
+        "catalog destination is configured and listed as at Segment and takes no events. Not paginated: the list is "
+        "as short as the integrations Sluice ships.", "ListIntegrationsOutput",
+        {"integrations": [{"metadataId": "614a3c7d791c91c41bae7599", "name": "Webhooks (Actions)"}]}, method="get")
     document["paths"]["/sluice/triggers/check"] = operation(
         "checkTrigger", "Check Trigger", "Whether the event matches the trigger, as delivery decides it. An invalid "
         "trigger is a 422 naming `trigger`. Changes nothing.", "CheckTriggerOutput", {"matches": True},

@@ -166,7 +166,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     DeliveryControlController(services: services, wake: pipeline.routed).register(on: router)
     FailedEventsController(services: services, wake: pipeline.routed).register(on: router)
     EventLogController(services: services).register(on: router)
-    ToolsController().register(on: router)
+    ToolsController(integrations: services.integrations, catalog: services.catalog).register(on: router)
     if services.settings.console {
         ConsoleController(assets: ConsoleAssets(directory: services.settings.consoleDirectory)).register(on: router)
     }

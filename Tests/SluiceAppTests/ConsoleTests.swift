@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import SluiceCore
+import SluiceDelivery
 import SluiceTesting
 import Testing
 
@@ -137,6 +138,23 @@ import Testing
             #expect(readOnly.data["token"]?["readOnly"] == true)
             #expect(readOnly.data["token"]?["id"] != full.data["token"]?["id"])
             expectError(try await client.api(.get, "/sluice/token", token: nil), .unauthorized, type: "Unauthorized")
+        }
+    }
+
+    @Test func theDestinationsSluiceDeliversToAreListedByName() async throws {
+        try await TestHarness.withApp { client, _ in
+            // A read-only token may ask.
+            let response = try await client.api(.get, "/sluice/integrations", token: TestHarness.readOnlyToken)
+            #expect(response.status == .ok)
+            let listed = response.data["integrations"]?.arrayValue ?? []
+            let ids = listed.compactMap { $0["metadataId"]?.stringValue }
+            #expect(Set(ids) == Set(IntegrationRegistry.standard { _ in nil }.metadataIDs))
+            #expect(ids.count == listed.count)
+            let names = listed.compactMap { $0["name"]?.stringValue }
+            #expect(names == names.sorted())
+            #expect(names.contains("Webhooks (Actions)"))
+            #expect(!ids.contains(Fixture.kinesis))
+            expectError(try await client.api(.get, "/sluice/integrations", token: nil), .unauthorized, type: "Unauthorized")
         }
     }
 

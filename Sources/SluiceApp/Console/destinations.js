@@ -66,6 +66,20 @@ function catalog() {
   return catalogCache;
 }
 
+let deliveredCache = null;
+/** The catalog ids Sluice delivers to (GET /sluice/integrations), as a Set. */
+function delivered() {
+  if (!deliveredCache)
+    deliveredCache = get('/sluice/integrations')
+      .then((a) => new Set(a.data.integrations.map((i) => i.metadataId)))
+      .catch((e) => ((deliveredCache = null), Promise.reject(e)));
+  return deliveredCache;
+}
+
+function deliveryBadge(deliversTo, entry) {
+  return deliversTo.has(entry.id) ? h('span', { class: 'badge ok' }, 'Sluice delivers') : h('span', { class: 'badge' }, 'configured only');
+}
+
 const MAX_RESULTS = 50;
 
 export async function create(main, { query }) {
@@ -75,8 +89,10 @@ export async function create(main, { query }) {
   }
   const metadataId = query.get('metadataId');
   if (metadataId) return createForm(main, metadataId, query.get('sourceId'));
-  const entries = (await catalog()).slice().sort((a, b) => a.name.localeCompare(b.name));
+  const [catalogEntries, deliversTo] = await Promise.all([catalog(), delivered()]);
+  const entries = catalogEntries.slice().sort((a, b) => a.name.localeCompare(b.name));
   const search = h('input', { type: 'search', name: 'q', autocomplete: 'off', spellcheck: 'false', value: query.get('q') || '' });
+  const onlyDelivered = h('input', { type: 'checkbox', name: 'delivered', id: uid('delivered'), onchange: () => render() });
   const count = h('p', { class: 'count', 'aria-live': 'polite' });
   const results = h('div', {});
   const sourceId = query.get('sourceId');
@@ -85,17 +101,18 @@ export async function create(main, { query }) {
     { label: 'Destination', cell: (e) => h('a', { href: choose(e), 'aria-label': `Choose ${e.name}` }, e.name) },
     { label: 'Categories', cell: (e) => (e.categories || []).join(', ') },
     { label: 'Kind', cell: (e) => kindBadge(e) },
+    { label: 'Delivery', cell: (e) => deliveryBadge(deliversTo, e) },
   ];
   function render() {
     const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
     const hits = entries.filter((e) => {
       const text = [e.name, e.slug, e.id, ...(e.categories || []), ...(e.previousNames || [])].join(' ').toLowerCase();
-      return words.every((w) => text.includes(w));
+      return words.every((w) => text.includes(w)) && (!onlyDelivered.checked || deliversTo.has(e.id));
     });
     count.textContent =
       hits.length > MAX_RESULTS
         ? `${hits.length} destinations match; the first ${MAX_RESULTS} are shown: narrow the search.`
-        : `${hits.length} destination${hits.length === 1 ? '' : 's'} match.`;
+        : `${hits.length} destination${hits.length === 1 ? ' matches' : 's match'}.`;
     replace(results, table('Catalog destinations', columns, hits.slice(0, MAX_RESULTS), 'No catalog destination matches.'));
   }
   search.addEventListener('input', render);
@@ -107,9 +124,14 @@ export async function create(main, { query }) {
     h(
       'p',
       { class: 'hint' },
-      'Every catalog destination can be configured; Actions destinations take subscriptions. docs/integrations.md lists the destinations Sluice delivers events to.',
+      'Every catalog destination can be configured, as at Segment; Actions destinations take subscriptions. Sluice delivers events to those marked “Sluice delivers”; the others are saved and receive no events.',
     ),
-    h('div', { class: 'toolbar' }, field('Search the catalog', search, { hint: 'By name, slug or category.' })),
+    h(
+      'div',
+      { class: 'toolbar' },
+      field('Search the catalog', search, { hint: 'By name, slug or category.' }),
+      checkField('Only destinations Sluice delivers to', onlyDelivered),
+    ),
     count,
     results,
   );
@@ -124,9 +146,10 @@ function kindBadge(entry) {
 }
 
 async function createForm(main, metadataId, sourceId) {
-  const [entry, sources] = await Promise.all([
+  const [entry, sources, deliversTo] = await Promise.all([
     get(`/catalog/destinations/${enc(metadataId)}`).then((a) => a.data.destinationMetadata),
     all('/sources', 'sources'),
+    delivered(),
   ]);
   const crumbs = h('p', { class: 'crumbs' }, h('a', { href: '#/destinations' }, 'Destinations'), ' / ', h('a', { href: '#/destinations/new' }, 'Add'), ' / ', entry.name);
   if (!sources.length) {
@@ -175,6 +198,7 @@ async function createForm(main, metadataId, sourceId) {
     facts([
       ['Categories', (entry.categories || []).join(', ') || '—'],
       ['Kind', kindBadge(entry)],
+      ['Delivery', deliveryBadge(deliversTo, entry)],
       ['Catalog id', h('code', {}, entry.id)],
     ]),
     form,

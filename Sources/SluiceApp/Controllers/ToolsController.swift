@@ -1,19 +1,27 @@
 import Foundation
 import Hummingbird
+import SluiceCatalog
 import SluiceCore
+import SluiceDelivery
 
 /// Sluice extensions under `/sluice/` that answer questions and change nothing (issue 18; the console uses them):
 ///
 /// - `GET /sluice/token`: the token the request was made with: its id and whether it is read-only (never its text).
+/// - `GET /sluice/integrations`: the catalog destinations Sluice delivers to (every other one is configured and
+///   listed as at Segment, and takes no events).
 /// - `POST /sluice/triggers/check`: does an event match a subscription trigger (Segment's FQL), as delivery decides.
 /// - `POST /sluice/mappings/preview`: what a field mapping (Segment's mapping kit) makes of an event.
 ///
-/// A read-only token may call all three. The trigger and mapping are read by the same code as subscriptions and
+/// A read-only token may call them all. The trigger and mapping are read by the same code as subscriptions and
 /// delivery, so the answer is what delivery does; an invalid one is a 422 naming the place, as a subscription
 /// update would be.
 struct ToolsController {
+    let integrations: IntegrationRegistry
+    let catalog: Catalog
+
     func register(on router: Router<SluiceRequestContext>) {
         router.get("/sluice/token") { _, context in try token(context) }
+        router.get("/sluice/integrations") { _, context in integrationList(context) }
         router.post("/sluice/triggers/check") { request, context in try await checkTrigger(request, context) }
         router.post("/sluice/mappings/preview") { request, context in try await previewMapping(request, context) }
     }
@@ -32,6 +40,28 @@ struct ToolsController {
             w.key("readOnly")
             w.raw(token.readOnly ? "true" : "false")
             w.raw("}")
+        }
+    }
+
+    /// Every catalog id with an integration, by name: `{"integrations": [{"metadataId", "name"}]}`. The list is as
+    /// short as the integrations Sluice ships, so it is not paginated.
+    func integrationList(_ context: SluiceRequestContext) -> Response {
+        let entries = integrations.metadataIDs.map { id in (id: id, name: catalog.destination(id: id)?.name ?? id) }
+            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        return Responses.data(context) { w in
+            w.key("integrations")
+            w.raw("[")
+            for (index, entry) in entries.enumerated() {
+                if index > 0 { w.raw(",") }
+                w.raw("{")
+                w.key("metadataId")
+                w.string(entry.id)
+                w.raw(",")
+                w.key("name")
+                w.string(entry.name)
+                w.raw("}")
+            }
+            w.raw("]")
         }
     }
 

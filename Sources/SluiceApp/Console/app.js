@@ -115,5 +115,10 @@ function signIn(main) {
   input.focus();
 }
 
+// "Skip to content" moves focus to the page; followed as a link it would set the hash, which is the router's.
+document.querySelector('a.skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  document.getElementById('main').focus();
+});
 window.addEventListener('hashchange', show);
 show();

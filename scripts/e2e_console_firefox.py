@@ -8,7 +8,7 @@ Firefox ESR (Debian's `firefox-esr`, driven over WebDriver BiDi by e2e_lib/firef
 geckodriver). Through the API it makes a source, a Webhooks destination to a local receiver with a subscription,
 and sends events with the write key; then, in Firefox: sign-in with the keyboard alone (the token kept in sessionStorage, not in the URL; Tab reaches the navigation),
 every page of the console (sources, a source, destinations, the catalog search, a destination, its subscriptions,
-filters and delivery, the audit trail) shows its heading and its data, a source is created through the form
+filters and delivery, the audit trail) shows its heading and its data and has a label on every control, a source is created through the form
 (checked through the API), the delivery page draws its charts and lists the log; and the browser logged no
 console error or warning. Exits 1 when a check fails.
 """
@@ -44,6 +44,16 @@ from e2e_lib.sluice import PublicAPI, SluiceProcess, default_binary, wait_until 
 
 def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# Every visible control of the page whose accessible name is empty: an input, select or textarea with no <label>, no
+# aria-label and no aria-labelledby; a button or link with no text and no aria-label.
+UNLABELLED = """[...document.querySelectorAll('input, select, textarea, button, a[href]')]
+  .filter((c) => c.type !== 'hidden' && c.getClientRects().length > 0)
+  .filter((c) => ['INPUT', 'SELECT', 'TEXTAREA'].includes(c.tagName)
+    ? !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby')
+    : !c.textContent.trim() && !c.getAttribute('aria-label'))
+  .map((c) => c.outerHTML.slice(0, 120))"""
 
 
 def heading_is(text: str) -> str:
@@ -116,6 +126,7 @@ def check_firefox(args, servers: list) -> Report:
             browser.evaluate(f"location.hash = {json.dumps(hash_path)}")
             shown = browser.wait_for(heading_is(heading), 10) and browser.wait_for(ready, 15)
             report.expect(f"{name}: its heading and its data", True, shown)
+            report.expect(f"{name}: every control has a label", [], browser.evaluate(UNLABELLED))
             browser.screenshot(os.path.join(shots, f"firefox-{name.replace(' ', '-')}.png"))
 
         # A write through a form: a source, created in the page and found through the API.

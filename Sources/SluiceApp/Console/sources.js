@@ -2,7 +2,7 @@
 // destinations connected to it.
 
 import { all, get, patch, post, session } from './api.js';
-import { clearErrors, copyButton, facts, field, h, navigate, replace, savingSwitch, showApiError, table } from './ui.js';
+import { clearErrors, copyButton, facts, field, h, navigate, replace, savingSwitch, submitting, table } from './ui.js';
 
 /** The switch that enables and disables a source (PATCH /sources/{id}), or a badge for a read-only token. */
 function enabledControl(source, { onChange } = {}) {
@@ -78,17 +78,11 @@ function createForm(catalog) {
     clearErrors(form);
     const body = { slug: slug.value.trim(), enabled: enabled.checked, metadataId: metadata.value };
     if (name.value.trim()) body.name = name.value.trim();
-    const button = form.querySelector('button[type="submit"]');
-    button.disabled = true;
-    try {
+    await submitting(form, (f) => f.split('.')[0], async () => {
       const answer = await post('/sources', body);
       const created = answer.data.source;
       navigate(`#/sources/${encodeURIComponent(created.id)}`, `Created source ${created.name || created.slug}.`);
-    } catch (e) {
-      showApiError(form, e, (f) => f.split('.')[0]);
-    } finally {
-      button.disabled = false;
-    }
+    });
   }
   return h('details', { class: 'create' }, h('summary', {}, 'Add a source'), form);
 }

@@ -85,6 +85,29 @@ import Testing
         }
     }
 
+    @Test func withTheLogOffDeliveryGoesOnAndNothingIsLogged() async throws {
+        var testing = AppSettings.testing()
+        testing.eventLog.enabled = false
+        let settings = testing
+        try await withReceiver(status: Self.refuseMarked) { port, inbox in
+            try await TestHarness.withApp(settings: settings) { client, _ in
+                let (_, destinationID, writeKey) = try await client.webhookPipeline(url: "http://127.0.0.1:\(port)/hook")
+                // Given an event the receiver takes and one it refuses, with the event log off
+                #expect(try await client.track(writeKey, json: ["userId": "dan", "event": "Order"]).status == .ok)
+                #expect(try await client.track(writeKey, json: ["userId": "eve", "event": "Refund", "properties": ["why": "refuse"]]).status == .ok)
+                // Then both are delivered as ever, and the refused one is kept as a failed event for replay
+                #expect(try await eventually { inbox.all.count == 2 })
+                let failed = "/sluice/failed-events?pagination.count=5&destinationId=\(destinationID)"
+                #expect(try await eventually { try await client.api(.get, failed).data["failedEvents"]?.arrayValue?.count == 1 })
+                // And the log holds no attempt
+                let response = try await client.api(.get, "/sluice/destinations/\(destinationID)/event-log?pagination.count=50")
+                #expect(response.status == .ok)
+                #expect(response.data["attempts"]?.arrayValue?.isEmpty == true)
+                #expect(response.data["pagination"]?["totalEntries"] == 0)
+            }
+        }
+    }
+
     @Test func badSearchesAreRefusedAndUnknownDestinationsAre404() async throws {
         try await TestHarness.withApp { client, _ in
             let sourceID = try await client.createSource(slug: "log-errors")

@@ -9,6 +9,7 @@ condition, and collect the page's console errors and warnings. The profile sends
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -138,8 +139,6 @@ class Firefox:
         return [f"{e.get('level')}: {e.get('text')}" for e in self.entries if e.get("level") in ("error", "warn")]
 
     def screenshot(self, path: str) -> None:
-        import base64  # noqa: PLC0415
-
         data = self.call("browsingContext.captureScreenshot", {"context": self.context})["data"]
         with open(path, "wb") as out:
             out.write(base64.b64decode(data))

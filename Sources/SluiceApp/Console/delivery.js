@@ -292,20 +292,7 @@ export async function render(main, { id, query: params }) {
   }
 
   function logRows(e) {
-    const detailId = `log-detail-${e.id}`;
-    const open = expanded.has(e.id);
-    const button = h('button', { type: 'button', class: 'link', 'aria-expanded': String(open), 'aria-controls': detailId, 'data-key': `log-${e.id}` }, open ? 'Hide' : 'Show');
-    button.setAttribute('aria-label', `${open ? 'Hide' : 'Show'} the request and answer of attempt ${e.attempt} of ${e.messageId}`);
-    const detail = h('tr', { id: detailId, class: 'detail', hidden: !open }, h('td', { colspan: 6 }, attemptDetail(e)));
-    button.addEventListener('click', () => {
-      const now = !expanded.has(e.id);
-      if (now) expanded.add(e.id);
-      else expanded.delete(e.id);
-      detail.hidden = !now;
-      button.textContent = now ? 'Hide' : 'Show';
-      button.setAttribute('aria-expanded', String(now));
-      button.setAttribute('aria-label', `${now ? 'Hide' : 'Show'} the request and answer of attempt ${e.attempt} of ${e.messageId}`);
-    });
+    const { button, detail } = disclosure(expanded, e.id, 'log', 6, attemptDetail(e), () => `the request and answer of attempt ${e.attempt} of ${e.messageId}`);
     return h(
       'tbody',
       { class: 'log-entry', 'data-message-id': e.messageId },
@@ -362,21 +349,7 @@ export async function render(main, { id, query: params }) {
 
   function failedRows(e) {
     const ev = e.event || {};
-    const detailId = `failed-detail-${e.id}`;
-    const open = openFailed.has(e.id);
-    const button = h('button', { type: 'button', class: 'link', 'aria-expanded': String(open), 'aria-controls': detailId, 'data-key': `failed-${e.id}` }, open ? 'Hide' : 'Show');
-    button.setAttribute('aria-label', `${open ? 'Hide' : 'Show'} the event ${e.messageId}`);
-    const cols = readOnly ? 6 : 7;
-    const detail = h('tr', { id: detailId, class: 'detail', hidden: !open }, h('td', { colspan: cols }, h('pre', {}, pretty(ev))));
-    button.addEventListener('click', () => {
-      const now = !openFailed.has(e.id);
-      if (now) openFailed.add(e.id);
-      else openFailed.delete(e.id);
-      detail.hidden = !now;
-      button.textContent = now ? 'Hide' : 'Show';
-      button.setAttribute('aria-expanded', String(now));
-      button.setAttribute('aria-label', `${now ? 'Hide' : 'Show'} the event ${e.messageId}`);
-    });
+    const { button, detail } = disclosure(openFailed, e.id, 'failed', readOnly ? 6 : 7, h('pre', {}, pretty(ev)), () => `the event ${e.messageId}`);
     const box = readOnly
       ? null
       : h('input', {
@@ -478,6 +451,30 @@ export async function render(main, { id, query: params }) {
     left = true;
     clearInterval(timer);
   };
+}
+
+/**
+ * A Show/Hide button and the table row it opens (`colspan` cells wide, holding `content`), for the item `id` of a
+ * list; `openIds` (a Set) keeps which are open across refreshes. `what()` names the content for screen readers.
+ */
+function disclosure(openIds, id, kind, colspan, content, what) {
+  const detailId = `${kind}-detail-${id}`;
+  const button = h('button', { type: 'button', class: 'link', 'aria-controls': detailId, 'data-key': `${kind}-${id}` });
+  const detail = h('tr', { id: detailId, class: 'detail' }, h('td', { colspan }, content));
+  const show = (open) => {
+    detail.hidden = !open;
+    button.textContent = open ? 'Hide' : 'Show';
+    button.setAttribute('aria-expanded', String(open));
+    button.setAttribute('aria-label', `${open ? 'Hide' : 'Show'} ${what()}`);
+  };
+  button.addEventListener('click', () => {
+    const open = !openIds.has(id);
+    if (open) openIds.add(id);
+    else openIds.delete(id);
+    show(open);
+  });
+  show(openIds.has(id));
+  return { button, detail };
 }
 
 function statusBadge(status) {

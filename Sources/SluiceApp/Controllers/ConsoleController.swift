@@ -42,7 +42,7 @@ struct ConsoleController {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = file.contentType
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: file.body))
     }
 }
 
@@ -50,12 +50,13 @@ struct ConsoleController {
 /// `SLUICE_CONSOLE_DIR`, the files of that folder read on every request (for working on the console).
 struct ConsoleAssets: Sendable {
     struct File: Sendable {
-        let bytes: [UInt8]
+        /// The file's bytes, shared by every answer (a ByteBuffer is copied on write, never on send).
+        let body: ByteBuffer
         let contentType: String
         let etag: String
 
         init(bytes: [UInt8], contentType: String) {
-            self.bytes = bytes
+            body = ByteBuffer(bytes: bytes)
             self.contentType = contentType
             etag = "\"" + SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
         }
@@ -108,7 +109,6 @@ struct ConsoleAssets: Sendable {
         case "html": "text/html; charset=utf-8"
         case "js": "text/javascript; charset=utf-8"
         case "css": "text/css; charset=utf-8"
-        case "svg": "image/svg+xml"
         default: nil
         }
     }

@@ -12,12 +12,17 @@ import SluiceDelivery
 /// - `POST /sluice/triggers/check`: does an event match a subscription trigger (Segment's FQL), as delivery decides.
 /// - `POST /sluice/mappings/preview`: what a field mapping (Segment's mapping kit) makes of an event.
 ///
-/// A read-only token may call them all. The trigger and mapping are read by the same code as subscriptions and
+/// A read-only token may call them all (``AuthMiddleware/readOnlyPosts``). The trigger and mapping are read by the same code as subscriptions and
 /// delivery, so the answer is what delivery does; an invalid one is a 422 naming the place, as a subscription
 /// update would be.
 struct ToolsController {
-    let integrations: IntegrationRegistry
-    let catalog: Catalog
+    /// The destinations Sluice delivers to, by name: fixed for the process, so listed once.
+    let integrations: [(id: String, name: String)]
+
+    init(integrations: IntegrationRegistry, catalog: Catalog) {
+        self.integrations = integrations.metadataIDs.map { id in (id: id, name: catalog.destination(id: id)?.name ?? id) }
+            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+    }
 
     func register(on router: Router<SluiceRequestContext>) {
         router.get("/sluice/token") { _, context in try token(context) }
@@ -25,9 +30,6 @@ struct ToolsController {
         router.post("/sluice/triggers/check") { request, context in try await checkTrigger(request, context) }
         router.post("/sluice/mappings/preview") { request, context in try await previewMapping(request, context) }
     }
-
-    /// The paths a read-only token may POST to (``AuthMiddleware``).
-    static let readOnlyPosts: Set<String> = ["/sluice/triggers/check", "/sluice/mappings/preview"]
 
     func token(_ context: SluiceRequestContext) throws -> Response {
         guard let token = context.token else { throw APIError.unauthorized }
@@ -46,12 +48,10 @@ struct ToolsController {
     /// Every catalog id with an integration, by name: `{"integrations": [{"metadataId", "name"}]}`. The list is as
     /// short as the integrations Sluice ships, so it is not paginated.
     func integrationList(_ context: SluiceRequestContext) -> Response {
-        let entries = integrations.metadataIDs.map { id in (id: id, name: catalog.destination(id: id)?.name ?? id) }
-            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
-        return Responses.data(context) { w in
+        Responses.data(context) { w in
             w.key("integrations")
             w.raw("[")
-            for (index, entry) in entries.enumerated() {
+            for (index, entry) in integrations.enumerated() {
                 if index > 0 { w.raw(",") }
                 w.raw("{")
                 w.key("metadataId")

@@ -37,10 +37,12 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// A POST that only computes an answer (the filter preview, the trigger check, the mapping preview), which a
+    /// The POSTs that only compute an answer (the filter preview, the trigger check, the mapping preview), which a
     /// read-only token may send.
+    static let readOnlyPosts: Set<String> = ["/destination/filters/preview", "/sluice/triggers/check", "/sluice/mappings/preview"]
+
     static func changesNothing(_ request: Request) -> Bool {
-        request.method == .post && (request.uri.path == "/destination/filters/preview" || ToolsController.readOnlyPosts.contains(request.uri.path))
+        request.method == .post && readOnlyPosts.contains(request.uri.path)
     }
 
     static func bearer(_ header: String) -> String? {

@@ -19,6 +19,12 @@
              and the Delivery Overview's included (sent = delivered + failed + filtered).
   events-cli `sluice events failed`, `replay` and `tail` (once, and following) against the running
              server: what they print agrees with what was sent and refused.
+  throttle   A rate limit of 20 events a second spreads a burst over time; a 429 with Retry-After: 2
+             holds every event of the destination for two seconds; each event is delivered once.
+  breaker    With --failing-after 2s and --probe-interval 1s, a receiver that is down for a while:
+             the destination is marked failing (audit event, /metrics), only probes reach the
+             receiver, one at a time; when it is back a probe succeeds, and every event is delivered
+             exactly once, the Delivery Overview and delivery-metrics agreeing.
 
 Each check starts its own server on a throw-away SQLite file (--bin, else $SLUICE_BIN, else the
 debug build). With --base-url and --token the agreement check uses that server instead (its
@@ -56,6 +62,8 @@ MODES = {
         crash_rate=100, crash_batch=10, crash_senders=2, kills=3, kill_gap=(1.0, 3.0), crash_settle=90,
         paused=200,  # events held by a paused destination
         replay=100,  # events of the replay check, half refused once
+        throttled=60,  # events sent at once to a destination limited to 20 a second
+        outage=50,  # events sent while the breaker check's receiver is down
     ),
     "long": dict(
         track=3000, other=600,
@@ -64,6 +72,8 @@ MODES = {
         crash_rate=300, crash_batch=20, crash_senders=4, kills=12, kill_gap=(0.5, 4.0), crash_settle=600,
         paused=2000,
         replay=1000,
+        throttled=300,
+        outage=500,
     ),
 }
 EXPIRY_WINDOW = 4.0  # seconds: --retry-window of the expiry check
@@ -608,6 +618,110 @@ def check_replay(run: Run) -> Report:
     return report
 
 
+# --- throttle and breaker ----------------------------------------------------------------------
+
+def send_track(api: PublicAPI, write_key: str, ids: list[str], event: str) -> list[int]:
+    return [api.post_batch(write_key, [{"type": "track", "userId": "u", "event": event, "messageId": mid} for mid in ids[k:k + 50]])
+            for k in range(0, len(ids), 50)]
+
+
+def check_throttle(run: Run) -> Report:
+    n = run.cfg["throttled"]
+    rate = 20
+    report = Report(f"throttle ({n} events at once to a destination limited to {rate} a second; then a 429 with Retry-After: 2)")
+    receiver, server, api, source_id, write_key, destination_id = run.webhook_pipeline("throttle")
+    path = f"/sluice/destinations/{destination_id}/delivery"
+    state = api.request("PATCH", path, {"rateLimit": {"eventsPerSecond": rate}})["data"]["delivery"]
+    report.expect("PATCH answers the limit", {"eventsPerSecond": rate}, state["rateLimit"])
+    ids = [f"throttle-{i:05d}" for i in range(n)]
+    statuses = send_track(api, write_key, ids, "E2E Throttle")
+    report.expect("POST /v1/batch answers", "all 200", "all 200" if set(statuses) == {200} else str(statuses))
+
+    def delivered(wanted: set[str]) -> bool:
+        return wanted <= {h.header_message_id for h in receiver.snapshot() if h.status == 200}
+
+    report.expect("every event delivered", "yes", "yes" if wait_until(lambda: delivered(set(ids)), 60) else "no")
+    hits = [h for h in receiver.snapshot() if h.header_message_id in set(ids)]
+    spread = max(h.at for h in hits) - min(h.at for h in hits)
+    # One second's burst, then `rate` a second: the last goes at least (n - rate) / rate seconds after the first.
+    least = (n - rate) / rate
+    report.expect(f"seconds from the first request to the last (at least {least * 0.8:.2f})", f">= {least * 0.8:.2f}",
+                  f"{spread:.2f}", spread >= least * 0.8)
+    report.expect("requests (each event exactly once)", n, len(hits))
+    report.info("events a second", f"{n / max(spread, 0.001):.1f}")
+    api.request("PATCH", path, {"rateLimit": None})
+
+    # A 429 with Retry-After: 2 holds every event of the destination, not only the one it answered.
+    receiver.outage, receiver.retry_after = 429, "2"
+    first = ["after-00000"]
+    send_track(api, write_key, first, "E2E Retry-After")
+    report.expect("the 429 reached", "yes", "yes" if wait_until(lambda: any(h.status == 429 for h in receiver.snapshot()), 30) else "no")
+    refused_at = max(h.at for h in receiver.snapshot() if h.status == 429)
+    receiver.outage = None
+    held = wait_until(lambda: api.request("GET", path)["data"]["delivery"]["heldUntil"] is not None, 10)
+    report.expect("the destination is held (heldUntil set)", True, held)
+    later = [f"after-{i:05d}" for i in range(1, 11)]
+    send_track(api, write_key, later, "E2E Retry-After")
+    report.expect("every event delivered after the hold", "yes", "yes" if wait_until(lambda: delivered(set(first + later)), 60) else "no")
+    waited = min(h.at for h in receiver.snapshot() if h.header_message_id in set(later)) - refused_at
+    report.expect("seconds from the 429 to the next request (at least 1.9)", ">= 1.9", f"{waited:.2f}", waited >= 1.9)
+    receiver.close()
+    run.stop(server, report)
+    return report
+
+
+def check_breaker(run: Run) -> Report:
+    n = run.cfg["outage"]
+    report = Report(f"breaker ({n} events sent while the receiver is down; --failing-after 2s, --probe-interval 1s)")
+    receiver, server, api, source_id, write_key, destination_id = run.webhook_pipeline(
+        "breaker", ("--failing-after", "2s", "--probe-interval", "1s"))
+    path = f"/sluice/destinations/{destination_id}/delivery"
+    receiver.outage = 503
+    began = time.time()
+    ids = [f"breaker-{i:05d}" for i in range(n)]
+    statuses = send_track(api, write_key, ids, "E2E Breaker")
+    report.expect("POST /v1/batch answers", "all 200", "all 200" if set(statuses) == {200} else str(statuses))
+    marked = wait_until(lambda: api.request("GET", path)["data"]["delivery"]["failing"], 60)
+    report.expect("the destination is marked failing", "yes", "yes" if marked else "no")
+    state = api.request("GET", path)["data"]["delivery"]
+    report.expect("failingSince and failuresSince set", (True, True), (state["failingSince"] is not None, state["failuresSince"] is not None))
+    p = api.prometheus()
+    report.expect("/metrics sluice_destinations_failing", 1, int(metric(p, "sluice_destinations_failing")))
+    report.expect("/metrics marked failing", 1, int(metric(p, 'sluice_destination_health_changes_total{change="failing"}')))
+    before = len(receiver.snapshot())
+    time.sleep(3.0)
+    probes = len(receiver.snapshot()) - before
+    report.expect("requests in 3 s while failing (probes, one a second at most)", "<= 4", probes, probes <= 4)
+    receiver.outage = None
+
+    def settled() -> bool:
+        return set(ids) <= {h.header_message_id for h in receiver.snapshot() if h.status == 200}
+
+    report.expect("every event delivered once it is back", "yes", "yes" if wait_until(settled, 60) else "no")
+    time.sleep(1.0)
+    hits = receiver.snapshot()
+    receiver.close()
+    report.expect("events delivered with 200 exactly once", n, sum(1 for mid in ids if [h.status for h in hits if h.header_message_id == mid].count(200) == 1))
+    report.expect("requests for unknown messageIds", 0, sum(1 for h in hits if h.header_message_id not in set(ids)))
+    state = api.request("GET", path)["data"]["delivery"]
+    report.expect("no longer failing", (False, None, None), (state["failing"], state["failingSince"], state["failuresSince"]))
+    audit = api.request("GET", f"/audit-events?pagination.count=50&resourceId={destination_id}")["data"]["events"]
+    report.expect("audit events", ["Destination Delivery Recovered", "Destination Delivery Failing"],
+                  [e["type"] for e in audit if e["type"].startswith("Destination Delivery")])
+    p = api.prometheus()
+    report.expect("/metrics sluice_destinations_failing at the end", 0, int(metric(p, "sluice_destinations_failing")))
+    report.expect("/metrics recovered", 1, int(metric(p, 'sluice_destination_health_changes_total{change="recovered"}')))
+    window = (f"sourceId={source_id}&destinationConfigId={destination_id}&granularity=MINUTE"
+              f"&startTime={iso(began - 120)}&endTime={iso(time.time() + 60)}")
+    delivered = api.request("GET", f"/delivery-overview/successful-delivery?{window}")["data"]["total"]
+    failed = api.request("GET", f"/delivery-overview/failed-delivery?{window}")["data"]["total"]
+    report.expect("Delivery Overview: sent = delivered, none failed", (n, 0), (delivered, failed))
+    m = api.delivery_metrics(destination_id, source_id)
+    report.expect("delivery-metrics successes", n, m.get("successes"))
+    run.stop(server, report)
+    return report
+
+
 # --- the events commands ---------------------------------------------------------------------
 
 def check_events_cli(run: Run) -> Report:
@@ -674,7 +788,8 @@ def check_events_cli(run: Run) -> Report:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=sorted(MODES), default="short")
-    parser.add_argument("--check", choices=("agreement", "expiry", "crash", "pause", "replay", "events-cli", "all"), default="all")
+    parser.add_argument(
+        "--check", choices=("agreement", "expiry", "crash", "pause", "replay", "events-cli", "throttle", "breaker", "all"), default="all")
     parser.add_argument("--bin", help="the sluice binary (default $SLUICE_BIN, else the debug build)")
     parser.add_argument("--seed", type=int, default=20251128)
     parser.add_argument("--keep", action="store_true", help="keep the work folders (server.log, sluice.sqlite) even on success")
@@ -688,7 +803,7 @@ def main() -> int:
 
     run = Run(args)
     checks = {"agreement": check_agreement, "expiry": check_expiry, "crash": check_crash, "pause": check_pause,
-              "replay": check_replay, "events-cli": check_events_cli}
+              "replay": check_replay, "events-cli": check_events_cli, "throttle": check_throttle, "breaker": check_breaker}
     return run_checks("e2e_delivery", {name: partial(check, run) for name, check in checks.items()}, args.check, run.servers, run.cleanup)
 
 

@@ -1262,18 +1262,45 @@ def add_preset_operation(document) -> None:
 def add_delivery_control_operations(document) -> None:
     """Sluice extensions under /sluice/ (issue 17): pausing delivery to a destination; failed events and their replay."""
     schemas = document["components"]["schemas"]
+    nullable_time = {"type": "string", "format": "date-time", "nullable": True}
+    schemas["DestinationRateLimit"] = {
+        "type": "object",
+        "description": "The most events a second delivered to the destination, by every Sluice process on one "
+        "database together, in bursts of up to one second's worth (at least one event).",
+        "properties": {"eventsPerSecond": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 1000000}},
+        "required": ["eventsPerSecond"],
+        "additionalProperties": False,
+    }
     schemas["DestinationDeliveryState"] = {
         "type": "object",
-        "description": "Whether delivery to the destination is paused. A paused destination's events are routed and "
-        "held, across restarts, until it is resumed; events whose retry window closes meanwhile expire when it is "
-        "resumed. Disabling a destination is different: its events are dropped.",
+        "description": "What stands between the destination and its next delivery. A paused destination's events are "
+        "routed and held, across restarts, until it is resumed; events whose retry window closes meanwhile expire when "
+        "it is resumed. Disabling a destination is different: its events are dropped. A vendor's `Retry-After` (on any "
+        "answer that is retried) holds every event of the destination, not only the one it answered. A destination whose "
+        "every attempt has failed for `--failing-after` (30 minutes by default) is marked failing: its events wait, and "
+        "one probe goes every `--probe-interval` (1 minute by default) until one succeeds.",
         "properties": {
             "destinationId": {"type": "string", "description": "The destination's id."},
             "paused": {"type": "boolean", "description": "Whether delivery is paused."},
-            "pausedAt": {"type": "string", "format": "date-time", "nullable": True,
-                         "description": "When delivery was paused; null when it is not paused."},
+            "pausedAt": dict(nullable_time, description="When delivery was paused; null when it is not paused."),
+            "rateLimit": {"allOf": [schema_ref("DestinationRateLimit")], "nullable": True,
+                          "description": "The destination's rate limit; null when it has none."},
+            "heldUntil": dict(nullable_time, description="No attempt starts before this time: a vendor's `Retry-After`, the "
+                              "rate limit, or the next probe of a failing destination; null when nothing holds it now."),
+            "failing": {"type": "boolean", "description": "Whether the destination is marked failing."},
+            "failingSince": dict(nullable_time, description="When it was marked failing; null when it is not."),
+            "failuresSince": dict(nullable_time, description="When its current run of failed attempts began (none has "
+                                  "succeeded since); null when its last attempt succeeded."),
         },
-        "required": ["destinationId", "paused", "pausedAt"],
+        "required": ["destinationId", "paused", "pausedAt", "rateLimit", "heldUntil", "failing", "failingSince",
+                     "failuresSince"],
+    }
+    schemas["UpdateDestinationDeliveryInput"] = {
+        "type": "object",
+        "description": "The destination's new rate limit, or null to remove it.",
+        "properties": {"rateLimit": {"allOf": [schema_ref("DestinationRateLimit")], "nullable": True}},
+        "required": ["rateLimit"],
+        "additionalProperties": False,
     }
     envelope = "DestinationDeliveryState_response"
     schemas[envelope] = {
@@ -1283,7 +1310,8 @@ def add_delivery_control_operations(document) -> None:
         "required": ["data"],
     }
     example = {"data": {"delivery": {"destinationId": "6390b3d2e3b6d0f5a4d0e1f2", "paused": True,
-                                     "pausedAt": "2026-12-03T23:30:00.000Z"}}}
+                                     "pausedAt": "2026-12-03T23:30:00.000Z", "rateLimit": {"eventsPerSecond": 50},
+                                     "heldUntil": None, "failing": False, "failingSince": None, "failuresSince": None}}}
 
     def operation(operation_id: str, summary: str, description: str) -> dict:
         return {
@@ -1298,9 +1326,19 @@ def add_delivery_control_operations(document) -> None:
         }
 
     base = "/sluice/destinations/{destinationId}/delivery"
-    document["paths"][base] = {"get": operation(
-        "getDestinationDeliveryState", "Get Destination Delivery State",
-        "Whether delivery to the destination is paused, and since when.")}
+    update = operation(
+        "updateDestinationDelivery", "Update Destination Delivery",
+        "Sets the destination's rate limit (`{\"rateLimit\": {\"eventsPerSecond\": 50}}`) or removes it "
+        "(`{\"rateLimit\": null}`); every Sluice process on one database holds it together. A new limit starts with a "
+        "full bucket. Records `Destination Delivery Rate Limit Changed` in the audit trail when it changes.")
+    update["requestBody"] = {"required": True, "content": {JSON: {"schema": schema_ref("UpdateDestinationDeliveryInput")}}}
+    document["paths"][base] = {
+        "get": operation(
+            "getDestinationDeliveryState", "Get Destination Delivery State",
+            "What stands between the destination and its next delivery: a pause, a rate limit, a hold, and whether it "
+            "is marked failing (`Destination Delivery Failing` and `Destination Delivery Recovered` in the audit trail)."),
+        "patch": update,
+    }
     document["paths"][base + "/pause"] = {"post": operation(
         "pauseDestinationDelivery", "Pause Destination Delivery",
         "Holds the destination's events: they are routed and kept, not sent, until delivery is resumed (attempts under "

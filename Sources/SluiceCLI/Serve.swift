@@ -49,6 +49,14 @@ struct Serve: AsyncParsableCommand {
     var deliveryLease: String?
     @Option(
         help: """
+            How long every attempt to a destination must fail before it is marked failing and its deliveries wait for a probe: \
+            e.g. 30m, 1h (env SLUICE_FAILING_AFTER, default 30m).
+            """)
+    var failingAfter: String?
+    @Option(help: "How long a failing destination waits between probes: e.g. 1m, 30s (env SLUICE_PROBE_INTERVAL, default 1m).")
+    var probeInterval: String?
+    @Option(
+        help: """
             How long a client connection may sit idle (a request arriving a byte at a time included) before it is closed: \
             e.g. 30s; 0 for never (env SLUICE_IDLE_TIMEOUT, default 30s).
             """)
@@ -125,6 +133,16 @@ struct Serve: AsyncParsableCommand {
             retryWindow: window,
             deliveryLease: lease)
         settings.idleTimeout = idle
+        let failingText = failingAfter ?? Environment.value("SLUICE_FAILING_AFTER") ?? "30m"
+        guard let failing = Self.duration(failingText) else {
+            throw ArgumentParser.ValidationError("failing-after must be a duration such as 30m, 1h or 90s")
+        }
+        settings.failingAfter = failing
+        let probeText = probeInterval ?? Environment.value("SLUICE_PROBE_INTERVAL") ?? "1m"
+        guard let probe = Self.duration(probeText), probe >= .milliseconds(100) else {
+            throw ArgumentParser.ValidationError("probe-interval must be a duration of at least 100ms, such as 1m or 30s")
+        }
+        settings.probeInterval = probe
         let retentionText = failedEventRetention ?? Environment.value("SLUICE_FAILED_EVENT_RETENTION") ?? "7d"
         guard let retention = Self.duration(retentionText), retention >= .seconds(1) else {
             throw ArgumentParser.ValidationError("failed-event-retention must be a duration of at least 1s, such as 7d, 12h or 30m")

@@ -231,6 +231,22 @@ enum PostgresMigrations {
                         CREATE INDEX delivery_attempts_batch ON delivery_attempts(request_key) WHERE request_events > 1 AND request_body IS NOT NULL;
             """
         ),
+        (
+            // Throttling and the circuit breaker (#17): a destination's rate limit, its hold (a vendor's Retry-After, the
+            // rate limit, the next probe) and its run of failures, shared by every worker.
+            "0009_destination_delivery_state",
+            """
+            CREATE TABLE destination_delivery_state (
+                destination_id TEXT PRIMARY KEY REFERENCES destinations(id) ON DELETE CASCADE,
+                rate_limit DOUBLE PRECISION,
+                rate_tokens DOUBLE PRECISION NOT NULL DEFAULT 0,
+                rate_at BIGINT NOT NULL DEFAULT 0,
+                hold_until BIGINT NOT NULL DEFAULT 0,
+                failing_from BIGINT,
+                failing_since BIGINT
+            );
+            """
+        ),
     ]
 }
 

@@ -91,30 +91,82 @@ extension PostgresStore {
         let nowMillis = Self.millis(now)
         let leaseUntil = nowMillis + lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
         return try await transaction { conn in
-            try await self.rows(
+            // Destinations with nothing in their way, as one query; then each rate-limited or failing one, for what its
+            // bucket holds or for a single probe. Its state row is locked (skipped when another process holds it), so
+            // every process takes from one bucket and one probe goes at a time.
+            var jobs = try await self.claim(conn, now: nowMillis, leaseUntil: leaseUntil, limit: limit, destinationID: nil)
+            let special = try await self.rows(
                 conn,
                 """
-                UPDATE delivery_jobs SET lease_until = \(leaseUntil)
-                WHERE id IN (
-                    SELECT id FROM delivery_jobs
-                    WHERE next_attempt_at <= \(nowMillis) AND (lease_until IS NULL OR lease_until < \(nowMillis))
-                      AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
-                    ORDER BY next_attempt_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-                RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
-                """
-            ).map { row in
-                let (id, sourceID, destinationID, subscriptionID, messageID, receivedAt, attempts, nextAttemptAt, body) = try row.decode(
-                    (Int64, String, String, String, String, Int64, Int, Int64, ByteBuffer).self)
-                return DeliveryJob(
-                    id: id, sourceID: sourceID, destinationID: destinationID, subscriptionID: subscriptionID, messageID: messageID,
-                    receivedAt: Self.date(receivedAt), attempts: attempts, nextAttemptAt: Self.date(nextAttemptAt), body: Self.bytes(body))
+                SELECT destination_id, rate_limit, rate_tokens, rate_at, failing_since FROM destination_delivery_state
+                WHERE hold_until <= \(nowMillis) AND (rate_limit IS NOT NULL OR failing_since IS NOT NULL)
+                  AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                ORDER BY destination_id FOR UPDATE SKIP LOCKED
+                """)
+            for row in special where jobs.count < limit {
+                let (id, rate, tokens, rateAt, failingSince) = try row.decode((String, Double?, Double, Int64, Int64?).self)
+                let bucket = rate.map { RateBucket(rate: $0, tokens: tokens, at: rateAt).refilled(at: nowMillis) }
+                let allowance = min(failingSince != nil ? 1 : bucket?.allowance ?? 0, limit - jobs.count)
+                guard allowance > 0 else { continue }
+                let claimed = try await self.claim(conn, now: nowMillis, leaseUntil: leaseUntil, limit: allowance, destinationID: id)
+                guard !claimed.isEmpty else { continue }
+                jobs += claimed
+                if failingSince != nil {
+                    // One probe at a time: the next waits for this one's result (or its lease).
+                    try await conn.query(
+                        "UPDATE destination_delivery_state SET hold_until = \(leaseUntil) WHERE destination_id = \(id)", logger: self.logger)
+                } else if let bucket {
+                    let (taken, hold) = bucket.taking(claimed.count)
+                    try await conn.query(
+                        """
+                        UPDATE destination_delivery_state SET rate_tokens = \(taken.tokens), rate_at = \(taken.at), hold_until = \(hold)
+                        WHERE destination_id = \(id)
+                        """, logger: self.logger)
+                }
             }
-            .sorted { $0.id < $1.id }
+            return jobs.sorted { $0.id < $1.id }
         }
     }
 
-    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt]) async throws {
-        guard !completions.isEmpty || !metrics.isEmpty || !log.isEmpty else { return }
+    /// Leases up to `limit` due jobs of `destinationID`, or when `nil` of the destinations nothing holds, limits or
+    /// marks failing; paused destinations' are left out.
+    private func claim(_ conn: PostgresConnection, now: Int64, leaseUntil: Int64, limit: Int, destinationID: String?) async throws -> [DeliveryJob] {
+        let query: PostgresQuery
+        if let destinationID {
+            query = """
+                UPDATE delivery_jobs SET lease_until = \(leaseUntil)
+                WHERE id IN (
+                    SELECT id FROM delivery_jobs
+                    WHERE destination_id = \(destinationID) AND next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
+                    ORDER BY next_attempt_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
+                """
+        } else {
+            query = """
+                UPDATE delivery_jobs SET lease_until = \(leaseUntil)
+                WHERE id IN (
+                    SELECT id FROM delivery_jobs
+                    WHERE next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
+                      AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                      AND destination_id NOT IN (SELECT destination_id FROM destination_delivery_state
+                                                 WHERE hold_until > \(now) OR rate_limit IS NOT NULL OR failing_since IS NOT NULL)
+                    ORDER BY next_attempt_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
+                """
+        }
+        return try await rows(conn, query).map { row in
+            let (id, sourceID, destinationID, subscriptionID, messageID, receivedAt, attempts, nextAttemptAt, body) = try row.decode(
+                (Int64, String, String, String, String, Int64, Int, Int64, ByteBuffer).self)
+            return DeliveryJob(
+                id: id, sourceID: sourceID, destinationID: destinationID, subscriptionID: subscriptionID, messageID: messageID,
+                receivedAt: Self.date(receivedAt), attempts: attempts, nextAttemptAt: Self.date(nextAttemptAt), body: Self.bytes(body))
+        }
+    }
+
+    public func complete(
+        _ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt], health: DeliveryHealthReport
+    ) async throws -> [DeliveryHealthChange] {
+        guard !completions.isEmpty || !metrics.isEmpty || !log.isEmpty || !health.destinations.isEmpty else { return [] }
         let logRows = log.isEmpty ? nil : Self.logRecords(log)
         var finished: [Int64] = []
         var retryIDs: [Int64] = []
@@ -135,7 +187,7 @@ extension PostgresStore {
         }
         // One order for every process, so two adding to the same minutes cannot deadlock.
         let deltas = metrics.sorted { ($0.sourceID, $0.destinationID, $0.minute) < ($1.sourceID, $1.destinationID, $1.minute) }
-        try await transaction { [finished, retryIDs, retryAttempts, retryAt, failed] conn in
+        return try await transaction { [finished, retryIDs, retryAttempts, retryAt, failed] conn in
             if !failed.ids.isEmpty {
                 // Kept only while its destination exists (a deleted destination's failed events go with it).
                 try await conn.query(
@@ -163,7 +215,43 @@ extension PostgresStore {
             }
             for delta in deltas { try await self.addMetrics(delta, conn) }
             if let logRows { try await self.appendLog(logRows, conn) }
+            return try await self.applyHealth(health, conn)
         }
+    }
+
+    /// Applies each destination's attempts to its stored health (its row locked, in one order for every process),
+    /// writing only what changes.
+    private func applyHealth(_ report: DeliveryHealthReport, _ conn: PostgresConnection) async throws -> [DeliveryHealthChange] {
+        var changes: [DeliveryHealthChange] = []
+        for attempts in report.destinations.sorted(by: { $0.destinationID < $1.destinationID }) {
+            let health = try await rows(
+                conn,
+                """
+                SELECT hold_until, failing_from, failing_since FROM destination_delivery_state
+                WHERE destination_id = \(attempts.destinationID) FOR UPDATE
+                """
+            ).first.map {
+                let (hold, from, since) = try $0.decode((Int64, Int64?, Int64?).self)
+                return DeliveryHealthReport.Health(holdUntil: hold, failingFrom: from, failingSince: since)
+            }
+            let (next, change) = report.apply(attempts, to: health ?? DeliveryHealthReport.Health())
+            guard next != health ?? DeliveryHealthReport.Health() else { continue }
+            // Only for a destination that still exists.
+            let written = try await rows(
+                conn,
+                """
+                INSERT INTO destination_delivery_state (destination_id, hold_until, failing_from, failing_since)
+                SELECT id, \(next.holdUntil), \(next.failingFrom), \(next.failingSince) FROM destinations WHERE id = \(attempts.destinationID)
+                ON CONFLICT (destination_id) DO UPDATE SET
+                    hold_until = excluded.hold_until, failing_from = excluded.failing_from, failing_since = excluded.failing_since
+                RETURNING destination_id
+                """)
+            guard !written.isEmpty, let change else { continue }
+            let made = DeliveryHealthChange(destinationID: attempts.destinationID, kind: change, at: attempts.finishedAt)
+            try await Self.insertAudit([report.audit(made)], conn, logger: logger)
+            changes.append(made)
+        }
+        return changes
     }
 
     private static let counterColumns =
@@ -215,21 +303,73 @@ extension PostgresStore {
 
     public func nextDueTime() async throws -> Date? {
         try await read { conn in
+            // The first due job of a destination nothing holds; a held destination's first job when its hold ends.
             try await self.rows(
                 conn,
                 """
-                SELECT MIN(next_attempt_at) FROM delivery_jobs
-                WHERE lease_until IS NULL AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                SELECT MIN(due) FROM (
+                    SELECT MIN(next_attempt_at) AS due FROM delivery_jobs
+                    WHERE lease_until IS NULL AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                      AND destination_id NOT IN (SELECT destination_id FROM destination_delivery_state WHERE hold_until > 0)
+                    UNION ALL
+                    SELECT GREATEST(s.hold_until, f.first) FROM destination_delivery_state s
+                    CROSS JOIN LATERAL (SELECT MIN(j.next_attempt_at) AS first FROM delivery_jobs j
+                                        WHERE j.destination_id = s.destination_id AND j.lease_until IS NULL) f
+                    WHERE s.hold_until > 0 AND f.first IS NOT NULL
+                      AND s.destination_id NOT IN (SELECT destination_id FROM paused_destinations)) due_times
                 """
             ).first?
             .decode(Int64?.self).map(Self.date)
         }
     }
 
-    public func deliveryPausedAt(destinationID: String) async throws -> Date? {
+    public func deliveryState(destinationID: String) async throws -> DestinationDeliveryState {
         try await read { conn in
-            try await self.rows(conn, "SELECT paused_at FROM paused_destinations WHERE destination_id = \(destinationID)").first
-                .map { Self.date(try $0.decode(Int64.self)) }
+            var state = DestinationDeliveryState(destinationID: destinationID)
+            state.pausedAt = try await self.rows(conn, "SELECT paused_at FROM paused_destinations WHERE destination_id = \(destinationID)")
+                .first.map { Self.date(try $0.decode(Int64.self)) }
+            if let row = try await self.rows(
+                conn,
+                """
+                SELECT rate_limit, hold_until, failing_from, failing_since FROM destination_delivery_state WHERE destination_id = \(destinationID)
+                """
+            ).first {
+                let (rate, hold, from, since) = try row.decode((Double?, Int64, Int64?, Int64?).self)
+                state.rateLimit = rate
+                state.heldUntil = hold > 0 ? Self.date(hold) : nil
+                state.failingFrom = from.map(Self.date)
+                state.failingSince = since.map(Self.date)
+            }
+            return state
+        }
+    }
+
+    public func setDeliveryRateLimit(destinationID: String, eventsPerSecond: Double?, at now: Date, audit: [AuditEvent]) async throws -> Bool {
+        try await transaction { conn in
+            let current = try await self.rows(
+                conn, "SELECT rate_limit FROM destination_delivery_state WHERE destination_id = \(destinationID) FOR UPDATE"
+            ).first.flatMap { try $0.decode(Double?.self) }
+            guard current != eventsPerSecond else { return false }
+            let written = try await self.rows(
+                conn,
+                """
+                INSERT INTO destination_delivery_state (destination_id, rate_limit, rate_tokens, rate_at)
+                SELECT id, \(eventsPerSecond), \(eventsPerSecond.map { max(1, $0) } ?? 0), \(Self.millis(now))
+                FROM destinations WHERE id = \(destinationID)
+                ON CONFLICT (destination_id) DO UPDATE SET
+                    rate_limit = excluded.rate_limit, rate_tokens = excluded.rate_tokens, rate_at = excluded.rate_at,
+                    hold_until = CASE WHEN destination_delivery_state.failing_since IS NULL THEN 0 ELSE destination_delivery_state.hold_until END
+                RETURNING destination_id
+                """)
+            guard !written.isEmpty else { return false }
+            try await Self.insertAudit(audit, conn, logger: self.logger)
+            return true
+        }
+    }
+
+    public func failingDestinationCount() async throws -> Int {
+        try await read { conn in
+            try await self.rows(conn, "SELECT COUNT(*) FROM destination_delivery_state WHERE failing_since IS NOT NULL").first?.decode(Int.self) ?? 0
         }
     }
 

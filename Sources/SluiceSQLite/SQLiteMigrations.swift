@@ -237,6 +237,22 @@ enum SQLiteMigrations {
                                         CREATE INDEX delivery_attempts_batch ON delivery_attempts(request_key) WHERE request_events > 1 AND request_body IS NOT NULL;
                     """)
         }
+        // Throttling and the circuit breaker (#17): a destination's rate limit, its hold (a vendor's Retry-After, the
+        // rate limit, the next probe) and its run of failures, shared by every worker.
+        migrator.registerMigration("0009_destination_delivery_state") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE destination_delivery_state (
+                        destination_id TEXT PRIMARY KEY REFERENCES destinations(id) ON DELETE CASCADE,
+                        rate_limit REAL,
+                        rate_tokens REAL NOT NULL DEFAULT 0,
+                        rate_at INTEGER NOT NULL DEFAULT 0,
+                        hold_until INTEGER NOT NULL DEFAULT 0,
+                        failing_from INTEGER,
+                        failing_since INTEGER
+                    );
+                    """)
+        }
         return migrator
     }
 }

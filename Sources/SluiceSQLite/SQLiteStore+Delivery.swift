@@ -74,31 +74,76 @@ extension SQLiteStore {
         let nowMillis = Self.millis(now)
         let leaseUntil = nowMillis + lease.components.seconds * 1000
         return try await write { db in
-            let rows = try Row.fetchAll(
+            // Destinations with nothing in their way, as one query; then each rate-limited or failing one, for what its
+            // bucket holds or for a single probe.
+            var jobs = try Self.claim(
+                db, now: nowMillis, leaseUntil: leaseUntil, limit: limit,
+                only: """
+                    destination_id NOT IN (SELECT destination_id FROM destination_delivery_state
+                                           WHERE hold_until > \(nowMillis) OR rate_limit IS NOT NULL OR failing_since IS NOT NULL)
+                    """)
+            let special = try Row.fetchAll(
                 db,
                 literal: """
-                    UPDATE delivery_jobs SET lease_until = \(leaseUntil)
-                    WHERE id IN (
-                        SELECT id FROM delivery_jobs
-                        WHERE next_attempt_at <= \(nowMillis) AND (lease_until IS NULL OR lease_until < \(nowMillis))
-                          AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
-                        ORDER BY next_attempt_at, id LIMIT \(limit))
-                    RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
+                    SELECT destination_id, rate_limit, rate_tokens, rate_at, failing_since FROM destination_delivery_state
+                    WHERE hold_until <= \(nowMillis) AND (rate_limit IS NOT NULL OR failing_since IS NOT NULL)
+                      AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                    ORDER BY destination_id
                     """)
-            return rows.map { row in
-                let body: Data = row["body"]
-                return DeliveryJob(
-                    id: row["id"], sourceID: row["source_id"], destinationID: row["destination_id"], subscriptionID: row["subscription_id"],
-                    messageID: row["message_id"], receivedAt: Self.date(row["received_at"]), attempts: row["attempts"],
-                    nextAttemptAt: Self.date(row["next_attempt_at"]), body: Array(body))
+            for row in special where jobs.count < limit {
+                let id: String = row["destination_id"]
+                let failing = (row["failing_since"] as Int64?) != nil
+                let bucket = (row["rate_limit"] as Double?).map {
+                    RateBucket(rate: $0, tokens: row["rate_tokens"], at: row["rate_at"]).refilled(at: nowMillis)
+                }
+                let allowance = min(failing ? 1 : bucket?.allowance ?? 0, limit - jobs.count)
+                guard allowance > 0 else { continue }
+                let claimed = try Self.claim(db, now: nowMillis, leaseUntil: leaseUntil, limit: allowance, only: "destination_id = \(id)")
+                guard !claimed.isEmpty else { continue }
+                jobs += claimed
+                if failing {
+                    // One probe at a time: the next waits for this one's result (or its lease).
+                    try db.execute(literal: "UPDATE destination_delivery_state SET hold_until = \(leaseUntil) WHERE destination_id = \(id)")
+                } else if let bucket {
+                    let (taken, hold) = bucket.taking(claimed.count)
+                    try db.execute(
+                        literal: """
+                            UPDATE destination_delivery_state SET rate_tokens = \(taken.tokens), rate_at = \(taken.at), hold_until = \(hold)
+                            WHERE destination_id = \(id)
+                            """)
+                }
             }
-            .sorted { $0.id < $1.id }
+            return jobs.sorted { $0.id < $1.id }
         }
     }
 
-    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt]) async throws {
-        guard !completions.isEmpty || !metrics.isEmpty || !log.isEmpty else { return }
-        try await write { db in
+    /// Leases up to `limit` due jobs of the destinations `only` admits, paused ones left out.
+    private static func claim(_ db: Database, now: Int64, leaseUntil: Int64, limit: Int, only: SQL) throws -> [DeliveryJob] {
+        try Row.fetchAll(
+            db,
+            literal: """
+                UPDATE delivery_jobs SET lease_until = \(leaseUntil)
+                WHERE id IN (
+                    SELECT id FROM delivery_jobs
+                    WHERE next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
+                      AND destination_id NOT IN (SELECT destination_id FROM paused_destinations) AND \(only)
+                    ORDER BY next_attempt_at, id LIMIT \(limit))
+                RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
+                """
+        ).map { row in
+            let body: Data = row["body"]
+            return DeliveryJob(
+                id: row["id"], sourceID: row["source_id"], destinationID: row["destination_id"], subscriptionID: row["subscription_id"],
+                messageID: row["message_id"], receivedAt: Self.date(row["received_at"]), attempts: row["attempts"],
+                nextAttemptAt: Self.date(row["next_attempt_at"]), body: Array(body))
+        }
+    }
+
+    public func complete(
+        _ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt], health: DeliveryHealthReport
+    ) async throws -> [DeliveryHealthChange] {
+        guard !completions.isEmpty || !metrics.isEmpty || !log.isEmpty || !health.destinations.isEmpty else { return [] }
+        return try await write { db in
             let finish = try db.cachedStatement(sql: "DELETE FROM delivery_jobs WHERE id = ?")
             let retry = try db.cachedStatement(
                 sql: "UPDATE delivery_jobs SET attempts = ?, next_attempt_at = ?, lease_until = NULL WHERE id = ?")
@@ -121,7 +166,38 @@ extension SQLiteStore {
             }
             for delta in metrics { try Self.addMetrics(delta, db) }
             try Self.appendLog(log, db)
+            return try Self.applyHealth(health, db)
         }
+    }
+
+    /// Applies each destination's attempts to its stored health, writing only what changes.
+    private static func applyHealth(_ report: DeliveryHealthReport, _ db: Database) throws -> [DeliveryHealthChange] {
+        var changes: [DeliveryHealthChange] = []
+        for attempts in report.destinations {
+            let row = try Row.fetchOne(
+                db,
+                literal: """
+                    SELECT hold_until, failing_from, failing_since FROM destination_delivery_state WHERE destination_id = \(attempts.destinationID)
+                    """)
+            let health = row.map {
+                DeliveryHealthReport.Health(holdUntil: $0["hold_until"], failingFrom: $0["failing_from"], failingSince: $0["failing_since"])
+            }
+            let (next, change) = report.apply(attempts, to: health ?? DeliveryHealthReport.Health())
+            guard next != health ?? DeliveryHealthReport.Health() else { continue }
+            // Only for a destination that still exists.
+            try db.execute(
+                literal: """
+                    INSERT INTO destination_delivery_state (destination_id, hold_until, failing_from, failing_since)
+                    SELECT id, \(next.holdUntil), \(next.failingFrom), \(next.failingSince) FROM destinations WHERE id = \(attempts.destinationID)
+                    ON CONFLICT (destination_id) DO UPDATE SET
+                        hold_until = excluded.hold_until, failing_from = excluded.failing_from, failing_since = excluded.failing_since
+                    """)
+            guard db.changesCount > 0, let change else { continue }
+            let made = DeliveryHealthChange(destinationID: attempts.destinationID, kind: change, at: attempts.finishedAt)
+            try insertAudit([report.audit(made)], db)
+            changes.append(made)
+        }
+        return changes
     }
 
     private static func addMetrics(_ delta: MetricsDelta, _ db: Database) throws {
@@ -164,19 +240,70 @@ extension SQLiteStore {
 
     public func nextDueTime() async throws -> Date? {
         try await read { db in
+            // The first due job of a destination nothing holds; a held destination's first job when its hold ends.
             try Int64.fetchOne(
                 db,
                 sql: """
-                    SELECT MIN(next_attempt_at) FROM delivery_jobs
-                    WHERE lease_until IS NULL AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                    SELECT MIN(due) FROM (
+                        SELECT MIN(next_attempt_at) AS due FROM delivery_jobs
+                        WHERE lease_until IS NULL AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                          AND destination_id NOT IN (SELECT destination_id FROM destination_delivery_state WHERE hold_until > 0)
+                        UNION ALL
+                        SELECT MAX(s.hold_until, (SELECT MIN(j.next_attempt_at) FROM delivery_jobs j
+                                                  WHERE j.destination_id = s.destination_id AND j.lease_until IS NULL))
+                        FROM destination_delivery_state s
+                        WHERE s.hold_until > 0 AND s.destination_id NOT IN (SELECT destination_id FROM paused_destinations))
                     """
             ).map(Self.date)
         }
     }
 
-    public func deliveryPausedAt(destinationID: String) async throws -> Date? {
+    public func deliveryState(destinationID: String) async throws -> DestinationDeliveryState {
         try await read { db in
-            try Int64.fetchOne(db, literal: "SELECT paused_at FROM paused_destinations WHERE destination_id = \(destinationID)").map(Self.date)
+            var state = DestinationDeliveryState(destinationID: destinationID)
+            state.pausedAt = try Int64.fetchOne(
+                db, literal: "SELECT paused_at FROM paused_destinations WHERE destination_id = \(destinationID)"
+            ).map(Self.date)
+            if let row = try Row.fetchOne(
+                db,
+                literal: """
+                    SELECT rate_limit, hold_until, failing_from, failing_since FROM destination_delivery_state WHERE destination_id = \(destinationID)
+                    """)
+            {
+                state.rateLimit = row["rate_limit"]
+                let hold: Int64 = row["hold_until"]
+                state.heldUntil = hold > 0 ? Self.date(hold) : nil
+                state.failingFrom = (row["failing_from"] as Int64?).map(Self.date)
+                state.failingSince = (row["failing_since"] as Int64?).map(Self.date)
+            }
+            return state
+        }
+    }
+
+    public func setDeliveryRateLimit(destinationID: String, eventsPerSecond: Double?, at now: Date, audit: [AuditEvent]) async throws -> Bool {
+        try await write { db in
+            let current = try Row.fetchOne(
+                db, literal: "SELECT rate_limit FROM destination_delivery_state WHERE destination_id = \(destinationID)"
+            ).flatMap { $0["rate_limit"] as Double? }
+            guard current != eventsPerSecond else { return false }
+            try db.execute(
+                literal: """
+                    INSERT INTO destination_delivery_state (destination_id, rate_limit, rate_tokens, rate_at)
+                    SELECT id, \(eventsPerSecond), \(eventsPerSecond.map { max(1, $0) } ?? 0), \(Self.millis(now))
+                    FROM destinations WHERE id = \(destinationID)
+                    ON CONFLICT (destination_id) DO UPDATE SET
+                        rate_limit = excluded.rate_limit, rate_tokens = excluded.rate_tokens, rate_at = excluded.rate_at,
+                        hold_until = CASE WHEN failing_since IS NULL THEN 0 ELSE hold_until END
+                    """)
+            guard db.changesCount > 0 else { return false }
+            try Self.insertAudit(audit, db)
+            return true
+        }
+    }
+
+    public func failingDestinationCount() async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM destination_delivery_state WHERE failing_since IS NOT NULL") ?? 0
         }
     }
 

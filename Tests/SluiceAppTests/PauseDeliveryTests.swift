@@ -16,7 +16,11 @@ import Testing
                 // A destination starts unpaused
                 let initial = try await client.api(.get, path)
                 #expect(initial.status == .ok)
-                #expect(initial.data["delivery"] == ["destinationId": .string(destinationID), "paused": false, "pausedAt": .null])
+                #expect(
+                    initial.data["delivery"] == [
+                        "destinationId": .string(destinationID), "paused": false, "pausedAt": .null, "rateLimit": .null, "heldUntil": .null,
+                        "failing": false, "failingSince": .null, "failuresSince": .null,
+                    ])
                 // When it is paused
                 let paused = try await client.api(.post, path + "/pause")
                 #expect(paused.status == .ok)
@@ -38,7 +42,11 @@ import Testing
                 // When it is resumed, every held event is delivered, once
                 let resumed = try await client.api(.post, path + "/resume")
                 #expect(resumed.status == .ok)
-                #expect(resumed.data["delivery"] == ["destinationId": .string(destinationID), "paused": false, "pausedAt": .null])
+                #expect(
+                    resumed.data["delivery"] == [
+                        "destinationId": .string(destinationID), "paused": false, "pausedAt": .null, "rateLimit": .null, "heldUntil": .null,
+                        "failing": false, "failingSince": .null, "failuresSince": .null,
+                    ])
                 #expect(try await eventually { inbox.all.count >= 5 })
                 try await Task.sleep(for: .milliseconds(200))
                 let delivered = try inbox.all.map { try JSONValue.parse($0.body)["properties"]?["n"] }

@@ -53,6 +53,9 @@ import Testing
         stats.recordFiltered(destinationID: "d1", reason: "DROP")
         stats.recordFiltered(destinationID: "d2", reason: "SAMPLE")
         stats.recordFiltered(destinationID: "d1", reason: "SAMPLE")
+        stats.record(DeliveryHealthChange.Kind.markedFailing)
+        stats.record(DeliveryHealthChange.Kind.markedFailing)
+        stats.record(DeliveryHealthChange.Kind.recovered)
     }
 
     /// `/metrics` for `recordSome`, as Sluice wrote it by hand before it used swift-prometheus.
@@ -80,6 +83,13 @@ import Testing
         sluice_events_filtered_total{destination_id="d1",reason="DROP"} 2
         sluice_events_filtered_total{destination_id="d1",reason="SAMPLE"} 1
         sluice_events_filtered_total{destination_id="d2",reason="SAMPLE"} 1
+        # HELP sluice_destinations_failing Destinations marked failing by the circuit breaker (every process).
+        # TYPE sluice_destinations_failing gauge
+        sluice_destinations_failing 2
+        # HELP sluice_destination_health_changes_total Destinations this process marked failing, and that recovered.
+        # TYPE sluice_destination_health_changes_total counter
+        sluice_destination_health_changes_total{change="failing"} 2
+        sluice_destination_health_changes_total{change="recovered"} 1
 
         """
 
@@ -88,11 +98,11 @@ import Testing
         let stats = PipelineStats()
         Self.recordSome(stats)
         // When /metrics is written with the queue depths read as it answers
-        let text = stats.prometheusText(pendingEvents: 7, waitingJobs: 11)
+        let text = stats.prometheusText(pendingEvents: 7, waitingJobs: 11, failingDestinations: 2)
         // Then every family, HELP text, type, series and value is the one written by hand before (in whatever order)
         let written = try Self.families(text)
         let before = try Self.families(Self.handWritten)
-        #expect(before.count == 6)
+        #expect(before.count == 8)
         #expect(written == before, "\(text)")
         // And the gauges read at scrape time are the latest given
         let later = try Self.families(stats.prometheusText(pendingEvents: 0, waitingJobs: 1))

@@ -67,6 +67,39 @@ struct PostgresStoreTests {
         try await b.close()
     }
 
+    @Test func aRateLimitAndAProbeHoldAcrossProcesses() async throws {
+        let (a, b) = try await twoProcesses()
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        let source = try await storedSource(a)
+        let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
+        try await a.createDestination(destination, audit: [])
+        try await a.appendEvents((0..<60).map { incoming(source.id, $0, at: t0) })
+        let pending = try await a.pendingEvents(limit: 100)
+        try await a.route(
+            consumed: pending.map(\.seq),
+            jobs: pending.map { NewDeliveryJob(eventSeq: $0.seq, destinationID: destination.id, subscriptionID: "s", event: $0.event) })
+        // Given a limit of 5 events a second set through one process
+        #expect(try await a.setDeliveryRateLimit(destinationID: destination.id, eventsPerSecond: 5, at: t0, audit: []))
+        // When four workers of two processes claim at once, again and again, within the same second
+        let first = try await claimUntilEmpty(workers: [a, b, a, b], now: t0, limit: 9)
+        // Then they took one bucket's five between them, and a second later five more
+        #expect(first.count == 5)
+        #expect(try await claimUntilEmpty(workers: [b, a, b, a], now: t0.addingTimeInterval(1), limit: 9).count == 5)
+        // When the destination is marked failing through one process, the workers of both share a single probe
+        #expect(try await a.setDeliveryRateLimit(destinationID: destination.id, eventsPerSecond: nil, at: t0, audit: []))
+        let report = DeliveryHealthReport(
+            destinations: [
+                DestinationAttempts(destinationID: destination.id, succeeded: 0, failed: 3, startedAt: t0, finishedAt: t0.addingTimeInterval(2))
+            ], failingAfter: .seconds(1), probeInterval: .seconds(10)
+        ) { audit($0.kind.rawValue, $0.destinationID) }
+        #expect(try await b.complete([], metrics: [], log: [], health: report).map(\.kind) == [.markedFailing])
+        #expect(try await a.failingDestinationCount() == 1)
+        #expect(try await claimUntilEmpty(workers: [a, b, a, b], now: t0.addingTimeInterval(5), limit: 9).isEmpty)
+        #expect(try await claimUntilEmpty(workers: [a, b, a, b], now: t0.addingTimeInterval(12), limit: 9).count == 1)
+        try await a.close()
+        try await b.close()
+    }
+
     @Test func metricsFromTwoProcessesAddUp() async throws {
         let (a, b) = try await twoProcesses()
         let received = Date(timeIntervalSince1970: 1_700_000_000)

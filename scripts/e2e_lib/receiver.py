@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 #   reject       400 always (Sluice must discard it, never send it again)
 #   fail-always  503 always (Sluice retries until the retry window closes: expired)
 #   anything else, or no fate: 200
+# While `outage` is set (a status, with `retry_after` as its Retry-After header if given), every request gets that instead.
 FATES = ("ok", "fail-once", "reject", "fail-always")
 
 
@@ -43,6 +44,8 @@ class Receiver:
         self.lock = threading.Lock()
         self.hits: list[Hit] = []
         self.seen: dict[str, int] = {}  # messageId -> requests so far
+        self.outage: int | None = None  # answer every request with this status while set
+        self.retry_after: str | None = None  # the Retry-After header of an outage's answers
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -131,7 +134,10 @@ class Receiver:
         with self.lock:
             count = self.seen.get(key, 0) + 1
             self.seen[key] = count
-            if not body_ok:
+            retry_after = None
+            if self.outage is not None:
+                status, retry_after = self.outage, self.retry_after
+            elif not body_ok:
                 status = 400
             elif fate == "fail-once":
                 status = 500 if count == 1 else 200
@@ -150,6 +156,8 @@ class Receiver:
         reply = b'{"ok":true}' if status == 200 else b'{"error":"e2e receiver says no"}'
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
+        if retry_after is not None:
+            handler.send_header("Retry-After", retry_after)
         handler.send_header("Content-Length", str(len(reply)))
         handler.end_headers()
         handler.wfile.write(reply)

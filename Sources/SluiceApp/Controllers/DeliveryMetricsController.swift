@@ -12,9 +12,12 @@ struct DeliveryMetricsController {
         router.get("/destinations/:destinationId/delivery-metrics") { request, context in try await summary(request, context) }
         router.get("/metrics") { _, _ in
             let depth = try await services.store.queueDepth()
+            let failing = try await services.store.failingDestinationCount()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: stats.prometheusText(pendingEvents: depth.events, waitingJobs: depth.jobs))))
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(
+                        string: stats.prometheusText(pendingEvents: depth.events, waitingJobs: depth.jobs, failingDestinations: failing))))
         }
     }
 

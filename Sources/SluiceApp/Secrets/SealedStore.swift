@@ -214,8 +214,10 @@ public struct SealedStore: Store {
     public func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob] {
         try await base.claimJobs(now: now, limit: limit, lease: lease)
     }
-    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt]) async throws {
-        try await base.complete(completions, metrics: metrics, log: log)
+    public func complete(
+        _ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt], health: DeliveryHealthReport
+    ) async throws -> [DeliveryHealthChange] {
+        try await base.complete(completions, metrics: metrics, log: log, health: health)
     }
     public func deliveryAttempts(_ filter: DeliveryAttemptFilter, page: PageRequest) async throws -> Page<DeliveryAttempt> {
         try await base.deliveryAttempts(filter, page: page)
@@ -234,7 +236,13 @@ public struct SealedStore: Store {
         try await base.replayFailedEvents(filter, at: now, audit: audit)
     }
     public func deleteFailedEvents(before cutoff: Date) async throws -> Int { try await base.deleteFailedEvents(before: cutoff) }
-    public func deliveryPausedAt(destinationID: String) async throws -> Date? { try await base.deliveryPausedAt(destinationID: destinationID) }
+    public func deliveryState(destinationID: String) async throws -> DestinationDeliveryState {
+        try await base.deliveryState(destinationID: destinationID)
+    }
+    public func setDeliveryRateLimit(destinationID: String, eventsPerSecond: Double?, at now: Date, audit: [AuditEvent]) async throws -> Bool {
+        try await base.setDeliveryRateLimit(destinationID: destinationID, eventsPerSecond: eventsPerSecond, at: now, audit: audit)
+    }
+    public func failingDestinationCount() async throws -> Int { try await base.failingDestinationCount() }
     public func setDeliveryPaused(destinationID: String, at pausedAt: Date?, audit: [AuditEvent]) async throws -> Bool {
         try await base.setDeliveryPaused(destinationID: destinationID, at: pausedAt, audit: audit)
     }

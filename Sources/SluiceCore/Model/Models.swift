@@ -193,6 +193,10 @@ public enum AuditEventType {
     /// Sluice's own (Segment has no pause): delivery to a destination paused and resumed (issue 17).
     public static let deliveryPaused = "Destination Delivery Paused"
     public static let deliveryResumed = "Destination Delivery Resumed"
+    /// Sluice's own: a destination's rate limit set or removed; the breaker marking it failing, and its recovery.
+    public static let deliveryRateLimitChanged = "Destination Delivery Rate Limit Changed"
+    public static let deliveryFailing = "Destination Delivery Failing"
+    public static let deliveryRecovered = "Destination Delivery Recovered"
     /// Sluice's own: failed events of a destination put back into delivery (issue 17).
     public static let failedEventsReplayed = "Destination Failed Events Replayed"
 }

@@ -122,20 +122,33 @@ public protocol DeliveryQueue: Sendable {
     func route(consumed: [Int64], jobs: [NewDeliveryJob], filtered: [FilteredEvent]) async throws
     /// Events filtered from a destination of a source in the minutes `minutes`, by reason.
     func filteredCounts(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> [String: Int64]
-    /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`; jobs of a paused destination wait.
+    /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`. Jobs of a paused destination
+    /// wait, as do those of a destination held (``DestinationDeliveryState/heldUntil``); a rate-limited destination
+    /// gives at most what its bucket holds (``RateBucket``), and a failing one a single probe, held for `lease` until its
+    /// result is in.
     func claimJobs(now: Date, limit: Int, lease: Duration) async throws -> [DeliveryJob]
-    /// Applies completions, adds metrics and appends the attempts to the event log (``EventLogStore``), in one
-    /// transaction; log entries of a destination that no longer exists are left out.
-    func complete(_ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt]) async throws
+    /// Applies completions, adds metrics, appends the attempts to the event log (``EventLogStore``) and applies the
+    /// attempts' health (``DeliveryHealthReport/apply(_:to:)``, recording each change's audit event), in one
+    /// transaction; log entries and health of a destination that no longer exists are left out. Returns the changes.
+    func complete(
+        _ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt], health: DeliveryHealthReport
+    ) async throws -> [DeliveryHealthChange]
     /// Called when a process starts delivering. A single-process engine ends every lease (the
     /// process starting up owns every job); an engine shared by several processes leaves leases
     /// to expire, since they may belong to processes still running.
     func releaseLeases() async throws
-    /// The time the next job falls due, if any (jobs of a paused destination are not due).
+    /// The time the next job falls due, if any: jobs of a paused destination are not due, and a held destination's
+    /// are due when its hold ends.
     func nextDueTime() async throws -> Date?
-    /// When delivery to the destination was paused, or `nil` when it is not paused (a Sluice extension, issue 17).
-    /// A paused destination's jobs stay queued: ``claimJobs(now:limit:lease:)`` and ``nextDueTime()`` pass them over.
-    func deliveryPausedAt(destinationID: String) async throws -> Date?
+    /// What stands between a destination and its next delivery (a Sluice extension, issue 17): its pause, rate limit,
+    /// hold and breaker. A paused destination's jobs stay queued: ``claimJobs(now:limit:lease:)`` and ``nextDueTime()``
+    /// pass them over.
+    func deliveryState(destinationID: String) async throws -> DestinationDeliveryState
+    /// Sets (`eventsPerSecond` > 0) or removes (`nil`) an existing destination's rate limit, recording `audit` in the
+    /// same transaction, only when that changes it; returns whether it did. A new limit starts with a full bucket.
+    func setDeliveryRateLimit(destinationID: String, eventsPerSecond: Double?, at now: Date, audit: [AuditEvent]) async throws -> Bool
+    /// How many destinations are marked failing.
+    func failingDestinationCount() async throws -> Int
     /// Pauses delivery to an existing destination (`pausedAt` a time) or resumes it (`nil`), recording `audit` in the
     /// same transaction, only when that changes something; returns whether it did. Pausing a paused destination keeps
     /// its first time; a destination that does not exist changes nothing. Deleting a destination ends its pause.
@@ -172,5 +185,15 @@ extension DeliveryQueue {
     /// Applies completions and adds metrics, in one transaction, logging nothing.
     public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta]) async throws {
         try await complete(completions, metrics: metrics, log: [])
+    }
+
+    /// Applies completions, adds metrics and logs the attempts, in one transaction, reading no health.
+    public func complete(_ completions: [JobCompletion], metrics: [MetricsDelta], log: [DeliveryAttempt]) async throws {
+        _ = try await complete(completions, metrics: metrics, log: log, health: .none)
+    }
+
+    /// When delivery to the destination was paused, or `nil` when it is not paused.
+    public func deliveryPausedAt(destinationID: String) async throws -> Date? {
+        try await deliveryState(destinationID: destinationID).pausedAt
     }
 }

@@ -23,7 +23,24 @@ public final class DeliveryWorker: Service {
     let lease: Duration
     let eventLog: EventLogSettings
     let secretNames: @Sendable (String) -> SecretNames
+    let breaker: BreakerSettings
     let now: @Sendable () -> Date
+
+    /// When a destination is marked failing, and how often a failing one is probed.
+    public struct BreakerSettings: Sendable {
+        /// How long every attempt must fail (`--failing-after`, default 30 minutes).
+        public var failingAfter: Duration
+        /// How long a failing destination waits between probes (`--probe-interval`, default 1 minute).
+        public var probeInterval: Duration
+
+        public init(failingAfter: Duration = .seconds(30 * 60), probeInterval: Duration = .seconds(60)) {
+            self.failingAfter = failingAfter
+            self.probeInterval = probeInterval
+        }
+    }
+
+    /// The actor of the audit events the workers record.
+    public static let auditActor = "sluice/delivery"
 
     /// - Parameters:
     ///   - eventLog: Whether and how attempts are written to the event log.
@@ -33,7 +50,7 @@ public final class DeliveryWorker: Service {
         store: any Store, integrations: IntegrationRegistry, sender: DeliverySender, policy: RetryPolicy, wake: PipelineSignal,
         stats: PipelineStats, logger: Logger, loops: Int = 4, batchSize: Int = 500, lease: Duration = .seconds(300),
         eventLog: EventLogSettings = EventLogSettings(), secretNames: @escaping @Sendable (String) -> SecretNames = { _ in SecretNames(options: []) },
-        now: @escaping @Sendable () -> Date = { Date() }
+        breaker: BreakerSettings = BreakerSettings(), now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.integrations = integrations
@@ -47,6 +64,7 @@ public final class DeliveryWorker: Service {
         self.lease = lease
         self.eventLog = eventLog
         self.secretNames = secretNames
+        self.breaker = breaker
         self.now = now
     }
 
@@ -112,7 +130,9 @@ public final class DeliveryWorker: Service {
         var completions: [JobCompletion] = []
         var metrics: [String: MetricsDelta] = [:]
         var log: [DeliveryAttempt] = []
+        var health: [String: DestinationAttempts] = [:]
         for result in results {
+            Self.tally(result, into: &health)
             let (job, outcome, finishedAt) = (result.job, result.outcome, result.finishedAt)
             let attempt = outcome == nil ? 0 : job.attempts + 1
             let decision: DeliveryDecision
@@ -141,8 +161,51 @@ public final class DeliveryWorker: Service {
             delta.counters.record(decision.disposition, attempt: attempt, receivedAt: job.receivedAt, finishedAt: finishedAt)
             metrics[key] = delta
         }
-        try await store.complete(completions, metrics: Array(metrics.values), log: log)
+        let names = destinations.mapValues(\.name)
+        let report = DeliveryHealthReport(
+            destinations: health.values.sorted { $0.destinationID < $1.destinationID }, failingAfter: breaker.failingAfter,
+            probeInterval: breaker.probeInterval
+        ) { change in
+            AuditEvent(
+                timestamp: change.at, type: change.kind == .markedFailing ? AuditEventType.deliveryFailing : AuditEventType.deliveryRecovered,
+                actor: Self.auditActor, resourceID: change.destinationID, resourceType: "destination", resourceName: names[change.destinationID] ?? ""
+            )
+        }
+        let changes = try await store.complete(completions, metrics: Array(metrics.values), log: log, health: report)
+        for change in changes {
+            stats.record(change.kind)
+            switch change.kind {
+            case .markedFailing:
+                logger.warning(
+                    "destination marked failing: every attempt failed for \(breaker.failingAfter); deliveries wait for a probe to succeed",
+                    metadata: ["destination": "\(change.destinationID)"])
+            case .recovered:
+                logger.notice("destination recovered: an attempt succeeded", metadata: ["destination": "\(change.destinationID)"])
+            }
+        }
         return jobs.count
+    }
+
+    /// Adds an attempt to its destination's tally for the breaker and the vendor's slow-down; jobs not attempted
+    /// (expired, or nowhere to send) count for nothing.
+    static func tally(_ result: Attempted, into health: inout [String: DestinationAttempts]) {
+        let id = result.job.destinationID
+        var attempts =
+            health[id]
+            ?? DestinationAttempts(destinationID: id, succeeded: 0, failed: 0, startedAt: result.startedAt, finishedAt: result.finishedAt)
+        attempts.startedAt = min(attempts.startedAt, result.startedAt)
+        attempts.finishedAt = max(attempts.finishedAt, result.finishedAt)
+        if result.attempted, let outcome = result.outcome {
+            switch outcome {
+            case .success: attempts.succeeded += 1
+            case .retryableAfter(_, let seconds):
+                attempts.failed += 1
+                let until = result.finishedAt.addingTimeInterval(min(max(seconds, 0), RetryPolicy.maxRetryAfter))
+                attempts.retryAfterUntil = max(attempts.retryAfterUntil ?? until, until)
+            case .retryable, .discarded: attempts.failed += 1
+            }
+        }
+        health[id] = attempts
     }
 
     /// One job's attempt: its outcome (`nil` when no attempt was made: expired, or nowhere to send), when it started
@@ -154,6 +217,8 @@ public final class DeliveryWorker: Service {
         var finishedAt: Date
         var event: JSONValue?
         var request: LoggedRequest?
+        /// Whether the integration tried it (not expired, and a subscription and destination to send to).
+        var attempted = false
     }
 
     static func logEntry(_ result: Attempted, attempt: Int, decision: DeliveryDecision) -> DeliveryAttempt {
@@ -212,7 +277,7 @@ public final class DeliveryWorker: Service {
             results.append(
                 Attempted(
                     job: job, outcome: i < outcomes.count ? outcomes[i] : DeliveryOutcome.retryable(reason: "no outcome"), startedAt: start,
-                    finishedAt: finished, event: events[i], request: i < requests.count ? requests[i] : nil))
+                    finishedAt: finished, event: events[i], request: i < requests.count ? requests[i] : nil, attempted: true))
         }
         return results
     }

@@ -22,6 +22,9 @@ public final class PipelineStats: Sendable {
     private let inFlight: Meter
     /// One counter per outcome, in the order of `outcomeLabels`, made up front so that `record` only adds.
     private let outcomes: [CoreMetrics.Counter]
+    private let failing: Meter
+    private let markedFailing: CoreMetrics.Counter
+    private let recovered: CoreMetrics.Counter
     /// Events filtered from destinations, by destination id and reason; made as pairs are first seen.
     private let filtered = Mutex<[FilterKey: CoreMetrics.Counter]>([:])
 
@@ -63,6 +66,19 @@ public final class PipelineStats: Sendable {
         inFlight = meter(Self.name("sluice_delivery_jobs_in_flight", help: "Delivery jobs being attempted now."))
         let attempts = Self.name("sluice_delivery_attempts", unit: "total", help: "Delivery attempts by what became of them.")
         outcomes = Self.outcomeLabels.map { counter(attempts, [("outcome", $0)]) }
+        failing = meter(Self.name("sluice_destinations_failing", help: "Destinations marked failing by the circuit breaker (every process)."))
+        let changes = Self.name(
+            "sluice_destination_health_changes", unit: "total", help: "Destinations this process marked failing, and that recovered.")
+        markedFailing = counter(changes, [("change", "failing")])
+        recovered = counter(changes, [("change", "recovered")])
+    }
+
+    /// Counts a destination marked failing or recovered.
+    public func record(_ change: DeliveryHealthChange.Kind) {
+        switch change {
+        case .markedFailing: markedFailing.increment()
+        case .recovered: recovered.increment()
+        }
     }
 
     /// Counts delivery jobs being attempted now: a worker adds its batch as it starts and takes it back when done.
@@ -98,13 +114,15 @@ public final class PipelineStats: Sendable {
         outcomes[index].increment()
     }
 
-    /// The counters in Prometheus text format, with the queue depths given (read by the caller as it answers).
+    /// The counters in Prometheus text format, with the queue depths and failing destinations given (read by the caller
+    /// as it answers).
     ///
     /// swift-prometheus writes each metric's `# HELP`, `# TYPE` and samples together, but the metrics in no set order,
     /// gauges as floating point (`0.0`), and `sluice_events_filtered_total` only once some event was filtered.
-    public func prometheusText(pendingEvents: Int, waitingJobs: Int) -> String {
+    public func prometheusText(pendingEvents: Int, waitingJobs: Int, failingDestinations: Int = 0) -> String {
         pending.set(pendingEvents)
         waiting.set(waitingJobs)
+        failing.set(failingDestinations)
         return registry.emitToString()
     }
 }

@@ -19,7 +19,8 @@ answer depends on the event's `properties.fate`, scripts/e2e_lib/receiver.py):
                        the answer; the period selector redraws the charts per hour.
   replay               events the receiver refuses once (fate reject-once) are listed as failed events; "Replay
                        selected" and "Replay all" send them again and the receiver gets each with a 200; Pause and
-                       Resume change the state (checked through the API), a held event arrives after Resume.
+                       Resume change the state (checked through the API), a held event arrives after Resume; a
+                       rate limit of 0 is refused at its field, 25 is set (API, badge) and then removed.
   filters              a filter created in the page (its preview: dropped, kept, a parse error at the If field)
                        is stored (API); its switch disables it; Delete removes it.
   readonly-ops         with the read-only token the three pages offer no create, edit, delete, switch, replay or
@@ -420,9 +421,29 @@ def check_replay(ctx) -> Report:
         report.expect("API: not paused", False, not wait_until(lambda: not state(), 5))
         report.expect("the held event arrives after Resume", True, wait_until(lambda: got(held), 15))
         report.expect("the page says delivering", True, b.text_appears("Delivering", timeout=5))
+
+        # The rate limit: a refusal at its field, then set and removed.
+        limit = lambda: ctx.api.request("GET", f"/sluice/destinations/{dest}/delivery")["data"]["delivery"]["rateLimit"]  # noqa: E731
+        label = "Rate limit (events a second; empty for none)"
+        _type(b.by_label(label), "0")
+        b.button("Save limit").click()
+        report.expect("a limit of 0: the server's message at the field", True,
+                      "above 0" in _field_error(ctx, label))
+        report.expect("API: still no limit", None, limit())
+        _type(b.by_label(label), "25")
+        b.button("Save limit").click()
+        report.expect("notice: limited", True, _notice(ctx, "Delivery limited to 25 events a second"))
+        report.expect("API: the limit", {"eventsPerSecond": 25}, limit())
+        report.expect("the page shows the limit", True,
+                      wait_until(lambda: b.find_all("main [data-rate-limit='25']") != [], 5))
+        b.shot("delivery-rate-limit")
+        b.by_label(label).clear()
+        b.button("Save limit").click()
+        report.expect("notice: removed", True, _notice(ctx, "Rate limit removed"))
+        report.expect("API: no limit", None, limit())
     finally:
         rec.close()
-    _clean_console(report, ctx)
+    _clean_console(report, ctx, ((r"/sluice/destinations/[^/]+/delivery", 422),))
     return report
 
 
@@ -519,7 +540,7 @@ def check_readonly_ops(ctx) -> Report:
         _page(ctx, f"/destinations/{dest}/delivery", "main li[data-step='failed-delivery']")
         b.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "main tbody.failed-entry"), 15)
         report.expect("delivery: failed events listed", True, len(b.find_all("main tbody.failed-entry")) >= 1)
-        report.expect("delivery: no replay, pause or resume offered", [],
+        report.expect("delivery: no replay, pause, resume or rate limit offered", [],
                       _writes(ctx, {"Refresh", "Show", "Hide"}, {"granularity", "delivery-auto"}))
         report.expect("delivery: the state is shown", True, b.text_appears("Delivering"))
         b.shot("readonly-delivery")

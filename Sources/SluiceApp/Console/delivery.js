@@ -1,11 +1,12 @@
 // #/destinations/{id}/delivery: what is being delivered. The Delivery Overview's stages as totals; charts (charts.js)
 // of delivered, failed, retried and filtered events and of latency, per minute, hour or day; the event log (each row
-// expands to the request and the answer); the failed events, with replay; pause and resume. Refreshed every 5 s
+// expands to the request and the answer); the failed events, with replay; pause and resume, the rate limit, and whether
+// the circuit breaker marked the destination failing. Refreshed every 5 s
 // while the page is shown (a switch turns that off), and with the Refresh button.
 
-import { ApiError, get, post, query, session } from './api.js';
+import { ApiError, get, patch, post, query, session } from './api.js';
 import { chart } from './charts.js';
-import { h, notice, pretty, replace, when } from './ui.js';
+import { clearErrors, field, h, notice, pretty, replace, showError, submitting, when } from './ui.js';
 import { destinationHeader } from './subscriptions.js';
 
 /** The periods offered: granularity, how many buckets, and the words for them. */
@@ -70,6 +71,31 @@ export async function render(main, { id, query: params }) {
   const logBox = h('div', { class: 'log-box' }, h('p', { class: 'loading' }, 'Loading the event log…'));
   const failedBox = h('div', { class: 'failed-box' }, h('p', { class: 'loading' }, 'Loading the failed events…'));
   const failedActions = h('div', { class: 'row' });
+  const limitInput = h('input', { type: 'number', name: 'rateLimit.eventsPerSecond', min: '0', step: 'any', inputmode: 'decimal', disabled: readOnly });
+  const limitForm = h(
+    'form',
+    { class: 'row limit-form', novalidate: true },
+    h('p', { class: 'form-error', role: 'alert', hidden: true }),
+    field('Rate limit (events a second; empty for none)', limitInput),
+    readOnly ? null : h('button', { type: 'submit' }, 'Save limit'),
+  );
+  limitForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearErrors(limitForm);
+    if (limitInput.validity.badInput) {
+      showError(limitForm, limitInput.name, 'Enter a number of events a second, or leave it empty for no limit.');
+      limitInput.focus();
+      return;
+    }
+    const text = limitInput.value.trim();
+    const rateLimit = text === '' ? null : { eventsPerSecond: Number(text) };
+    submitting(limitForm, (f) => f, async () => {
+      await patch(`/sluice/destinations/${encodeURIComponent(id)}/delivery`, { rateLimit });
+      notice(rateLimit ? `Delivery limited to ${rateLimit.eventsPerSecond.toLocaleString()} events a second.` : 'Rate limit removed.');
+      shown = null;
+      await loadState();
+    });
+  });
 
   replace(
     main,
@@ -82,6 +108,7 @@ export async function render(main, { id, query: params }) {
       h('label', { class: 'check', for: 'delivery-auto' }, auto, ' Refresh every 5 seconds'),
       updated,
     ),
+    limitForm,
     h('h2', {}, 'Overview'),
     h('div', { class: 'field inline' }, h('label', { for: 'delivery-period' }, 'Period'), periodSelect),
     stagesBox,
@@ -101,14 +128,19 @@ export async function render(main, { id, query: params }) {
     refresh(true);
   });
 
-  // --- Pause and resume ------------------------------------------------------------------------------------------
-  let paused = null;
+  // --- Pause and resume, rate limit, breaker -------------------------------------------------------------------
+  let shown = null;
   let stateSeq = 0;
   async function loadState() {
     const mine = ++stateSeq;
     const state = (await get(`/sluice/destinations/${encodeURIComponent(id)}/delivery`)).data.delivery;
-    if (left || mine !== stateSeq || state.paused === paused) return;
-    paused = state.paused;
+    const rate = state.rateLimit ? state.rateLimit.eventsPerSecond : null;
+    // A hold of a second or two is the rate limit at work: only a longer one (a vendor's Retry-After) is worth a badge.
+    const held = state.heldUntil && !state.failing && new Date(state.heldUntil).getTime() - Date.now() > 2000 ? state.heldUntil : null;
+    const key = JSON.stringify([state.paused, state.failing, rate, held]);
+    if (left || mine !== stateSeq || key === shown) return;
+    if (shown === null) limitInput.value = rate ?? '';
+    shown = key;
     const focused = stateBox.contains(document.activeElement);
     replace(
       stateBox,
@@ -117,6 +149,15 @@ export async function render(main, { id, query: params }) {
         { class: `badge ${state.paused ? 'warn' : 'ok'}`, 'data-paused': String(state.paused) },
         state.paused ? `Delivery paused since ${when(state.pausedAt)}` : 'Delivering',
       ),
+      state.failing
+        ? h(
+            'span',
+            { class: 'badge bad', 'data-failing': 'true', title: `Every attempt has failed since ${when(state.failuresSince)}` },
+            `Failing since ${when(state.failingSince)}: events wait, a probe is sent now and then`,
+          )
+        : null,
+      held ? h('span', { class: 'badge warn', 'data-held': 'true' }, `The receiver asked to wait until ${when(held)}`) : null,
+      rate !== null ? h('span', { class: 'badge', 'data-rate-limit': String(rate) }, `At most ${rate.toLocaleString()} events a second`) : null,
       readOnly
         ? null
         : h('button', { type: 'button', class: state.paused ? 'primary' : '', onclick: () => setPaused(!state.paused) }, state.paused ? 'Resume delivery' : 'Pause delivery'),
@@ -127,7 +168,7 @@ export async function render(main, { id, query: params }) {
     try {
       await post(`/sluice/destinations/${encodeURIComponent(id)}/delivery/${pause ? 'pause' : 'resume'}`, {});
       notice(pause ? 'Delivery paused: events are held until you resume.' : 'Delivery resumed.');
-      paused = null;
+      shown = null;
       await loadState();
     } catch (e) {
       notice(e.message, 'error');

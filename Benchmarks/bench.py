@@ -36,6 +36,8 @@ WRK_DIR = HERE / "wrk"
 TOKEN = "bench-token-0123456789"
 
 AMPLITUDE = "54521fd525e721e32a72ee91"
+# AppNexus: a catalog destination Sluice does not deliver to, with no required setting.
+UNDELIVERABLE = "54521fd525e721e32a72ee95"
 KINESIS = "57da359580412f644ff33fb9"
 GA4_CLOUD = "60ad61f9ff47a16b8fb7b5d9"
 WEBHOOKS = "614a3c7d791c91c41bae7599"

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """`/v1/batch` ingest of Sluice builds side by side, on each kind of store, with destinations on the source.
 
-    Benchmarks/ingest.py --destinations 5000 --rounds 2 BIN=memory BIN=file [BIN=...]
+    Benchmarks/ingest.py --destinations 5000 [--kind amplitude|undeliverable] --rounds 2 BIN=memory BIN=file [BIN=...]
 
 For each round and each BIN=STORE pair in turn (`memory` is `--database memory`, `file` a new
 SQLite file in a temporary folder), starts BIN, creates a source with that many Amplitude
-destinations through the Public API (`startup.py`'s seeding), then runs the harness's wrk workload
+destinations (or, with `--kind undeliverable`, AppNexus ones: a catalog entry Sluice does not deliver
+to) through the Public API (`startup.py`'s seeding), then runs the harness's wrk workload
 on `/v1/batch` (`wrk/batch.lua`: 100 track events a request, 2 threads, 16 connections) for
 `--seconds`, and prints events a second and p99. The events are not delivered anywhere (no
 destination of the source has a subscription), so what is measured is ingest with routing behind
@@ -26,12 +27,12 @@ import bench  # noqa: E402
 import startup  # noqa: E402
 
 
-def measure(binary: str, store: str, destinations: int, seconds: int, work: Path, run: int) -> str:
+def measure(binary: str, store: str, destinations: int, seconds: int, work: Path, run: int, kind: str) -> str:
     database = "memory" if store == "memory" else f"sqlite:{work}/ingest-{run}.sqlite"
     port = bench.free_port()
     server = bench.Server("sluice", bench.sluice_argv(binary, port, database), port, work / f"ingest-{run}.log").start()
     try:
-        write_key = startup.add_destinations(port, destinations, f"ingest-{run}")
+        write_key = startup.add_destinations(port, destinations, f"ingest-{run}", kind)
         basic = base64.b64encode(f"{write_key}:".encode()).decode()
         workload = bench.Workload("batch", "POST /v1/batch", "batch.lua", "/v1/batch", ("POST", "/v1/batch"), per_request=100)
         r = bench.run_wrk(port, workload, seconds, 16, 2, server.pid, {"BENCH_BASIC": basic}, work / "wrk.log")
@@ -45,6 +46,7 @@ def measure(binary: str, store: str, destinations: int, seconds: int, work: Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--destinations", type=int, default=0)
+    parser.add_argument("--kind", choices=("amplitude", "undeliverable"), default="amplitude")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("pairs", nargs="+", metavar="BIN=STORE", help="STORE is memory or file")
@@ -57,8 +59,9 @@ def main() -> int:
             if store not in ("memory", "file"):
                 raise SystemExit(f"expected BIN=memory or BIN=file, got {pair!r}")
             run += 1
-            result = measure(binary, store, args.destinations, args.seconds, work, run)
-            print(f"round {round_number}  {binary}  {store}, {args.destinations:,} destinations: {result}", flush=True)
+            kind = bench.AMPLITUDE if args.kind == "amplitude" else bench.UNDELIVERABLE
+            result = measure(binary, store, args.destinations, args.seconds, work, run, kind)
+            print(f"round {round_number}  {binary}  {store}, {args.destinations:,} {args.kind} destinations: {result}", flush=True)
     return 0
 
 

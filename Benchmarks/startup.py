@@ -28,8 +28,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 
-def add_destinations(port: int, destinations: int, slug: str) -> str:
-    """Creates a source and that many Amplitude destinations on it (8 connections); returns the source's first write key."""
+def add_destinations(port: int, destinations: int, slug: str, kind: str = bench.AMPLITUDE) -> str:
+    """Creates a source and that many destinations of the catalog entry `kind` on it (Amplitude by default; 8
+    connections); returns the source's first write key."""
     api = bench.Client(port, {"Authorization": f"Bearer {bench.TOKEN}"})
     made = api.json("POST", "/sources", {"slug": slug, "name": slug, "enabled": True, "metadataId": bench.HTTP_API_SOURCE},
                     expect=(200, 201))
@@ -40,8 +41,9 @@ def add_destinations(port: int, destinations: int, slug: str) -> str:
     def create(first: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for i in range(first, destinations, 8):
-            body = json.dumps({"sourceId": source["id"], "metadataId": bench.AMPLITUDE, "name": f"{slug} {i}", "enabled": True,
-                               "settings": {"apiKey": f"amplitude-key-{i:08d}"}})
+            settings = {"apiKey": f"amplitude-key-{i:08d}"} if kind == bench.AMPLITUDE else {}
+            body = json.dumps({"sourceId": source["id"], "metadataId": kind, "name": f"{slug} {i}", "enabled": True,
+                               "settings": settings})
             connection.request("POST", "/destinations", body=body, headers={
                 "Authorization": f"Bearer {bench.TOKEN}", "Content-Type": "application/json"})
             response = connection.getresponse()

@@ -45,12 +45,15 @@ public struct DeliveryTarget: Sendable, Equatable {
 /// The integrations Sluice has, by catalog id. Destinations without one take no delivery jobs.
 public struct IntegrationRegistry: Sendable {
     private let byMetadataID: [String: any Integration]
+    /// The catalog ids Sluice can deliver to, sorted.
+    public let metadataIDs: [String]
 
     /// Creates a registry; when two integrations share a catalog id, the later wins.
     public init(_ integrations: [any Integration]) {
         var byMetadataID: [String: any Integration] = [:]
         for integration in integrations { byMetadataID[type(of: integration).metadataID] = integration }
         self.byMetadataID = byMetadataID
+        self.metadataIDs = byMetadataID.keys.sorted()
     }
 
     /// Every integration Sluice ships, the Actions ones with their actions' fields from the catalog.
@@ -80,6 +83,4 @@ public struct IntegrationRegistry: Sendable {
         byMetadataID[metadataID] != nil
     }
 
-    /// The catalog ids Sluice can deliver to, sorted.
-    public var metadataIDs: [String] { byMetadataID.keys.sorted() }
 }

@@ -247,6 +247,11 @@ enum PostgresMigrations {
             );
             """
         ),
+        (
+            // Routing reads a source's destinations of the kinds Sluice delivers to only (#20).
+            "0010_destinations_source_kind",
+            "CREATE INDEX destinations_source_kind ON destinations(source_id, metadata_id);"
+        ),
     ]
 }
 

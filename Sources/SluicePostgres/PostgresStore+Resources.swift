@@ -185,11 +185,19 @@ extension PostgresStore {
         }
     }
 
-    public func enabledDestinations(sourceID: String) async throws -> [Destination] {
+    public func enabledDestinations(sourceID: String, metadataIDs: [String]?) async throws -> [Destination] {
         try await read { conn in
-            try await self.destinations(
+            guard let metadataIDs else {
+                return try await self.destinations(
+                    conn,
+                    "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE source_id = \(sourceID) AND enabled ORDER BY seq")
+            }
+            return try await self.destinations(
                 conn,
-                "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE source_id = \(sourceID) AND enabled ORDER BY seq")
+                """
+                SELECT \(unescaped: Self.destinationColumns) FROM destinations
+                WHERE source_id = \(sourceID) AND metadata_id = ANY(\(metadataIDs)) AND enabled ORDER BY seq
+                """)
         }
     }
 

@@ -253,6 +253,10 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        // Routing reads a source's destinations of the kinds Sluice delivers to only (#20).
+        migrator.registerMigration("0010_destinations_source_kind") { db in
+            try db.execute(sql: "CREATE INDEX destinations_source_kind ON destinations(source_id, metadata_id);")
+        }
         return migrator
     }
 }

@@ -47,8 +47,15 @@ extension SQLiteStore {
         }
     }
 
-    public func enabledDestinations(sourceID: String) async throws -> [Destination] {
-        try await read { db in try Self.destinations(db, literal: "WHERE source_id = \(sourceID) AND enabled = 1 ORDER BY seq") }
+    public func enabledDestinations(sourceID: String, metadataIDs: [String]?) async throws -> [Destination] {
+        try await read { db in
+            guard let metadataIDs else {
+                return try Self.destinations(db, literal: "WHERE source_id = \(sourceID) AND enabled = 1 ORDER BY seq")
+            }
+            guard !metadataIDs.isEmpty else { return [] }
+            return try Self.destinations(
+                db, literal: "WHERE source_id = \(sourceID) AND metadata_id IN \(metadataIDs) AND enabled = 1 ORDER BY seq")
+        }
     }
 
     public func updateDestination(

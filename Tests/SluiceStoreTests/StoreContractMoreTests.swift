@@ -240,6 +240,15 @@ func claimUntilEmpty(workers stores: [any Store], now: Date, limit: Int) async t
         #expect(try await store.listDestinations(sourceID: "nope", page: PageRequest(count: 10)).totalEntries == 0)
         #expect(try await store.listDestinations(sourceID: nil, page: PageRequest(count: 10)).items.map(\.id) == [destination.id, off.id])
         #expect(try await store.enabledDestinations(sourceID: source.id).map(\.id) == [destination.id])
+        // Routing asks for the kinds it delivers to: others are not read
+        var other = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
+        other.metadataID = "other-kind"
+        try await store.createDestination(other, audit: [])
+        #expect(try await store.enabledDestinations(sourceID: source.id).map(\.id) == [destination.id, other.id])
+        #expect(try await store.enabledDestinations(sourceID: source.id, metadataIDs: ["other-kind"]).map(\.id) == [other.id])
+        #expect(
+            try await store.enabledDestinations(sourceID: source.id, metadataIDs: [destination.metadataID, "x"]).map(\.id) == [destination.id])
+        #expect(try await store.enabledDestinations(sourceID: source.id, metadataIDs: []).isEmpty)
         try await store.close()
     }
 

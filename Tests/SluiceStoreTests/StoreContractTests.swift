@@ -9,7 +9,7 @@ import Testing
 /// Every migration, in order: the same ids on every engine.
 let allMigrations = [
     "0001_create_core", "0002_create_delivery", "0003_destination_filters", "0004_secret_key_check", "0005_source_event_counts",
-    "0006_paused_destinations", "0007_failed_events", "0008_event_log", "0009_destination_delivery_state",
+    "0006_paused_destinations", "0007_failed_events", "0008_event_log", "0009_destination_delivery_state", "0010_destinations_source_kind",
 ]
 
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {

@@ -100,8 +100,8 @@ public struct SealedStore: Store {
         return Page(items: try page.items.map(opened), totalEntries: page.totalEntries, request: page.request)
     }
 
-    public func enabledDestinations(sourceID: String) async throws -> [Destination] {
-        try await base.enabledDestinations(sourceID: sourceID).map(opened)
+    public func enabledDestinations(sourceID: String, metadataIDs: [String]?) async throws -> [Destination] {
+        try await base.enabledDestinations(sourceID: sourceID, metadataIDs: metadataIDs).map(opened)
     }
 
     public func updateDestination(

@@ -61,8 +61,9 @@ public protocol DestinationRepository: Sendable {
     func destination(id: String) async throws -> Destination?
     /// A page of destinations, oldest first, optionally of one source only.
     func listDestinations(sourceID: String?, page: PageRequest) async throws -> Page<Destination>
-    /// Every enabled destination of a source (for routing).
-    func enabledDestinations(sourceID: String) async throws -> [Destination]
+    /// Every enabled destination of a source (for routing), only of the catalog entries `metadataIDs` when given: the
+    /// destinations of other kinds are neither read nor decoded, however many there are.
+    func enabledDestinations(sourceID: String, metadataIDs: [String]?) async throws -> [Destination]
     /// Reads the destination, applies `transform` and writes the result with its audit events, in one transaction.
     ///
     /// - Throws: ``StoreError/notFound(resource:id:)`` or what `transform` throws.
@@ -158,4 +159,11 @@ public protocol Store: WorkspaceRepository, TokenRepository, SourceRepository, D
     func appliedMigrations() async throws -> [String]
     /// Closes the store: waits for writes in progress, then releases the database.
     func close() async throws
+}
+
+extension Store {
+    /// Every enabled destination of a source, of every kind.
+    public func enabledDestinations(sourceID: String) async throws -> [Destination] {
+        try await enabledDestinations(sourceID: sourceID, metadataIDs: nil)
+    }
 }

@@ -139,7 +139,8 @@ public final class EventRouter: Service {
         guard let source = try await store.source(id: sourceID) else { return Routes() }
         guard source.enabled else { return Routes(sourceDisabled: true) }
         var routes = Routes()
-        let destinations = try await store.enabledDestinations(sourceID: sourceID).filter { integrations.supports($0.metadataID) }
+        // Only the kinds Sluice delivers to are read: a source's other destinations cost routing nothing.
+        let destinations = try await store.enabledDestinations(sourceID: sourceID, metadataIDs: integrations.metadataIDs)
         guard !destinations.isEmpty else { return routes }
         let subscriptions = try await store.subscriptions(destinationIDs: destinations.map(\.id)).filter(\.enabled)
         // A destination with no enabled subscription receives nothing, but its events are counted as matching no

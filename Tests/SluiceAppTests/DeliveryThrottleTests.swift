@@ -122,10 +122,11 @@ final class ScriptedReceiver: Sendable {
                 #expect(set.status == .ok)
                 try await send(client, writeKey, 0..<6)
                 #expect(try await eventually(seconds: 20) { receiver.count >= 6 })
-                // Six events at two a second, two at once: the last came at least two seconds after the first
+                // Six events at two a second, two at once: the last left two seconds after the first (at the receiver a
+                // little less: the first request also opened the connection). Unlimited, they all come within a few ms.
                 let times = receiver.times
                 #expect(times.count == 6)
-                #expect(times[5] - times[0] >= .milliseconds(1900), "\(times[5] - times[0])")
+                #expect(times[5] - times[0] >= .milliseconds(1500), "\(times[5] - times[0])")
                 #expect(receiver.delivered.sorted() == Array(0..<6))
             }
         }
@@ -146,7 +147,7 @@ final class ScriptedReceiver: Sendable {
                 try await send(client, writeKey, 1..<4)
                 #expect(try await eventually(seconds: 20) { receiver.delivered.sorted() == Array(0..<4) })
                 let times = receiver.times
-                #expect(times[1] - times[0] >= .milliseconds(1900), "\(times[1] - times[0])")
+                #expect(times[1] - times[0] >= .milliseconds(1800), "\(times[1] - times[0])")
                 #expect(try await client.api(.get, path).data["delivery"]?["failing"] == false)
             }
         }

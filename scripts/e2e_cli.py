@@ -35,7 +35,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=os.environ.get("SLUICE_BIN", ".build/debug/sluice"))
     args = parser.parse_args()
-    report = Report("sluice fql eval and sluice mapping eval")
+    report = Report("sluice fql eval, sluice mapping eval, and the breaker flags of sluice serve")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(EVENT, f)
         event_file = f.name
@@ -66,6 +66,12 @@ def main() -> int:
     code, _, err = run(b, ["mapping", "eval", '{"x": {"@path": 3}}'], event)
     report.expect("an invalid mapping: exit 2, the place named", (2, True), (code, "mapping.x" in err))
     report.expect("a mapping that is not JSON: exit 2", 2, run(b, ["mapping", "eval", '{"x":'], event)[0])
+
+    # The breaker's flags: a wrong value is a usage error (64) naming the flag, before anything starts
+    for flag, value, words in (("--failing-after", "nope", "failing-after must be"), ("--failing-after", "0s", "failing-after must be"),
+                               ("--probe-interval", "10ms", "probe-interval must be")):
+        code, _, err = run(b, ["serve", "--database", "memory", "--port", "0", flag, value])
+        report.expect(f"serve {flag} {value}: exit 64, the flag named", (64, True), (code, words in err))
     os.unlink(event_file)
     print(report.render())
     print(f"e2e_cli: {0 if report.failed else 1} passed, {1 if report.failed else 0} failed")

@@ -79,7 +79,10 @@ class Browser:
         self.driver.execute_script("location.hash = arguments[0]", hash_path)
 
     def wait(self, condition, timeout: float = 10.0):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(condition)
+        """`condition` until it holds. An element the page replaced while `condition` read it (a list redrawn as it
+        loads) is "not yet" and the next poll reads the new one: CI once failed a lookup after 0.5 s on exactly that."""
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
     def find(self, css: str, timeout: float = 10.0):
         """The first element matching `css` once it is visible."""

@@ -82,8 +82,7 @@ public struct AppSettings: Sendable {
     public var deliveryLease: Duration
     /// How long every attempt to a destination must fail before it is marked failing (`--failing-after`, default 30
     /// minutes), and how long a failing destination waits between probes (`--probe-interval`, default 1 minute).
-    public var failingAfter: Duration = .seconds(30 * 60)
-    public var probeInterval: Duration = .seconds(60)
+    public var breaker = BreakerSettings()
     /// Where the key of secrets at rest comes from (`--secret-key-file`/`SLUICE_SECRET_KEY_FILE`,
     /// `SLUICE_SECRET_KEY`; secret). ``SecretKeySource/automatic`` by default: a file beside a SQLite store.
     public var secretKey: SecretKeySource = .automatic

@@ -141,7 +141,7 @@ struct Pipeline {
             sender: DeliverySender.live(httpClient: httpClient.client).overriding(services.settings.endpointOverrides), policy: policy, wake: routed,
             stats: stats, logger: services.logger, lease: services.settings.deliveryLease, eventLog: services.settings.eventLog,
             secretNames: { [catalog = services.catalog] in catalog.secretNames(destination: $0) },
-            breaker: DeliveryWorker.BreakerSettings(failingAfter: services.settings.failingAfter, probeInterval: services.settings.probeInterval))
+            breaker: services.settings.breaker)
     }
 }
 

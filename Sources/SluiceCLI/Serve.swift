@@ -137,12 +137,12 @@ struct Serve: AsyncParsableCommand {
         guard let failing = Self.duration(failingText) else {
             throw ArgumentParser.ValidationError("failing-after must be a duration such as 30m, 1h or 90s")
         }
-        settings.failingAfter = failing
+        settings.breaker.failingAfter = failing
         let probeText = probeInterval ?? Environment.value("SLUICE_PROBE_INTERVAL") ?? "1m"
         guard let probe = Self.duration(probeText), probe >= .milliseconds(100) else {
             throw ArgumentParser.ValidationError("probe-interval must be a duration of at least 100ms, such as 1m or 30s")
         }
-        settings.probeInterval = probe
+        settings.breaker.probeInterval = probe
         let retentionText = failedEventRetention ?? Environment.value("SLUICE_FAILED_EVENT_RETENTION") ?? "7d"
         guard let retention = Self.duration(retentionText), retention >= .seconds(1) else {
             throw ArgumentParser.ValidationError("failed-event-retention must be a duration of at least 1s, such as 7d, 12h or 30m")

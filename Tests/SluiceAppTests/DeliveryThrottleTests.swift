@@ -156,8 +156,8 @@ final class ScriptedReceiver: Sendable {
     @Test func aDestinationThatKeepsFailingIsMarkedFailingAndAProbeBringsItBack() async throws {
         let settings = {
             var settings = AppSettings.testing()
-            settings.failingAfter = .milliseconds(300)
-            settings.probeInterval = .milliseconds(500)
+            settings.breaker.failingAfter = .milliseconds(300)
+            settings.breaker.probeInterval = .milliseconds(500)
             return settings
         }()
         let receiver = ScriptedReceiver(.init(status: .internalServerError))

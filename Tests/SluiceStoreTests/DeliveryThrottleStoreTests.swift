@@ -33,9 +33,7 @@ import Testing
     }
 
     private func report(_ attempts: [DestinationAttempts]) -> DeliveryHealthReport {
-        DeliveryHealthReport(destinations: attempts, failingAfter: .seconds(60), probeInterval: .seconds(10)) { change in
-            audit(change.kind.rawValue, change.destinationID)
-        }
+        DeliveryHealthReport(destinations: attempts, breaker: BreakerSettings(failingAfter: .seconds(60), probeInterval: .seconds(10)))
     }
 
     private func attempts(_ id: String, succeeded: Int = 0, failed: Int = 0, at seconds: Double, retryAfter: Double? = nil) -> DestinationAttempts {
@@ -97,6 +95,9 @@ import Testing
         #expect(try await store.nextDueTime() == Self.t0.addingTimeInterval(31))
         #expect(try await claim(store, at: 30).isEmpty)
         #expect(try await claim(store, at: 31).count == 4)
+        // And a Retry-After of a year (12 digits of seconds are read) holds it for a day at most
+        _ = try await store.complete([], metrics: [], log: [], health: report([attempts(held.id, failed: 1, at: 40, retryAfter: 999_999_999_999)]))
+        #expect(try await store.deliveryState(destinationID: held.id).heldUntil == Self.t0.addingTimeInterval(40 + RetryPolicy.maxRetryAfter))
         try await store.close()
     }
 
@@ -118,7 +119,7 @@ import Testing
         #expect(state.failingSince == Self.t0.addingTimeInterval(61))
         #expect(state.heldUntil == Self.t0.addingTimeInterval(71))
         #expect(try await store.failingDestinationCount() == 1)
-        #expect(try await auditTypes(store, failing.id) == ["markedFailing"])
+        #expect(try await auditTypes(store, failing.id) == [AuditEventType.deliveryFailing])
         jobs = try await claim(store, at: 62)
         #expect(jobs.map(\.destinationID) == [other.id, other.id, other.id])
         // A probe is one job at a time
@@ -139,7 +140,7 @@ import Testing
         #expect(try await store.deliveryState(destinationID: failing.id) == DestinationDeliveryState(destinationID: failing.id))
         #expect(try await store.failingDestinationCount() == 0)
         #expect(try await claim(store, at: 83).count == 4)
-        #expect(try await auditTypes(store, failing.id) == ["markedFailing", "recovered"])
+        #expect(try await auditTypes(store, failing.id) == [AuditEventType.deliveryFailing, AuditEventType.deliveryRecovered])
         // A destination that no longer exists keeps no state
         #expect(try await store.complete([], metrics: [], log: [], health: report([attempts("nope", failed: 1, at: 100)])).isEmpty)
         #expect(try await store.deliveryState(destinationID: "nope") == DestinationDeliveryState(destinationID: "nope"))

@@ -90,8 +90,7 @@ struct PostgresStoreTests {
         let report = DeliveryHealthReport(
             destinations: [
                 DestinationAttempts(destinationID: destination.id, succeeded: 0, failed: 3, startedAt: t0, finishedAt: t0.addingTimeInterval(2))
-            ], failingAfter: .seconds(1), probeInterval: .seconds(10)
-        ) { audit($0.kind.rawValue, $0.destinationID) }
+            ], breaker: BreakerSettings(failingAfter: .seconds(1), probeInterval: .seconds(10)))
         #expect(try await b.complete([], metrics: [], log: [], health: report).map(\.kind) == [.markedFailing])
         #expect(try await a.failingDestinationCount() == 1)
         #expect(try await claimUntilEmpty(workers: [a, b, a, b], now: t0.addingTimeInterval(5), limit: 9).isEmpty)

@@ -77,29 +77,43 @@ public struct DeliveryHealthChange: Sendable, Equatable {
     }
 }
 
+/// When a destination is marked failing, and how often a failing one is probed (issue 17).
+public struct BreakerSettings: Sendable, Equatable {
+    /// How long every attempt must fail (`--failing-after`, default 30 minutes).
+    public var failingAfter: Duration
+    /// How long a failing destination waits between probes (`--probe-interval`, default 1 minute).
+    public var probeInterval: Duration
+
+    public init(failingAfter: Duration = .seconds(30 * 60), probeInterval: Duration = .seconds(60)) {
+        self.failingAfter = failingAfter
+        self.probeInterval = probeInterval
+    }
+}
+
 /// The attempts of a batch, and how the store is to read them (``DeliveryQueue/complete(_:metrics:log:health:)``).
 public struct DeliveryHealthReport: Sendable {
     public var destinations: [DestinationAttempts]
-    /// How long every attempt must have failed before a destination is marked failing (`--failing-after`).
-    public var failingAfter: Duration
-    /// How long a failing destination waits between probes (`--probe-interval`).
-    public var probeInterval: Duration
-    /// The audit event of a change, recorded in the transaction that makes it.
-    public var audit: @Sendable (DeliveryHealthChange) -> AuditEvent
+    public var breaker: BreakerSettings
+    /// The destinations' names, for their audit events.
+    public var names: [String: String]
 
-    public init(
-        destinations: [DestinationAttempts], failingAfter: Duration, probeInterval: Duration,
-        audit: @escaping @Sendable (DeliveryHealthChange) -> AuditEvent
-    ) {
+    public init(destinations: [DestinationAttempts], breaker: BreakerSettings, names: [String: String] = [:]) {
         self.destinations = destinations
-        self.failingAfter = failingAfter
-        self.probeInterval = probeInterval
-        self.audit = audit
+        self.breaker = breaker
+        self.names = names
     }
 
     /// No attempts to read.
-    public static let none = DeliveryHealthReport(destinations: [], failingAfter: .seconds(1800), probeInterval: .seconds(60)) { change in
-        AuditEvent(id: "", timestamp: change.at, type: "", actor: "", resourceID: change.destinationID, resourceType: "destination", resourceName: "")
+    public static let none = DeliveryHealthReport(destinations: [], breaker: BreakerSettings())
+
+    /// The actor of the audit events the breaker records.
+    public static let auditActor = "sluice/delivery"
+
+    /// The audit event of a change, recorded in the transaction that makes it.
+    public func audit(_ change: DeliveryHealthChange) -> AuditEvent {
+        AuditEvent(
+            timestamp: change.at, type: change.kind == .markedFailing ? AuditEventType.deliveryFailing : AuditEventType.deliveryRecovered,
+            actor: Self.auditActor, resourceID: change.destinationID, resourceType: "destination", resourceName: names[change.destinationID] ?? "")
     }
 
     /// A destination's stored health, in epoch milliseconds as the stores keep it.
@@ -120,8 +134,8 @@ public struct DeliveryHealthReport: Sendable {
     /// - A `Retry-After` holds the whole destination until then (at most ``RetryPolicy/maxRetryAfter``), not only the
     ///   job it answered.
     /// - Any success ends the run of failures; a failing destination recovers.
-    /// - Failures only: the run starts (or goes on); once it has lasted ``failingAfter`` the destination is marked
-    ///   failing and held for ``probeInterval``. A failing destination's failed probe holds it for another interval.
+    /// - Failures only: the run starts (or goes on); once it has lasted ``BreakerSettings/failingAfter`` the destination is marked
+    ///   failing and held for ``BreakerSettings/probeInterval``. A failing destination's failed probe holds it for another interval.
     /// - A failing destination's batch with no attempt (its jobs expired on pickup) frees the next probe at once.
     public func apply(_ attempts: DestinationAttempts, to health: Health) -> (Health, DeliveryHealthChange.Kind?) {
         var next = health
@@ -142,13 +156,13 @@ public struct DeliveryHealthReport: Sendable {
         if attempts.failed > 0 {
             let from = health.failingFrom ?? Self.millis(attempts.startedAt)
             next.failingFrom = from
-            let probe = at + RetryPolicy.milliseconds(probeInterval)
+            let probe = at + RetryPolicy.milliseconds(breaker.probeInterval)
             if health.failingSince != nil {
                 next.holdUntil = max(probe, asked ?? 0)
                 return (next, nil)
             }
             if let asked { next.holdUntil = max(next.holdUntil, asked) }
-            if at - from >= RetryPolicy.milliseconds(failingAfter) {
+            if at - from >= RetryPolicy.milliseconds(breaker.failingAfter) {
                 next.failingSince = at
                 next.holdUntil = max(next.holdUntil, probe)
                 return (next, .markedFailing)

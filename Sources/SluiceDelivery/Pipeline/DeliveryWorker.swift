@@ -26,21 +26,8 @@ public final class DeliveryWorker: Service {
     let breaker: BreakerSettings
     let now: @Sendable () -> Date
 
-    /// When a destination is marked failing, and how often a failing one is probed.
-    public struct BreakerSettings: Sendable {
-        /// How long every attempt must fail (`--failing-after`, default 30 minutes).
-        public var failingAfter: Duration
-        /// How long a failing destination waits between probes (`--probe-interval`, default 1 minute).
-        public var probeInterval: Duration
-
-        public init(failingAfter: Duration = .seconds(30 * 60), probeInterval: Duration = .seconds(60)) {
-            self.failingAfter = failingAfter
-            self.probeInterval = probeInterval
-        }
-    }
-
     /// The actor of the audit events the workers record.
-    public static let auditActor = "sluice/delivery"
+    public static let auditActor = DeliveryHealthReport.auditActor
 
     /// - Parameters:
     ///   - eventLog: Whether and how attempts are written to the event log.
@@ -161,16 +148,8 @@ public final class DeliveryWorker: Service {
             delta.counters.record(decision.disposition, attempt: attempt, receivedAt: job.receivedAt, finishedAt: finishedAt)
             metrics[key] = delta
         }
-        let names = destinations.mapValues(\.name)
         let report = DeliveryHealthReport(
-            destinations: health.values.sorted { $0.destinationID < $1.destinationID }, failingAfter: breaker.failingAfter,
-            probeInterval: breaker.probeInterval
-        ) { change in
-            AuditEvent(
-                timestamp: change.at, type: change.kind == .markedFailing ? AuditEventType.deliveryFailing : AuditEventType.deliveryRecovered,
-                actor: Self.auditActor, resourceID: change.destinationID, resourceType: "destination", resourceName: names[change.destinationID] ?? ""
-            )
-        }
+            destinations: health.values.sorted { $0.destinationID < $1.destinationID }, breaker: breaker, names: destinations.mapValues(\.name))
         let changes = try await store.complete(completions, metrics: Array(metrics.values), log: log, health: report)
         for change in changes {
             stats.record(change.kind)
@@ -200,7 +179,9 @@ public final class DeliveryWorker: Service {
             case .success: attempts.succeeded += 1
             case .retryableAfter(_, let seconds):
                 attempts.failed += 1
-                let until = result.finishedAt.addingTimeInterval(min(max(seconds, 0), RetryPolicy.maxRetryAfter))
+                // As asked: the store caps the hold at a day (`DeliveryHealthReport.apply`); a parsed `Retry-After` is
+                // at most 12 digits of seconds, which a `Date` and the store's milliseconds hold.
+                let until = result.finishedAt.addingTimeInterval(max(seconds, 0))
                 attempts.retryAfterUntil = max(attempts.retryAfterUntil ?? until, until)
             case .retryable, .discarded: attempts.failed += 1
             }

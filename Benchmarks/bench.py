@@ -127,29 +127,42 @@ def rss_kb(pid: int) -> tuple[int, int]:
     return rss, hwm
 
 
-class RSSSampler:
-    """Samples a process's VmRSS every 50 ms while in its `with` block; `.peak_kb` is the largest."""
+class PeakSampler:
+    """Reads `sample()` every `interval` seconds while in its `with` block (and once at each end); `.peak` is
+    the largest value read."""
 
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.peak_kb = 0
+    def __init__(self, sample, interval: float):
+        self.sample = sample
+        self.interval = interval
+        self.peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, rss_kb(self.pid)[0])
-            self._stop.wait(0.05)
+            self.peak = max(self.peak, self.sample())
+            self._stop.wait(self.interval)
 
     def __enter__(self):
-        self.peak_kb = rss_kb(self.pid)[0]
+        self.peak = self.sample()
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.peak_kb = max(self.peak_kb, rss_kb(self.pid)[0])
+        self.peak = max(self.peak, self.sample())
+
+
+class RSSSampler(PeakSampler):
+    """Samples a process's VmRSS every 50 ms while in its `with` block; `.peak_kb` is the largest."""
+
+    def __init__(self, pid: int):
+        super().__init__(lambda: rss_kb(pid)[0], 0.05)
+
+    @property
+    def peak_kb(self):
+        return self.peak
 
 
 class CPUMeter:

@@ -67,9 +67,11 @@ def main() -> int:
     report.expect("an invalid mapping: exit 2, the place named", (2, True), (code, "mapping.x" in err))
     report.expect("a mapping that is not JSON: exit 2", 2, run(b, ["mapping", "eval", '{"x":'], event)[0])
 
-    # The breaker's flags: a wrong value is a usage error (64) naming the flag, before anything starts
+    # The breaker's and back-pressure's flags: a wrong value is a usage error (64) naming the flag, before anything starts
     for flag, value, words in (("--failing-after", "nope", "failing-after must be"), ("--failing-after", "0s", "failing-after must be"),
-                               ("--probe-interval", "10ms", "probe-interval must be")):
+                               ("--probe-interval", "10ms", "probe-interval must be"),
+                               ("--max-routing-backlog", "0", "max-routing-backlog must be"),
+                               ("--max-routing-backlog", "many", "max-routing-backlog must be")):
         code, _, err = run(b, ["serve", "--database", "memory", "--port", "0", flag, value])
         report.expect(f"serve {flag} {value}: exit 64, the flag named", (64, True), (code, words in err))
     os.unlink(event_file)

@@ -83,6 +83,9 @@ public struct AppSettings: Sendable {
     /// How long every attempt to a destination must fail before it is marked failing (`--failing-after`, default 30
     /// minutes), and how long a failing destination waits between probes (`--probe-interval`, default 1 minute).
     public var breaker = BreakerSettings()
+    /// How many events may wait to be routed before the Tracking API answers 503 with `Retry-After`
+    /// (`--max-routing-backlog`, default 1,000,000); `nil` for no bound.
+    public var maxRoutingBacklog: Int? = 1_000_000
     /// Where the key of secrets at rest comes from (`--secret-key-file`/`SLUICE_SECRET_KEY_FILE`,
     /// `SLUICE_SECRET_KEY`; secret). ``SecretKeySource/automatic`` by default: a file beside a SQLite store.
     public var secretKey: SecretKeySource = .automatic

@@ -108,6 +108,7 @@ public func buildApplication(
         logger: logger)
     // The client is shut down by its service, so it runs even when this process does not deliver.
     app.addServices(pipeline.httpClient)
+    if pipeline.backlog.limit != nil { app.addServices(pipeline.backlog) }
     if settings.delivery {
         app.addServices(pipeline.router, pipeline.worker)
         app.addServices(
@@ -127,9 +128,11 @@ struct Pipeline {
     let router: EventRouter
     let worker: DeliveryWorker
     let httpClient: HTTPClientService
+    let backlog: RoutingBacklog
 
     init(services: AppServices) {
         writer = EventWriter(store: services.store, notify: incoming)
+        backlog = RoutingBacklog(store: services.store, limit: services.settings.maxRoutingBacklog, logger: services.logger)
         let integrations = services.integrations
         router = EventRouter(
             store: services.store, integrations: integrations, incoming: incoming, routed: routed, logger: services.logger, stats: stats)
@@ -171,7 +174,7 @@ func buildRouter(services: AppServices, pipeline: Pipeline) -> Router<SluiceRequ
     if services.settings.console {
         ConsoleController(assets: ConsoleAssets(directory: services.settings.consoleDirectory)).register(on: router)
     }
-    TrackingController(writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store))
+    TrackingController(writer: pipeline.writer, stats: pipeline.stats, keys: WriteKeyCache(store: services.store), backlog: pipeline.backlog)
         .register(on: router)
     routes.load(router.routes.map { ($0.path.description, $0.method) })
     return router

@@ -57,6 +57,12 @@ struct Serve: AsyncParsableCommand {
     var probeInterval: String?
     @Option(
         help: """
+            How many events may wait to be routed before the Tracking API answers 503 with Retry-After; off for no bound \
+            (env SLUICE_MAX_ROUTING_BACKLOG, default 1000000).
+            """)
+    var maxRoutingBacklog: String?
+    @Option(
+        help: """
             How long a client connection may sit idle (a request arriving a byte at a time included) before it is closed: \
             e.g. 30s; 0 for never (env SLUICE_IDLE_TIMEOUT, default 30s).
             """)
@@ -143,6 +149,14 @@ struct Serve: AsyncParsableCommand {
             throw ArgumentParser.ValidationError("probe-interval must be a duration of at least 100ms, such as 1m or 30s")
         }
         settings.breaker.probeInterval = probe
+        let backlogText = maxRoutingBacklog ?? Environment.value("SLUICE_MAX_ROUTING_BACKLOG") ?? "1000000"
+        if backlogText == "off" {
+            settings.maxRoutingBacklog = nil
+        } else if let bound = Int(backlogText), bound >= 1 {
+            settings.maxRoutingBacklog = bound
+        } else {
+            throw ArgumentParser.ValidationError("max-routing-backlog must be a whole number of events, at least 1, or off")
+        }
         let retentionText = failedEventRetention ?? Environment.value("SLUICE_FAILED_EVENT_RETENTION") ?? "7d"
         guard let retention = Self.duration(retentionText), retention >= .seconds(1) else {
             throw ArgumentParser.ValidationError("failed-event-retention must be a duration of at least 1s, such as 7d, 12h or 30m")

@@ -394,6 +394,14 @@ extension PostgresStore {
         }
     }
 
+    public func pendingEventSpan() async throws -> Int {
+        try await read { conn in
+            let row = try await self.rows(conn, "SELECT MIN(seq), MAX(seq) FROM events").first
+            guard let (first, last) = try row?.decode((Int64?, Int64?).self), let first, let last else { return 0 }
+            return Int(last - first + 1)
+        }
+    }
+
     public func queueDepth() async throws -> (events: Int, jobs: Int) {
         try await read { conn in
             let row = try await self.rows(conn, "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM delivery_jobs)").first

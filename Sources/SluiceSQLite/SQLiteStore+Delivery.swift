@@ -328,6 +328,14 @@ extension SQLiteStore {
         }
     }
 
+    public func pendingEventSpan() async throws -> Int {
+        try await read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT MIN(seq), MAX(seq) FROM events")
+            guard let first = row?[0] as Int64?, let last = row?[1] as Int64? else { return 0 }
+            return Int(last - first + 1)
+        }
+    }
+
     public func queueDepth() async throws -> (events: Int, jobs: Int) {
         try await read { db in
             let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0

@@ -272,6 +272,28 @@ func claimUntilEmpty(workers stores: [any Store], now: Date, limit: Int) async t
     }
 
     @Test(arguments: StoreKind.allCases)
+    func thePendingSpanCountsTheEventsWaitingToBeRouted(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        // An empty queue spans nothing
+        #expect(try await store.pendingEventSpan() == 0)
+        try await store.appendEvents((0..<5).map { incoming("src", $0) })
+        #expect(try await store.pendingEventSpan() == 5)
+        // Routing in order takes from the front
+        try await routeToOneSubscription(try await store.pendingEvents(limit: 2), through: store)
+        #expect(try await store.pendingEventSpan() == 3)
+        try await store.appendEvents((5..<7).map { incoming("src", $0) })
+        #expect(try await store.pendingEventSpan() == 5)
+        // An event routed ahead of older ones still counts (an upper bound), until those go too
+        let rest = try await store.pendingEvents(limit: 10)
+        try await routeToOneSubscription([rest[2]], through: store)
+        #expect(try await store.queueDepth().events == 4)
+        #expect(try await store.pendingEventSpan() == 5)
+        try await routeToOneSubscription(rest.filter { $0.seq != rest[2].seq }, through: store)
+        #expect(try await store.pendingEventSpan() == 0)
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func filteredEventsAreCountedOnceWithTheirRouting(kind: StoreKind) async throws {
         let store = try await kind.make()
         try await store.appendEvents((0..<4).map { incoming("src", $0) })

@@ -13,10 +13,16 @@ import SluiceDelivery
 /// A refusal whose write key names a source (in the Basic header, or the body once it parses) is counted for the
 /// Delivery Overview's failed-on-ingest step with its ``DiscardReason``: the messages of a refused batch, or 1 when
 /// they cannot be counted. An unknown write key belongs to no source and is not counted there (docs/delivery.md).
+///
+/// While more events wait to be routed than `--max-routing-backlog` (``RoutingBacklog``), every request is refused
+/// with 503 and `Retry-After` before its body is read, and counted in `/metrics`
+/// (`sluice_ingest_backpressure_total`), not in the Delivery Overview: the client sends it again (Segment's libraries
+/// retry a 503), so it is neither received nor lost.
 struct TrackingController {
     let writer: EventWriter
     let stats: PipelineStats
     let keys: WriteKeyCache
+    let backlog: RoutingBacklog
 
     func register(on router: Router<SluiceRequestContext>) {
         for type in TrackingAPI.MessageType.allCases {
@@ -29,6 +35,14 @@ struct TrackingController {
         guard MediaType.isAcceptableBody(contentType: request.headers[.contentType]) || request.headers[.contentType]?.hasPrefix("text/plain") == true
         else {
             throw APIError(.unsupportedMediaType, type: "UnsupportedMediaType", message: "Send the body as JSON: Content-Type: application/json")
+        }
+        if backlog.isFull, let limit = backlog.limit {
+            stats.recordBackpressure()
+            throw APIError(
+                .serviceUnavailable, type: "ServiceUnavailable",
+                message:
+                    "Routing is behind: \(backlog.pending) events wait to be routed, at least the bound of \(limit) (--max-routing-backlog). Send again after Retry-After",
+                headers: [.retryAfter: "\(RoutingBacklog.retryAfterSeconds)"])
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > TrackingAPI.maxRequestBytes {
             await refuse(request, body: nil, reason: DiscardReason.tooLarge)
@@ -75,6 +89,7 @@ struct TrackingController {
         }
         try await writer.append(events)
         stats.recordIngested(events.count)
+        backlog.add(events.count)
         return Response(
             status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"success":true}"#)))
     }

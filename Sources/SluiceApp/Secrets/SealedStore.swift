@@ -247,6 +247,7 @@ public struct SealedStore: Store {
         try await base.setDeliveryPaused(destinationID: destinationID, at: pausedAt, audit: audit)
     }
     public func queueDepth() async throws -> (events: Int, jobs: Int) { try await base.queueDepth() }
+    public func pendingEventSpan() async throws -> Int { try await base.pendingEventSpan() }
     public func deliveryCounters(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> DeliveryCounters {
         try await base.deliveryCounters(sourceID: sourceID, destinationID: destinationID, minutes: minutes)
     }

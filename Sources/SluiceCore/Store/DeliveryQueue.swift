@@ -155,6 +155,12 @@ public protocol DeliveryQueue: Sendable {
     func setDeliveryPaused(destinationID: String, at pausedAt: Date?, audit: [AuditEvent]) async throws -> Bool
     /// Events not yet routed, and jobs waiting.
     func queueDepth() async throws -> (events: Int, jobs: Int)
+    /// The span of the events not yet routed, from the oldest to the newest (both included; 0 when there are none):
+    /// read from the two ends of the queue's index, so it costs the same at any depth. It counts an event routed
+    /// ahead of older ones (another process's router) and a sequence number never used as still waiting, so it is
+    /// an upper bound, exact when routing goes in order. Ingest's back-pressure reads it (``queueDepth()`` counts
+    /// every row).
+    func pendingEventSpan() async throws -> Int
     /// The counters of a source and destination for the minutes in `minutes`, merged.
     func deliveryCounters(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> DeliveryCounters
     /// The per-minute counts behind one Delivery Overview step, for the minutes in `minutes`, unsorted:

@@ -17,6 +17,7 @@ public final class PipelineStats: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let ingested: CoreMetrics.Counter
+    private let backpressure: CoreMetrics.Counter
     private let pending: Meter
     private let waiting: Meter
     private let inFlight: Meter
@@ -61,6 +62,10 @@ public final class PipelineStats: Sendable {
             Meter(label: name.name, dimensions: [], handler: registry.makeGauge(descriptor: name), factory: factory)
         }
         ingested = counter(Self.name("sluice_events_ingested", unit: "total", help: "Events accepted by the Tracking API."))
+        backpressure = counter(
+            Self.name(
+                "sluice_ingest_backpressure", unit: "total",
+                help: "Tracking API requests refused with 503 while the routing backlog was at --max-routing-backlog."))
         pending = meter(Self.name("sluice_events_pending", help: "Events committed and not yet routed."))
         waiting = meter(Self.name("sluice_delivery_jobs_waiting", help: "Delivery jobs waiting for an attempt (queue depth)."))
         inFlight = meter(Self.name("sluice_delivery_jobs_in_flight", help: "Delivery jobs being attempted now."))
@@ -85,6 +90,9 @@ public final class PipelineStats: Sendable {
     public func addInFlight(_ delta: Int) {
         if delta >= 0 { inFlight.increment(by: Double(delta)) } else { inFlight.decrement(by: Double(-delta)) }
     }
+
+    /// Counts a Tracking API request refused because routing was behind.
+    public func recordBackpressure() { backpressure.increment() }
 
     /// Counts an event accepted by the Tracking API.
     public func recordIngested(_ count: Int) { ingested.increment(by: count) }

@@ -12,11 +12,12 @@ on `/v1/batch` (`wrk/batch.lua`: 100 track events a request, 2 threads, 16 conne
 destination of the source has a subscription), so what is measured is ingest with routing behind
 it on the same two cores. Any non-2xx answer fails the run. Only 127.0.0.1 is contacted.
 
-With `--max-routing-backlog N` the servers run with that bound (issue 20's back-pressure): a 503 is then
+With `--max-routing-backlog N` (or `off`) the servers run with that bound (issue 20's back-pressure): a 503 is then
 expected once routing falls behind, and the run prints the events accepted a second (2xx answers only:
 what ingest and routing sustain together), the requests refused (each must be one the server counted in
 `sluice_ingest_backpressure_total`; any other error fails the run) and the most events seen waiting
-to be routed (`sluice_events_pending`, read every 250 ms), which the bound keeps near N.
+to be routed (`sluice_events_pending`, read every 250 ms, printed for every run), which the bound keeps
+near N.
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ import startup  # noqa: E402
 
 
 def measure(binary: str, store: str, destinations: int, seconds: int, work: Path, run: int, kind: str,
-            backlog: int | None) -> str:
+            backlog: str | None) -> str:
     database = "memory" if store == "memory" else f"sqlite:{work}/ingest-{run}.sqlite"
     port = bench.free_port()
-    argv = bench.sluice_argv(binary, port, database) + (["--max-routing-backlog", str(backlog)] if backlog else [])
+    argv = bench.sluice_argv(binary, port, database) + (["--max-routing-backlog", backlog] if backlog else [])
+    bounded = backlog not in (None, "off")
     server = bench.Server("sluice", argv, port, work / f"ingest-{run}.log").start()
     try:
         write_key = startup.add_destinations(port, destinations, f"ingest-{run}", kind)
@@ -46,20 +48,25 @@ def measure(binary: str, store: str, destinations: int, seconds: int, work: Path
         with bench.PeakSampler(lambda: bench.pending_events(port), 0.25) as watch:
             r = bench.run_wrk(port, workload, seconds, 16, 2, server.pid, {"BENCH_BASIC": basic}, work / "wrk.log")
         refused = 0
-        if backlog:
+        if bounded:
             api = bench.Client(port, {"Authorization": f"Bearer {bench.TOKEN}"})
             _, _, text = api.request("GET", "/metrics")
             api.close()
             refused = int(bench.metric(text.decode(), "sluice_ingest_backpressure_total"))
-        if r["errors"] != refused:
-            raise RuntimeError(f"wrk saw {r['errors']} errors (non-2xx or socket), {refused} of them refused "
-                               f"for the backlog: see {work / 'wrk.log'}")
+        # Every error wrk saw must be a refusal the server counted; the server may count a few more (answers
+        # still on their way when wrk stopped: at most one a connection).
+        socket_errors = r["errors"] - r["status_errors"]
+        if socket_errors or not 0 <= refused - r["status_errors"] <= 16:
+            raise RuntimeError(f"wrk saw {r['status_errors']} non-2xx answers and {socket_errors} socket errors; the "
+                               f"server refused {refused} for the backlog: see {work / 'wrk.log'}")
     finally:
         server.stop()
+    refused = r["status_errors"]
     accepted = (r["requests"] - refused) * workload.per_request / (r["duration_us"] / 1e6)
     result = f"{accepted:,.0f} events/s, p99 {r['p99_us'] / 1000:.1f} ms"
-    if backlog:
-        result += f", {refused:,} requests refused, at most {watch.peak:,.0f} events waiting"
+    if bounded:
+        result += f", {refused:,} requests refused"
+    result += f", at most {watch.peak:,.0f} events waiting to be routed"
     return result
 
 
@@ -69,8 +76,8 @@ def main() -> int:
     parser.add_argument("--kind", choices=("amplitude", "undeliverable"), default="amplitude")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--max-routing-backlog", type=int, default=None,
-                        help="run the servers with this bound (a 503 answer is then expected)")
+    parser.add_argument("--max-routing-backlog", default=None, metavar="N|off",
+                        help="run the servers with this bound (a 503 answer is then expected), or off for none")
     parser.add_argument("pairs", nargs="+", metavar="BIN=STORE", help="STORE is memory or file")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sluice-ingest-"))

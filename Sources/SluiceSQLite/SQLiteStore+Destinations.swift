@@ -3,8 +3,11 @@ import GRDB
 import SluiceCore
 
 extension SQLiteStore {
-    private static let destinationColumns: SQL =
-        "id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at, filters"
+    private static let destinationColumnList = "id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at, filters"
+    private static let destinationColumns = SQL(sql: destinationColumnList)
+    /// The read of one destination by id, prepared once per connection (GRDB's statement cache): the hot read of
+    /// `GET /destinations/{id}`.
+    private static let destinationByID = "SELECT \(destinationColumnList) FROM destinations WHERE id = ?"
 
     static func destinations(_ db: Database, literal tail: SQL) throws -> [Destination] {
         try Row.fetchAll(db, literal: "SELECT \(destinationColumns) FROM destinations \(tail)").map(destination)
@@ -35,7 +38,7 @@ extension SQLiteStore {
     }
 
     public func destination(id: String) async throws -> Destination? {
-        try await read { db in try Self.destinations(db, literal: "WHERE id = \(id)").first }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: Self.destinationByID), arguments: [id]).map(Self.destination) }
     }
 
     public func listDestinations(sourceID: String?, page: PageRequest) async throws -> Page<Destination> {

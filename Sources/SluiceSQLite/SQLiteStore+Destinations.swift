@@ -13,11 +13,11 @@ extension SQLiteStore {
         try Row.fetchAll(db, literal: "SELECT \(destinationColumns) FROM destinations \(tail)").map(destination)
     }
 
+    /// A row of ``destinationColumnList``, read by position (a lookup by name lowercases the name every time).
     static func destination(_ row: Row) -> Destination {
         Destination(
-            id: row["id"], workspaceID: row["workspace_id"], sourceID: row["source_id"], metadataID: row["metadata_id"],
-            name: row["name"], enabled: row["enabled"], settings: object(row["settings"]), createdAt: date(row["created_at"]),
-            updatedAt: date(row["updated_at"]), filters: DestinationFilter.filters(storedText: row["filters"]))
+            id: row[0], workspaceID: row[1], sourceID: row[2], metadataID: row[3], name: row[4], enabled: row[5], settings: object(row[6]),
+            createdAt: date(row[7]), updatedAt: date(row[8]), filters: DestinationFilter.filters(storedText: row[9]))
     }
 
     public func createDestination(_ d: Destination, audit: [AuditEvent]) async throws {

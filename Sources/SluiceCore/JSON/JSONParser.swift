@@ -23,6 +23,10 @@ struct JSONParser {
     var depth = 0
     /// Whether a key repeated in one object keeps its last value, as `JSON.parse` does, rather than being refused.
     var keepsLastDuplicate = false
+    /// The members of the objects being read, innermost last: each object's dictionary is made once its members
+    /// are known, at its size (growing it member by member rehashed every key at each doubling), and this one
+    /// buffer serves every object of the document.
+    private var members: [(key: String, value: JSONValue, offset: Int)] = []
 
     init(_ scanner: JSONScanner) { self.scanner = scanner }
 
@@ -61,12 +65,13 @@ struct JSONParser {
         try enter()
         defer { depth -= 1 }
         scanner.index += 1
-        var object: [String: JSONValue] = [:]
         scanner.skipWhitespace()
         if scanner.next == UInt8(ascii: "}") {
             scanner.index += 1
-            return .object(object)
+            return .object([:])
         }
+        let start = members.count
+        defer { members.removeSubrange(start...) }
         while true {
             scanner.skipWhitespace()
             guard scanner.next == UInt8(ascii: "\"") else { throw scanner.fail("Expected a string key") }
@@ -76,15 +81,19 @@ struct JSONParser {
             guard scanner.next == UInt8(ascii: ":") else { throw scanner.fail("Expected ':'") }
             scanner.index += 1
             scanner.skipWhitespace()
-            let value = try parseValue()
-            if object.updateValue(value, forKey: key) != nil, !keepsLastDuplicate {
-                throw JSONParseError(reason: "Duplicate key \"\(key)\"", offset: keyOffset)
-            }
+            members.append((key, try parseValue(), keyOffset))
             scanner.skipWhitespace()
             switch scanner.next {
             case UInt8(ascii: ","): scanner.index += 1
             case UInt8(ascii: "}"):
                 scanner.index += 1
+                var object = [String: JSONValue](minimumCapacity: members.count - start)
+                for member in members[start...] {
+                    let earlier = object.updateValue(member.value, forKey: member.key)
+                    if earlier != nil, !keepsLastDuplicate {
+                        throw JSONParseError(reason: "Duplicate key \"\(member.key)\"", offset: member.offset)
+                    }
+                }
                 return .object(object)
             case nil: throw scanner.fail("Unexpected end of JSON")
             default: throw scanner.fail("Expected ',' or '}'")

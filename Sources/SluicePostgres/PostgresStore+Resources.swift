@@ -27,7 +27,7 @@ extension PostgresStore {
 
     private func checkSlugFree(_ slug: String, except id: String, _ conn: PostgresConnection) async throws {
         if try await !rows(conn, "SELECT 1 FROM sources WHERE slug = \(slug) AND id <> \(id)").isEmpty {
-            throw StoreError.conflict("A source with slug \"\(slug)\" already exists")
+            throw StoreError.conflict("A source with slug \"\(slug)\" already exists", field: "slug")
         }
     }
 

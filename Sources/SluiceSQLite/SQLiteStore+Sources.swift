@@ -17,7 +17,7 @@ extension SQLiteStore {
 
     private static func checkSlugFree(_ slug: String, except id: String, _ db: Database) throws {
         if try Bool.fetchOne(db, literal: "SELECT 1 FROM sources WHERE slug = \(slug) AND id != \(id)") == true {
-            throw StoreError.conflict("A source with slug \"\(slug)\" already exists")
+            throw StoreError.conflict("A source with slug \"\(slug)\" already exists", field: "slug")
         }
     }
 

@@ -60,14 +60,14 @@ import Testing
         try await TestHarness.withApp { client, store in
             _ = try await client.createSource(slug: "taken")
             let clash = try await client.api(.post, "/sources", json: ["slug": "taken", "enabled": true, "metadataId": .string(Fixture.netSource)])
-            expectError(clash, .unprocessableContent)
+            expectError(clash, .unprocessableContent, field: "slug")
             for slug in ["Upper", "with space", "", String(repeating: "a", count: 101), "émoji"] {
                 let response = try await client.api(
                     .post, "/sources", json: ["slug": .string(slug), "enabled": true, "metadataId": .string(Fixture.netSource)])
                 expectError(response, .unprocessableContent, field: "slug")
             }
             let other = try await client.createSource(slug: "other")
-            expectError(try await client.api(.patch, "/sources/\(other)", json: ["slug": "taken"]), .unprocessableContent)
+            expectError(try await client.api(.patch, "/sources/\(other)", json: ["slug": "taken"]), .unprocessableContent, field: "slug")
             #expect(try await store.listSources(page: PageRequest(count: 10)).totalEntries == 2)
         }
     }

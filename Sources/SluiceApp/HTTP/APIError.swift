@@ -103,7 +103,7 @@ extension APIError {
             switch error {
             case .notFound(let resource, let id):
                 return .notFound(id.isEmpty ? "Resource not found" : "No \(resource) with id \(id)")
-            case .conflict(let message): return .validation(message)
+            case .conflict(let message, let field): return .validation(message, field: field)
             case .unavailable(let message): return .unavailable(message)
             }
         case is NIOTooManyBytesError, is HTTPParserError:

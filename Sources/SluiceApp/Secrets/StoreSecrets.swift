@@ -72,7 +72,7 @@ public enum StoreSecrets {
                     logger.notice("Encrypted the secrets of \(rewritten) settings objects under key \(keyring.keyID)")
                 }
                 return Prepared(keyring: keyring, leftForLater: false)
-            } catch StoreError.conflict(let message) where attempt < 3 {
+            } catch StoreError.conflict(let message, _) where attempt < 3 {
                 logger.debug("the key check changed while starting; reading it again", metadata: ["reason": "\(message)"])
                 check = try await store.secretKeyCheck()
             }

@@ -615,6 +615,27 @@ def pending_events(port: int) -> float:
     return metric(text.decode(), "sluice_events_pending")
 
 
+def backpressure_refusals(port: int) -> int:
+    """Tracking API requests Sluice has refused with 503 because routing was behind (`--max-routing-backlog`)."""
+    api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
+    _, _, text = api.request("GET", "/metrics")
+    api.close()
+    return int(metric(text.decode(), "sluice_ingest_backpressure_total"))
+
+
+def take_out_refusals(r: dict, refused: int) -> None:
+    """A 503 of back-pressure is Sluice asking the client to send again, not a failure: the non-2xx answers wrk saw, up
+    to the refusals the server counted in the run, leave `errors` and the rate (`rps` then counts accepted requests
+    only) and are kept as `refused`. Any other error stays one."""
+    seen = min(r["status_errors"], refused)
+    if not seen:
+        return
+    r["refused"] = seen
+    r["status_errors"] -= seen
+    r["errors"] -= seen
+    r["rps"] = (r["requests"] - seen) / (r["duration_us"] / 1e6) if r["duration_us"] else 0.0
+
+
 def wait_pipeline_idle(port: int, timeout: float) -> float:
     """Waits until Sluice has no pending events and no waiting or in-flight jobs; returns the seconds waited."""
     api = Client(port, {"Authorization": f"Bearer {TOKEN}"})
@@ -756,6 +777,7 @@ def render(results: dict) -> str:
         ceiling = f"{ce['rps'] * w['per_request']:,.0f} {unit}" if ce else "—"
         ratio = f"{sl['rps'] / ce['rps']:.0%}" if ce and ce["rps"] else "—"
         errors = f" ({sl['errors']} errors)" if sl["errors"] else ""
+        errors += f" ({sl['refused']:,} requests refused: routing behind)" if sl.get("refused") else ""
         rows.append(f"| {w['title']} | {value:,.0f} {unit}{errors} | {ms(sl['p50_us'])} | {ms(sl['p99_us'])} | "
                     f"{ceiling} | {ratio} | {mb(sl['peak_rss_kb'])} | {sl['cpu']['server_cores']:.2f} cores | "
                     f"{w['target'] or '—'} | {w['met']} |")
@@ -911,18 +933,22 @@ def main() -> int:
                 if warmup:
                     run_wrk(server.port, w, warmup, args.connections, args.threads, server.pid, env, wrk_log)
                 block = profiler.run(w.key, server.pid) if name == "sluice" and args.profile else None
+                refused_before = backpressure_refusals(port) if name == "sluice" and w.key == "batch" else None
                 r = run_wrk(server.port, w, seconds, args.connections, args.threads, server.pid, env, wrk_log, block)
+                if refused_before is not None:
+                    take_out_refusals(r, backpressure_refusals(port) - refused_before)
                 measured[name] = r
                 log(f"{w.key:24} {name:8} {r['rps'] * w.per_request:10,.0f} {'ev/s' if w.per_request > 1 else 'req/s'}"
                     f"  p50 {ms(r['p50_us']):>9}  p99 {ms(r['p99_us']):>9}  peak RSS {mb(r['peak_rss_kb'])}"
                     f"  cores: server {r['cpu']['server_cores']:.2f} wrk {r['cpu']['client_cores']:.2f}"
                     f" other {r['cpu']['other_cores']:.2f}"
-                    + (f"  ERRORS {r['errors']}" if r["errors"] else ""))
+                    + (f"  ERRORS {r['errors']}" if r["errors"] else "")
+                    + (f"  refused (routing behind) {r['refused']:,}" if r.get("refused") else ""))
                 if name == "sluice" and w.key in ("batch",):
                     # ingest answers once events are committed; routing them to destinations follows
                     pending = pending_events(port)
                     waited = wait_pipeline_idle(port, 60 if args.short else 180)
-                    ingested = r["requests"] * w.per_request
+                    ingested = (r["requests"] - r.get("refused", 0)) * w.per_request
                     r["routing"] = {"pending_at_end": pending, "catch_up_seconds": waited,
                                     "routed_per_second_alone": pending / waited if waited else 0.0,
                                     "sustained_per_second": ingested / (r["duration_us"] / 1e6 + waited)}

@@ -47,12 +47,7 @@ def measure(binary: str, store: str, destinations: int, seconds: int, work: Path
         workload = bench.Workload("batch", "POST /v1/batch", "batch.lua", "/v1/batch", ("POST", "/v1/batch"), per_request=100)
         with bench.PeakSampler(lambda: bench.pending_events(port), 0.25) as watch:
             r = bench.run_wrk(port, workload, seconds, 16, 2, server.pid, {"BENCH_BASIC": basic}, work / "wrk.log")
-        refused = 0
-        if bounded:
-            api = bench.Client(port, {"Authorization": f"Bearer {bench.TOKEN}"})
-            _, _, text = api.request("GET", "/metrics")
-            api.close()
-            refused = int(bench.metric(text.decode(), "sluice_ingest_backpressure_total"))
+        refused = bench.backpressure_refusals(port) if bounded else 0
         # Every error wrk saw must be a refusal the server counted; the server may count a few more (answers
         # still on their way when wrk stopped: at most one a connection).
         socket_errors = r["errors"] - r["status_errors"]

@@ -149,13 +149,15 @@ struct Serve: AsyncParsableCommand {
             throw ArgumentParser.ValidationError("probe-interval must be a duration of at least 100ms, such as 1m or 30s")
         }
         settings.breaker.probeInterval = probe
-        let backlogText = maxRoutingBacklog ?? Environment.value("SLUICE_MAX_ROUTING_BACKLOG") ?? "1000000"
-        if backlogText == "off" {
-            settings.maxRoutingBacklog = nil
-        } else if let bound = Int(backlogText), bound >= 1 {
-            settings.maxRoutingBacklog = bound
-        } else {
-            throw ArgumentParser.ValidationError("max-routing-backlog must be a whole number of events, at least 1, or off")
+        // Unset, the bound is AppSettings' default.
+        if let backlogText = maxRoutingBacklog ?? Environment.value("SLUICE_MAX_ROUTING_BACKLOG") {
+            if backlogText == "off" {
+                settings.maxRoutingBacklog = nil
+            } else if let bound = Int(backlogText), bound >= 1 {
+                settings.maxRoutingBacklog = bound
+            } else {
+                throw ArgumentParser.ValidationError("max-routing-backlog must be a whole number of events, at least 1, or off")
+            }
         }
         let retentionText = failedEventRetention ?? Environment.value("SLUICE_FAILED_EVENT_RETENTION") ?? "7d"
         guard let retention = Self.duration(retentionText), retention >= .seconds(1) else {

@@ -38,11 +38,9 @@ struct TrackingController {
         }
         if backlog.isFull, let limit = backlog.limit {
             stats.recordBackpressure()
-            throw APIError(
-                .serviceUnavailable, type: "ServiceUnavailable",
-                message:
-                    "Routing is behind: \(backlog.pending) events wait to be routed, at least the bound of \(limit) (--max-routing-backlog). Send again after Retry-After",
-                headers: [.retryAfter: "\(RoutingBacklog.retryAfterSeconds)"])
+            throw APIError.unavailable(
+                "Routing is behind: \(backlog.pending) events wait to be routed, at least the bound of \(limit) (--max-routing-backlog). Send again after Retry-After"
+            )
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > TrackingAPI.maxRequestBytes {
             await refuse(request, body: nil, reason: DiscardReason.tooLarge)

@@ -26,9 +26,6 @@ public final class DeliveryWorker: Service {
     let breaker: BreakerSettings
     let now: @Sendable () -> Date
 
-    /// The actor of the audit events the workers record.
-    public static let auditActor = DeliveryHealthReport.auditActor
-
     /// - Parameters:
     ///   - eventLog: Whether and how attempts are written to the event log.
     ///   - secretNames: Which settings of a destination's catalog entry are secret (their values are redacted from

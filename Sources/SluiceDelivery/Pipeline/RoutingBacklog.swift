@@ -20,9 +20,6 @@ public final class RoutingBacklog: Service, Sendable {
     /// Whether the last read found the backlog at its bound (logged when it changes).
     private let wasFull = Atomic<Bool>(false)
 
-    /// The seconds a refused client is asked to wait (`Retry-After`).
-    public static let retryAfterSeconds = 1
-
     public init(store: any Store, limit: Int?, interval: Duration = .milliseconds(200), logger: Logger) {
         self.store = store
         self.limit = limit

@@ -281,7 +281,7 @@ extension SQLiteStore {
     }
 
     public func setDeliveryRateLimit(destinationID: String, eventsPerSecond: Double?, at now: Date, audit: [AuditEvent]) async throws -> Bool {
-        try await write { db in
+        try await groupWrite { db in
             let current = try Row.fetchOne(
                 db, literal: "SELECT rate_limit FROM destination_delivery_state WHERE destination_id = \(destinationID)"
             ).flatMap { $0["rate_limit"] as Double? }
@@ -308,7 +308,7 @@ extension SQLiteStore {
     }
 
     public func setDeliveryPaused(destinationID: String, at pausedAt: Date?, audit: [AuditEvent]) async throws -> Bool {
-        try await write { db in
+        try await groupWrite { db in
             let changed: [String]
             if let pausedAt {
                 changed = try String.fetchAll(
@@ -460,7 +460,7 @@ extension SQLiteStore {
         _ filter: FailedEventFilter, at now: Date, audit: @escaping @Sendable ([String: Int]) -> [AuditEvent]
     ) async throws -> Int {
         let nowMillis = Self.millis(now)
-        return try await write { db in
+        return try await groupWrite { db in
             // One writer at a time: what is copied is exactly what is then deleted.
             let whereClause = Self.conditions(filter)
             let destinations = try String.fetchAll(

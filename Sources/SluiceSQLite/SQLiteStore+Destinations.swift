@@ -21,7 +21,7 @@ extension SQLiteStore {
     }
 
     public func createDestination(_ d: Destination, audit: [AuditEvent]) async throws {
-        try await write { db in
+        try await groupWrite { db in
             guard try Bool.fetchOne(db, literal: "SELECT 1 FROM sources WHERE id = \(d.sourceID)") == true else {
                 throw StoreError.notFound(resource: "source", id: d.sourceID)
             }
@@ -66,7 +66,7 @@ extension SQLiteStore {
     ) async throws
         -> Destination
     {
-        try await write { db in
+        try await groupWrite { db in
             guard let current = try Self.destinations(db, literal: "WHERE id = \(id)").first else {
                 throw StoreError.notFound(resource: "destination", id: id)
             }
@@ -84,7 +84,7 @@ extension SQLiteStore {
     }
 
     public func deleteDestination(id: String, audit: @escaping @Sendable (Destination) -> [AuditEvent]) async throws {
-        try await write { db in
+        try await groupWrite { db in
             guard let current = try Self.destinations(db, literal: "WHERE id = \(id)").first else {
                 throw StoreError.notFound(resource: "destination", id: id)
             }

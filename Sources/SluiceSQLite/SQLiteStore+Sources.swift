@@ -29,7 +29,7 @@ extension SQLiteStore {
     }
 
     public func createSource(_ source: Source, audit: [AuditEvent]) async throws {
-        try await write { db in
+        try await groupWrite { db in
             try Self.checkSlugFree(source.slug, except: source.id, db)
             try db.execute(
                 literal: """
@@ -71,7 +71,7 @@ extension SQLiteStore {
     }
 
     public func updateSource(id: String, _ transform: @escaping @Sendable (Source) throws -> (Source, [AuditEvent])) async throws -> Source {
-        try await write { db in
+        try await groupWrite { db in
             guard let row = try Row.fetchOne(db, literal: "SELECT \(Self.sourceColumns) FROM sources WHERE id = \(id)") else {
                 throw StoreError.notFound(resource: "source", id: id)
             }
@@ -91,7 +91,7 @@ extension SQLiteStore {
     }
 
     public func deleteSource(id: String, audit: @escaping @Sendable (Source, [Destination]) -> [AuditEvent]) async throws {
-        try await write { db in
+        try await groupWrite { db in
             guard let row = try Row.fetchOne(db, literal: "SELECT \(Self.sourceColumns) FROM sources WHERE id = \(id)") else {
                 throw StoreError.notFound(resource: "source", id: id)
             }

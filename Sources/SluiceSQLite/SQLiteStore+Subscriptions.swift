@@ -16,7 +16,7 @@ extension SQLiteStore {
     }
 
     public func createSubscription(_ s: Subscription, audit: [AuditEvent]) async throws {
-        try await write { db in
+        try await groupWrite { db in
             guard try Bool.fetchOne(db, literal: "SELECT 1 FROM destinations WHERE id = \(s.destinationID)") == true else {
                 throw StoreError.notFound(resource: "destination", id: s.destinationID)
             }
@@ -57,7 +57,7 @@ extension SQLiteStore {
     public func updateSubscription(
         destinationID: String, id: String, _ transform: @escaping @Sendable (Subscription) throws -> (Subscription, [AuditEvent])
     ) async throws -> Subscription {
-        try await write { db in
+        try await groupWrite { db in
             guard let current = try Self.subscriptions(db, literal: "WHERE id = \(id) AND destination_id = \(destinationID)").first
             else { throw StoreError.notFound(resource: "subscription", id: id) }
             let (updated, audit) = try transform(current)
@@ -74,7 +74,7 @@ extension SQLiteStore {
     }
 
     public func deleteSubscription(destinationID: String, id: String, audit: @escaping @Sendable (Subscription) -> [AuditEvent]) async throws {
-        try await write { db in
+        try await groupWrite { db in
             guard let current = try Self.subscriptions(db, literal: "WHERE id = \(id) AND destination_id = \(destinationID)").first
             else { throw StoreError.notFound(resource: "subscription", id: id) }
             try db.execute(literal: "DELETE FROM subscriptions WHERE id = \(id)")

@@ -12,6 +12,8 @@ import SluiceCore
 /// before the method returns, so nothing acknowledged is lost.
 public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
+    /// Where ``write(_:)`` sends its transactions: many writes to a commit.
+    private let commits: GroupCommit
     let logger: Logger
     /// The file ``temporary(logger:)`` made, removed (with its `-wal` and `-shm`) when the store closes or goes away.
     let temporaryPath: String?
@@ -38,14 +40,16 @@ public final class SQLiteStore: Store {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
-        }
         do {
-            self.writer = try DatabasePool(path: path, configuration: config)
+            let pool = try DatabasePool(path: path, configuration: config)
+            // Set on the writer once the pool is open: GRDB turns WAL on after `prepareDatabase` and sets
+            // `synchronous = NORMAL` with it (no fsync at commit), which would undo a level set there.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)") }
+            self.writer = pool
         } catch {
             throw StoreError.unavailable("Cannot open the SQLite database: \(Self.describe(error))")
         }
+        self.commits = GroupCommit(writer: writer)
         self.logger = logger
         self.temporaryPath = temporary ? path : nil
         try migrate()
@@ -108,10 +112,22 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// Runs a write transaction, translating driver errors into ``StoreError``.
+    /// Runs a write transaction, translating driver errors into ``StoreError``. For the delivery pipeline, whose
+    /// writes are batches already (a group commit of events, a claim or a completion of many jobs).
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await writer.write(body)
+        } catch let error as DatabaseError {
+            throw translate(error)
+        }
+    }
+
+    /// Runs `body` as a transaction of its own would (all of it committed before this returns, or none of it),
+    /// sharing the transaction and its fsync with the other writes waiting at that moment (``GroupCommit``);
+    /// translates driver errors into ``StoreError``. For the Public API's writes: one resource each.
+    func groupWrite<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await commits.write(body)
         } catch let error as DatabaseError {
             throw translate(error)
         }
@@ -157,7 +173,7 @@ extension SQLiteStore {
     }
 
     public func createToken(_ token: APIToken, audit: [AuditEvent]) async throws {
-        try await write { db in
+        try await groupWrite { db in
             try db.execute(
                 literal: """
                     INSERT INTO api_tokens (id, hash, read_only, created_at)
@@ -188,7 +204,7 @@ extension SQLiteStore {
     }
 
     public func deleteToken(id: String, audit: [AuditEvent]) async throws {
-        try await write { db in
+        try await groupWrite { db in
             try db.execute(literal: "DELETE FROM api_tokens WHERE id = \(id)")
             guard db.changesCount > 0 else { throw StoreError.notFound(resource: "token", id: id) }
             try Self.insertAudit(audit, db)
@@ -229,7 +245,7 @@ extension SQLiteStore {
     }
 
     public func recordAudit(_ events: [AuditEvent]) async throws {
-        try await write { db in try Self.insertAudit(events, db) }
+        try await groupWrite { db in try Self.insertAudit(events, db) }
     }
 
     public func importedCatalog() async throws -> [UInt8]? {

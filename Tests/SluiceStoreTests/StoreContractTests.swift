@@ -110,6 +110,36 @@ extension Destination {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func concurrentWritesThatFailLeaveNothingAndTheOthersLand(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let source = try await storedSource(store)
+        // Creates at once (on SQLite they share commits), every third for a source that does not exist, each with its
+        // audit event
+        let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<30 {
+                group.addTask {
+                    let sourceID = i.isMultiple(of: 3) ? "missing-source" : source.id
+                    let destination = Destination.fixture(sourceID: sourceID, workspaceID: source.workspaceID, id: "d\(i)")
+                    do {
+                        try await store.createDestination(destination, audit: [audit("Destination Created", "d\(i)", resourceType: "destination")])
+                        return (i, true)
+                    } catch StoreError.notFound {
+                        return (i, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        let landed = Set((0..<30).filter { !$0.isMultiple(of: 3) }.map { "d\($0)" })
+        #expect(Set(results.filter(\.value).map { "d\($0.key)" }) == landed)
+        let stored = try await store.listDestinations(sourceID: nil, page: PageRequest(count: 100, offset: 0))
+        #expect(Set(stored.items.map(\.id)) == landed)
+        let audited = try await store.listAuditEvents(filter: AuditFilter(resourceType: "destination"), page: PageRequest(count: 100, offset: 0))
+        #expect(Set(audited.items.map(\.resourceID)) == landed)
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func deletingASourceCascades(kind: StoreKind) async throws {
         let store = try await kind.make()
         var source = Source.fixture()

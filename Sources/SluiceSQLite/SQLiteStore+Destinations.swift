@@ -20,19 +20,25 @@ extension SQLiteStore {
             createdAt: date(row[7]), updatedAt: date(row[8]), filters: DestinationFilter.filters(storedText: row[9]))
     }
 
+    // The Public API's writes of a destination, prepared once per connection (GRDB's statement cache).
+    private static let sourceExists = "SELECT 1 FROM sources WHERE id = ?"
+    private static let insertDestination = """
+        INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at, filters)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    private static let updateDestinationByID = """
+        UPDATE destinations SET name = ?, enabled = ?, settings = ?, updated_at = ?, filters = ? WHERE id = ?
+        """
+
     public func createDestination(_ d: Destination, audit: [AuditEvent]) async throws {
         try await groupWrite { db in
-            guard try Bool.fetchOne(db, literal: "SELECT 1 FROM sources WHERE id = \(d.sourceID)") == true else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: Self.sourceExists), arguments: [d.sourceID]) == true else {
                 throw StoreError.notFound(resource: "source", id: d.sourceID)
             }
-            try db.execute(
-                literal: """
-                    INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at,
-                                              filters)
-                    VALUES (\(d.id), \(d.workspaceID), \(d.sourceID), \(d.metadataID), \(d.name), \(d.enabled),
-                            \(Self.json(d.settings)), \(Self.millis(d.createdAt)), \(Self.millis(d.updatedAt)),
-                            \(DestinationFilter.storedText(d.filters)))
-                    """)
+            try db.cachedStatement(sql: Self.insertDestination).execute(arguments: [
+                d.id, d.workspaceID, d.sourceID, d.metadataID, d.name, d.enabled, Self.json(d.settings), Self.millis(d.createdAt),
+                Self.millis(d.updatedAt), DestinationFilter.storedText(d.filters),
+            ])
             try Self.insertAudit(audit, db)
         }
     }
@@ -67,17 +73,14 @@ extension SQLiteStore {
         -> Destination
     {
         try await groupWrite { db in
-            guard let current = try Self.destinations(db, literal: "WHERE id = \(id)").first else {
+            guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.destinationByID), arguments: [id]).map(Self.destination) else {
                 throw StoreError.notFound(resource: "destination", id: id)
             }
             let (updated, audit) = try transform(current)
-            try db.execute(
-                literal: """
-                    UPDATE destinations SET name = \(updated.name), enabled = \(updated.enabled),
-                        settings = \(Self.json(updated.settings)), updated_at = \(Self.millis(updated.updatedAt)),
-                        filters = \(DestinationFilter.storedText(updated.filters))
-                    WHERE id = \(id)
-                    """)
+            try db.cachedStatement(sql: Self.updateDestinationByID).execute(arguments: [
+                updated.name, updated.enabled, Self.json(updated.settings), Self.millis(updated.updatedAt),
+                DestinationFilter.storedText(updated.filters), id,
+            ])
             try Self.insertAudit(audit, db)
             return updated
         }

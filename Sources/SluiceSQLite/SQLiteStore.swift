@@ -149,13 +149,16 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Prepared once per connection (GRDB's statement cache): every write of the Public API records its audit events.
+    private static let insertAuditEvent = """
+        INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name) VALUES (?, ?, ?, ?, ?, ?, ?)
+        """
+
     static func insertAudit(_ events: [AuditEvent], _ db: Database) throws {
+        guard !events.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: insertAuditEvent)
         for e in events {
-            try db.execute(
-                literal: """
-                    INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
-                    VALUES (\(e.id), \(millis(e.timestamp)), \(e.type), \(e.actor), \(e.resourceID), \(e.resourceType), \(e.resourceName))
-                    """)
+            try statement.execute(arguments: [e.id, millis(e.timestamp), e.type, e.actor, e.resourceID, e.resourceType, e.resourceName])
         }
     }
 }

@@ -12,7 +12,7 @@ import SluiceCore
 /// before the method returns, so nothing acknowledged is lost.
 public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
-    /// Where ``write(_:)`` sends its transactions: many writes to a commit.
+    /// Where ``groupWrite(_:)`` sends its transactions: many writes to a commit.
     private let commits: GroupCommit
     let logger: Logger
     /// The file ``temporary(logger:)`` made, removed (with its `-wal` and `-shm`) when the store closes or goes away.

@@ -120,6 +120,30 @@ import Testing
         #expect(try Self.items(queue) == [2])
     }
 
+    @Test func aCommitThatFailsFailsEveryWriteOfItThoughEachRanAndKeepsNone() async throws {
+        let (queue, _) = try Self.database()
+        // A deferred foreign key is checked at the commit only: each write's savepoint is released, the commit refused
+        try await queue.write { db in
+            try db.execute(sql: "CREATE TABLE parents (n INTEGER PRIMARY KEY)")
+            try db.execute(sql: "CREATE TABLE children (parent INTEGER REFERENCES parents (n) DEFERRABLE INITIALLY DEFERRED)")
+        }
+        let commits = GroupCommit(writer: queue)
+        let bodies: [@Sendable (Database) throws -> Int] = [
+            { db in
+                try db.execute(sql: "INSERT INTO items (n) VALUES (1)"); return 1
+            },
+            { db in
+                try db.execute(sql: "INSERT INTO children (parent) VALUES (42)"); return 2
+            },
+        ]
+        let results = try await Self.writesWaitingBehindOne(commits, bodies)
+        for result in results {
+            #expect(throws: DatabaseError.self) { try result.get() }
+        }
+        #expect(try Self.items(queue) == [0])
+        #expect(try await queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM children") } == 0)
+    }
+
     @Test func aTransactionThatEndsBeforeItsCommitFailsEveryWriteOfItAndKeepsNone() async throws {
         let (queue, _) = try Self.database()
         let commits = GroupCommit(writer: queue)

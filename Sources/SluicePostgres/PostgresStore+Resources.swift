@@ -182,14 +182,49 @@ extension PostgresStore {
     }
 
     public func listDestinations(sourceID: String?, page: PageRequest) async throws -> Page<Destination> {
+        try await destinationPage(sourceID: sourceID, page: page, columns: Self.destinationColumns) { conn, query in
+            try await self.destinations(conn, query)
+        }
+    }
+
+    // MARK: Destinations as stored (answers)
+
+    static let storedDestinationColumns = "id, source_id, metadata_id, name, enabled, settings"
+
+    func storedDestinations(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [StoredDestination] {
+        try await rows(conn, query).map { row in
+            let (id, sourceID, metadataID, name, enabled, settings) = try row.decode((String, String, String, String, Bool, String).self)
+            return StoredDestination(id: id, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled, settingsText: settings)
+        }
+    }
+
+    public func storedDestination(id: String) async throws -> StoredDestination? {
+        try await read { conn in
+            try await self.storedDestinations(
+                conn, "SELECT \(unescaped: Self.storedDestinationColumns) FROM destinations WHERE id = \(id)"
+            ).first
+        }
+    }
+
+    public func listStoredDestinations(sourceID: String?, page: PageRequest) async throws -> Page<StoredDestination> {
+        try await destinationPage(sourceID: sourceID, page: page, columns: Self.storedDestinationColumns) { conn, query in
+            try await self.storedDestinations(conn, query)
+        }
+    }
+
+    /// A page of destinations (of one source when `sourceID` is given), oldest first, each row of `columns` read by `read`.
+    private func destinationPage<T: Sendable>(
+        sourceID: String?, page: PageRequest, columns: String,
+        _ items: @escaping @Sendable (PostgresConnection, PostgresQuery) async throws -> [T]
+    ) async throws -> Page<T> {
         try await read { conn in
             let total =
                 try await self.rows(conn, "SELECT COUNT(*) FROM destinations WHERE \(sourceID)::text IS NULL OR source_id = \(sourceID)")
                 .first?.decode(Int.self) ?? 0
-            let items = try await self.destinations(
+            let items = try await items(
                 conn,
                 """
-                SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE \(sourceID)::text IS NULL OR source_id = \(sourceID)
+                SELECT \(unescaped: columns) FROM destinations WHERE \(sourceID)::text IS NULL OR source_id = \(sourceID)
                 ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)
                 """)
             return Page(items: items, totalEntries: total, request: page)

@@ -48,10 +48,40 @@ extension SQLiteStore {
     }
 
     public func listDestinations(sourceID: String?, page: PageRequest) async throws -> Page<Destination> {
+        try await destinationPage(sourceID: sourceID, page: page, columns: Self.destinationColumns, Self.destination)
+    }
+
+    // MARK: Destinations as stored (answers)
+
+    private static let storedDestinationColumnList = "id, source_id, metadata_id, name, enabled, settings"
+    private static let storedDestinationByID = "SELECT \(storedDestinationColumnList) FROM destinations WHERE id = ?"
+
+    /// A row of ``storedDestinationColumnList``, by position.
+    static func storedDestination(_ row: Row) -> StoredDestination {
+        StoredDestination(id: row[0], sourceID: row[1], metadataID: row[2], name: row[3], enabled: row[4], settingsText: row[5])
+    }
+
+    public func storedDestination(id: String) async throws -> StoredDestination? {
+        try await read { db in
+            try Row.fetchOne(db.cachedStatement(sql: Self.storedDestinationByID), arguments: [id]).map(Self.storedDestination)
+        }
+    }
+
+    public func listStoredDestinations(sourceID: String?, page: PageRequest) async throws -> Page<StoredDestination> {
+        try await destinationPage(
+            sourceID: sourceID, page: page, columns: SQL(sql: Self.storedDestinationColumnList), Self.storedDestination)
+    }
+
+    /// A page of destinations (of one source when `sourceID` is given), oldest first, each row of `columns` made by `make`.
+    private func destinationPage<T: Sendable>(
+        sourceID: String?, page: PageRequest, columns: SQL, _ make: @escaping @Sendable (Row) -> T
+    ) async throws -> Page<T> {
         try await read { db in
             let filter: SQL = sourceID.map { "WHERE source_id = \($0)" } ?? ""
             let total = try Int.fetchOne(db, literal: "SELECT COUNT(*) FROM destinations \(filter)") ?? 0
-            let items = try Self.destinations(db, literal: "\(filter) ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)")
+            let items = try Row.fetchAll(
+                db, literal: "SELECT \(columns) FROM destinations \(filter) ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)"
+            ).map(make)
             return Page(items: items, totalEntries: total, request: page)
         }
     }

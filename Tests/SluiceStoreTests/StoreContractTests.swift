@@ -110,6 +110,48 @@ extension Destination {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func destinationsReadAsStoredMatchTheParsedOnes(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let one = try await storedSource(store, slug: "one")
+        let two = try await storedSource(store, slug: "two")
+        var made: [Destination] = []
+        for i in 0..<5 {
+            var destination = Destination.fixture(sourceID: i < 3 ? one.id : two.id, workspaceID: one.workspaceID, id: "d\(i)")
+            destination.name = "Dest \(i)"
+            destination.enabled = i != 1
+            destination.settings = ["apiKey": .string("key-\(i)"), "n": .number(Double(i)), "café": "é"]
+            try await store.createDestination(destination, audit: [])
+            made.append(destination)
+        }
+        // Then one reads back as stored: its fields, and settings text that parses to the settings
+        let stored = try #require(try await store.storedDestination(id: "d1"))
+        #expect(stored.id == "d1" && stored.sourceID == one.id && stored.metadataID == made[1].metadataID)
+        #expect(stored.name == "Dest 1" && stored.enabled == false)
+        #expect(try JSONValue.parse(stored.settingsText).objectValue == made[1].settings)
+        #expect(try await store.storedDestination(id: "missing") == nil)
+        // And pages of them follow the parsed pages: same order, totals and source filter
+        for (sourceID, page) in [(nil, PageRequest(count: 2, offset: 1)), (one.id, PageRequest(count: 2)), (two.id, PageRequest(count: 10))] {
+            let parsed = try await store.listDestinations(sourceID: sourceID, page: page)
+            let raw = try await store.listStoredDestinations(sourceID: sourceID, page: page)
+            #expect(raw.items.map(\.id) == parsed.items.map(\.id))
+            #expect(raw.totalEntries == parsed.totalEntries)
+            for (r, p) in zip(raw.items, parsed.items) {
+                #expect(r.name == p.name && r.enabled == p.enabled && r.sourceID == p.sourceID)
+                #expect(try JSONValue.parse(r.settingsText).objectValue == p.settings)
+            }
+        }
+        // And an update shows in the stored text at once
+        _ = try await store.updateDestination(id: "d0") { current in
+            var updated = current
+            updated.settings["apiKey"] = "rotated"
+            return (updated, [])
+        }
+        let updated = try #require(try await store.storedDestination(id: "d0"))
+        #expect(try JSONValue.parse(updated.settingsText)["apiKey"] == "rotated")
+        try await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func concurrentWritesThatFailLeaveNothingAndTheOthersLand(kind: StoreKind) async throws {
         let store = try await kind.make()
         let source = try await storedSource(store)

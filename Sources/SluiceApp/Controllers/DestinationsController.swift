@@ -22,8 +22,13 @@ struct DestinationsController {
         }
     }
 
-    static func listResponse(_ page: Page<Destination>, services: AppServices, _ context: SluiceRequestContext) -> Response {
-        Responses.list(context, key: "destinations", page: page, itemCapacity: 12_000) { d, w in services.wire.destination(d, into: &w) }
+    /// A page of destinations as stored, their settings masked once per stored text (``DestinationAnswers``).
+    static func listResponse(_ page: Page<StoredDestination>, services: AppServices, _ context: SluiceRequestContext) throws -> Response {
+        let items = try page.items.map { ($0, try services.destinationAnswers.maskedSettings($0)) }
+        let answered = Page(items: items, totalEntries: page.totalEntries, request: page.request)
+        return Responses.list(context, key: "destinations", page: answered, itemCapacity: 12_000) { item, w in
+            services.wire.destination(item.0, maskedSettings: item.1, into: &w)
+        }
     }
 
     /// Creates a destination: settings checked against the catalog entry and overlaid on its defaults.
@@ -50,15 +55,19 @@ struct DestinationsController {
 
     func list(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         let page = try Query(request.uri.query).pagination()
-        return Self.listResponse(try await services.store.listDestinations(sourceID: nil, page: page), services: services, context)
+        return try Self.listResponse(try await services.store.listStoredDestinations(sourceID: nil, page: page), services: services, context)
     }
 
     func get(_ context: SluiceRequestContext) async throws -> Response {
         let id = try Identifier.pathID(context.parameters.get("destinationId"), resource: "destination")
-        guard let destination = try await services.store.destination(id: id) else {
+        guard let destination = try await services.store.storedDestination(id: id) else {
             throw APIError.notFound("No destination with id \(id)")
         }
-        return destinationResponse(destination, key: "destination", context)
+        let settings = try services.destinationAnswers.maskedSettings(destination)
+        return Responses.data(context, capacity: 16_384) { w in
+            w.key("destination")
+            services.wire.destination(destination, maskedSettings: settings, into: &w)
+        }
     }
 
     /// Updates name (null clears it), enabled, and settings (merged key by key, null resets to the default).
@@ -88,6 +97,7 @@ struct DestinationsController {
         let actor = context.actor
         let services = self.services
         try await services.store.deleteDestination(id: id) { d in DestinationUseCase.delete(d, actor: actor, minting: services.minting) }
+        services.destinationAnswers.forget(id: id)
         return Responses.success(context)
     }
 }

@@ -90,7 +90,7 @@ struct SourcesController {
         let id = try Identifier.pathID(context.parameters.get("sourceId"), resource: "source")
         let page = try Query(request.uri.query).pagination()
         guard try await services.store.source(id: id) != nil else { throw APIError.notFound("No source with id \(id)") }
-        let destinations = try await services.store.listDestinations(sourceID: id, page: page)
-        return DestinationsController.listResponse(destinations, services: services, context)
+        let destinations = try await services.store.listStoredDestinations(sourceID: id, page: page)
+        return try DestinationsController.listResponse(destinations, services: services, context)
     }
 }

@@ -100,6 +100,15 @@ public struct SealedStore: Store {
         return Page(items: try page.items.map(opened), totalEntries: page.totalEntries, request: page.request)
     }
 
+    /// As stored: secrets still sealed (``DestinationAnswers`` opens them only for settings it has not masked yet).
+    public func storedDestination(id: String) async throws -> StoredDestination? {
+        try await base.storedDestination(id: id)
+    }
+
+    public func listStoredDestinations(sourceID: String?, page: PageRequest) async throws -> Page<StoredDestination> {
+        try await base.listStoredDestinations(sourceID: sourceID, page: page)
+    }
+
     public func enabledDestinations(sourceID: String, metadataIDs: [String]?) async throws -> [Destination] {
         try await base.enabledDestinations(sourceID: sourceID, metadataIDs: metadataIDs).map(opened)
     }

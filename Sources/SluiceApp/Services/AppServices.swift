@@ -10,6 +10,8 @@ struct AppServices: Sendable {
     let catalog: Catalog
     let workspace: Workspace
     let wire: WireEncoder
+    /// Destinations' masked settings, kept by their stored text (`GET /destinations/{id}` and the lists).
+    let destinationAnswers: DestinationAnswers
     let settings: AppSettings
     let logger: Logger
     /// The destinations Sluice delivers to, by catalog id.
@@ -23,6 +25,7 @@ struct AppServices: Sendable {
         self.catalog = catalog
         self.workspace = workspace
         self.wire = WireEncoder(catalog: catalog)
+        self.destinationAnswers = DestinationAnswers(catalog: catalog, cipher: (store as? SealedStore)?.cipher)
         self.settings = settings
         self.logger = logger
         self.integrations = IntegrationRegistry.standard { catalog.destination(id: $0) }

@@ -108,6 +108,31 @@ public struct Destination: Sendable, Equatable {
     }
 }
 
+/// A destination as its store holds it, read for an answer (`DestinationV1`): its settings are still the stored JSON
+/// text, secrets sealed as they are at rest, so nothing is parsed or opened until it is needed.
+///
+/// Equal ``settingsText`` means equal settings: a sealed secret is a fresh ciphertext every time it is sealed, so any
+/// change to a setting (a secret, a key rotation, sealing at start) changes the text. What is worked out from the
+/// settings alone (masked settings) can therefore be kept by destination id and this text.
+public struct StoredDestination: Sendable, Equatable {
+    public var id: String
+    public var sourceID: String
+    public var metadataID: String
+    public var name: String
+    public var enabled: Bool
+    /// The settings column as stored: a JSON object, secrets sealed (or in clear in a store that is not sealed).
+    public var settingsText: String
+
+    public init(id: String, sourceID: String, metadataID: String, name: String, enabled: Bool, settingsText: String) {
+        self.id = id
+        self.sourceID = sourceID
+        self.metadataID = metadataID
+        self.name = name
+        self.enabled = enabled
+        self.settingsText = settingsText
+    }
+}
+
 /// An Actions subscription of a destination: an action, a trigger and field mappings.
 public struct Subscription: Sendable, Equatable {
     public var id: String

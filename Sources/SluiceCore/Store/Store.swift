@@ -61,6 +61,11 @@ public protocol DestinationRepository: Sendable {
     func destination(id: String) async throws -> Destination?
     /// A page of destinations, oldest first, optionally of one source only.
     func listDestinations(sourceID: String?, page: PageRequest) async throws -> Page<Destination>
+    /// The destination with `id` as stored, its settings unparsed (``StoredDestination``), or `nil`: what
+    /// `GET /destinations/{id}` answers from.
+    func storedDestination(id: String) async throws -> StoredDestination?
+    /// A page of destinations as stored, in the order and with the totals of ``listDestinations(sourceID:page:)``.
+    func listStoredDestinations(sourceID: String?, page: PageRequest) async throws -> Page<StoredDestination>
     /// Every enabled destination of a source (for routing), only of the catalog entries `metadataIDs` when given: the
     /// destinations of other kinds are neither read nor decoded, however many there are.
     func enabledDestinations(sourceID: String, metadataIDs: [String]?) async throws -> [Destination]

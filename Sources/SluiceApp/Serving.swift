@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -24,6 +25,7 @@ public func runServer(
     settings: AppSettings, logger: Logger, prepare: @escaping @Sendable (any Store) async throws -> Void,
     onServerRunning: @escaping @Sendable (Int) async -> Void
 ) async throws {
+    AllocatorTuning.apply(environment: ProcessInfo.processInfo.environment)
     guard case .postgres(let url) = settings.database else {
         // The catalog is read once, for sealing and for serving.
         let engine = try await openEngineStore(settings, logger: logger)

@@ -149,3 +149,16 @@ import Testing
         }
     }
 }
+
+/// `sluice serve`'s allocator thresholds (``AllocatorTuning``).
+@Suite struct AllocatorTuningTests {
+    @Test func theThresholdsAreSetUnlessTheOperatorSetsTheAllocatorsTunables() {
+        #if canImport(Glibc)
+        // glibc accepts both values (mallopt answers 0 for a threshold past its maximum)
+        #expect(AllocatorTuning.apply(environment: [:]))
+        #expect(AllocatorTuning.apply(environment: ["GLIBC_TUNABLES": "glibc.rtld.nns=2"]))
+        #endif
+        // An operator's own malloc tunables stand
+        #expect(!AllocatorTuning.apply(environment: ["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=1048576"]))
+    }
+}

@@ -32,7 +32,7 @@ extension SQLiteStore {
     }
 
     public func subscription(destinationID: String, id: String) async throws -> Subscription? {
-        try await read { db in
+        try await pointRead { db in
             try Self.subscriptions(db, literal: "WHERE id = \(id) AND destination_id = \(destinationID)").first
         }
     }

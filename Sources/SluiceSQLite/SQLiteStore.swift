@@ -15,6 +15,8 @@ public final class SQLiteStore: Store {
     /// Where ``groupWrite(_:)`` sends its transactions: many writes to a commit.
     private let commits: GroupCommit
     let logger: Logger
+    /// Connections for single-row reads on the caller's thread (``pointRead(_:)``).
+    let pointReads: PointReads
     /// The file ``temporary(logger:)`` made, removed (with its `-wal` and `-shm`) when the store closes or goes away.
     let temporaryPath: String?
 
@@ -52,7 +54,13 @@ public final class SQLiteStore: Store {
         self.commits = GroupCommit(writer: writer)
         self.logger = logger
         self.temporaryPath = temporary ? path : nil
-        try migrate()
+        try Self.migrate(writer)
+        do {
+            // Opened after the migrations: their schema is the one they read.
+            pointReads = try PointReads(path: path, count: ProcessInfo.processInfo.activeProcessorCount, configuration: config)
+        } catch {
+            throw StoreError.unavailable("Cannot open the SQLite database: \(Self.describe(error))")
+        }
     }
 
     /// A new, empty store that lives as long as this value: a database file of its own in the temporary folder
@@ -79,7 +87,7 @@ public final class SQLiteStore: Store {
         if let temporaryPath { Self.removeFiles(of: temporaryPath) }
     }
 
-    private func migrate() throws {
+    private static func migrate(_ writer: any DatabaseWriter) throws {
         do {
             try SQLiteMigrations.migrator(workspaceID: Identifier.make()).migrate(writer)
         } catch {
@@ -88,6 +96,7 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
+        try pointReads.close()
         try (writer as? DatabasePool)?.close()
         if let temporaryPath { Self.removeFiles(of: temporaryPath) }
     }
@@ -110,6 +119,17 @@ public final class SQLiteStore: Store {
         } catch let error as DatabaseError {
             throw translate(error)
         }
+    }
+
+    /// Runs a read of one row or a few (a statement prepared once per connection, no scan) on the caller's thread when
+    /// a point-read connection is free (``PointReads``), else as ``read(_:)``; translates driver errors.
+    func pointRead<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            if let value = try pointReads.read(body) { return value }
+        } catch let error as DatabaseError {
+            throw translate(error)
+        }
+        return try await read(body)
     }
 
     /// Runs a write transaction, translating driver errors into ``StoreError``. For the delivery pipeline, whose
@@ -187,7 +207,7 @@ extension SQLiteStore {
     }
 
     public func token(hash: String) async throws -> APIToken? {
-        try await read { db in
+        try await pointRead { db in
             try Row.fetchOne(db, literal: "SELECT id, hash, read_only, created_at FROM api_tokens WHERE hash = \(hash)").map {
                 APIToken(id: $0["id"], hash: $0["hash"], readOnly: $0["read_only"], createdAt: Self.date($0["created_at"]))
             }

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import SluiceCore
+import Testing
+
+@testable import SluiceSQLite
+
+/// Single-row reads on the caller's thread (``PointReads``): they see every committed write, never wait for a busy
+/// connection, and fall back to the pool.
+@Suite struct SQLitePointReadsTests {
+    @Test func aPointReadSeesWhatWasCommittedBeforeIt() async throws {
+        let store = try SQLiteStore(path: temporaryPath())
+        let source = try await storedSource(store)
+        // When a destination is created, then changed, each read right after its write
+        let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
+        try await store.createDestination(destination, audit: [])
+        #expect(try await store.destination(id: destination.id)?.name == "Amp")
+        _ = try await store.updateDestination(id: destination.id) { current in
+            var updated = current
+            updated.name = "Renamed"
+            return (updated, [])
+        }
+        // Then each read shows the write before it
+        #expect(try await store.destination(id: destination.id)?.name == "Renamed")
+        #expect(try await store.storedDestination(id: destination.id)?.name == "Renamed")
+        try await store.close()
+    }
+
+    @Test func aReadWhileEveryConnectionIsBusyIsNotMadeThere() async throws {
+        let path = temporaryPath()
+        let store = try SQLiteStore(path: path)
+        let reads = try PointReads(path: path, count: 1, configuration: Configuration())
+        // When a read runs on the one connection, a second read (here: from inside it) finds none free
+        let inner = try reads.read { db -> Int?? in
+            let nested = try reads.read { db in try Int.fetchOne(db, sql: "SELECT 2") }
+            #expect(try Int.fetchOne(db, sql: "SELECT 1") == 1)
+            return nested
+        }
+        #expect(inner == .some(.none))
+        // And once it is over the connection serves again
+        #expect(try reads.read { db in try Int.fetchOne(db, sql: "SELECT 3") } == 3)
+        try reads.close()
+        try await store.close()
+    }
+
+    @Test func moreConcurrentReadsThanConnectionsAllAnswer() async throws {
+        let store = try SQLiteStore(path: temporaryPath())
+        // Many concurrent reads by id: more than there are point-read connections (those that find none free go
+        // through the pool)
+        let source = try await storedSource(store)
+        let found = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<200 { group.addTask { try await store.source(id: source.id)?.id == source.id } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(found == 200)
+        try await store.close()
+    }
+}

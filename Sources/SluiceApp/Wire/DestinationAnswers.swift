@@ -10,7 +10,7 @@ import Synchronization
 /// mask them and encode the result on every request: most of the CPU of a list of 200. Those bytes depend only on
 /// the stored settings text and on the catalog entry's secret names (fixed for the process), so they are kept by
 /// destination id together with the text they came from, and used again only while the row read for the request
-/// holds exactly that text (compared byte for byte). Every answer still reads its row from the store: a write through
+/// holds exactly that text (compared byte for byte: `hasSameBytes(as:)`). Every answer still reads its row from the store: a write through
 /// this process or any other (PostgreSQL) shows in the next answer, as before; what is saved is turning unchanged
 /// text into the same bytes again.
 ///
@@ -54,7 +54,7 @@ final class DestinationAnswers: Sendable {
     /// - Throws: what opening a sealed secret throws (``SecretError``), as reading the destination did.
     func maskedSettings(_ destination: StoredDestination) throws -> [UInt8] {
         if let entry = state.withLock({ $0.entries[destination.id] }), entry.metadataID == destination.metadataID,
-            Self.sameBytes(entry.settingsText, destination.settingsText)
+            entry.settingsText.hasSameBytes(as: destination.settingsText)
         {
             return entry.masked
         }
@@ -88,16 +88,6 @@ final class DestinationAnswers: Sendable {
             }
             state.entries[id] = entry
             state.bytes += size
-        }
-    }
-
-    /// Byte-for-byte equality: `String`'s `==` compares canonical equivalence, under which two different stored texts
-    /// (a precomposed and a decomposed "é") are equal, and their answers are not.
-    static func sameBytes(_ a: String, _ b: String) -> Bool {
-        var a = a
-        var b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
         }
     }
 }

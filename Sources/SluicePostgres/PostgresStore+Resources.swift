@@ -247,12 +247,50 @@ extension PostgresStore {
         }
     }
 
+    /// Runs `transform` on the row as read (one round trip, no transaction), then writes its result in one statement
+    /// that changes the row only if it is still the version the transform saw, with the audit events only if it did:
+    /// two round trips where locking the row in a transaction takes five. When another write changed (or deleted) the
+    /// row in between, the update runs as before: in a transaction, on the row locked as it is.
     public func updateDestination(
         id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])
     ) async throws
         -> Destination
     {
-        try await transaction { conn in
+        let read = try await self.read { conn in
+            try await self.rows(conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id)").first.map { row in
+                let (id, workspaceID, sourceID, metadataID, name, enabled, settings, createdAt, updatedAt, filters) = try row.decode(
+                    (String, String, String, String, String, Bool, String, Int64, Int64, String).self)
+                let current = Destination(
+                    id: id, workspaceID: workspaceID, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled,
+                    settings: Self.object(settings), createdAt: Self.date(createdAt), updatedAt: Self.date(updatedAt),
+                    filters: DestinationFilter.filters(storedText: filters))
+                return (current, settings, updatedAt, filters)
+            }
+        }
+        guard let (current, storedSettings, storedUpdatedAt, storedFilters) = read else { throw StoreError.notFound(resource: "destination", id: id) }
+        let (updated, audit) = try transform(current)
+        let written = try await withConnection { conn in
+            try await self.rows(
+                conn,
+                """
+                WITH changed AS (
+                    UPDATE destinations SET name = \(updated.name), enabled = \(updated.enabled), settings = \(Self.json(updated.settings)),
+                        updated_at = \(Self.millis(updated.updatedAt)), filters = \(DestinationFilter.storedText(updated.filters))
+                    WHERE id = \(id) AND name = \(current.name) AND enabled = \(current.enabled) AND settings = \(storedSettings)
+                        AND updated_at = \(storedUpdatedAt) AND filters = \(storedFilters)
+                    RETURNING id),
+                logged AS (
+                    INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
+                    SELECT * FROM unnest(\(audit.map(\.id))::text[], \(audit.map { Self.millis($0.timestamp) })::int8[],
+                                         \(audit.map(\.type))::text[], \(audit.map(\.actor))::text[], \(audit.map(\.resourceID))::text[],
+                                         \(audit.map(\.resourceType))::text[], \(audit.map(\.resourceName))::text[])
+                    WHERE EXISTS (SELECT 1 FROM changed))
+                SELECT COUNT(*) FROM changed
+                """
+            ).first?.decode(Int.self) ?? 0
+        }
+        if written == 1 { return updated }
+        return try await transaction { conn in
             let current = try await self.lockedDestination(id: id, conn)
             let (updated, audit) = try Self.calling(transform, current)
             try await conn.query(

@@ -97,49 +97,16 @@ extension SQLiteStore {
         }
     }
 
-    /// The columns an update may change, as stored: equal versions, equal rows (``hasSameBytes(as:)`` for the texts).
-    struct DestinationVersion: Sendable {
-        var name: String
-        var enabled: Bool
-        var settings: String
-        var updatedAt: Int64
-        var filters: String
-
-        /// Of a row of ``destinationColumnList``.
-        init(_ row: Row) {
-            name = row[4]
-            enabled = row[5]
-            settings = row[6]
-            updatedAt = row[8]
-            filters = row[9]
-        }
-
-        func isSame(as other: DestinationVersion) -> Bool {
-            name.hasSameBytes(as: other.name) && enabled == other.enabled && settings.hasSameBytes(as: other.settings)
-                && updatedAt == other.updatedAt && filters.hasSameBytes(as: other.filters)
-        }
-    }
-
-    /// Runs `transform` on the row as read before the transaction (a point read), off the single writer: opening and
-    /// sealing secrets, the settings rules and encoding run on the request's thread. The transaction then only checks
-    /// that the row is still the version the transform saw, and writes its result; when another write changed the row in
-    /// between, the transform runs again inside the transaction on the row as it is, as every update did before. So
-    /// concurrent updates still apply one after the other, each on the result of the last.
     public func updateDestination(
         id: String, _ transform: @escaping @Sendable (Destination) throws -> (Destination, [AuditEvent])
     ) async throws
         -> Destination
     {
-        let read = try await pointRead { db in
-            try Row.fetchOne(db.cachedStatement(sql: Self.destinationByID), arguments: [id]).map { (Self.destination($0), DestinationVersion($0)) }
-        }
-        guard let (current, version) = read else { throw StoreError.notFound(resource: "destination", id: id) }
-        let prepared = try transform(current)
-        return try await groupWrite { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.destinationByID), arguments: [id]) else {
+        try await groupWrite { db in
+            guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.destinationByID), arguments: [id]).map(Self.destination) else {
                 throw StoreError.notFound(resource: "destination", id: id)
             }
-            let (updated, audit) = DestinationVersion(row).isSame(as: version) ? prepared : try transform(Self.destination(row))
+            let (updated, audit) = try transform(current)
             try db.cachedStatement(sql: Self.updateDestinationByID).execute(arguments: [
                 updated.name, updated.enabled, Self.json(updated.settings), Self.millis(updated.updatedAt),
                 DestinationFilter.storedText(updated.filters), id,

@@ -74,7 +74,7 @@ public protocol DestinationRepository: Sendable {
     /// What is written is always `transform` applied to the row as it is when the transaction commits, so concurrent
     /// updates apply one after the other. An engine may run `transform` first on the row as read before its transaction
     /// and write that result only if the row is unchanged in the transaction, running `transform` again inside it if
-    /// not (both engines do): `transform` must be a pure function of the row it is given.
+    /// not (PostgreSQL does): `transform` must be a pure function of the row it is given.
     ///
     /// - Throws: ``StoreError/notFound(resource:id:)`` or what `transform` throws.
     func updateDestination(

@@ -127,14 +127,18 @@ extension PostgresStore {
     static let destinationColumns = "id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at, filters"
 
     func destinations(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [Destination] {
-        try await rows(conn, query).map { row in
-            let (id, workspaceID, sourceID, metadataID, name, enabled, settings, createdAt, updatedAt, filters) = try row.decode(
-                (String, String, String, String, String, Bool, String, Int64, Int64, String).self)
-            return Destination(
-                id: id, workspaceID: workspaceID, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled,
-                settings: Self.object(settings), createdAt: Self.date(createdAt), updatedAt: Self.date(updatedAt),
-                filters: DestinationFilter.filters(storedText: filters))
-        }
+        try await rows(conn, query).map { try Self.destination($0).destination }
+    }
+
+    /// A row of ``destinationColumns``: the destination, and the stored columns an update may change (its version).
+    static func destination(_ row: PostgresRow) throws -> (destination: Destination, settings: String, updatedAt: Int64, filters: String) {
+        let (id, workspaceID, sourceID, metadataID, name, enabled, settings, createdAt, updatedAt, filters) = try row.decode(
+            (String, String, String, String, String, Bool, String, Int64, Int64, String).self)
+        let destination = Destination(
+            id: id, workspaceID: workspaceID, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled,
+            settings: object(settings), createdAt: date(createdAt), updatedAt: date(updatedAt),
+            filters: DestinationFilter.filters(storedText: filters))
+        return (destination, settings, updatedAt, filters)
     }
 
     /// The destination, locked for the rest of the transaction.
@@ -164,9 +168,7 @@ extension PostgresStore {
                     RETURNING id),
                 logged AS (
                     INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
-                    SELECT * FROM unnest(\(audit.map(\.id))::text[], \(audit.map { Self.millis($0.timestamp) })::int8[],
-                                         \(audit.map(\.type))::text[], \(audit.map(\.actor))::text[], \(audit.map(\.resourceID))::text[],
-                                         \(audit.map(\.resourceType))::text[], \(audit.map(\.resourceName))::text[])
+                    \(auditRows: audit)
                     WHERE EXISTS (SELECT 1 FROM made))
                 SELECT COUNT(*) FROM made
                 """
@@ -256,18 +258,12 @@ extension PostgresStore {
     ) async throws
         -> Destination
     {
-        let read = try await self.read { conn in
-            try await self.rows(conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id)").first.map { row in
-                let (id, workspaceID, sourceID, metadataID, name, enabled, settings, createdAt, updatedAt, filters) = try row.decode(
-                    (String, String, String, String, String, Bool, String, Int64, Int64, String).self)
-                let current = Destination(
-                    id: id, workspaceID: workspaceID, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled,
-                    settings: Self.object(settings), createdAt: Self.date(createdAt), updatedAt: Self.date(updatedAt),
-                    filters: DestinationFilter.filters(storedText: filters))
-                return (current, settings, updatedAt, filters)
-            }
+        let seen = try await read { conn in
+            try await self.rows(conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id)").first.map(Self.destination)
         }
-        guard let (current, storedSettings, storedUpdatedAt, storedFilters) = read else { throw StoreError.notFound(resource: "destination", id: id) }
+        guard let (current, storedSettings, storedUpdatedAt, storedFilters) = seen else {
+            throw StoreError.notFound(resource: "destination", id: id)
+        }
         let (updated, audit) = try transform(current)
         let written = try await withConnection { conn in
             try await self.rows(
@@ -281,9 +277,7 @@ extension PostgresStore {
                     RETURNING id),
                 logged AS (
                     INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
-                    SELECT * FROM unnest(\(audit.map(\.id))::text[], \(audit.map { Self.millis($0.timestamp) })::int8[],
-                                         \(audit.map(\.type))::text[], \(audit.map(\.actor))::text[], \(audit.map(\.resourceID))::text[],
-                                         \(audit.map(\.resourceType))::text[], \(audit.map(\.resourceName))::text[])
+                    \(auditRows: audit)
                     WHERE EXISTS (SELECT 1 FROM changed))
                 SELECT COUNT(*) FROM changed
                 """

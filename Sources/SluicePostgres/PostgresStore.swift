@@ -264,10 +264,31 @@ public final class PostgresStore: Store {
         try await conn.query(
             """
             INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
-            SELECT * FROM unnest(\(events.map(\.id))::text[], \(events.map { millis($0.timestamp) })::int8[], \(events.map(\.type))::text[],
-                                 \(events.map(\.actor))::text[], \(events.map(\.resourceID))::text[], \(events.map(\.resourceType))::text[],
-                                 \(events.map(\.resourceName))::text[])
+            \(auditRows: events)
             """, logger: logger)
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// `SELECT * FROM unnest(...)` of `events` as rows of `audit_events` (id, timestamp, type, actor, resource_id,
+    /// resource_type, resource_name), each column one bound array: the one place that spells an audit insert's rows,
+    /// for ``PostgresStore/insertAudit(_:_:logger:)`` and the statements that insert audit events with their change.
+    mutating func appendInterpolation(auditRows events: [AuditEvent]) {
+        appendLiteral("SELECT * FROM unnest(")
+        appendInterpolation(events.map(\.id))
+        appendLiteral("::text[], ")
+        appendInterpolation(events.map { PostgresStore.millis($0.timestamp) })
+        appendLiteral("::int8[], ")
+        appendInterpolation(events.map(\.type))
+        appendLiteral("::text[], ")
+        appendInterpolation(events.map(\.actor))
+        appendLiteral("::text[], ")
+        appendInterpolation(events.map(\.resourceID))
+        appendLiteral("::text[], ")
+        appendInterpolation(events.map(\.resourceType))
+        appendLiteral("::text[], ")
+        appendInterpolation(events.map(\.resourceName))
+        appendLiteral("::text[])")
     }
 }
 

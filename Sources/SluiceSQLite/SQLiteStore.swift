@@ -38,7 +38,16 @@ public final class SQLiteStore: Store {
         case off = "OFF"
     }
 
-    private init(pool path: String, synchronous: Synchronous, temporary: Bool, logger: Logger) throws {
+    /// A file store with `pointReadConnections` connections for point reads (none: every read through the pool).
+    convenience init(path: String, pointReadConnections: Int) throws {
+        try self.init(
+            pool: path, synchronous: .full, temporary: false, logger: Logger(label: "sluice.sqlite"), pointReadConnections: pointReadConnections)
+    }
+
+    private init(
+        pool path: String, synchronous: Synchronous, temporary: Bool, logger: Logger,
+        pointReadConnections: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -57,7 +66,7 @@ public final class SQLiteStore: Store {
         try Self.migrate(writer)
         do {
             // Opened after the migrations: their schema is the one they read.
-            pointReads = try PointReads(path: path, count: ProcessInfo.processInfo.activeProcessorCount, configuration: config)
+            pointReads = try PointReads(path: path, count: pointReadConnections, configuration: config)
         } catch {
             throw StoreError.unavailable("Cannot open the SQLite database: \(Self.describe(error))")
         }

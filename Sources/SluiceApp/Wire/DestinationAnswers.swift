@@ -10,9 +10,9 @@ import Synchronization
 /// mask them and encode the result on every request: most of the CPU of a list of 200. Those bytes depend only on
 /// the stored settings text and on the catalog entry's secret names (fixed for the process), so they are kept by
 /// destination id together with the text they came from, and used again only while the row read for the request
-/// holds exactly that text (compared byte for byte: `hasSameBytes(as:)`). Every answer still reads its row from the store: a write through
-/// this process or any other (PostgreSQL) shows in the next answer, as before; what is saved is turning unchanged
-/// text into the same bytes again.
+/// holds exactly that text (compared byte for byte: `hasSameBytes(as:)`). Every answer still reads its row from the
+/// store: a write through this process or any other (PostgreSQL) shows in the next answer, as before; what is saved
+/// is turning unchanged text into the same bytes again.
 ///
 /// Bounded: at most ``byteLimit`` bytes of kept text and answers; a settings object that would pass it empties the
 /// cache first (so a store of more destinations than fit costs what every answer cost before, no more).

@@ -186,7 +186,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try settings()
-        var logger = Logger(label: "sluice")
+        var logger = Logger(label: "sluice", factory: ServerLogHandler.init(label:))
         logger.logLevel = settings.logLevel
         do {
             try await runServer(

@@ -20,11 +20,25 @@ final class PointReads: Sendable {
         idle = Mutex(try (0..<count).map { _ in try DatabaseQueue(path: path, configuration: configuration) })
     }
 
-    /// `body`'s result, read on a free connection on this thread in a read-only transaction; `nil` when none is free.
-    func read<T>(_ body: (Database) throws -> T) throws -> T? {
+    /// `body`'s result, read on a free connection on this thread; `nil` when none is free.
+    ///
+    /// - Parameter statements: ``Statements/many`` runs `body` in a read transaction (its statements see one state of
+    ///   the database); ``Statements/one`` runs it without one, for a `body` that runs a single statement, which SQLite
+    ///   reads in a transaction of its own (GRDB's `BEGIN` and `COMMIT` are parsed anew each time: about 4 % of
+    ///   `GET /destinations/{id}`'s CPU).
+    func read<T>(_ statements: Statements, _ body: (Database) throws -> T) throws -> T? {
         guard let connection = idle.withLock({ $0.popLast() }) else { return nil }
         defer { idle.withLock { $0.append(connection) } }
-        return try connection.read(body)
+        switch statements {
+        case .one: return try connection.inDatabase(body)
+        case .many: return try connection.read(body)
+        }
+    }
+
+    /// How many statements a point read runs.
+    enum Statements {
+        case one
+        case many
     }
 
     /// Closes the connections that are free (all of them once no read runs).

@@ -44,7 +44,7 @@ extension SQLiteStore {
     }
 
     public func destination(id: String) async throws -> Destination? {
-        try await pointRead { db in try Row.fetchOne(db.cachedStatement(sql: Self.destinationByID), arguments: [id]).map(Self.destination) }
+        try await pointRead(.one) { db in try Row.fetchOne(db.cachedStatement(sql: Self.destinationByID), arguments: [id]).map(Self.destination) }
     }
 
     public func listDestinations(sourceID: String?, page: PageRequest) async throws -> Page<Destination> {
@@ -62,7 +62,7 @@ extension SQLiteStore {
     }
 
     public func storedDestination(id: String) async throws -> StoredDestination? {
-        try await pointRead { db in
+        try await pointRead(.one) { db in
             try Row.fetchOne(db.cachedStatement(sql: Self.storedDestinationByID), arguments: [id]).map(Self.storedDestination)
         }
     }

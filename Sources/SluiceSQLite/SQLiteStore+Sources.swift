@@ -44,13 +44,13 @@ extension SQLiteStore {
     }
 
     public func source(id: String) async throws -> Source? {
-        try await pointRead { db in
+        try await pointRead(.many) { db in
             try Row.fetchOne(db, literal: "SELECT \(Self.sourceColumns) FROM sources WHERE id = \(id)").map { try Self.source($0, db) }
         }
     }
 
     public func source(writeKey: String) async throws -> Source? {
-        try await pointRead { db in
+        try await pointRead(.many) { db in
             try Row.fetchOne(
                 db,
                 literal: """

@@ -32,7 +32,7 @@ extension SQLiteStore {
     }
 
     public func subscription(destinationID: String, id: String) async throws -> Subscription? {
-        try await pointRead { db in
+        try await pointRead(.one) { db in
             try Self.subscriptions(db, literal: "WHERE id = \(id) AND destination_id = \(destinationID)").first
         }
     }

@@ -15,7 +15,7 @@ public final class SQLiteStore: Store {
     /// Where ``groupWrite(_:)`` sends its transactions: many writes to a commit.
     private let commits: GroupCommit
     let logger: Logger
-    /// Connections for single-row reads on the caller's thread (``pointRead(_:)``).
+    /// Connections for single-row reads on the caller's thread (``pointRead(_:_:)``).
     let pointReads: PointReads
     /// The file ``temporary(logger:)`` made, removed (with its `-wal` and `-shm`) when the store closes or goes away.
     let temporaryPath: String?
@@ -132,9 +132,14 @@ public final class SQLiteStore: Store {
 
     /// Runs a read of one row or a few (a statement prepared once per connection, no scan) on the caller's thread when
     /// a point-read connection is free (``PointReads``), else as ``read(_:)``; translates driver errors.
-    func pointRead<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    ///
+    /// - Parameter statements: how many statements `body` runs: with ``PointReads/Statements/one`` it is read without
+    ///   a transaction around it (the statement is one).
+    func pointRead<T: Sendable>(
+        _ statements: PointReads.Statements, _ body: @Sendable @escaping (Database) throws -> T
+    ) async throws -> T {
         do {
-            if let value = try pointReads.read(body) { return value }
+            if let value = try pointReads.read(statements, body) { return value }
         } catch let error as DatabaseError {
             throw translate(error)
         }
@@ -216,7 +221,7 @@ extension SQLiteStore {
     }
 
     public func token(hash: String) async throws -> APIToken? {
-        try await pointRead { db in
+        try await pointRead(.one) { db in
             try Row.fetchOne(db, literal: "SELECT id, hash, read_only, created_at FROM api_tokens WHERE hash = \(hash)").map {
                 APIToken(id: $0["id"], hash: $0["hash"], readOnly: $0["read_only"], createdAt: Self.date($0["created_at"]))
             }

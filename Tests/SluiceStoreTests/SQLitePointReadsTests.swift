@@ -31,14 +31,26 @@ import Testing
         let store = try SQLiteStore(path: path)
         let reads = try PointReads(path: path, count: 1, configuration: Configuration())
         // When a read runs on the one connection, a second read (here: from inside it) finds none free
-        let inner = try reads.read { db -> Int?? in
-            let nested = try reads.read { db in try Int.fetchOne(db, sql: "SELECT 2") }
+        let inner = try reads.read(.many) { db -> Int?? in
+            let nested = try reads.read(.one) { db in try Int.fetchOne(db, sql: "SELECT 2") }
             #expect(try Int.fetchOne(db, sql: "SELECT 1") == 1)
             return nested
         }
         #expect(inner == .some(.none))
         // And once it is over the connection serves again
-        #expect(try reads.read { db in try Int.fetchOne(db, sql: "SELECT 3") } == 3)
+        #expect(try reads.read(.one) { db in try Int.fetchOne(db, sql: "SELECT 3") } == 3)
+        try reads.close()
+        try await store.close()
+    }
+
+    @Test func aReadOfSeveralStatementsHasATransactionAndOneStatementNone() async throws {
+        let path = temporaryPath()
+        let store = try SQLiteStore(path: path)
+        let reads = try PointReads(path: path, count: 1, configuration: Configuration())
+        // A read of several statements sees one state of the database: it runs in a transaction
+        #expect(try reads.read(.many) { db in db.isInsideTransaction } == true)
+        // One statement is its own transaction: no BEGIN and COMMIT around it
+        #expect(try reads.read(.one) { db in db.isInsideTransaction } == false)
         try reads.close()
         try await store.close()
     }

@@ -10,9 +10,9 @@ enum BasicAuthorization {
     /// - Returns: The key, or `nil` when the header is missing, not Basic, not base64 of UTF-8, or names no user.
     static func user(_ authorization: String?) -> String? {
         guard let authorization else { return nil }
-        let trimmed = authorization.trimmingCharacters(in: .whitespaces)
+        let trimmed = authorization.trimmingOptionalWhitespace
         guard trimmed.count > 6, trimmed.prefix(6).lowercased() == "basic " else { return nil }
-        var encoded = trimmed.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        var encoded = String(trimmed.dropFirst(6).trimmingOptionalWhitespace)
         guard encoded.utf8.count <= 4096 else { return nil }
         // Some clients leave out the padding.
         while encoded.utf8.count % 4 != 0 { encoded += "=" }

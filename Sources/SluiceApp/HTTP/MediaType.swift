@@ -25,14 +25,16 @@ public enum MediaType: String, Sendable, CaseIterable {
     /// No header, `*/*` or `application/*` get `application/json`. Returns `nil` when
     /// the header names only types the operation does not serve (406).
     static func negotiate(accept: String?, offered: [MediaType]) -> MediaType? {
-        guard let accept, !accept.trimmingCharacters(in: .whitespaces).isEmpty else { return .json }
+        guard let accept, !accept.trimmingOptionalWhitespace.isEmpty else { return .json }
+        // What most clients send: one type, exactly as named.
+        if let named = MediaType(rawValue: accept), offered.contains(named) { return named }
         var best: (type: MediaType, q: Double, order: Int)?
         for (order, part) in accept.split(separator: ",").enumerated() {
             let pieces = part.split(separator: ";")
-            let name = pieces.first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            let name = pieces.first.map { $0.trimmingOptionalWhitespace.lowercased() } ?? ""
             var q = 1.0
             for parameter in pieces.dropFirst() {
-                let kv = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let kv = parameter.split(separator: "=", maxSplits: 1).map(\.trimmingOptionalWhitespace)
                 if kv.count == 2, kv[0] == "q", let value = Double(kv[1]) { q = value }
             }
             guard q > 0 else { continue }
@@ -52,7 +54,7 @@ public enum MediaType: String, Sendable, CaseIterable {
     /// Whether a request `Content-Type` is JSON we read: any of these, with any parameters (charset).
     static func isAcceptableBody(contentType: String?) -> Bool {
         guard let contentType else { return true }  // no type given: read it as JSON
-        let name = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let name = contentType.split(separator: ";").first.map { $0.trimmingOptionalWhitespace.lowercased() } ?? ""
         return MediaType(rawValue: name) != nil
     }
 }

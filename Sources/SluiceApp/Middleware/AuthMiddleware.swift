@@ -48,7 +48,7 @@ struct AuthMiddleware: RouterMiddleware {
     static func bearer(_ header: String) -> String? {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty || token.utf8.count > 512 ? nil : token
+        let token = parts[1].trimmingOptionalWhitespace
+        return token.isEmpty || token.utf8.count > 512 ? nil : String(token)
     }
 }

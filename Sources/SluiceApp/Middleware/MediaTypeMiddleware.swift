@@ -13,7 +13,8 @@ struct MediaTypeMiddleware: RouterMiddleware {
         // The Delivery Overview is beta: Segment's SDKs accept the v1beta type or JSON.
         if path.hasPrefix("/delivery-overview/") { return MediaType.overview }
         if path.hasPrefix("/destinations/") {
-            if path.contains("/subscriptions") { return MediaType.alpha }
+            // `/destinations/{id}/subscriptions[/{subscriptionId}]`, `/destinations/{id}/delivery-metrics`
+            if path.pathSegment(2) == "subscriptions" { return MediaType.alpha }
             if path.hasSuffix("/delivery-metrics") { return MediaType.beta }
         }
         return MediaType.standard

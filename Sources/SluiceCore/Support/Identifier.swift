@@ -3,7 +3,8 @@
 /// Drawn from `SystemRandomNumberGenerator`, which reads the operating system's
 /// cryptographic source (`getrandom` on Linux), so ids and keys cannot be guessed.
 public enum Identifier {
-    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+    /// The 62 characters ids are made of, in the order of their values.
+    public static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     /// A new resource id: 22 base62 characters (about 131 bits).
     public static func make() -> String { random(length: 22) }

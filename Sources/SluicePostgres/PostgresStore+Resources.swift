@@ -8,21 +8,24 @@ import SluiceCore
 // MARK: - Sources
 
 extension PostgresStore {
-    private static let sourceColumns = """
+    static let sourceColumns = """
         id, workspace_id, slug, name, enabled, metadata_id, settings, labels, created_at, updated_at,
         ARRAY(SELECT key FROM write_keys WHERE write_keys.source_id = sources.id ORDER BY position) AS keys
         """
 
     private func sources(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [Source] {
-        try await rows(conn, query).map { row in
-            let (id, workspaceID, slug, name, enabled, metadataID, settings, labels, createdAt, updatedAt, keys) = try row.decode(
-                (String, String, String, String?, Bool, String, String, String, Int64, Int64, [String]).self)
-            return Source(
-                id: id, workspaceID: workspaceID, slug: slug, name: name, enabled: enabled, metadataID: metadataID,
-                settings: Self.object(settings), writeKeys: keys,
-                labels: Self.labels(labels), createdAt: Self.date(createdAt),
-                updatedAt: Self.date(updatedAt))
-        }
+        try await rows(conn, query).map(Self.source)
+    }
+
+    /// A row of ``sourceColumns``.
+    static func source(_ row: PostgresRow) throws -> Source {
+        let (id, workspaceID, slug, name, enabled, metadataID, settings, labels, createdAt, updatedAt, keys) = try row.decode(
+            (String, String, String, String?, Bool, String, String, String, Int64, Int64, [String]).self)
+        return Source(
+            id: id, workspaceID: workspaceID, slug: slug, name: name, enabled: enabled, metadataID: metadataID,
+            settings: Self.object(settings), writeKeys: keys,
+            labels: Self.labels(labels), createdAt: Self.date(createdAt),
+            updatedAt: Self.date(updatedAt))
     }
 
     private func checkSlugFree(_ slug: String, except id: String, _ conn: PostgresConnection) async throws {
@@ -65,7 +68,7 @@ extension PostgresStore {
 
     public func source(id: String) async throws -> Source? {
         try await read { conn in
-            try await self.sources(conn, "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id)").first
+            try await self.first(SourceByID(id: id), conn)
         }
     }
 
@@ -179,7 +182,7 @@ extension PostgresStore {
 
     public func destination(id: String) async throws -> Destination? {
         try await read { conn in
-            try await self.destinations(conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id)").first
+            try await self.first(DestinationByID(id: id), conn)?.destination
         }
     }
 
@@ -194,17 +197,18 @@ extension PostgresStore {
     static let storedDestinationColumns = "id, source_id, metadata_id, name, enabled, settings"
 
     func storedDestinations(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [StoredDestination] {
-        try await rows(conn, query).map { row in
-            let (id, sourceID, metadataID, name, enabled, settings) = try row.decode((String, String, String, String, Bool, String).self)
-            return StoredDestination(id: id, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled, settingsText: settings)
-        }
+        try await rows(conn, query).map(Self.storedDestination)
+    }
+
+    /// A row of ``storedDestinationColumns``.
+    static func storedDestination(_ row: PostgresRow) throws -> StoredDestination {
+        let (id, sourceID, metadataID, name, enabled, settings) = try row.decode((String, String, String, String, Bool, String).self)
+        return StoredDestination(id: id, sourceID: sourceID, metadataID: metadataID, name: name, enabled: enabled, settingsText: settings)
     }
 
     public func storedDestination(id: String) async throws -> StoredDestination? {
         try await read { conn in
-            try await self.storedDestinations(
-                conn, "SELECT \(unescaped: Self.storedDestinationColumns) FROM destinations WHERE id = \(id)"
-            ).first
+            try await self.first(StoredDestinationByID(id: id), conn)
         }
     }
 
@@ -259,7 +263,7 @@ extension PostgresStore {
         -> Destination
     {
         let seen = try await read { conn in
-            try await self.rows(conn, "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE id = \(id)").first.map(Self.destination)
+            try await self.first(DestinationByID(id: id), conn)
         }
         guard let (current, storedSettings, storedUpdatedAt, storedFilters) = seen else {
             throw StoreError.notFound(resource: "destination", id: id)

@@ -7,6 +7,8 @@ import SluiceCore
 // spliced in); the values are bound.
 
 /// A statement reading a row by its `id`, bound as its one parameter (`$1`).
+///
+/// Each names itself (`name`): PostgresNIO's default name is the type's name, worked out at run time on every execution.
 protocol ReadByID: PostgresPreparedStatement {
     var id: String { get }
 }
@@ -21,6 +23,7 @@ extension ReadByID {
 
 /// A destination's answer columns (``StoredDestination``, ``PostgresStore/storedDestinationColumns``) by id.
 struct StoredDestinationByID: ReadByID {
+    static let name = "sluice_stored_destination_by_id"
     static let sql = "SELECT \(PostgresStore.storedDestinationColumns) FROM destinations WHERE id = $1"
     let id: String
 
@@ -29,6 +32,7 @@ struct StoredDestinationByID: ReadByID {
 
 /// A destination and its version (``PostgresStore/destinationColumns``, ``PostgresStore/destination(_:)``) by id.
 struct DestinationByID: ReadByID {
+    static let name = "sluice_destination_by_id"
     static let sql = "SELECT \(PostgresStore.destinationColumns) FROM destinations WHERE id = $1"
     let id: String
 
@@ -39,6 +43,7 @@ struct DestinationByID: ReadByID {
 
 /// A source (with its write keys, ``PostgresStore/sourceColumns``) by id: every destination's create reads it first.
 struct SourceByID: ReadByID {
+    static let name = "sluice_source_by_id"
     static let sql = "SELECT \(PostgresStore.sourceColumns) FROM sources WHERE id = $1"
     let id: String
 

@@ -52,11 +52,20 @@ struct SourceByID: ReadByID {
 
 extension PostgresStore {
     /// The first row `statement` reads (all of them are read), or `nil` when it reads none.
+    ///
+    /// When PostgreSQL refuses the statement, the connection is closed before the error is passed on: PostgresNIO keeps
+    /// a failed preparation for the life of its connection (every later execution of that statement there fails the
+    /// same way, whatever has changed since), and a closed connection is replaced by the pool.
     func first<Statement: PostgresPreparedStatement>(
         _ statement: Statement, _ conn: PostgresConnection
     ) async throws -> Statement.Row? {
-        var first: Statement.Row?
-        for try await row in try await conn.execute(statement, logger: logger) where first == nil { first = row }
-        return first
+        do {
+            var first: Statement.Row?
+            for try await row in try await conn.execute(statement, logger: logger) where first == nil { first = row }
+            return first
+        } catch let error as PSQLError where error.code == .server {
+            try? await conn.close()
+            throw error
+        }
     }
 }

@@ -8,12 +8,18 @@ import Testing
 /// The busiest reads by key are prepared once per connection and then executed by name.
 @Suite(.enabled(if: StoreKind.postgresURL != nil, "SLUICE_TEST_POSTGRES is not set"))
 struct PostgresPreparedStatementsTests {
-    @Test func aReadByKeyIsPreparedOnceOnItsConnectionAndReadsTheRowAsItIsNow() async throws {
+    /// A store on a schema of its own, holding one source and one destination.
+    func storeWithADestination() async throws -> (PostgresStore, Source, Destination) {
         let url = try #require(StoreKind.postgresURL)
         let store = try await PostgresStore.open(url: url, schema: "t_" + Identifier.make().lowercased())
         let source = try await storedSource(store)
         let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
         try await store.createDestination(destination, audit: [])
+        return (store, source, destination)
+    }
+
+    @Test func aReadByKeyIsPreparedOnceOnItsConnectionAndReadsTheRowAsItIsNow() async throws {
+        let (store, source, destination) = try await storeWithADestination()
         let (first, second, prepared) = try await store.withConnection { conn in
             // When the same read runs twice on one connection, with a write between
             let first = try await store.first(StoredDestinationByID(id: destination.id), conn)
@@ -32,6 +38,28 @@ struct PostgresPreparedStatementsTests {
         #expect(try await store.withConnection { conn in try await store.first(SourceByID(id: source.id), conn) } == source)
         // And a read by a key that names nothing finds nothing
         #expect(try await store.withConnection { conn in try await store.first(DestinationByID(id: "missing"), conn) } == nil)
+        try await store.close()
+    }
+}
+
+extension PostgresPreparedStatementsTests {
+    @Test func aStatementPostgreSQLRefusesClosesItsConnectionAndReadsWorkOnceTheCauseIsGone() async throws {
+        let (store, _, destination) = try await storeWithADestination()
+        // When the statement cannot be prepared (its table is gone for a moment)
+        try await store.withConnection { conn in
+            try await conn.query("ALTER TABLE destinations RENAME TO destinations_away", logger: store.logger)
+        }
+        let closed = try await store.withConnection { conn in
+            await #expect(throws: PSQLError.self) { try await store.first(StoredDestinationByID(id: destination.id), conn) }
+            return conn.isClosed
+        }
+        // Then the connection it failed on is closed, not kept with the failed preparation
+        #expect(closed)
+        try await store.withConnection { conn in
+            try await conn.query("ALTER TABLE destinations_away RENAME TO destinations", logger: store.logger)
+        }
+        // And once the table is back every read finds the destination, on whichever connection
+        for _ in 0..<30 { #expect(try await store.storedDestination(id: destination.id)?.id == destination.id) }
         try await store.close()
     }
 }

@@ -25,16 +25,20 @@ extension SQLiteStore {
 
     public func pendingEvents(limit: Int) async throws -> [PendingEvent] {
         try await read { db in
-            try Row.fetchAll(db, literal: "SELECT seq, source_id, message_id, received_at, body FROM events ORDER BY seq LIMIT \(limit)")
-                .map { row in
-                    let body: Data = row["body"]
-                    return PendingEvent(
-                        seq: row["seq"],
-                        event: IncomingEvent(
-                            sourceID: row["source_id"], messageID: row["message_id"], receivedAt: Self.date(row["received_at"]),
-                            body: Array(body)))
-                }
+            // In place and by position: a copied row carries its column names, and a lookup by name lowercases it.
+            try db.cachedStatement(sql: "SELECT seq, source_id, message_id, received_at, body FROM events ORDER BY seq LIMIT ?").all(
+                arguments: [limit]
+            ) { row in
+                PendingEvent(
+                    seq: row[0],
+                    event: IncomingEvent(sourceID: row[1], messageID: row[2], receivedAt: Self.date(row[3]), body: try Self.bytes(row, 4)))
+            }
         }
+    }
+
+    /// The blob in column `index` of `row` as bytes, copied once (NULL reads as none).
+    static func bytes(_ row: Row, _ index: Int) throws -> [UInt8] {
+        try row.withUnsafeData(atIndex: index) { $0.map { Array($0) } ?? [] }
     }
 
     public func route(consumed: [Int64], jobs: [NewDeliveryJob], filtered: [FilteredEvent]) async throws {
@@ -119,8 +123,7 @@ extension SQLiteStore {
 
     /// Leases up to `limit` due jobs of the destinations `only` admits, paused ones left out.
     private static func claim(_ db: Database, now: Int64, leaseUntil: Int64, limit: Int, only: SQL) throws -> [DeliveryJob] {
-        try Row.fetchAll(
-            db,
+        try db.makeStatement(
             literal: """
                 UPDATE delivery_jobs SET lease_until = \(leaseUntil)
                 WHERE id IN (
@@ -130,12 +133,10 @@ extension SQLiteStore {
                     ORDER BY next_attempt_at, id LIMIT \(limit))
                 RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
                 """
-        ).map { row in
-            let body: Data = row["body"]
-            return DeliveryJob(
-                id: row["id"], sourceID: row["source_id"], destinationID: row["destination_id"], subscriptionID: row["subscription_id"],
-                messageID: row["message_id"], receivedAt: Self.date(row["received_at"]), attempts: row["attempts"],
-                nextAttemptAt: Self.date(row["next_attempt_at"]), body: Array(body))
+        ).all { row in
+            DeliveryJob(
+                id: row[0], sourceID: row[1], destinationID: row[2], subscriptionID: row[3], messageID: row[4], receivedAt: Self.date(row[5]),
+                attempts: row[6], nextAttemptAt: Self.date(row[7]), body: try Self.bytes(row, 8))
         }
     }
 

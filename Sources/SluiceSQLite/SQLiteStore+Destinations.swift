@@ -10,7 +10,7 @@ extension SQLiteStore {
     private static let destinationByID = "SELECT \(destinationColumnList) FROM destinations WHERE id = ?"
 
     static func destinations(_ db: Database, literal tail: SQL) throws -> [Destination] {
-        try Row.fetchAll(db, literal: "SELECT \(destinationColumns) FROM destinations \(tail)").map(destination)
+        try db.makeStatement(literal: "SELECT \(destinationColumns) FROM destinations \(tail)").all(destination)
     }
 
     /// A row of ``destinationColumnList``, read by position (a lookup by name lowercases the name every time).
@@ -44,11 +44,11 @@ extension SQLiteStore {
     }
 
     public func destination(id: String) async throws -> Destination? {
-        try await pointRead(.one) { db in try Row.fetchOne(db.cachedStatement(sql: Self.destinationByID), arguments: [id]).map(Self.destination) }
+        try await pointRead(.one) { db in try db.cachedStatement(sql: Self.destinationByID).first(arguments: [id], Self.destination) }
     }
 
     public func listDestinations(sourceID: String?, page: PageRequest) async throws -> Page<Destination> {
-        try await destinationPage(sourceID: sourceID, page: page, columns: Self.destinationColumns, Self.destination)
+        try await destinationPage(sourceID: sourceID, page: page, statements: Self.destinationPages, Self.destination)
     }
 
     // MARK: Destinations as stored (answers)
@@ -63,25 +63,47 @@ extension SQLiteStore {
 
     public func storedDestination(id: String) async throws -> StoredDestination? {
         try await pointRead(.one) { db in
-            try Row.fetchOne(db.cachedStatement(sql: Self.storedDestinationByID), arguments: [id]).map(Self.storedDestination)
+            try db.cachedStatement(sql: Self.storedDestinationByID).first(arguments: [id], Self.storedDestination)
         }
     }
 
     public func listStoredDestinations(sourceID: String?, page: PageRequest) async throws -> Page<StoredDestination> {
         try await destinationPage(
-            sourceID: sourceID, page: page, columns: SQL(sql: Self.storedDestinationColumnList), Self.storedDestination)
+            sourceID: sourceID, page: page, statements: Self.storedDestinationPages, Self.storedDestination)
     }
 
-    /// A page of destinations (of one source when `sourceID` is given), oldest first, each row of `columns` made by `make`.
+    /// The two statements of a page of destinations, its count and its rows, for every destination or one source's;
+    /// made once from constants (a list of columns), prepared once per connection (GRDB's statement cache).
+    struct DestinationPageSQL: Sendable {
+        let count: String
+        let rows: String
+
+        init(columns: String, bySource: Bool) {
+            let filter = bySource ? "WHERE source_id = ?" : ""
+            count = "SELECT COUNT(*) FROM destinations \(filter)"
+            rows = "SELECT \(columns) FROM destinations \(filter) ORDER BY seq LIMIT ? OFFSET ?"
+        }
+    }
+
+    private static let destinationPages = (
+        all: DestinationPageSQL(columns: destinationColumnList, bySource: false),
+        bySource: DestinationPageSQL(columns: destinationColumnList, bySource: true)
+    )
+    private static let storedDestinationPages = (
+        all: DestinationPageSQL(columns: storedDestinationColumnList, bySource: false),
+        bySource: DestinationPageSQL(columns: storedDestinationColumnList, bySource: true)
+    )
+
+    /// A page of destinations (of one source when `sourceID` is given), oldest first, each row made by `make`.
     private func destinationPage<T: Sendable>(
-        sourceID: String?, page: PageRequest, columns: SQL, _ make: @escaping @Sendable (Row) -> T
+        sourceID: String?, page: PageRequest, statements: (all: DestinationPageSQL, bySource: DestinationPageSQL),
+        _ make: @escaping @Sendable (Row) -> T
     ) async throws -> Page<T> {
         try await read { db in
-            let filter: SQL = sourceID.map { "WHERE source_id = \($0)" } ?? ""
-            let total = try Int.fetchOne(db, literal: "SELECT COUNT(*) FROM destinations \(filter)") ?? 0
-            let items = try Row.fetchAll(
-                db, literal: "SELECT \(columns) FROM destinations \(filter) ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)"
-            ).map(make)
+            let sql = sourceID == nil ? statements.all : statements.bySource
+            let arguments: StatementArguments = sourceID.map { [$0] } ?? []
+            let total = try Int.fetchOne(db.cachedStatement(sql: sql.count), arguments: arguments) ?? 0
+            let items = try db.cachedStatement(sql: sql.rows).all(arguments: arguments + [page.count, page.offset], make)
             return Page(items: items, totalEntries: total, request: page)
         }
     }
@@ -103,7 +125,7 @@ extension SQLiteStore {
         -> Destination
     {
         try await groupWrite { db in
-            guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.destinationByID), arguments: [id]).map(Self.destination) else {
+            guard let current = try db.cachedStatement(sql: Self.destinationByID).first(arguments: [id], Self.destination) else {
                 throw StoreError.notFound(resource: "destination", id: id)
             }
             let (updated, audit) = try transform(current)

@@ -24,10 +24,11 @@ struct DestinationsController {
 
     /// A page of destinations as stored, their settings masked once per stored text (``DestinationAnswers``).
     static func listResponse(_ page: Page<StoredDestination>, services: AppServices, _ context: SluiceRequestContext) throws -> Response {
-        let items = try page.items.map { ($0, try services.destinationAnswers.maskedSettings($0)) }
-        let answered = Page(items: items, totalEntries: page.totalEntries, request: page.request)
-        return Responses.list(context, key: "destinations", page: answered, itemCapacity: 12_000) { item, w in
-            services.wire.destination(item.0, maskedSettings: item.1, into: &w)
+        let settings = try page.items.map { try services.destinationAnswers.maskedSettings($0) }
+        // Written by position: pairing each destination with its settings copied every destination twice.
+        let positions = Page(items: Array(page.items.indices), totalEntries: page.totalEntries, request: page.request)
+        return Responses.list(context, key: "destinations", page: positions, itemCapacity: 12_000) { i, w in
+            services.wire.destination(page.items[i], maskedSettings: settings[i], into: &w)
         }
     }
 

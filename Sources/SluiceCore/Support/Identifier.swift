@@ -32,7 +32,7 @@ public enum Identifier {
     /// Whether `id` could name a resource: 1 to 64 characters of letters, digits, `_` and `-`.
     ///
     /// Anything else (odd characters, huge strings) is not looked up: it is simply not found.
-    public static func isPlausible(_ id: some StringProtocol) -> Bool {
+    @inlinable public static func isPlausible(_ id: some StringProtocol) -> Bool {
         guard !id.isEmpty, id.utf8.count <= 64 else { return false }
         return id.utf8.allSatisfy { b in
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D

@@ -17,7 +17,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let text = TokenAuthenticator.newTokenText()
-            try await database.withStore { store in
+            _ = try await database.withStore { store in
                 try await TokenAuthenticator(store: store).ensure(text, readOnly: readOnly, actor: "sluice/cli")
             }
             print(text)

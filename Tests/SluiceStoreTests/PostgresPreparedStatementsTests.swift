@@ -46,7 +46,7 @@ extension PostgresPreparedStatementsTests {
     @Test func aStatementPostgreSQLRefusesClosesItsConnectionAndReadsWorkOnceTheCauseIsGone() async throws {
         let (store, _, destination) = try await storeWithADestination()
         // When the statement cannot be prepared (its table is gone for a moment)
-        try await store.withConnection { conn in
+        _ = try await store.withConnection { conn in
             try await conn.query("ALTER TABLE destinations RENAME TO destinations_away", logger: store.logger)
         }
         let closed = try await store.withConnection { conn in
@@ -55,7 +55,7 @@ extension PostgresPreparedStatementsTests {
         }
         // Then the connection it failed on is closed, not kept with the failed preparation
         #expect(closed)
-        try await store.withConnection { conn in
+        _ = try await store.withConnection { conn in
             try await conn.query("ALTER TABLE destinations_away RENAME TO destinations", logger: store.logger)
         }
         // And once the table is back every read finds the destination, on whichever connection

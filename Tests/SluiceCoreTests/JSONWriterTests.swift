@@ -15,4 +15,21 @@ import Testing
         #expect(String(decoding: JSONWriter.encode(.number(n)), as: UTF8.self) == expected)
         #expect(TrackingAPI.encodedSize(.number(n)) == expected.utf8.count)
     }
+
+    @Test func stringsAreEscapedAsJSONRequiresAndTheRestKeptByteForByte() {
+        let text = "plain \"quoted\" back\\slash\nnew\rret\ttab\u{01}\u{1F} é 日本 🙂"
+        let written = String(decoding: JSONWriter.encode(.string(text)), as: UTF8.self)
+        #expect(written == #""plain \"quoted\" back\\slash\nnew\rret\ttab\u0001\u001f é 日本 🙂""#)
+        #expect(TrackingAPI.encodedSize(.string(text)) == written.utf8.count)
+    }
+
+    @Test func aWriterGrowsPastItsCapacity() throws {
+        // A writer with room for 4 bytes, given far more
+        var w = JSONWriter(capacity: 4)
+        let value: JSONValue = .object(["b": .array((0..<500).map { .number(Double($0)) }), "a": .string(String(repeating: "x", count: 3000))])
+        w.value(value)
+        // Then every byte is there, in order
+        #expect(w.bytes == JSONWriter.encode(value))
+        #expect(try JSONValue.parse(w.bytes) == value)
+    }
 }

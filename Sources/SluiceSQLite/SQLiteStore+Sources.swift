@@ -3,16 +3,28 @@ import GRDB
 import SluiceCore
 
 extension SQLiteStore {
-    private static let sourceColumns: SQL =
-        "id, workspace_id, slug, name, enabled, metadata_id, settings, labels, created_at, updated_at"
+    private static let sourceColumnList = "id, workspace_id, slug, name, enabled, metadata_id, settings, labels, created_at, updated_at"
+    private static let sourceColumns = SQL(sql: sourceColumnList)
+    // The reads of one source, prepared once per connection (GRDB's statement cache): `POST /destinations` reads its
+    // source, and the Tracking API a source by write key.
+    private static let sourceByID = "SELECT \(sourceColumnList) FROM sources WHERE id = ?"
+    private static let sourceByWriteKey = """
+        SELECT \(sourceColumnList) FROM sources WHERE id = (SELECT source_id FROM write_keys WHERE key = ?)
+        """
+    private static let writeKeysOfSource = "SELECT key FROM write_keys WHERE source_id = ? ORDER BY position"
 
+    /// A row of ``sourceColumnList``, by position, with the source's write keys.
     private static func source(_ row: Row, _ db: Database) throws -> Source {
-        let id: String = row["id"]
-        let keys = try String.fetchAll(db, literal: "SELECT key FROM write_keys WHERE source_id = \(id) ORDER BY position")
+        let id: String = row[0]
+        let keys = try String.fetchAll(db.cachedStatement(sql: writeKeysOfSource), arguments: [id])
         return Source(
-            id: id, workspaceID: row["workspace_id"], slug: row["slug"], name: row["name"], enabled: row["enabled"],
-            metadataID: row["metadata_id"], settings: object(row["settings"]), writeKeys: keys, labels: Self.labels(row["labels"]),
-            createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))
+            id: id, workspaceID: row[1], slug: row[2], name: row[3], enabled: row[4], metadataID: row[5], settings: object(row[6]),
+            writeKeys: keys, labels: Self.labels(row[7]), createdAt: date(row[8]), updatedAt: date(row[9]))
+    }
+
+    /// The source `id`, with its write keys.
+    private static func source(id: String, _ db: Database) throws -> Source? {
+        try db.cachedStatement(sql: sourceByID).first(arguments: [id]) { try source($0, db) }
     }
 
     private static func checkSlugFree(_ slug: String, except id: String, _ db: Database) throws {
@@ -45,37 +57,30 @@ extension SQLiteStore {
 
     public func source(id: String) async throws -> Source? {
         try await pointRead(.many) { db in
-            try Row.fetchOne(db, literal: "SELECT \(Self.sourceColumns) FROM sources WHERE id = \(id)").map { try Self.source($0, db) }
+            try Self.source(id: id, db)
         }
     }
 
     public func source(writeKey: String) async throws -> Source? {
         try await pointRead(.many) { db in
-            try Row.fetchOne(
-                db,
-                literal: """
-                    SELECT \(Self.sourceColumns) FROM sources
-                    WHERE id = (SELECT source_id FROM write_keys WHERE key = \(writeKey))
-                    """
-            ).map { try Self.source($0, db) }
+            try db.cachedStatement(sql: Self.sourceByWriteKey).first(arguments: [writeKey]) { try Self.source($0, db) }
         }
     }
 
     public func listSources(page: PageRequest) async throws -> Page<Source> {
         try await read { db in
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sources") ?? 0
-            let rows = try Row.fetchAll(
-                db, literal: "SELECT \(Self.sourceColumns) FROM sources ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)")
-            return Page(items: try rows.map { try Self.source($0, db) }, totalEntries: total, request: page)
+            let items = try db.makeStatement(
+                literal: "SELECT \(Self.sourceColumns) FROM sources ORDER BY seq LIMIT \(page.count) OFFSET \(page.offset)"
+            ).all { try Self.source($0, db) }
+            return Page(items: items, totalEntries: total, request: page)
         }
     }
 
     public func updateSource(id: String, _ transform: @escaping @Sendable (Source) throws -> (Source, [AuditEvent])) async throws -> Source {
         try await groupWrite { db in
-            guard let row = try Row.fetchOne(db, literal: "SELECT \(Self.sourceColumns) FROM sources WHERE id = \(id)") else {
-                throw StoreError.notFound(resource: "source", id: id)
-            }
-            let (updated, audit) = try transform(try Self.source(row, db))
+            guard let current = try Self.source(id: id, db) else { throw StoreError.notFound(resource: "source", id: id) }
+            let (updated, audit) = try transform(current)
             try Self.checkSlugFree(updated.slug, except: id, db)
             try db.execute(
                 literal: """
@@ -92,10 +97,7 @@ extension SQLiteStore {
 
     public func deleteSource(id: String, audit: @escaping @Sendable (Source, [Destination]) -> [AuditEvent]) async throws {
         try await groupWrite { db in
-            guard let row = try Row.fetchOne(db, literal: "SELECT \(Self.sourceColumns) FROM sources WHERE id = \(id)") else {
-                throw StoreError.notFound(resource: "source", id: id)
-            }
-            let source = try Self.source(row, db)
+            guard let source = try Self.source(id: id, db) else { throw StoreError.notFound(resource: "source", id: id) }
             let destinations = try Self.destinations(db, literal: "WHERE source_id = \(id) ORDER BY seq")
             try db.execute(literal: "DELETE FROM sources WHERE id = \(id)")  // cascades to keys, destinations, subscriptions
             try Self.insertAudit(audit(source, destinations), db)

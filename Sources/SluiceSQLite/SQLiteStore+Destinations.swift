@@ -72,38 +72,34 @@ extension SQLiteStore {
             sourceID: sourceID, page: page, statements: Self.storedDestinationPages, Self.storedDestination)
     }
 
-    /// The two statements of a page of destinations, its count and its rows, for every destination or one source's;
-    /// made once from constants (a list of columns), prepared once per connection (GRDB's statement cache).
+    /// The statements of a page of destinations of one list of columns, for every destination or one source's: made
+    /// once from constants, prepared once per connection (GRDB's statement cache). The counts do not depend on the
+    /// columns.
     struct DestinationPageSQL: Sendable {
-        let count: String
+        static let count = "SELECT COUNT(*) FROM destinations"
+        static let countOfSource = "SELECT COUNT(*) FROM destinations WHERE source_id = ?"
         let rows: String
+        let rowsOfSource: String
 
-        init(columns: String, bySource: Bool) {
-            let filter = bySource ? "WHERE source_id = ?" : ""
-            count = "SELECT COUNT(*) FROM destinations \(filter)"
-            rows = "SELECT \(columns) FROM destinations \(filter) ORDER BY seq LIMIT ? OFFSET ?"
+        init(columns: String) {
+            rows = "SELECT \(columns) FROM destinations ORDER BY seq LIMIT ? OFFSET ?"
+            rowsOfSource = "SELECT \(columns) FROM destinations WHERE source_id = ? ORDER BY seq LIMIT ? OFFSET ?"
         }
     }
 
-    private static let destinationPages = (
-        all: DestinationPageSQL(columns: destinationColumnList, bySource: false),
-        bySource: DestinationPageSQL(columns: destinationColumnList, bySource: true)
-    )
-    private static let storedDestinationPages = (
-        all: DestinationPageSQL(columns: storedDestinationColumnList, bySource: false),
-        bySource: DestinationPageSQL(columns: storedDestinationColumnList, bySource: true)
-    )
+    private static let destinationPages = DestinationPageSQL(columns: destinationColumnList)
+    private static let storedDestinationPages = DestinationPageSQL(columns: storedDestinationColumnList)
 
     /// A page of destinations (of one source when `sourceID` is given), oldest first, each row made by `make`.
     private func destinationPage<T: Sendable>(
-        sourceID: String?, page: PageRequest, statements: (all: DestinationPageSQL, bySource: DestinationPageSQL),
-        _ make: @escaping @Sendable (Row) -> T
+        sourceID: String?, page: PageRequest, statements: DestinationPageSQL, _ make: @escaping @Sendable (Row) -> T
     ) async throws -> Page<T> {
         try await read { db in
-            let sql = sourceID == nil ? statements.all : statements.bySource
+            let (count, rows) =
+                sourceID == nil ? (DestinationPageSQL.count, statements.rows) : (DestinationPageSQL.countOfSource, statements.rowsOfSource)
             let arguments: StatementArguments = sourceID.map { [$0] } ?? []
-            let total = try Int.fetchOne(db.cachedStatement(sql: sql.count), arguments: arguments) ?? 0
-            let items = try db.cachedStatement(sql: sql.rows).all(arguments: arguments + [page.count, page.offset], make)
+            let total = try Int.fetchOne(db.cachedStatement(sql: count), arguments: arguments) ?? 0
+            let items = try db.cachedStatement(sql: rows).all(arguments: arguments + [page.count, page.offset], make)
             return Page(items: items, totalEntries: total, request: page)
         }
     }

@@ -53,7 +53,7 @@ public func openEngineStore(_ settings: AppSettings, logger: Logger) async throw
         // its owner only; SQLite gives its -wal and -shm files the same mode.
         // (It used to follow the umask: 0644, world-readable. SECURITY.md.)
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         return try SQLiteStore(path: path, fullSync: settings.fullSync, logger: logger)
     case .postgres(let url):
@@ -136,12 +136,13 @@ struct Pipeline {
         let integrations = services.integrations
         router = EventRouter(
             store: services.store, integrations: integrations, incoming: incoming, routed: routed, logger: services.logger, stats: stats)
-        httpClient = HTTPClientService(client: DeliverySender.makeHTTPClient())
+        httpClient = HTTPClientService(client: DeliverySender.makeHTTPClient(), http1: HTTP1Client())
         var policy = RetryPolicy.standard
         policy.window = services.settings.retryWindow
         worker = DeliveryWorker(
             store: services.store, integrations: integrations,
-            sender: DeliverySender.live(httpClient: httpClient.client).overriding(services.settings.endpointOverrides), policy: policy, wake: routed,
+            sender: DeliverySender.live(httpClient: httpClient.client, http1: httpClient.http1).overriding(services.settings.endpointOverrides),
+            policy: policy, wake: routed,
             stats: stats, logger: services.logger, lease: services.settings.deliveryLease, eventLog: services.settings.eventLog,
             secretNames: { [catalog = services.catalog] in catalog.secretNames(destination: $0) },
             breaker: services.settings.breaker)

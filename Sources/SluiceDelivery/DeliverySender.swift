@@ -150,19 +150,28 @@ extension DeliverySender {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    /// A sender that sends with `httpClient`, each request bounded by the settings' `requestTimeout`.
+    /// A sender that sends plain `http://` URLs with `http1` (when given) and everything else with `httpClient`, each
+    /// request bounded by the settings' `requestTimeout`.
     ///
     /// Errors become ``DeliveryTransportError``: AsyncHTTPClient's connect, read, write, TLS-handshake, pool and
-    /// deadline timeouts are ``DeliveryTransportError/timedOut``; a bad URL is ``DeliveryTransportError/invalidRequest(_:)``;
+    /// deadline timeouts are ``DeliveryTransportError/timedOut``; a bad URL or a header field that cannot be sent is
+    /// ``DeliveryTransportError/invalidRequest(_:)``;
     /// anything else from the network is ``DeliveryTransportError/connectionFailed(_:)`` with a short kind such as
     /// `connection refused`. Cancellation is passed on.
     /// - Parameters:
     ///   - httpClient: The client, e.g. from ``makeHTTPClient(settings:)``; connect and read timeouts are its own.
+    ///   - http1: The client for the URLs ``HTTP1Client/Target/init(url:)`` reads (made with the same settings), or
+    ///     `nil` to send every request with `httpClient`.
     ///   - settings: The request timeout and how much of a response body to keep.
-    public static func live(httpClient: HTTPClient, settings: DeliveryHTTPSettings = DeliveryHTTPSettings()) -> DeliverySender {
+    public static func live(
+        httpClient: HTTPClient, http1: HTTP1Client? = nil, settings: DeliveryHTTPSettings = DeliveryHTTPSettings()
+    ) -> DeliverySender {
         let timeout = timeAmount(settings.requestTimeout)
         let keep = max(settings.responseBodyPrefix, 0)
         return DeliverySender { spec in
+            if let http1, let target = HTTP1Client.Target(url: spec.url) {
+                return try await http1.send(spec, to: target, keep: keep)
+            }
             var request = HTTPClientRequest(url: spec.url)
             request.method = HTTPMethod(rawValue: spec.method)
             for header in spec.headers { request.headers.add(name: header.name, value: header.value) }
@@ -192,6 +201,11 @@ extension DeliverySender {
             if timeouts.contains(error) { return DeliveryTransportError.timedOut }
             if [.invalidURL, .emptyHost, .emptyScheme].contains(error) || error.shortDescription == "Unsupported scheme" {
                 return DeliveryTransportError.invalidRequest("unusable URL")
+            }
+            if error.shortDescription == HTTPClientError.invalidHeaderFieldNames([]).shortDescription
+                || error.shortDescription == HTTPClientError.invalidHeaderFieldValues([]).shortDescription
+            {
+                return DeliveryTransportError.invalidRequest("invalid header field")
             }
             if error == .cancelled { return CancellationError() }
             if error == .remoteConnectionClosed { return DeliveryTransportError.connectionFailed("connection closed") }

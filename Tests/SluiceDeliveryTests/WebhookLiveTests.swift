@@ -10,10 +10,12 @@ import Testing
 
 @testable import SluiceDelivery
 
-/// Deliveries over loopback to a real HTTP server: a Hummingbird app on port 0 that records what it receives.
+/// Deliveries over loopback to a real HTTP server: a Hummingbird app on port 0 that records what it receives; each
+/// through delivery's own HTTP/1.1 client (what the live sender uses for `http://` URLs) and through AsyncHTTPClient
+/// (what it uses for the rest), which must give the same outcomes.
 @Suite struct WebhookLiveTests {
-    @Test func singleEventsArriveSignedWithTheirMessageIds() async throws {
-        try await withReceiver { port, inbox, sender in
+    @Test(arguments: LiveClient.allCases) func singleEventsArriveSignedWithTheirMessageIds(client: LiveClient) async throws {
+        try await withReceiver(client: client) { port, inbox, sender in
             // Given a subscription to the receiver, and a shared secret
             let target = Fixtures.target(["url": .string("http://127.0.0.1:\(port)/hook/200")], destination: ["sharedSecret": "Jefe"])
             let events = (1...3).map { Fixtures.event($0) }
@@ -36,8 +38,8 @@ import Testing
         }
     }
 
-    @Test func aBatchArrivesAsOneArray() async throws {
-        try await withReceiver { port, inbox, sender in
+    @Test(arguments: LiveClient.allCases) func aBatchArrivesAsOneArray(client: LiveClient) async throws {
+        try await withReceiver(client: client) { port, inbox, sender in
             // Given batching with PATCH
             let target = Fixtures.target(["url": .string("http://127.0.0.1:\(port)/hook/202"), "method": "PATCH", "enable_batching": true])
             let events = (1...4).map { Fixtures.event($0) }
@@ -54,8 +56,8 @@ import Testing
         }
     }
 
-    @Test func failuresAreClassifiedFromRealAnswers() async throws {
-        try await withReceiver { port, _, sender in
+    @Test(arguments: LiveClient.allCases) func failuresAreClassifiedFromRealAnswers(client: LiveClient) async throws {
+        try await withReceiver(client: client) { port, _, sender in
             // Given receivers that fail, refuse and redirect
             let webhook = WebhookIntegration()
             func deliver(_ path: String) async -> DeliveryOutcome {
@@ -72,9 +74,9 @@ import Testing
         }
     }
 
-    @Test func aSlowReceiverTimesOut() async throws {
+    @Test(arguments: LiveClient.allCases) func aSlowReceiverTimesOut(client: LiveClient) async throws {
         let settings = DeliveryHTTPSettings(connectTimeout: .seconds(2), readTimeout: .milliseconds(300), requestTimeout: .milliseconds(500))
-        try await withReceiver(settings: settings) { port, _, sender in
+        try await withReceiver(client: client, settings: settings) { port, _, sender in
             // Given a receiver that answers after 2 seconds, and a 500 ms request timeout
             let target = Fixtures.target(["url": .string("http://127.0.0.1:\(port)/hook/slow")])
 
@@ -88,21 +90,45 @@ import Testing
         }
     }
 
-    @Test func aClosedPortIsAConnectionFailure() async throws {
+    @Test(arguments: LiveClient.allCases) func aClosedPortIsAConnectionFailure(client kind: LiveClient) async throws {
         // Given nothing listening (port 1 on loopback); AsyncHTTPClient retries refused connections until the connect
         // timeout, so keep it short
         let settings = DeliveryHTTPSettings(connectTimeout: .milliseconds(300))
         let client = DeliverySender.makeHTTPClient(settings: settings)
-        let sender = DeliverySender.live(httpClient: client, settings: settings)
+        let http1 = kind == .http1 ? HTTP1Client(settings: settings) : nil
+        let sender = DeliverySender.live(httpClient: client, http1: http1, settings: settings)
         let target = Fixtures.target(["url": "http://127.0.0.1:1/hook"])
 
         // When an event is delivered
         let outcomes = await WebhookIntegration().deliver([Fixtures.event(1)], to: target, sender: sender)
         try await client.shutdown()
+        await http1?.shutdown()
 
         // Then the connection failure is retryable
         #expect(outcomes == [.connectionFailed("connection refused")])
     }
+
+    @Test(arguments: LiveClient.allCases) func aHeaderThatWouldBreakTheRequestIsNotSent(client: LiveClient) async throws {
+        try await withReceiver(client: client) { port, inbox, sender in
+            // Given a request whose header value carries a line break
+            let request = HTTPRequestSpec(
+                method: "POST", url: "http://127.0.0.1:\(port)/hook/200", headers: [("X-Custom", "a\r\nX-Injected: 1")], body: Array("{}".utf8))
+
+            // When it is sent
+            let outcome = await sender.outcome(of: request)
+
+            // Then it is discarded (sending it again cannot help) and nothing arrived
+            #expect(outcome == .discarded(reason: "invalid request: invalid header field"))
+            #expect(inbox.items.isEmpty)
+        }
+    }
+}
+
+/// Which client the live sender sends `http://` URLs with.
+enum LiveClient: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case http1
+    case asyncHTTPClient
+    var testDescription: String { rawValue }
 }
 
 // MARK: - The receiver
@@ -129,6 +155,7 @@ final class Inbox: Sendable {
 /// `/hook/{status}` answers with that status after recording the request; `/hook/slow` answers 200 after 2 s;
 /// `/hook/302` redirects to `/hook/200`.
 func withReceiver(
+    client kind: LiveClient = .http1,
     settings: DeliveryHTTPSettings = DeliveryHTTPSettings(),
     _ body: @Sendable (_ port: Int, _ inbox: Inbox, _ sender: DeliverySender) async throws -> Void
 ) async throws {
@@ -172,14 +199,17 @@ func withReceiver(
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
         let client = DeliverySender.makeHTTPClient(settings: settings)
+        let http1 = kind == .http1 ? HTTP1Client(settings: settings) : nil
         do {
-            try await body(port, inbox, DeliverySender.live(httpClient: client, settings: settings))
+            try await body(port, inbox, DeliverySender.live(httpClient: client, http1: http1, settings: settings))
         } catch {
             try? await client.shutdown()
+            await http1?.shutdown()
             await services.triggerGracefulShutdown()
             throw error
         }
         try await client.shutdown()
+        await http1?.shutdown()
         await services.triggerGracefulShutdown()
         try await group.waitForAll()
     }

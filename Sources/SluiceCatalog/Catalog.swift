@@ -34,6 +34,8 @@ public final class Catalog: Sendable {
         var destinations: [String: SecretNames] = [:]
         var sources: [String: SecretNames] = [:]
     }
+    /// Each destination entry's ``SettingsRules``, worked out at its first use, by id.
+    private let settingsRulesCache = Mutex<[String: SettingsRules]>([:])
 
     /// Makes a catalog of these entries, encoding each one's wire JSON.
     ///
@@ -89,6 +91,16 @@ public final class Catalog: Sendable {
         let names = SecretNames(options: options())
         secretNameCache.withLock { $0[keyPath: kind][id] = names }
         return names
+    }
+
+    /// The options of the destination entry `id` prepared for creating and updating settings; `nil` for an id the
+    /// catalog does not have.
+    public func settingsRules(destination id: String) -> SettingsRules? {
+        if let rules = settingsRulesCache.withLock({ $0[id] }) { return rules }
+        guard let options = destination(id: id)?.options else { return nil }
+        let rules = SettingsRules(options: options)
+        settingsRulesCache.withLock { $0[id] = rules }
+        return rules
     }
 
     /// The destination with this id (`destinationMetadataId`), or `nil`.

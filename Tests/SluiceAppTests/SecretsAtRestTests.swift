@@ -136,6 +136,50 @@ import Testing
         #expect(amplitude.settings["apiKey"]?.stringValue?.hasPrefix(SealedSecret.prefix) == true)
     }
 
+    @Test func anUpdateSealsOnlyTheSecretsItChangesAndAnswersInClear() async throws {
+        // Given an Amplitude destination with two secrets, on a store that seals them
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let settings = Self.settings(folder + "/sluice.sqlite")
+        let store = try await openStore(settings, logger: Logger(label: "test"), catalog: TestHarness.catalog)
+        let sealedStore = try #require(store as? SealedStore)
+        try await TestHarness.withApp(settings: settings, store: store) { client, _ in
+            let sourceID = try await client.createSource()
+            let created = try await client.api(
+                .post, "/destinations",
+                json: [
+                    "sourceId": .string(sourceID), "metadataId": .string(Fixture.amplitude),
+                    "settings": ["apiKey": "first-key-0001", "secretKey": "first-secret-0002"],
+                ])
+            let id = try #require(created.data["destination"]?["id"]?.stringValue)
+            func stored() async throws -> [String: JSONValue] { try #require(try await sealedStore.base.destination(id: id)).settings }
+            let before = try await stored()
+            for name in ["apiKey", "secretKey"] { #expect(before[name]?.stringValue.map(SealedSecret.isSealed) == true, "\(name)") }
+
+            // When it is renamed: no secret is sealed again, and the answer masks them
+            let renamed = try await client.api(.patch, "/destinations/\(id)", json: ["name": "renamed"])
+            #expect(renamed.status == .ok, "\(renamed.text)")
+            #expect(renamed.data["destination"]?["name"] == "renamed")
+            #expect(renamed.data["destination"]?["settings"]?["apiKey"] == .string(DestinationSettings.maskPrefix + "0001"))
+            #expect(try await stored()["apiKey"] == before["apiKey"])
+            #expect(try await stored()["secretKey"] == before["secretKey"])
+
+            // When one secret changes: only it is sealed again, and both open to what was set
+            let rekeyed = try await client.api(.patch, "/destinations/\(id)", json: ["settings": ["apiKey": "second-key-0003"]])
+            #expect(rekeyed.status == .ok, "\(rekeyed.text)")
+            #expect(rekeyed.data["destination"]?["settings"]?["apiKey"] == .string(DestinationSettings.maskPrefix + "0003"))
+            #expect(rekeyed.data["destination"]?["settings"]?["secretKey"] == .string(DestinationSettings.maskPrefix + "0002"))
+            let after = try await stored()
+            #expect(after["apiKey"] != before["apiKey"])
+            #expect(after["apiKey"]?.stringValue.map(SealedSecret.isSealed) == true)
+            #expect(after["secretKey"] == before["secretKey"])
+            let opened = try #require(try await sealedStore.destination(id: id)).settings
+            #expect(opened["apiKey"] == "second-key-0003")
+            #expect(opened["secretKey"] == "first-secret-0002")
+        }
+        try await store.close()
+    }
+
     /// A copy of the store's files, to compare before and after.
     static func snapshot(_ path: String) -> [String: Data] {
         var files: [String: Data] = [:]

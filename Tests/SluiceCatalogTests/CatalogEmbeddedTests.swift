@@ -60,6 +60,35 @@ import Testing
         #expect(catalog.secretNames(source: Self.amplitude).contains("writeKey"))
     }
 
+    @Test func settingsRulesHoldEveryEntrysOptionsAndDefaults() throws {
+        // The defaults spelled out here: the first option of each name with a default that is not null, the
+        // workspace placeholder replaced wherever it appears in a string
+        func substituted(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .string(let text): .string(text.replacingOccurrences(of: "#SEGMENT_WORKSPACE_ID", with: "ws1"))
+            case .array(let elements): .array(elements.map(substituted))
+            case .object(let members): .object(members.mapValues(substituted))
+            default: value
+            }
+        }
+        let catalog = Catalog.embedded()
+        var placeholders = 0
+        for entry in catalog.destinations {
+            let rules = try #require(catalog.settingsRules(destination: entry.id))
+            #expect(rules.options == entry.options)
+            var expected: [String: JSONValue] = [:]
+            for option in entry.options where expected[option.name] == nil {
+                if let value = option.defaultValue, !value.isNull { expected[option.name] = substituted(value) }
+            }
+            let defaults = rules.defaults(workspaceID: "ws1")
+            #expect(defaults == expected, "\(entry.id)")
+            if defaults != rules.defaults(workspaceID: "ws2") { placeholders += 1 }
+        }
+        // Some shipped entries do carry the placeholder (Amazon Kinesis's secretId, among others)
+        #expect(placeholders > 0)
+        #expect(catalog.settingsRules(destination: "nope") == nil)
+    }
+
     @Test func embeddedIsDecodedOnceAndShared() {
         // Given two calls
         // Then they hand out the same catalog, and the same entry bytes

@@ -71,6 +71,53 @@ import Testing
         }
     }
 
+    /// The toy cipher, counting what it seals.
+    final class CountingCipher: SecretCipher, @unchecked Sendable {
+        let toy: ToyCipher
+        var seals = 0
+        init(keys: [String]) { toy = ToyCipher(keys: keys) }
+        var keyID: String { toy.keyID }
+        func seal(_ plaintext: [UInt8]) throws -> String {
+            seals += 1
+            return try toy.seal(plaintext)
+        }
+        func open(_ sealed: String) throws -> [UInt8] { try toy.open(sealed) }
+    }
+
+    @Test func anUpdateSealsOnlyTheSecretsItChanged() throws {
+        // Given stored settings with two secrets sealed under k1, and the same opened
+        let clear: [String: JSONValue] = ["apiKey": "a1", "ucd": 42, "region": "eu"]
+        let stored = try SecretSealing.seal(clear, rule: Self.destinationRule, cipher: ToyCipher(keys: ["k1"]))
+
+        // When an update changes one secret and a clear setting, sealed keeping what the stored row has
+        var next = clear
+        next["apiKey"] = "a2"
+        next["region"] = "us"
+        let cipher = CountingCipher(keys: ["k1"])
+        let sealed = try SecretSealing.seal(next, rule: Self.destinationRule, cipher: cipher, keeping: stored, opened: clear)
+
+        // Then only the changed secret was sealed; the other keeps its stored text; all open to the update
+        #expect(cipher.seals == 1)
+        #expect(sealed["ucd"] == stored["ucd"])
+        #expect(sealed["apiKey"] != stored["apiKey"])
+        #expect(sealed["region"] == "us")
+        #expect(try SecretSealing.open(sealed, cipher: cipher) == next)
+
+        // When the key has changed since the row was stored, every secret is sealed again under the new one
+        let rotated = CountingCipher(keys: ["k2", "k1"])
+        let resealed = try SecretSealing.seal(clear, rule: Self.destinationRule, cipher: rotated, keeping: stored, opened: clear)
+        #expect(rotated.seals == 2)
+        for name in ["apiKey", "ucd"] {
+            #expect(SealedSecret.parse(try #require(resealed[name]?.stringValue))?.keyID == "k2", "\(name)")
+        }
+
+        // and a secret the stored row held in clear (not sealed yet) is sealed, not kept
+        let fresh = CountingCipher(keys: ["k1"])
+        let migrated = try SecretSealing.seal(clear, rule: Self.destinationRule, cipher: fresh, keeping: clear, opened: clear)
+        #expect(fresh.seals == 2)
+        #expect(migrated == stored)
+    }
+
     @Test func aSealedValueIsRecognisedByItsPrefix() {
         #expect(SealedSecret.parse("sluice-enc:v1:ab12cd34:AAEC")?.keyID == "ab12cd34")
         #expect(SealedSecret.parse("sluice-enc:v1:AAEC") == nil)

@@ -47,7 +47,8 @@ struct DestinationsController {
             throw APIError(.notFound, type: "NotFound", message: "No source with sourceId \(sourceID)", field: "sourceId")
         }
         let created = try DestinationUseCase.create(
-            .init(sourceID: sourceID, name: name, enabled: enabled, settings: input), metadata: metadata, workspaceID: services.workspace.id,
+            .init(sourceID: sourceID, name: name, enabled: enabled, settings: input), metadata: metadata,
+            rules: services.catalog.settingsRules(destination: metadataID), workspaceID: services.workspace.id,
             actor: context.actor, minting: services.minting)
         try await services.store.createDestination(created.resource, audit: created.audit)
         services.noteUndeliverable(created.resource, created: "destination")
@@ -85,8 +86,9 @@ struct DestinationsController {
         let services = self.services
         let updated = try await services.store.updateDestination(id: id) { current in
             try DestinationUseCase.update(
-                current, with: change, metadata: services.catalog.destination(id: current.metadataID), workspaceID: services.workspace.id,
-                actor: actor, minting: services.minting
+                current, with: change, metadata: services.catalog.destination(id: current.metadataID),
+                rules: services.catalog.settingsRules(destination: current.metadataID), workspaceID: services.workspace.id, actor: actor,
+                minting: services.minting
             ).pair
         }
         return destinationResponse(updated, key: "destination", context)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SluiceCatalog
 import SluiceCore
+import Synchronization
 
 /// A store whose destination and subscription secrets are sealed at rest (issue #19).
 ///
@@ -119,11 +120,20 @@ public struct SealedStore: Store {
         -> Destination
     {
         let store = self
-        return try opened(
-            await base.updateDestination(id: id) { current in
-                let (updated, audit) = try transform(store.opened(current))
-                return (try store.sealed(updated), audit)
-            })
+        // The last transform's result in clear beside what it stored, so the answer needs no second opening.
+        let last = Mutex<(sealed: Destination, clear: Destination)?>(nil)
+        let stored = try await base.updateDestination(id: id) { current in
+            let opened = try store.opened(current)
+            let (updated, audit) = try transform(opened)
+            var sealed = updated
+            sealed.settings = try SecretSealing.seal(
+                updated.settings, rule: store.rules.rule(for: .destination(metadataID: updated.metadataID)), cipher: store.cipher,
+                keeping: current.settings, opened: opened.settings)
+            last.withLock { $0 = (sealed, updated) }
+            return (sealed, audit)
+        }
+        if let (sealed, clear) = last.withLock({ $0 }), sealed == stored { return clear }
+        return try opened(stored)
     }
 
     public func deleteDestination(id: String, audit: @escaping @Sendable (Destination) -> [AuditEvent]) async throws {

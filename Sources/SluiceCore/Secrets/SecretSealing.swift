@@ -40,6 +40,24 @@ public enum SecretSealing {
         return result
     }
 
+    /// `settings` sealed as ``seal(_:rule:cipher:)`` does, except that a secret whose value is the one `opened`
+    /// holds keeps the sealed text `stored` holds for it, when that is sealed under the cipher's key: an update seals
+    /// only the secrets it changed. `stored` is a row's settings as stored and `opened` the same settings opened.
+    public static func seal(
+        _ settings: [String: JSONValue], rule: Rule, cipher: any SecretCipher, keeping stored: [String: JSONValue], opened: [String: JSONValue]
+    ) throws -> [String: JSONValue] {
+        let current = SealedSecret.prefix + cipher.keyID + ":"
+        var result = settings
+        for (name, value) in settings where !isSealedValue(value) && rule(name, value) {
+            if case .string(let text)? = stored[name], text.hasPrefix(current), opened[name] == value {
+                result[name] = .string(text)
+            } else {
+                result[name] = .string(try cipher.seal(JSONWriter.encode(value)))
+            }
+        }
+        return result
+    }
+
     /// `settings` with every sealed value opened (whatever the rule: sealed values are known by their prefix).
     ///
     /// - Throws: what ``SecretCipher/open(_:)`` throws; ``SecretError/damaged`` when the opened bytes are not JSON.

@@ -45,8 +45,18 @@ public enum DestinationSettings {
         enabled: Bool,
         workspaceID: String
     ) throws(ValidationError) -> [String: JSONValue] {
-        let byName = index(options)
-        let defaults = defaults(options: options, workspaceID: workspaceID)
+        try create(rules: SettingsRules(options: options), input: input, enabled: enabled, workspaceID: workspaceID)
+    }
+
+    /// ``create(options:input:enabled:workspaceID:)`` with the catalog entry's options prepared once.
+    public static func create(
+        rules: SettingsRules,
+        input: [String: JSONValue],
+        enabled: Bool,
+        workspaceID: String
+    ) throws(ValidationError) -> [String: JSONValue] {
+        let (options, byName) = (rules.options, rules.byName)
+        let defaults = rules.defaults(workspaceID: workspaceID)
         var result = defaults
         for (name, value) in input.sorted(by: { $0.key < $1.key }) where !value.isNull {
             guard let option = byName[name] else {
@@ -91,7 +101,18 @@ public enum DestinationSettings {
         enabled: Bool,
         workspaceID: String
     ) throws(ValidationError) -> [String: JSONValue] {
-        let byName = index(options)
+        try update(rules: SettingsRules(options: options), stored: stored, patch: patch, enabled: enabled, workspaceID: workspaceID)
+    }
+
+    /// ``update(options:stored:patch:enabled:workspaceID:)`` with the catalog entry's options prepared once.
+    public static func update(
+        rules: SettingsRules,
+        stored: [String: JSONValue],
+        patch: [String: JSONValue],
+        enabled: Bool,
+        workspaceID: String
+    ) throws(ValidationError) -> [String: JSONValue] {
+        let (options, byName) = (rules.options, rules.byName)
         let readOnly = patch.keys.filter { byName[$0]?.isReadOnly == true }.sorted()
         if !patch.isEmpty, readOnly.count == patch.count {
             let names = readOnly.map { "settings.\($0)" }.joined(separator: ", ")
@@ -99,7 +120,7 @@ public enum DestinationSettings {
             throw ValidationError("\(names) \(verb) and cannot be updated", field: "settings.\(readOnly[0])", kind: .badRequest)
         }
 
-        let defaults = defaults(options: options, workspaceID: workspaceID)
+        let defaults = rules.defaults(workspaceID: workspaceID)
         var result = defaults.merging(stored) { _, stored in stored }
         for option in options where option.isReadOnly {
             result[option.name] = defaults[option.name]
@@ -128,12 +149,7 @@ public enum DestinationSettings {
     ///
     /// Options whose `defaultValue` is absent or `null` are left out.
     public static func defaults(options: [IntegrationOption], workspaceID: String) -> [String: JSONValue] {
-        var result: [String: JSONValue] = [:]
-        for option in options where result[option.name] == nil {
-            guard let value = option.defaultValue, !value.isNull else { continue }
-            result[option.name] = substitutingWorkspaceID(in: value, workspaceID: workspaceID)
-        }
-        return result
+        SettingsRules(options: options).defaults(workspaceID: workspaceID)
     }
 
     /// Whether a setting's value counts as empty for a required option.
@@ -186,5 +202,37 @@ public enum DestinationSettings {
         default:
             value
         }
+    }
+}
+
+/// A catalog entry's options made ready for ``DestinationSettings``: indexed by name, with their defaults. Worked out
+/// once per catalog entry (`Catalog.settingsRules(destination:)`) rather than on every create and update.
+public struct SettingsRules: Sendable {
+    /// The options, in catalog order.
+    public let options: [IntegrationOption]
+    /// The options by name; when a catalog lists a name twice, the first wins.
+    let byName: [String: IntegrationOption]
+    /// Every option's default (the first option of a name that has one), ``DestinationSettings/workspaceIDPlaceholder``
+    /// still in place; options whose `defaultValue` is absent or `null` are left out.
+    let rawDefaults: [String: JSONValue]
+    /// Whether any default holds the placeholder.
+    let placeholder: Bool
+
+    /// Prepares `options`.
+    public init(options: [IntegrationOption]) {
+        self.options = options
+        byName = DestinationSettings.index(options)
+        var defaults: [String: JSONValue] = [:]
+        for option in options where defaults[option.name] == nil {
+            guard let value = option.defaultValue, !value.isNull else { continue }
+            defaults[option.name] = value
+        }
+        rawDefaults = defaults
+        placeholder = defaults.values.contains { DestinationSettings.substitutingWorkspaceID(in: $0, workspaceID: "") != $0 }
+    }
+
+    /// Every option's default, with ``DestinationSettings/workspaceIDPlaceholder`` replaced by `workspaceID`.
+    public func defaults(workspaceID: String) -> [String: JSONValue] {
+        placeholder ? rawDefaults.mapValues { DestinationSettings.substitutingWorkspaceID(in: $0, workspaceID: workspaceID) } : rawDefaults
     }
 }

@@ -39,11 +39,15 @@ public enum DestinationUseCase {
 
     /// A new destination of the catalog entry `metadata`: settings checked against its options and overlaid on
     /// their defaults; records `Integration Created` under the name, or the catalog's name when there is none.
+    ///
+    /// - Parameter rules: `metadata`'s options prepared (`Catalog.settingsRules(destination:)`), or `nil` to prepare
+    ///   them here.
     public static func create(
-        _ creation: Creation, metadata: DestinationMetadata, workspaceID: String, actor: String, minting: Minting
+        _ creation: Creation, metadata: DestinationMetadata, rules: SettingsRules? = nil, workspaceID: String, actor: String, minting: Minting
     ) throws -> Change<Destination> {
         let settings = try DestinationSettings.create(
-            options: metadata.options, input: creation.settings, enabled: creation.enabled, workspaceID: workspaceID)
+            rules: rules ?? SettingsRules(options: metadata.options), input: creation.settings, enabled: creation.enabled,
+            workspaceID: workspaceID)
         let now = minting.now()
         let destination = Destination(
             id: minting.id(), workspaceID: workspaceID, sourceID: creation.sourceID, metadataID: metadata.id, name: creation.name,
@@ -59,21 +63,20 @@ public enum DestinationUseCase {
     /// `Integration Modified` (the name), each when it applies; an update that changes nothing records nothing and
     /// keeps `updatedAt`.
     ///
-    /// - Parameter metadata: The catalog entry, or `nil` when the catalog no longer has it (no options are checked).
+    /// - Parameters:
+    ///   - metadata: The catalog entry, or `nil` when the catalog no longer has it (no options are checked).
+    ///   - rules: `metadata`'s options prepared (`Catalog.settingsRules(destination:)`), or `nil` to prepare them here.
     public static func update(
-        _ current: Destination, with update: Update, metadata: DestinationMetadata?, workspaceID: String, actor: String,
-        minting: Minting
+        _ current: Destination, with update: Update, metadata: DestinationMetadata?, rules: SettingsRules? = nil, workspaceID: String,
+        actor: String, minting: Minting
     ) throws -> Change<Destination> {
         var next = current
         if let name = update.name { next.name = name ?? "" }
         if let enabled = update.enabled { next.enabled = enabled }
-        let options = metadata?.options ?? []
-        if let patch = update.settings {
+        if update.settings != nil || (next.enabled && !current.enabled) {
             next.settings = try DestinationSettings.update(
-                options: options, stored: current.settings, patch: patch, enabled: next.enabled, workspaceID: workspaceID)
-        } else if next.enabled, !current.enabled {
-            next.settings = try DestinationSettings.update(
-                options: options, stored: current.settings, patch: [:], enabled: true, workspaceID: workspaceID)
+                rules: rules ?? SettingsRules(options: metadata?.options ?? []), stored: current.settings, patch: update.settings ?? [:],
+                enabled: next.enabled, workspaceID: workspaceID)
         }
         guard next != current else { return Change(current, audit: []) }
         next.updatedAt = minting.now()

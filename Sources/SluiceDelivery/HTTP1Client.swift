@@ -242,8 +242,11 @@ final class HostPool: Sendable {
         var idle: [(connection: PooledConnection, since: NIODeadline)] = []
         /// Requests waiting for a connection, first come first served: each is handed a connection, or `nil` with a
         /// slot to connect in.
-        var waiters: [(id: Int, promise: EventLoopPromise<PooledConnection?>)] = []
+        var waiters: [(id: Int, deadline: NIODeadline, promise: EventLoopPromise<PooledConnection?>)] = []
         var nextWaiter = 0
+        /// Whether the timer that times waiting requests out is set (one for the pool, not one a request: each
+        /// request setting and cancelling its own, from off the event loop, cost more than its exchange).
+        var waiterTimer = false
         var closed = false
     }
 
@@ -275,7 +278,11 @@ final class HostPool: Sendable {
             }
             state.nextWaiter += 1
             let promise = loop.makePromise(of: PooledConnection?.self)
-            state.waiters.append((state.nextWaiter, promise))
+            state.waiters.append((state.nextWaiter, deadline, promise))
+            if !state.waiterTimer {
+                state.waiterTimer = true
+                loop.scheduleTask(deadline: deadline) { self.timeOutWaiters() }
+            }
             return .wait(state.nextWaiter, promise)
         }
         switch lease {
@@ -284,8 +291,6 @@ final class HostPool: Sendable {
         case .connect:
             return (try await connect(on: loop, deadline: deadline), false)
         case .wait(let id, let promise):
-            let timer = loop.scheduleTask(deadline: deadline) { self.giveUp(waiter: id, with: DeliveryTransportError.timedOut) }
-            defer { timer.cancel() }
             let handed = try await withTaskCancellationHandler {
                 try await promise.futureResult.get()
             } onCancel: {
@@ -329,6 +334,22 @@ final class HostPool: Sendable {
             return stale
         }
         for connection in stale { connection.close() }
+    }
+
+    /// Fails the waiting requests whose deadline has passed, and sets the timer again for the earliest of the rest.
+    private func timeOutWaiters() {
+        let now = NIODeadline.now()
+        let expired: [EventLoopPromise<PooledConnection?>] = state.withLock { state in
+            let expired = state.waiters.filter { $0.deadline <= now }.map(\.promise)
+            state.waiters.removeAll { $0.deadline <= now }
+            if let next = state.waiters.map(\.deadline).min() {
+                group.next().scheduleTask(deadline: next) { self.timeOutWaiters() }
+            } else {
+                state.waiterTimer = false
+            }
+            return expired
+        }
+        for promise in expired { promise.fail(DeliveryTransportError.timedOut) }
     }
 
     private func giveUp(waiter id: Int, with error: any Error) {

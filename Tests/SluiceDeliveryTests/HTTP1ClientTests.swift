@@ -194,6 +194,30 @@ import Testing
         }
     }
 
+    @Test func aRequestWaitingForAConnectionTimesOutAtItsDeadline() async throws {
+        let settings = DeliveryHTTPSettings(maxConnectionsPerHost: 1)
+        try await withScriptedReceiver(Script { _ in .ok }, settings: settings) { receiver, _ in
+            // Given a pool of one connection, held and not put back
+            let pool = HostPool(target: receiver.target, group: MultiThreadedEventLoopGroup.singleton, settings: settings)
+            let (held, _) = try await pool.acquire(deadline: .now() + .seconds(5))
+
+            // When a request waits for a connection until 200 ms from now, it times out then (no connection freed it)
+            let started = ContinuousClock.now
+            await #expect(throws: DeliveryTransportError.timedOut) { try await pool.acquire(deadline: .now() + .milliseconds(200)) }
+            #expect(ContinuousClock.now - started >= .milliseconds(190))
+            #expect(ContinuousClock.now - started < .seconds(2))
+
+            // When another waits with a later deadline, the connection put back is handed to it
+            async let next = pool.acquire(deadline: .now() + .seconds(5))
+            try await Task.sleep(for: .milliseconds(50))
+            pool.release(held)
+            let (handed, reused) = try await next
+            #expect(handed === held)
+            #expect(reused)
+            await pool.close()
+        }
+    }
+
     @Test func aReadTimeoutIsCountedFromTheLastRead() async throws {
         let settings = DeliveryHTTPSettings(readTimeout: .milliseconds(200), requestTimeout: .seconds(10))
         try await withScriptedReceiver(Script { _ in .ok(after: .seconds(2)) }, settings: settings) { receiver, client in

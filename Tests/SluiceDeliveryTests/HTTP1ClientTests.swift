@@ -153,6 +153,20 @@ import Testing
         }
     }
 
+    @Test func anAnswerEndedByClosingTheConnectionIsWhole() async throws {
+        // Given a receiver whose answer has no length and ends when it closes the connection (RFC 9112 §6.3)
+        let answer = "HTTP/1.1 201 Created\r\nConnection: close\r\n\r\nall of it"
+        try await withScriptedReceiver(Script { _ in .rawThenClose(answer) }) { receiver, client in
+            // When two requests are sent, each gets the whole answer on a connection of its own
+            for _ in 1...2 {
+                let response = try await client.send(receiver.request(), to: receiver.target, keep: 100)
+                #expect(response.status == 201)
+                #expect(response.bodyPrefix == Array("all of it".utf8))
+            }
+            #expect(receiver.log.connections == 2)
+        }
+    }
+
     @Test func aMalformedAnswerIsAConnectionFailure() async throws {
         try await withScriptedReceiver(Script { _ in .raw("NOT HTTP AT ALL\r\n\r\n") }) { receiver, client in
             await #expect(throws: DeliveryTransportError.connectionFailed("malformed response")) {
@@ -312,6 +326,8 @@ enum Reply: Sendable {
     case hangUp
     /// Writes these bytes as they are.
     case raw(String)
+    /// Writes these bytes as they are, then closes the connection.
+    case rawThenClose(String)
 
     static let ok = Reply.answer(status: 200, headers: [], body: "", delay: .zero)
     static func ok(after delay: Duration) -> Reply { .answer(status: 200, headers: [], body: "", delay: delay) }
@@ -434,11 +450,12 @@ private final class ScriptedHandler: ChannelInboundHandler {
         switch reply {
         case .hangUp:
             context.close(promise: nil)
-        case .raw(let text):
+        case .raw(let text), .rawThenClose(let text):
             // Under the HTTP encoder: straight to the socket.
             if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
                 encoder.writeAndFlush(NIOAny(ByteBuffer(string: text)), promise: nil)
             }
+            if case .rawThenClose = reply { context.close(promise: nil) }
         case .answer(let status, let headers, let body, let delay):
             let send = {
                 var fields = HTTPHeaders(headers)

@@ -164,7 +164,7 @@ public final class HTTP1Client: Sendable {
         var hasHost = false
         var hasLength = false
         for (name, value) in spec.headers {
-            guard isToken(name), isFieldValue(value) else { throw DeliveryTransportError.invalidRequest("invalid header field") }
+            guard HTTPField.isToken(name), HTTPField.isValue(value) else { throw DeliveryTransportError.invalidRequest("invalid header field") }
             if !hasHost, name.utf8.count == 4, name.lowercased() == "host" { hasHost = true }
             if !hasLength, name.utf8.count == 14, name.lowercased() == "content-length" { hasLength = true }
             headers.add(name: name, value: value)
@@ -173,24 +173,8 @@ public final class HTTP1Client: Sendable {
         if !hasLength, !(spec.body.isEmpty && (spec.method == "GET" || spec.method == "HEAD")) {
             headers.add(name: "Content-Length", value: String(spec.body.count))
         }
-        guard isToken(spec.method) else { throw DeliveryTransportError.invalidRequest("invalid method") }
+        guard HTTPField.isToken(spec.method) else { throw DeliveryTransportError.invalidRequest("invalid method") }
         return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: spec.method), uri: target.pathAndQuery, headers: headers)
-    }
-
-    /// RFC 9110 §5.6.2's `token`.
-    static func isToken(_ text: String) -> Bool {
-        !text.isEmpty
-            && text.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-                default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
-                }
-            }
-    }
-
-    /// A field value with no control character but horizontal tab (RFC 9110 §5.5: CR and LF would end the header).
-    static func isFieldValue(_ text: String) -> Bool {
-        !text.utf8.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
     }
 }
 

@@ -73,3 +73,22 @@ public struct HTTPResponseSpec: Sendable, Equatable {
         return max(0, date.timeIntervalSince(now))
     }
 }
+
+/// What may stand in a header field (RFC 9110 §5): checked before anything is sent.
+enum HTTPField {
+    /// A `token` (§5.6.2): what a field name and a method are made of.
+    static func isToken(_ text: String) -> Bool {
+        !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+                default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+                }
+            }
+    }
+
+    /// A field value with no control character but horizontal tab (§5.5: CR and LF would end the field).
+    static func isValue(_ text: String) -> Bool {
+        !text.utf8.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
+    }
+}

@@ -13,7 +13,8 @@ import Synchronization
 /// sender hands everything else (`https`, user info in the URL, anything not plainly ASCII) to AsyncHTTPClient.
 ///
 /// - Up to ``DeliveryHTTPSettings/maxConnectionsPerHost`` connections to each host and port; a request waits for one
-///   to be free past that. Idle connections are reused (the most recent first) and closed once unused for a minute (looked for every 10 s).
+///   to be free past that. Idle connections are reused (the most recent first) and closed once unused for a minute
+///   (looked for every 10 s).
 /// - A connection is reused only after a whole response that allows it (HTTP/1.1 without `Connection: close`);
 ///   anything else (a timeout, an error, a cancelled request) closes it.
 /// - Timeouts as ``DeliveryHTTPSettings`` gives them: connecting, each read of the response, and the whole request
@@ -24,7 +25,7 @@ import Synchronization
 /// - Header names must be tokens and values free of control characters but tab (RFC 9110 §5.5), as AsyncHTTPClient
 ///   checks them; a request with others is not sent (``DeliveryTransportError/invalidRequest(_:)``).
 public final class HTTP1Client: Sendable {
-    /// A host and port: what connections are pooled by, and how a request names where it goes.
+    /// Where a request goes: host and port (what connections are pooled by), and what it names there.
     public struct Target: Hashable, Sendable {
         /// The host name or address, without brackets for IPv6.
         public var host: String
@@ -34,12 +35,6 @@ public final class HTTP1Client: Sendable {
         public var hostHeader: String
         /// The path and query (`/` when the URL had no path); the fragment is not sent.
         public var pathAndQuery: String
-
-        public static func == (lhs: Target, rhs: Target) -> Bool { lhs.host == rhs.host && lhs.port == rhs.port }
-        public func hash(into hasher: inout Hasher) {
-            hasher.combine(host)
-            hasher.combine(port)
-        }
 
         /// Reads a plain `http://` URL this client sends to; `nil` for any other (those go to AsyncHTTPClient): another
         /// scheme, user info, an empty host, a port out of range, or a byte outside printable ASCII anywhere.
@@ -88,7 +83,13 @@ public final class HTTP1Client: Sendable {
 
     let group: any EventLoopGroup
     let settings: DeliveryHTTPSettings
-    private let pools = Mutex<(pools: [Target: HostPool], shutDown: Bool)>(([:], false))
+    private let pools = Mutex<(pools: [HostPort: HostPool], shutDown: Bool)>(([:], false))
+
+    /// What connections are pooled by.
+    struct HostPort: Hashable {
+        var host: String
+        var port: Int
+    }
     private let sweeper = Mutex<RepeatedTask?>(nil)
     /// How long a connection may sit idle before it is closed.
     static let idleTimeout = TimeAmount.seconds(60)
@@ -138,10 +139,14 @@ public final class HTTP1Client: Sendable {
                 if answer.reusable { pool.release(connection) } else { connection.close() }
                 return answer.response
             } catch ExchangeError.closedBeforeAnswer where reused && !sentAgain && !Task.isCancelled {
+                connection.close()
                 sentAgain = true
             } catch ExchangeError.closedBeforeAnswer {
+                connection.close()
                 throw Task.isCancelled ? CancellationError() : DeliveryTransportError.connectionFailed("connection closed")
             } catch {
+                // Closed already in every case but this makes sure: a connection that failed is never reused.
+                connection.close()
                 throw Task.isCancelled ? CancellationError() : error
             }
         }
@@ -150,9 +155,10 @@ public final class HTTP1Client: Sendable {
     private func pool(for target: Target) -> HostPool? {
         pools.withLock { state in
             if state.shutDown { return nil }
-            if let pool = state.pools[target] { return pool }
-            let pool = HostPool(target: target, group: group, settings: settings)
-            state.pools[target] = pool
+            let key = HostPort(host: target.host, port: target.port)
+            if let pool = state.pools[key] { return pool }
+            let pool = HostPool(target: key, group: group, settings: settings)
+            state.pools[key] = pool
             return pool
         }
     }
@@ -198,7 +204,11 @@ final class PooledConnection: Sendable {
     func exchange(head: HTTPRequestHead, body: ByteBuffer, keep: Int, deadline: NIODeadline) async throws -> ExchangeHandler.Answer {
         let promise = channel.eventLoop.makePromise(of: ExchangeHandler.Answer.self)
         let exchange = ExchangeHandler.Exchange(head: head, body: body, keep: keep, deadline: deadline, promise: promise)
-        channel.writeAndFlush(exchange, promise: nil)
+        // A channel closed since it was handed out may have lost its handlers, so the exchange would never reach the
+        // handler that answers it: a failed write fails the exchange (a promise completed already stays as it is).
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { _ in promise.fail(ExchangeError.closedBeforeAnswer) }
+        channel.writeAndFlush(exchange, promise: written)
         return try await withTaskCancellationHandler {
             try await promise.futureResult.get()
         } onCancel: {
@@ -213,7 +223,7 @@ final class PooledConnection: Sendable {
 
 /// The connections to one host and port: idle ones, how many are open, and the requests waiting for one.
 final class HostPool: Sendable {
-    let target: HTTP1Client.Target
+    let target: HTTP1Client.HostPort
     let group: any EventLoopGroup
     let settings: DeliveryHTTPSettings
 
@@ -242,7 +252,7 @@ final class HostPool: Sendable {
 
     private let state = Mutex(State())
 
-    init(target: HTTP1Client.Target, group: any EventLoopGroup, settings: DeliveryHTTPSettings) {
+    init(target: HTTP1Client.HostPort, group: any EventLoopGroup, settings: DeliveryHTTPSettings) {
         self.target = target
         self.group = group
         self.settings = settings

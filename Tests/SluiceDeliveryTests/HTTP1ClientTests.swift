@@ -212,7 +212,9 @@ import Testing
         let settings = DeliveryHTTPSettings(maxConnectionsPerHost: 1)
         try await withScriptedReceiver(Script { _ in .ok }, settings: settings) { receiver, _ in
             // Given a pool of one connection, held and not put back
-            let pool = HostPool(target: receiver.target, group: MultiThreadedEventLoopGroup.singleton, settings: settings)
+            let pool = HostPool(
+                target: HTTP1Client.HostPort(host: "127.0.0.1", port: receiver.port), group: MultiThreadedEventLoopGroup.singleton,
+                settings: settings)
             let (held, _) = try await pool.acquire(deadline: .now() + .seconds(5))
 
             // When a request waits for a connection until 200 ms from now, it times out then (no connection freed it)
@@ -228,6 +230,34 @@ import Testing
             let (handed, reused) = try await next
             #expect(handed === held)
             #expect(reused)
+            await pool.close()
+        }
+    }
+
+    @Test func aRequestOnAConnectionClosedSinceItWasHandedOutFailsAtOnce() async throws {
+        try await withScriptedReceiver(Script { _ in .ok }) { receiver, _ in
+            // Given a connection handed out, then closed (its handlers gone with it) before the request is written
+            let pool = HostPool(
+                target: HTTP1Client.HostPort(host: "127.0.0.1", port: receiver.port), group: MultiThreadedEventLoopGroup.singleton,
+                settings: DeliveryHTTPSettings())
+            let (connection, _) = try await pool.acquire(deadline: .now() + .seconds(5))
+            try await connection.channel.close()
+            let head = try HTTP1Client.head(for: receiver.request(), target: receiver.target)
+
+            // When a request is sent on it, it fails as closed before any answer (and does not wait for its deadline)
+            let outcome = Mutex<String?>(nil)
+            let task = Task {
+                do {
+                    _ = try await connection.exchange(head: head, body: ByteBuffer(), keep: 0, deadline: .now() + .seconds(30))
+                    outcome.withLock { $0 = "answered" }
+                } catch {
+                    outcome.withLock { $0 = "\(error)" }
+                }
+            }
+            let waitUntil = ContinuousClock.now + .seconds(3)
+            while outcome.withLock({ $0 }) == nil, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(outcome.withLock { $0 } == "closedBeforeAnswer")
+            if outcome.withLock({ $0 }) != nil { await task.value }
             await pool.close()
         }
     }

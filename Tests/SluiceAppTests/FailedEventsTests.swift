@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import SluiceApp
 import SluiceCore
 import SluiceDelivery
 import SluiceTesting
@@ -105,7 +106,10 @@ final class Answer: Sendable {
     }
 
     @Test func theJanitorForgetsWhatTheRetentionNoLongerKeeps() async throws {
-        try await TestHarness.withApp { client, store in
+        // The test routes and claims the job itself: the app's own workers, polling, could claim it first.
+        var settings = AppSettings.testing()
+        settings.delivery = false
+        try await TestHarness.withApp(settings: settings) { client, store in
             let sourceID = try await client.createSource(slug: "janitor")
             let destinationID = try await client.createAmplitude(sourceID: sourceID)
             try await store.appendEvents([IncomingEvent(sourceID: sourceID, messageID: "m", receivedAt: Date(), body: Array("{}".utf8))])

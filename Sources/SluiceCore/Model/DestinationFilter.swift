@@ -77,25 +77,51 @@ extension DestinationFilter {
     }
 }
 
-/// An event kept from a destination, counted per (source, destination, minute, reason) when the routing that
+/// An event kept from destinations, counted per (source, destination, minute, reason) when the routing that
 /// consumes the event commits: by the destination's filters (`reason`: `DROP` or `SAMPLE`), because the destination
-/// is disabled or no subscription trigger matched (``DiscardReason``). An empty ``destinationID`` counts an event
+/// is disabled or no subscription trigger matched (``DiscardReason``). An empty destination id counts an event
 /// kept from every destination of its source (``DiscardReason/sourceDisabled``): the Delivery Overview's
 /// filtered-at-source step.
 public struct FilteredEvent: Sendable, Equatable {
     /// The pending event's position in the log: counted only if this routing consumes it.
     public var eventSeq: Int64
     public var sourceID: String
-    public var destinationID: String
+    /// The destinations it was kept from, all for `reason`; usually one, or a source's destinations that take no
+    /// events (shared by every event of the batch).
+    public var destinations: FilteredDestinations
     public var minute: Int64
     public var reason: String
 
+    /// The first destination it was kept from (the only one, but for a source's destinations that take no events).
+    public var destinationID: String { destinations.ids.first ?? "" }
+
+    /// An event kept from one destination.
     public init(eventSeq: Int64, sourceID: String, destinationID: String, minute: Int64, reason: String) {
+        self.init(eventSeq: eventSeq, sourceID: sourceID, destinations: FilteredDestinations([destinationID]), minute: minute, reason: reason)
+    }
+
+    /// An event kept from several destinations for the same reason.
+    public init(eventSeq: Int64, sourceID: String, destinations: FilteredDestinations, minute: Int64, reason: String) {
         self.eventSeq = eventSeq
         self.sourceID = sourceID
-        self.destinationID = destinationID
+        self.destinations = destinations
         self.minute = minute
         self.reason = reason
+    }
+
+    public static func == (lhs: FilteredEvent, rhs: FilteredEvent) -> Bool {
+        lhs.eventSeq == rhs.eventSeq && lhs.sourceID == rhs.sourceID && lhs.destinations.ids == rhs.destinations.ids
+            && lhs.minute == rhs.minute && lhs.reason == rhs.reason
+    }
+}
+
+/// Destination ids that routed events are kept from, made once and shared by every event kept from them alike: a
+/// source's destinations that take no events cost routing one entry an event, not one an event and destination.
+public final class FilteredDestinations: Sendable {
+    public let ids: [String]
+
+    public init(_ ids: [String]) {
+        self.ids = ids
     }
 }
 
@@ -108,14 +134,31 @@ public struct FilteredCount: Sendable, Hashable {
     public var count: Int64
 }
 
+/// Events kept from the same ``FilteredDestinations`` (the same object), in the same minute, for the same reason.
+private struct FilteredGroup: Hashable {
+    var destinations: ObjectIdentifier
+    var sourceID: String
+    var minute: Int64
+    var reason: String
+}
+
 extension [FilteredEvent] {
     /// The counts to add, by (source, destination, minute, reason), of the events whose seq is in `consumed`.
     public func counts(consumed: Set<Int64>) -> [FilteredCount] {
-        var counts: [FilteredCount: Int64] = [:]
+        // Events kept from the same shared destinations (the same object), minute and reason are counted together
+        // first, then the count goes to each of those destinations.
+        var groups: [FilteredGroup: (destinations: FilteredDestinations, count: Int64)] = [:]
         for event in self where consumed.contains(event.eventSeq) {
-            let key = FilteredCount(
-                sourceID: event.sourceID, destinationID: event.destinationID, minute: event.minute, reason: event.reason, count: 0)
-            counts[key, default: 0] += 1
+            let key = FilteredGroup(
+                destinations: ObjectIdentifier(event.destinations), sourceID: event.sourceID, minute: event.minute, reason: event.reason)
+            groups[key, default: (event.destinations, 0)].count += 1
+        }
+        var counts: [FilteredCount: Int64] = [:]
+        for (key, group) in groups {
+            for destinationID in group.destinations.ids {
+                let count = FilteredCount(sourceID: key.sourceID, destinationID: destinationID, minute: key.minute, reason: key.reason, count: 0)
+                counts[count, default: 0] += group.count
+            }
         }
         return counts.map { key, count in
             var total = key

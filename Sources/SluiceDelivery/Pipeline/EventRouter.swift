@@ -55,6 +55,8 @@ public final class EventRouter: Service {
     /// A destination, its enabled filters, and the subscriptions of it that take events, with their parsed triggers.
     struct Target {
         let destinationID: String
+        /// The destination as the events kept from it record it, made once for every event.
+        let keptFrom: FilteredDestinations
         let filters: [DestinationFilterRule]
         /// Whether a filter may change the event (property actions), so that a kept event is encoded again.
         let rewrites: Bool
@@ -75,12 +77,12 @@ public final class EventRouter: Service {
         for item in pending {
             guard let sourceRoutes = routes[item.event.sourceID] else { continue }
             let minute = DeliveryCounters.epochMinute(of: item.event.receivedAt)
-            func keep(from destinationID: String, _ reason: String) {
+            func keep(from destinations: FilteredDestinations, _ reason: String) {
                 filtered.append(
-                    FilteredEvent(eventSeq: item.seq, sourceID: item.event.sourceID, destinationID: destinationID, minute: minute, reason: reason))
+                    FilteredEvent(eventSeq: item.seq, sourceID: item.event.sourceID, destinations: destinations, minute: minute, reason: reason))
             }
             if sourceRoutes.sourceDisabled {
-                keep(from: "", DiscardReason.sourceDisabled)
+                keep(from: Self.everyDestination, DiscardReason.sourceDisabled)
                 continue
             }
             // Parsing is the cost of routing, so an event is parsed only when some destination has filters or
@@ -91,14 +93,15 @@ public final class EventRouter: Service {
                 guard let parsed = try? JSONValue.parse(item.event.body) else { continue }
                 original = parsed
             }
-            for destinationID in sourceRoutes.idle { keep(from: destinationID, DiscardReason.noMatchingSubscription) }
+            // One entry an event for all of them, counted for each when the routing commits.
+            if !sourceRoutes.idle.isEmpty { keep(from: sourceRoutes.idleDestinations, DiscardReason.noMatchingSubscription) }
             for target in sourceRoutes.targets {
                 var event = original
                 var incoming = item.event
                 if !target.filters.isEmpty {
                     switch DestinationFilters.apply(target.filters, to: original) {
                     case .dropped(let reason):
-                        keep(from: target.destinationID, reason.rawValue)
+                        keep(from: target.keptFrom, reason.rawValue)
                         continue
                     case .kept(let kept):
                         if target.rewrites, kept != original {
@@ -113,7 +116,7 @@ public final class EventRouter: Service {
                     jobs.append(
                         NewDeliveryJob(eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id, event: incoming))
                 }
-                if !matched { keep(from: target.destinationID, DiscardReason.noMatchingSubscription) }
+                if !matched { keep(from: target.keptFrom, DiscardReason.noMatchingSubscription) }
             }
         }
         try await store.route(consumed: pending.map(\.seq), jobs: jobs, filtered: filtered)
@@ -133,7 +136,12 @@ public final class EventRouter: Service {
         var targets: [Target] = []
         /// Destinations with neither: every event matches no subscription, which is known without parsing it.
         var idle: [String] = []
+        /// ``idle`` as the events kept from them record it, made once for every event.
+        var idleDestinations = FilteredDestinations([])
     }
+
+    /// What an event of a disabled source is kept from: every destination of it (an empty id).
+    static let everyDestination = FilteredDestinations([""])
 
     private func routes(sourceID: String) async throws -> Routes {
         guard let source = try await store.source(id: sourceID) else { return Routes() }
@@ -158,9 +166,10 @@ public final class EventRouter: Service {
             }
             routes.targets.append(
                 Target(
-                    destinationID: destination.id, filters: filters,
+                    destinationID: destination.id, keptFrom: FilteredDestinations([destination.id]), filters: filters,
                     rewrites: filters.contains { $0.actions.contains(where: \.changesProperties) }, subscriptions: triggers))
         }
+        routes.idleDestinations = FilteredDestinations(routes.idle)
         return routes
     }
 

@@ -194,14 +194,12 @@ import Testing
     @Test func aSlowAnswerTimesOutAndSoDoesTheRequestWaitingBehindIt() async throws {
         let settings = DeliveryHTTPSettings(readTimeout: .seconds(5), requestTimeout: .milliseconds(300), maxConnectionsPerHost: 1)
         try await withScriptedReceiver(Script { _ in .ok(after: .seconds(10)) }, settings: settings) { receiver, client in
-            let started = ContinuousClock.now
             @Sendable func attempt() async -> Result<HTTPResponseSpec, any Error> {
                 do { return .success(try await client.send(receiver.request(), to: receiver.target, keep: 0)) } catch { return .failure(error) }
             }
             async let first = attempt()
             async let second = attempt()
             let results = await [first, second]
-            #expect(ContinuousClock.now - started < .seconds(5))
             for result in results {
                 #expect(throws: DeliveryTransportError.timedOut) { try result.get() }
             }
@@ -221,7 +219,6 @@ import Testing
             let started = ContinuousClock.now
             await #expect(throws: DeliveryTransportError.timedOut) { try await pool.acquire(deadline: .now() + .milliseconds(200)) }
             #expect(ContinuousClock.now - started >= .milliseconds(190))
-            #expect(ContinuousClock.now - started < .seconds(5))
 
             // When another waits with a later deadline, the connection put back is handed to it
             async let next = pool.acquire(deadline: .now() + .seconds(5))
@@ -263,17 +260,15 @@ import Testing
     }
 
     @Test func aReadTimeoutIsCountedFromTheLastRead() async throws {
-        let settings = DeliveryHTTPSettings(readTimeout: .milliseconds(200), requestTimeout: .seconds(10))
+        let settings = DeliveryHTTPSettings(readTimeout: .milliseconds(200), requestTimeout: .seconds(30))
         try await withScriptedReceiver(Script { _ in .ok(after: .seconds(10)) }, settings: settings) { receiver, client in
-            let started = ContinuousClock.now
             await #expect(throws: DeliveryTransportError.timedOut) { try await client.send(receiver.request(), to: receiver.target, keep: 0) }
-            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 
     @Test func aSlowAnswerOnAReusedConnectionTimesOutToo() async throws {
-        // Given a receiver that answers each connection's first request at once and its second after 2 s
-        let settings = DeliveryHTTPSettings(readTimeout: .milliseconds(200), requestTimeout: .seconds(10))
+        // Given a receiver that answers each connection's first request at once and its second after 10 s
+        let settings = DeliveryHTTPSettings(readTimeout: .milliseconds(200), requestTimeout: .seconds(30))
         try await withScriptedReceiver(Script { $0.indexOnConnection == 1 ? .ok : .ok(after: .seconds(10)) }, settings: settings) {
             receiver, client in
             // When one request is answered, then a second on the same connection, first right away and once more after
@@ -281,11 +276,9 @@ import Testing
             for pause in [Duration.zero, .milliseconds(400)] {
                 #expect(try await client.send(receiver.request(), to: receiver.target, keep: 0).status == 200)
                 try await Task.sleep(for: pause)
-                let started = ContinuousClock.now
                 await #expect(throws: DeliveryTransportError.timedOut) { try await client.send(receiver.request(), to: receiver.target, keep: 0) }
 
                 // Then the second times out by its own read timeout, and its connection is not reused
-                #expect(ContinuousClock.now - started < .seconds(5))
             }
             #expect(receiver.log.connections == 2)
         }
@@ -313,10 +306,8 @@ import Testing
         try await withScriptedReceiver(Script { _ in .ok(after: .seconds(10)) }) { receiver, client in
             let task = Task { try await client.send(receiver.request(), to: receiver.target, keep: 0) }
             while receiver.log.requests.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
-            let started = ContinuousClock.now
             task.cancel()
             await #expect(throws: CancellationError.self) { try await task.value }
-            #expect(ContinuousClock.now - started < .seconds(5))
             try await receiver.log.waitUntilClosed(1)
         }
     }
@@ -351,8 +342,9 @@ import Testing
 
 /// What the scripted receiver does with a request.
 enum Reply: Sendable {
-    /// Answers after `delay` (default none). Slow answers take 10 s and tests allow 5 s for a timeout of 200–300 ms: a
-    /// parallel suite can keep a task from resuming for seconds, and the bound must only tell the timeout from the answer.
+    /// Answers after `delay` (default none). Slow answers take 10 s, so a request that ends in a timeout was ended by
+    /// its timer, not the answer; tests bound no elapsed time from above (a parallel suite can keep a task from
+    /// resuming for seconds).
     case answer(status: Int, headers: [(String, String)], body: String, delay: Duration)
     /// Closes the connection without answering.
     case hangUp

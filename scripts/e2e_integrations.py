@@ -710,6 +710,8 @@ def check_with_standin(run: Run, report: Report, standin: StandIn) -> Report:
 
     exited = server.stop(STOP_TIMEOUT)
     report.warn(f"exits on SIGTERM within {STOP_TIMEOUT:.0f} s", "yes", "yes" if exited else "no (killed)", exited)
+    if exited:
+        report.expect("exit status after SIGTERM (a graceful stop is no error)", 0, server.proc.returncode)
     with open(server.log_path, "rb") as f:
         text = f.read().decode(errors="replace")
     report.info("server log lines (debug)", len(text.splitlines()))

@@ -32,7 +32,9 @@ public struct RetentionJanitor: Service {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await pruneOnce()
-                try await Task.sleep(for: interval)
+                // Cancelled at shutdown: the loop ends and the service returns (a thrown CancellationError would
+                // make `sluice serve` exit 1 on SIGTERM).
+                try? await Task.sleep(for: interval)
             }
         }
     }

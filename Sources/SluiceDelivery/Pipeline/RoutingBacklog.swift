@@ -66,7 +66,9 @@ public final class RoutingBacklog: Service, Sendable {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.refresh()
-                try await Task.sleep(for: self.interval)
+                // Cancelled at shutdown: the loop ends and the service returns (a thrown CancellationError would
+                // make `sluice serve` exit 1 on SIGTERM).
+                try? await Task.sleep(for: self.interval)
             }
         }
     }

@@ -129,9 +129,12 @@ import Testing
         }
     }
 
-    @Test func aKeptConnectionClosedUnderARequestIsTriedOnceMoreOnANewOne() async throws {
+    /// A connection closed unanswered, with a FIN (`hangUp`) or a reset (`reset`: the client reads `ECONNRESET`).
+    static let unanswered: [Reply] = [.hangUp, .reset]
+
+    @Test(arguments: unanswered) func aKeptConnectionClosedUnderARequestIsTriedOnceMoreOnANewOne(_ close: Reply) async throws {
         // Given a receiver that drops every connection, unanswered, at its second request
-        try await withScriptedReceiver(Script { $0.indexOnConnection == 2 ? .hangUp : .ok }) { receiver, client in
+        try await withScriptedReceiver(Script { $0.indexOnConnection == 2 ? close : .ok }) { receiver, client in
             // When two requests are sent one after the other
             let first = try await client.send(receiver.request(body: "1"), to: receiver.target, keep: 0)
             let second = try await client.send(receiver.request(body: "2"), to: receiver.target, keep: 0)
@@ -144,8 +147,8 @@ import Testing
         }
     }
 
-    @Test func aNewConnectionClosedUnderARequestIsNotTriedAgain() async throws {
-        try await withScriptedReceiver(Script { _ in .hangUp }) { receiver, client in
+    @Test(arguments: unanswered) func aNewConnectionClosedUnderARequestIsNotTriedAgain(_ close: Reply) async throws {
+        try await withScriptedReceiver(Script { _ in close }) { receiver, client in
             await #expect(throws: DeliveryTransportError.connectionFailed("connection closed")) {
                 try await client.send(receiver.request(), to: receiver.target, keep: 0)
             }
@@ -366,6 +369,8 @@ enum Reply: Sendable {
     case answer(status: Int, headers: [(String, String)], body: String, delay: Duration)
     /// Closes the connection without answering.
     case hangUp
+    /// Resets the connection without answering (`SO_LINGER` 0, then close: an RST, not a FIN).
+    case reset
     /// Writes these bytes as they are.
     case raw(String)
     /// Writes these bytes as they are, then closes the connection.
@@ -497,6 +502,13 @@ private final class ScriptedHandler: ChannelInboundHandler {
         switch reply {
         case .hangUp:
             context.close(promise: nil)
+        case .reset:
+            guard let socket = context.channel as? any SocketOptionProvider else {
+                Issue.record("the receiver's channel sets no socket options")
+                return context.close(promise: nil)
+            }
+            let channel = context.channel
+            socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
         case .raw(let text), .rawThenClose(let text):
             // Under the HTTP encoder: straight to the socket.
             if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {

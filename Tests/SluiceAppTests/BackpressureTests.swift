@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
+import Logging
 import SluiceApp
 import SluiceCore
+import SluiceDelivery
 import SluiceTesting
 import Testing
 
@@ -50,6 +52,27 @@ import Testing
                 })
             #expect(try await store.queueDepth().events == 1)
         }
+    }
+
+    @Test func aFailedReadOfTheBacklogKeepsTheLastDepthAndWhatWasAcceptedSince() async throws {
+        let folder = try SecretsAtRestTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let logger = Logger(label: "test")
+        let store = try await openStore(SecretsAtRestTests.settings(folder + "/sluice.sqlite"), logger: logger, catalog: TestHarness.catalog)
+        let backlog = RoutingBacklog(store: store, limit: 10, logger: logger)
+        try await store.appendEvents(
+            (0..<2).map { IncomingEvent(sourceID: "s", messageID: "m\($0)", receivedAt: Date(), body: Array("{}".utf8)) })
+        // Given the depth read from the store (2), and 3 events accepted since
+        await backlog.refresh()
+        #expect(backlog.pending == 2)
+        backlog.add(3)
+        // When the next read fails (the store is closed under it)
+        try await store.close()
+        await backlog.refresh()
+        // Then the depth is the last one known, not nothing: ingest is not let through by a store that cannot answer
+        #expect(backlog.pending == 5)
+        backlog.add(5)
+        #expect(backlog.isFull)
     }
 
     @Test func noBoundAcceptsWhateverWaits() async throws {

@@ -74,6 +74,8 @@ public final class EventRouter: Service {
         }
         var jobs: [NewDeliveryJob] = []
         var filtered: [FilteredEvent] = []
+        /// The targets an event matched no subscription of (its filters keeping it), one event at a time.
+        var missed: [FilteredDestinations] = []
         for item in pending {
             guard let sourceRoutes = routes[item.event.sourceID] else { continue }
             let minute = DeliveryCounters.epochMinute(of: item.event.receivedAt)
@@ -93,8 +95,7 @@ public final class EventRouter: Service {
                 guard let parsed = try? JSONValue.parse(item.event.body) else { continue }
                 original = parsed
             }
-            // One entry an event for all of them, counted for each when the routing commits.
-            if !sourceRoutes.idle.ids.isEmpty { keep(from: sourceRoutes.idle, DiscardReason.noMatchingSubscription) }
+            missed.removeAll(keepingCapacity: true)
             for target in sourceRoutes.targets {
                 var event = original
                 var incoming = item.event
@@ -116,7 +117,15 @@ public final class EventRouter: Service {
                     jobs.append(
                         NewDeliveryJob(eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id, event: incoming))
                 }
-                if !matched { keep(from: target.keptFrom, DiscardReason.noMatchingSubscription) }
+                if !matched { missed.append(target.keptFrom) }
+            }
+            // One entry an event for the destinations that took no part of it, counted for each when the routing
+            // commits: when none took it (the common case for most events), one made once a batch for all of them.
+            if missed.count == sourceRoutes.targets.count {
+                keep(from: sourceRoutes.noneTake, DiscardReason.noMatchingSubscription)
+            } else {
+                if !sourceRoutes.idle.ids.isEmpty { keep(from: sourceRoutes.idle, DiscardReason.noMatchingSubscription) }
+                for destination in missed { keep(from: destination, DiscardReason.noMatchingSubscription) }
             }
         }
         try await store.route(consumed: pending.map(\.seq), jobs: jobs, filtered: filtered)
@@ -137,6 +146,9 @@ public final class EventRouter: Service {
         /// Destinations with neither: every event matches no subscription, which is known without parsing it.
         /// (As the events kept from them record them: made once for every event.)
         var idle = FilteredDestinations([])
+        /// The idle destinations and the targets together, as an event that no filter dropped and no subscription
+        /// matched records them.
+        var noneTake = FilteredDestinations([])
     }
 
     /// What an event of a disabled source is kept from: every destination of it (an empty id).
@@ -170,6 +182,7 @@ public final class EventRouter: Service {
                     rewrites: filters.contains { $0.actions.contains(where: \.changesProperties) }, subscriptions: triggers))
         }
         routes.idle = FilteredDestinations(idle)
+        routes.noneTake = FilteredDestinations(idle + routes.targets.map(\.destinationID))
         return routes
     }
 

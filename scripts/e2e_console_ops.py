@@ -136,6 +136,13 @@ def _field_error(ctx, label: str, timeout: float = 10.0) -> str:
         return ""
 
 
+def _field_error_now(ctx, label: str) -> str:
+    """The error shown under the control labelled `label` now ('' for none)."""
+    control = ctx.browser.by_label(label)
+    box = ctx.browser.driver.find_element(By.ID, f"{control.get_attribute('id')}-error")
+    return box.text.strip() if box.is_displayed() else ""
+
+
 def _notice(ctx, text: str, timeout: float = 10.0) -> bool:
     return ctx.browser.text_appears(text, "#notice", timeout)
 
@@ -280,6 +287,15 @@ def check_subscription_preset(ctx) -> Report:
         message = _field_error(ctx, "Method (method)")
         report.expect("the server's message at the Method field", True, "must be one of" in message, "must be one of" in message)
         b.shot("subscription-field-error")
+        # A mapping preview that runs after the answer leaves the server's message where it is (one due from typing
+        # before the click once took it away, on a machine that typed faster than the preview's debounce).
+        url_input = b.by_label("URL (url)")
+        url_preview = f"#{url_input.get_attribute('id')}-preview"
+        _set_value(ctx, url_input, json.dumps(hook["receiver"].url + "?again=1"))
+        previewed = wait_until(lambda: any("again=1" in e.text for e in b.find_all(url_preview)), 10)
+        kept = _field_error_now(ctx, "Method (method)")
+        report.expect("a preview after the answer leaves the server's message", (True, True), (previewed, "must be one of" in kept))
+        _set_value(ctx, url_input, json.dumps(hook["receiver"].url))
         _set_value(ctx, b.by_label("Method (method)"), '"POST"')
         # A sample from the event log: for Webhooks, the delivered body itself.
         picker = Select(b.by_label("Take a recent event from the event log"))

@@ -320,7 +320,10 @@ export async function render(main, { id }) {
           input.setAttribute('aria-describedby', `${input.getAttribute('aria-describedby')} ${previewId}`);
           box.append(h('div', { class: 'preview-row' }, h('span', { class: 'preview-label' }, 'Preview: '), preview));
           mappingInputs.set(f.fieldKey, { input, preview, field: f });
-          input.addEventListener('input', previewSoon);
+          input.addEventListener('input', () => {
+            clearFieldError(input);
+            previewSoon();
+          });
           return box;
         }),
       );
@@ -362,6 +365,22 @@ export async function render(main, { id }) {
 
     // --- Mapping preview -----------------------------------------------------------------------------------------
     let previewSeq = 0;
+    /** Shows `message` at a mapping field as the preview's (the next preview clears it). */
+    function showPreviewError(input, message) {
+      const box = document.getElementById(`${input.id}-error`);
+      box.textContent = message;
+      box.hidden = false;
+      box.dataset.by = 'preview';
+      input.setAttribute('aria-invalid', 'true');
+    }
+    /** Clears the error shown at a mapping field, whoever showed it. */
+    function clearFieldError(input) {
+      const box = document.getElementById(`${input.id}-error`);
+      box.textContent = '';
+      box.hidden = true;
+      delete box.dataset.by;
+      input.removeAttribute('aria-invalid');
+    }
     async function previewMappings() {
       const seq = ++previewSeq;
       const sample = parseJSON(sampleInput.value);
@@ -369,17 +388,16 @@ export async function render(main, { id }) {
       const mapping = {};
       for (const [key, { input, preview }] of mappingInputs) {
         const errorBox = document.getElementById(`${input.id}-error`);
-        errorBox.hidden = true;
-        input.removeAttribute('aria-invalid');
+        // Only the preview's own errors: one the server gave when the form was sent stays until its field is edited
+        // (a preview due from before the send must not take it away).
+        if (errorBox.dataset.by === 'preview') clearFieldError(input);
         if (!input.value.trim()) {
           preview.textContent = '(empty: the field is left out)';
           continue;
         }
         const parsed = parseJSON(input.value);
         if (!parsed.ok) {
-          errorBox.textContent = parsed.message;
-          errorBox.hidden = false;
-          input.setAttribute('aria-invalid', 'true');
+          showPreviewError(input, parsed.message);
           preview.textContent = '—';
           continue;
         }
@@ -413,10 +431,7 @@ export async function render(main, { id }) {
             if (!entry || !(key in mapping)) continue;
             named = true;
             delete mapping[key];
-            const box = document.getElementById(`${entry.input.id}-error`);
-            box.textContent = err.message;
-            box.hidden = false;
-            entry.input.setAttribute('aria-invalid', 'true');
+            showPreviewError(entry.input, err.message);
             entry.preview.textContent = '—';
           }
           if (!named) {

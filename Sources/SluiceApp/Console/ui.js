@@ -67,6 +67,7 @@ export function showError(form, name, message) {
   if (!box) return false;
   box.textContent = message;
   box.hidden = false;
+  delete box.dataset.by; // the form's error, not a preview's (subscriptions.js)
   if (control) control.setAttribute('aria-invalid', 'true');
   return true;
 }

@@ -125,22 +125,19 @@ def _state(ctx, css: str, states: tuple[str, ...], timeout: float = 10.0, contai
     return seen[0], seen[1]
 
 
-def _field_error(ctx, label: str, timeout: float = 10.0) -> str:
-    def lookup(d):
-        control = ctx.browser.by_label(label)
-        box = d.find_element(By.ID, f"{control.get_attribute('id')}-error")
-        return box.text.strip() if box.is_displayed() and box.text.strip() else False
-    try:
-        return ctx.browser.wait(lookup, timeout)
-    except Exception:
-        return ""
-
-
 def _field_error_now(ctx, label: str) -> str:
     """The error shown under the control labelled `label` now ('' for none)."""
     control = ctx.browser.by_label(label)
     box = ctx.browser.driver.find_element(By.ID, f"{control.get_attribute('id')}-error")
     return box.text.strip() if box.is_displayed() else ""
+
+
+def _field_error(ctx, label: str, timeout: float = 10.0) -> str:
+    """The error shown under the control labelled `label`, once there is one ('' if none within `timeout`)."""
+    try:
+        return ctx.browser.wait(lambda d: _field_error_now(ctx, label) or False, timeout)
+    except Exception:
+        return ""
 
 
 def _notice(ctx, text: str, timeout: float = 10.0) -> bool:

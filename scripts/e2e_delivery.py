@@ -116,14 +116,7 @@ class Run:
         return receiver, server, api, source_id, write_key, destination_id
 
     def stop(self, server: SluiceProcess, report: Report) -> None:
-        """Stops a server with SIGTERM; a server that does not exit in time is a warning, not a failure; one that exits
-        with a status other than 0 is a failure."""
-        began = time.monotonic()
-        exited = server.stop(STOP_TIMEOUT)
-        report.warn(f"exits on SIGTERM within {STOP_TIMEOUT:.0f} s", "yes", "yes" if exited else "no (killed)", exited)
-        if exited:
-            report.info("seconds to exit on SIGTERM", f"{time.monotonic() - began:.2f}")
-            report.expect("exit status after SIGTERM (a graceful stop is no error)", 0, server.proc.returncode)
+        server.stop_and_report(report, STOP_TIMEOUT)
 
     def cleanup(self, failed: bool) -> None:
         for server in self.servers:

@@ -357,12 +357,7 @@ def check_filters(run: Run) -> Report:
         report.expect(f"/metrics {name}", 0, int(metric(after, name)))
     receiver.close()
 
-    began = time.monotonic()
-    exited = server.stop(STOP_TIMEOUT)
-    report.warn(f"exits on SIGTERM within {STOP_TIMEOUT:.0f} s", "yes", "yes" if exited else "no (killed)", exited)
-    if exited:
-        report.info("seconds to exit on SIGTERM", f"{time.monotonic() - began:.2f}")
-        report.expect("exit status after SIGTERM (a graceful stop is no error)", 0, server.proc.returncode)
+    server.stop_and_report(report, STOP_TIMEOUT)
     return report
 
 

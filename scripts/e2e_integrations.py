@@ -708,10 +708,7 @@ def check_with_standin(run: Run, report: Report, standin: StandIn) -> Report:
     # Phase 3: Mixpanel, Google Analytics 4, Braze and Customer.io, on a source of their own.
     check_more_integrations(report, api, standin)
 
-    exited = server.stop(STOP_TIMEOUT)
-    report.warn(f"exits on SIGTERM within {STOP_TIMEOUT:.0f} s", "yes", "yes" if exited else "no (killed)", exited)
-    if exited:
-        report.expect("exit status after SIGTERM (a graceful stop is no error)", 0, server.proc.returncode)
+    server.stop_and_report(report, STOP_TIMEOUT)
     with open(server.log_path, "rb") as f:
         text = f.read().decode(errors="replace")
     report.info("server log lines (debug)", len(text.splitlines()))

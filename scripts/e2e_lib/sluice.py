@@ -115,6 +115,17 @@ class SluiceProcess:
             self.kill9()
             return False
 
+    def stop_and_report(self, report, timeout: float = 5.0) -> None:
+        """Stops with SIGTERM and records it in `report` (an e2e_lib.report.Report): not exiting within `timeout` is a
+        warning (it depends on the machine), exiting with a status other than 0 a failure (a graceful stop is no
+        error)."""
+        began = time.monotonic()
+        exited = self.stop(timeout)
+        report.warn(f"exits on SIGTERM within {timeout:.0f} s", "yes", "yes" if exited else "no (killed)", exited)
+        if exited:
+            report.info("seconds to exit on SIGTERM", f"{time.monotonic() - began:.2f}")
+            report.expect("exit status after SIGTERM (a graceful stop is no error)", 0, self.proc.returncode)
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             with open(self.log_path, "rb") as f:

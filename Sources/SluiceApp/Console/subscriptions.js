@@ -367,11 +367,8 @@ export async function render(main, { id }) {
     let previewSeq = 0;
     /** Shows `message` at a mapping field as the preview's (the next preview clears it). */
     function showPreviewError(input, message) {
-      const box = document.getElementById(`${input.id}-error`);
-      box.textContent = message;
-      box.hidden = false;
-      box.dataset.by = 'preview';
-      input.setAttribute('aria-invalid', 'true');
+      showError(form, input.name, message);
+      document.getElementById(`${input.id}-error`).dataset.by = 'preview';
     }
     /** Clears the error shown at a mapping field, whoever showed it. */
     function clearFieldError(input) {

@@ -47,17 +47,7 @@ struct CatalogController {
         count: Int, page request: PageRequest, key: String, json: (Int) -> [UInt8], _ context: SluiceRequestContext
     ) -> Response {
         let positions = Array(min(request.offset, count)..<min(request.offset + request.count, count))
-        let page = Page(items: positions, totalEntries: count, request: request)
-        let chunks = positions.map(json)
-        return Responses.data(context, capacity: chunks.reduce(256) { $0 + $1.count + 1 }) { w in
-            w.key(key)
-            w.raw("[")
-            for (i, chunk) in chunks.enumerated() {
-                if i > 0 { w.raw(",") }
-                w.raw(chunk)
-            }
-            w.raw("],")
-            Responses.pagination(page, into: &w)
-        }
+        let page = Page(items: positions, totalEntries: count, request: request).map(json)
+        return Responses.list(context, key: key, page: page, bytes: page.items.reduce(0) { $0 + $1.count + 1 }) { chunk, w in w.raw(chunk) }
     }
 }

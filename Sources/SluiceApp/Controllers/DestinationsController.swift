@@ -27,7 +27,10 @@ struct DestinationsController {
         let settings = try page.items.map { try services.destinationAnswers.maskedSettings($0) }
         // Written by position: pairing each destination with its settings copied every destination twice.
         let positions = Page(items: Array(page.items.indices), totalEntries: page.totalEntries, request: page.request)
-        return Responses.list(context, key: "destinations", page: positions, itemCapacity: 12_000) { i, w in
+        let bytes = page.items.indices.reduce(0) { sum, i in
+            sum + settings[i].count + (services.catalog.destinationJSON(id: page.items[i].metadataID)?.count ?? 0) + 256
+        }
+        return Responses.list(context, key: "destinations", page: positions, bytes: bytes) { i, w in
             services.wire.destination(page.items[i], maskedSettings: settings[i], into: &w)
         }
     }

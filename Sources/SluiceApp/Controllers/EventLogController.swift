@@ -34,7 +34,7 @@ struct EventLogController {
         filter.startTime = try FailedEventsController.time(query["startTime"], field: "startTime")
         filter.endTime = try FailedEventsController.time(query["endTime"], field: "endTime")
         let result = try await services.store.deliveryAttempts(filter, page: page)
-        return Responses.list(context, key: "attempts", page: result, itemCapacity: 2048) { attempt, w in
+        return Responses.list(context, key: "attempts", page: result, bytes: 2048 * result.items.count) { attempt, w in
             Self.write(attempt, into: &w)
         }
     }

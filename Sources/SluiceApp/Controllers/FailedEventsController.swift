@@ -32,7 +32,7 @@ struct FailedEventsController {
             destinationID: query["destinationId"], subscriptionID: query["subscriptionId"], messageID: query["messageId"],
             status: query["status"], startTime: query["startTime"], endTime: query["endTime"])
         let result = try await services.store.failedEvents(filter, page: page)
-        return Responses.list(context, key: "failedEvents", page: result, itemCapacity: 1024) { event, w in
+        return Responses.list(context, key: "failedEvents", page: result, bytes: 1024 * result.items.count) { event, w in
             Self.write(event, into: &w)
         }
     }

@@ -114,7 +114,7 @@ struct FiltersController {
         let all = destination.filters
         let items = Array(all.dropFirst(request.offset).prefix(request.count))
         let page = Page(items: items, totalEntries: all.count, request: request)
-        return Responses.list(context, key: "filters", page: page, itemCapacity: 512) { f, w in WireEncoder.filter(f, into: &w) }
+        return Responses.list(context, key: "filters", page: page, bytes: 512 * page.items.count) { f, w in WireEncoder.filter(f, into: &w) }
     }
 
     func get(_ context: SluiceRequestContext) async throws -> Response {

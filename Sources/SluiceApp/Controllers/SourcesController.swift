@@ -46,7 +46,7 @@ struct SourcesController {
     func list(_ request: Request, _ context: SluiceRequestContext) async throws -> Response {
         let page = try Query(request.uri.query).pagination()
         let sources = try await services.store.listSources(page: page)
-        return Responses.list(context, key: "sources", page: sources, itemCapacity: 2048) { s, w in services.wire.source(s, into: &w) }
+        return Responses.list(context, key: "sources", page: sources, bytes: 2048 * sources.items.count) { s, w in services.wire.source(s, into: &w) }
     }
 
     func get(_ context: SluiceRequestContext) async throws -> Response {

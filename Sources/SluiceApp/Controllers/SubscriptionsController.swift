@@ -73,7 +73,7 @@ struct SubscriptionsController {
         let (destination, metadata) = try await self.destination(context)
         let page = try Query(request.uri.query).pagination()
         let subscriptions = try await services.store.listSubscriptions(destinationID: destination.id, page: page)
-        return Responses.list(context, key: "subscriptions", page: subscriptions, itemCapacity: 1024) { s, w in
+        return Responses.list(context, key: "subscriptions", page: subscriptions, bytes: 1024 * subscriptions.items.count) { s, w in
             WireEncoder.subscription(s, fields: fields(metadata, actionID: s.actionID), into: &w)
         }
     }

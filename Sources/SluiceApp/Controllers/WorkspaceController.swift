@@ -46,6 +46,6 @@ struct WorkspaceController {
         filter.resourceID = query["resourceId"].flatMap { $0.isEmpty ? nil : $0 }
         filter.resourceType = query["resourceType"].flatMap { $0.isEmpty ? nil : $0 }
         let events = try await services.store.listAuditEvents(filter: filter, page: page)
-        return Responses.list(context, key: "events", page: events, itemCapacity: 256) { e, w in WireEncoder.auditEvent(e, into: &w) }
+        return Responses.list(context, key: "events", page: events, bytes: 256 * events.items.count) { e, w in WireEncoder.auditEvent(e, into: &w) }
     }
 }

@@ -15,6 +15,9 @@ public struct JSONWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the writer, keeping its memory: for writing a long answer a part at a time.
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
     /// Appends raw bytes (punctuation, or a fragment that is already JSON).
     public mutating func raw(_ fragment: some Sequence<UInt8>) { bytes.append(contentsOf: fragment) }
 

@@ -48,15 +48,8 @@ import Testing
                 ["type": "track", "event": "Signed Up", "messageId": "m3", "properties": ["plan": "pro"]],
                 ["type": "identify", "messageId": "m4", "traits": ["email": "c@example.com"]],
             ]
-            try await store.appendEvents(
-                events.map {
-                    IncomingEvent(sourceID: sourceID, messageID: $0["messageId"]?.stringValue ?? "", receivedAt: now, body: JSONWriter.encode($0))
-                })
             let stats = PipelineStats()
-            let router = EventRouter(
-                store: store, integrations: .webhooksOnly, incoming: PipelineSignal(), routed: PipelineSignal(), logger: Logger(label: "test"),
-                stats: stats)
-            #expect(try await router.routeOnce() == 4)
+            #expect(try await Self.route(events, of: sourceID, at: now, in: store, stats: stats) == 4)
             // Then the test event is not delivered, the others lose the dropped properties, and the identify matches no trigger
             let jobs = try await store.claimJobs(now: now.addingTimeInterval(1), limit: 10, lease: .seconds(60))
             let bodies = jobs.compactMap { try? JSONValue.parse($0.body) }
@@ -113,13 +106,7 @@ import Testing
                 ["type": "track", "event": "Test Event", "messageId": "m2"],
                 ["type": "identify", "messageId": "m3"],
             ]
-            try await store.appendEvents(
-                events.map {
-                    IncomingEvent(sourceID: sourceID, messageID: $0["messageId"]?.stringValue ?? "", receivedAt: now, body: JSONWriter.encode($0))
-                })
-            let router = EventRouter(
-                store: store, integrations: .webhooksOnly, incoming: PipelineSignal(), routed: PipelineSignal(), logger: Logger(label: "test"))
-            #expect(try await router.routeOnce() == 3)
+            #expect(try await Self.route(events, of: sourceID, at: now, in: store) == 3)
             // Then only the subscribed destination gets jobs, and every other event is counted where it stopped
             let jobs = try await store.claimJobs(now: now.addingTimeInterval(1), limit: 10, lease: .seconds(60))
             #expect(jobs.map(\.messageID).sorted() == ["m1", "m2"])
@@ -132,6 +119,67 @@ import Testing
             #expect(try await counts(filteredOnly) == ["DROP": 1, DiscardReason.noMatchingSubscription: 2])
             #expect(try await counts(bare) == [DiscardReason.noMatchingSubscription: 3])
         }
+    }
+
+    @Test func withoutFiltersTriggersSeeTheMembersTheyReadAndJobsTakeTheWholeEvent() async throws {
+        var settings = AppSettings.testing()
+        settings.delivery = false  // this test runs the router itself
+        try await TestHarness.withApp(settings: settings) { client, store in
+            // Given two Webhooks destinations of one source, no filters, triggers reading nested and top-level members
+            let (sourceID, big) = try await client.createWebhookDestination()
+            let second = try await client.api(
+                .post, "/destinations",
+                json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": ""]])
+            let english = try #require(second.data["destination"]?["id"]?.stringValue)
+            for (destination, trigger) in [
+                (big, #"type = "track" and properties.order.total > 2"#), (english, #"context.locale = "en" or userId = "u9""#),
+            ] {
+                let subscription = try await client.api(
+                    .post, "/destinations/\(destination)/subscriptions",
+                    json: [
+                        "name": "s", "actionId": .string(WebhookAction.send), "trigger": .string(trigger), "enabled": true,
+                        "settings": ["url": "http://127.0.0.1:9/hook"],
+                    ])
+                #expect(subscription.status == .ok, "\(subscription.text)")
+            }
+            // When events with members no trigger reads (strings holding brackets and quotes among them) are routed
+            let now = Date()
+            let events: [JSONValue] = [
+                [
+                    "type": "track", "messageId": "m1", "properties": ["order": ["total": 3], "note": "}]\"{["],
+                    "context": ["locale": "en", "page": ["path": "/"]], "integrations": ["All": false, "x\"]": "\\\"}"],
+                ],
+                ["type": "track", "messageId": "m2", "properties": ["order": ["total": 1]], "context": ["locale": "fr"]],
+                ["type": "identify", "messageId": "m3", "userId": "u9", "traits": ["tags": ["a", ["b"]], "note": "\"]}"]],
+            ]
+            #expect(try await Self.route(events, of: sourceID, at: now, in: store) == 3)
+            // Then each trigger decided on what it reads, and each job carries the event whole, as ingested
+            let jobs = try await store.claimJobs(now: now.addingTimeInterval(1), limit: 10, lease: .seconds(60))
+            #expect(Set(jobs.filter { $0.destinationID == big }.map(\.messageID)) == ["m1"])
+            #expect(Set(jobs.filter { $0.destinationID == english }.map(\.messageID)) == ["m1", "m3"])
+            for job in jobs {
+                #expect(try JSONValue.parse(job.body) == events.first { $0["messageId"]?.stringValue == job.messageID })
+            }
+            let minute = DeliveryCounters.epochMinute(of: now)
+            #expect(
+                try await store.filteredCounts(sourceID: sourceID, destinationID: big, minutes: minute..<(minute + 1))
+                    == [DiscardReason.noMatchingSubscription: 2])
+        }
+    }
+
+    /// Stores `events` as ingest does (each message's `messageId` its id) and routes them once; answers how many the
+    /// router consumed.
+    static func route(
+        _ events: [JSONValue], of sourceID: String, at now: Date, in store: any Store, stats: PipelineStats? = nil
+    ) async throws -> Int {
+        try await store.appendEvents(
+            events.map {
+                IncomingEvent(sourceID: sourceID, messageID: $0["messageId"]?.stringValue ?? "", receivedAt: now, body: JSONWriter.encode($0))
+            })
+        let router = EventRouter(
+            store: store, integrations: .webhooksOnly, incoming: PipelineSignal(), routed: PipelineSignal(), logger: Logger(label: "test"),
+            stats: stats)
+        return try await router.routeOnce()
     }
 
     @Test func aStoredFilterThatNoLongerParsesDropsEverything() throws {

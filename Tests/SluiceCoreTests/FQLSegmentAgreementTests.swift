@@ -45,6 +45,13 @@ import Testing
             if trigger.matches(c.event) != (c.segment == .match) {
                 disagreements.append("\(c.trigger) on \(c.event): Segment \(c.segment)")
             }
+            // And the same answer as the router reads the event: stored by Sluice's writer, parsed back for the
+            // members the trigger reads only
+            let stored = JSONWriter.encode(c.event)
+            let routed = try JSONValue.parse(stored, members: JSONMemberNames(trigger.eventMembers))
+            if trigger.matches(routed) != (c.segment == .match) {
+                disagreements.append("\(c.trigger) on \(c.event) parsed for \(trigger.eventMembers.sorted()): Segment \(c.segment)")
+            }
         }
         #expect(accepted >= cases.count * 9 / 10, "most recorded triggers are valid Sluice triggers")
         #expect(disagreements.isEmpty, "\(disagreements.count) disagreements, first: \(disagreements.prefix(5))")

@@ -27,4 +27,33 @@ import Testing
         // A document that ends inside an object is refused, whatever members it read
         #expect(throws: JSONParseError.self) { try JSONValue.parse(#"{"a":{"b":1,"#) }
     }
+
+    /// The router's parse: only the named members of a top-level object are built, the rest stepped over.
+    @Test func aParseForSomeMembersBuildsThoseAndStepsOverTheRest() throws {
+        let text = #"{"a":{"x":"}]\"{[","y":[1,{"z":"]"}]},"type":"track","n":-1.5e3,"t":true,"s":"\\\"","event":"E","k":null}"#
+        let whole = try #require(try JSONValue.parse(text).objectValue)
+        for names in [["type"], ["type", "event"], ["a", "k", "t"], ["n", "s"], [], ["missing"], Array(whole.keys)] {
+            let parsed = try JSONValue.parse(Array(text.utf8), members: JSONMemberNames(names))
+            #expect(parsed == .object(whole.filter { names.contains($0.key) }), "\(names)")
+        }
+        // Whitespace anywhere JSON allows it, and an escaped key, which is compared decoded
+        let spaced = " {\n \"t\\u0079pe\" : \"track\" , \"n\" : 12 ,\"o\":{ } } "
+        #expect(try JSONValue.parse(Array(spaced.utf8), members: JSONMemberNames(["type"])) == ["type": "track"])
+        #expect(try JSONValue.parse(Array(spaced.utf8), members: JSONMemberNames(["n", "o"])) == ["n": 12, "o": [:]])
+        // A document that is not an object is parsed whole; an empty object is an empty object
+        #expect(try JSONValue.parse(Array("[1,2]".utf8), members: JSONMemberNames(["type"])) == [1, 2])
+        #expect(try JSONValue.parse(Array("{}".utf8), members: JSONMemberNames(["type"])) == [:])
+    }
+
+    @Test func aParseForSomeMembersRefusesWhatItCanSee() {
+        let names = JSONMemberNames(["type"])
+        // A named member repeated, a named member's value that is not JSON, a document cut short inside a skipped
+        // value or string, and data after the object
+        for bad in [
+            #"{"type":"a","type":"b"}"#, #"{"type":tru}"#, #"{"a":{"b":[1,2}"#, #"{"a":"b"#, #"{"a":1"#, #"{"a":1} x"#,
+            #"{"a" 1}"#, #"{a:1}"#, #"{"a":1,}"#,
+        ] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try JSONValue.parse(Array(bad.utf8), members: names) }
+        }
+    }
 }

@@ -37,6 +37,18 @@ extension SegmentCondition {
         case .group(_, let children): children.reduce(0) { $0 + ($1?.testCount ?? 0) }
         }
     }
+
+    /// The top-level members of an event that the tree's tests read (`type`, `properties`, ...).
+    var eventMembers: Set<String> {
+        switch self {
+        case .test(let test):
+            switch test.subject {
+            case .field(let name): [name]
+            case .path(let root, _): [root]
+            }
+        case .group(_, let children): children.reduce(into: []) { $0.formUnion($1?.eventMembers ?? []) }
+        }
+    }
 }
 
 /// One test: which value it reads, Segment's operator name, and its operand.

@@ -36,6 +36,11 @@ public struct Trigger: Sendable, Hashable, CustomStringConvertible {
         segment.matches(event)
     }
 
+    /// The top-level members of an event that ``matches(_:)`` reads: an event's other members cannot change its
+    /// answer, so a reader may build only these (``JSONValue/parse(_:members:)``). Empty for a trigger Segment's
+    /// parser cannot read (it matches nothing).
+    public var eventMembers: Set<String> { segment.root?.eventMembers ?? [] }
+
     /// The source text.
     public var description: String { source }
 

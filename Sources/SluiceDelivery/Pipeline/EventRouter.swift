@@ -92,7 +92,11 @@ public final class EventRouter: Service {
             guard !sourceRoutes.targets.isEmpty || !sourceRoutes.idle.ids.isEmpty else { continue }
             var original = JSONValue.null
             if !sourceRoutes.targets.isEmpty {
-                guard let parsed = try? JSONValue.parse(item.event.body) else { continue }
+                let parsed =
+                    if let members = sourceRoutes.members { try? JSONValue.parse(item.event.body, members: members) } else {
+                        try? JSONValue.parse(item.event.body)
+                    }
+                guard let parsed else { continue }
                 original = parsed
             }
             missed.removeAll(keepingCapacity: true)
@@ -149,6 +153,10 @@ public final class EventRouter: Service {
         /// The idle destinations and the targets together, as an event that no filter dropped and no subscription
         /// matched records them.
         var noneTake = FilteredDestinations([])
+        /// The top-level members of an event that the targets' triggers read, when only triggers look at events
+        /// (no target has filters, which read and may rewrite the whole event): an event is then parsed for these
+        /// alone. `nil` when events are parsed whole.
+        var members: JSONMemberNames?
     }
 
     /// What an event of a disabled source is kept from: every destination of it (an empty id).
@@ -180,6 +188,9 @@ public final class EventRouter: Service {
                 Target(
                     keptFrom: FilteredDestinations([destination.id]), filters: filters,
                     rewrites: filters.contains { $0.actions.contains(where: \.changesProperties) }, subscriptions: triggers))
+        }
+        if routes.targets.allSatisfy(\.filters.isEmpty) {
+            routes.members = JSONMemberNames(routes.targets.flatMap { $0.subscriptions.flatMap(\.trigger.eventMembers) })
         }
         routes.idle = FilteredDestinations(idle)
         routes.noneTake = FilteredDestinations(idle + routes.targets.map(\.destinationID))

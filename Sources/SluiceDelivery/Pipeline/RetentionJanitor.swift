@@ -59,6 +59,8 @@ public struct RetentionJanitor: Service {
             let removed = try await body()
             if removed > 0 { logger.info("forgot \(what) past their retention", metadata: ["count": "\(removed)"]) }
             return removed
+        } catch is CancellationError {
+            return 0  // the server is stopping: nothing failed, and the next start prunes again
         } catch {
             logger.error("could not forget old \(what); trying again later", metadata: ["error": "\(error)"])
             return 0

@@ -51,7 +51,7 @@ import Testing
         // value or string, and data after the object
         for bad in [
             #"{"type":"a","type":"b"}"#, #"{"type":tru}"#, #"{"a":{"b":[1,2}"#, #"{"a":"b"#, #"{"a":1"#, #"{"a":1} x"#,
-            #"{"a" 1}"#, #"{a:1}"#, #"{"a":1,}"#,
+            #"{"a" 1}"#, #"{a:1}"#, #"{"a":1,}"#, #"{"a\"b"#,
         ] {
             #expect(throws: JSONParseError.self, "\(bad)") { try JSONValue.parse(Array(bad.utf8), members: names) }
         }

@@ -177,7 +177,7 @@ extension JSONParser {
 
 /// The top-level members of an object that a reader needs (``JSONValue/parse(_:members:)``), with their UTF-8 bytes
 /// kept for comparing keys as they stand in the input.
-public struct JSONMemberNames: Sendable, Hashable {
+public struct JSONMemberNames: Sendable {
     /// The names.
     public let names: Set<String>
     let utf8: [(name: String, bytes: [UInt8])]
@@ -186,9 +186,6 @@ public struct JSONMemberNames: Sendable, Hashable {
         self.names = Set(names)
         utf8 = self.names.map { ($0, Array($0.utf8)) }
     }
-
-    public static func == (a: Self, b: Self) -> Bool { a.names == b.names }
-    public func hash(into hasher: inout Hasher) { hasher.combine(names) }
 }
 
 extension JSONScanner {
@@ -213,7 +210,7 @@ extension JSONScanner {
     /// whitespace. Nothing inside is checked, so this is for input known to be JSON.
     ///
     /// - Throws: at the end of the input before the value ends.
-    public mutating func skipValue() throws(JSONParseError) {
+    mutating func skipValue() throws(JSONParseError) {
         guard let first = next else { throw fail("Unexpected end of JSON") }
         switch first {
         case UInt8(ascii: "\""):

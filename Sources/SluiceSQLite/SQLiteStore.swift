@@ -17,6 +17,8 @@ public final class SQLiteStore: Store {
     let logger: Logger
     /// Connections for single-row reads on the caller's thread (``pointRead(_:_:)``).
     let pointReads: PointReads
+    /// Checkpoints the WAL beside the writer (``Checkpointer``).
+    let checkpointer: Checkpointer
     /// The file ``temporary(logger:)`` made, removed (with its `-wal` and `-shm`) when the store closes or goes away.
     let temporaryPath: String?
 
@@ -32,21 +34,30 @@ public final class SQLiteStore: Store {
     }
 
     /// SQLite's `synchronous` levels this store uses (spliced into a PRAGMA, which binds nothing: constants only).
-    private enum Synchronous: String {
+    enum Synchronous: String {
         case full = "FULL"
         case normal = "NORMAL"
         case off = "OFF"
+
+        /// Sets this level on the connection `db`.
+        func set(on db: Database) throws {
+            try db.execute(sql: "PRAGMA synchronous = \(rawValue)")
+        }
     }
 
-    /// A file store with `pointReadConnections` connections for point reads (none: every read through the pool).
-    convenience init(path: String, pointReadConnections: Int) throws {
+    /// A file store with `pointReadConnections` connections for point reads (none: every read through the pool) that
+    /// checkpoints every `checkpointInterval` (`nil`: only when its ``checkpointer`` is told to).
+    convenience init(
+        path: String, pointReadConnections: Int = ProcessInfo.processInfo.activeProcessorCount, checkpointInterval: DispatchTimeInterval?
+    ) throws {
         try self.init(
-            pool: path, synchronous: .full, temporary: false, logger: Logger(label: "sluice.sqlite"), pointReadConnections: pointReadConnections)
+            pool: path, synchronous: .full, temporary: false, logger: Logger(label: "sluice.sqlite"), pointReadConnections: pointReadConnections,
+            checkpointInterval: checkpointInterval)
     }
 
     private init(
         pool path: String, synchronous: Synchronous, temporary: Bool, logger: Logger,
-        pointReadConnections: Int = ProcessInfo.processInfo.activeProcessorCount
+        pointReadConnections: Int = ProcessInfo.processInfo.activeProcessorCount, checkpointInterval: DispatchTimeInterval? = Checkpointer.interval
     ) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
@@ -55,7 +66,10 @@ public final class SQLiteStore: Store {
             let pool = try DatabasePool(path: path, configuration: config)
             // Set on the writer once the pool is open: GRDB turns WAL on after `prepareDatabase` and sets
             // `synchronous = NORMAL` with it (no fsync at commit), which would undo a level set there.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)") }
+            try pool.writeWithoutTransaction { db in
+                try synchronous.set(on: db)
+                try Checkpointer.takeOver(from: db)
+            }
             self.writer = pool
         } catch {
             throw StoreError.unavailable("Cannot open the SQLite database: \(Self.describe(error))")
@@ -67,6 +81,8 @@ public final class SQLiteStore: Store {
         do {
             // Opened after the migrations: their schema is the one they read.
             pointReads = try PointReads(path: path, count: pointReadConnections, configuration: config)
+            checkpointer = try Checkpointer(
+                path: path, configuration: config, synchronous: synchronous, interval: checkpointInterval, logger: logger)
         } catch {
             throw StoreError.unavailable("Cannot open the SQLite database: \(Self.describe(error))")
         }
@@ -105,6 +121,7 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
+        try checkpointer.close()
         try pointReads.close()
         try (writer as? DatabasePool)?.close()
         if let temporaryPath { Self.removeFiles(of: temporaryPath) }

@@ -57,7 +57,7 @@ import Testing
 
     @Test func withNoConnectionFreeEveryPointReadGoesThroughThePool() async throws {
         // A store whose point reads never find a free connection (it has none)
-        let store = try SQLiteStore(path: temporaryPath(), pointReadConnections: 0)
+        let store = try SQLiteStore(path: temporaryPath(), pointReadConnections: 0, checkpointInterval: Checkpointer.interval)
         let source = try await storedSource(store)
         let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
         try await store.createDestination(destination, audit: [])

@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import SluiceSQLite
+
+/// The WAL is copied into the database file by the store's ``Checkpointer``, never by the writer's commits.
+@Suite struct SQLiteCheckpointTests {
+    /// Rows of `filler` in the database file itself, its WAL left out: a copy of the file alone, opened, reads only it.
+    private static func rowsInFile(_ path: String, folder: URL) throws -> Int {
+        let copy = folder.appendingPathComponent("copy-\(UUID().uuidString).sqlite").path
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let queue = try DatabaseQueue(path: copy)
+        defer { try? queue.close() }
+        return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM filler") ?? 0 }
+    }
+
+    /// `rows` rows of 4 KB, 100 to a commit.
+    private static func fill(_ store: SQLiteStore, rows: Int) async throws {
+        for _ in 0..<(rows / 100) {
+            try await store.write { db in
+                for _ in 0..<100 { try db.execute(sql: "INSERT INTO filler (x) VALUES (randomblob(4096))") }
+            }
+        }
+    }
+
+    /// Runs `body` on a new file store (checkpointing every `interval`) with an empty table `filler` in its database
+    /// file; closes the store and removes its folder after.
+    private static func withStore(
+        checkpointInterval interval: DispatchTimeInterval?, _ body: (SQLiteStore, _ path: String, _ folder: URL) async throws -> Void
+    ) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-checkpoint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("store.sqlite").path
+        let store = try SQLiteStore(path: path, checkpointInterval: interval)
+        try await store.write { db in try db.execute(sql: "CREATE TABLE filler (x BLOB)") }
+        store.checkpointer.checkpoint()
+        try await body(store, path, folder)
+        try await store.close()
+    }
+
+    @Test func theWritersCommitsNeverCheckpointTheCheckpointerDoes() async throws {
+        try await Self.withStore(checkpointInterval: nil) { store, path, folder in
+            #expect(try await store.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 0)
+
+            // About 1,500 pages: SQLite's own default would have checkpointed at the commit that passed 1,000.
+            try await Self.fill(store, rows: 1_500)
+            #expect(try Self.rowsInFile(path, folder: folder) == 0)
+
+            #expect(store.checkpointer.checkpoint())
+            #expect(try Self.rowsInFile(path, folder: folder) == 1_500)
+            try store.checkpointer.close()
+            #expect(!store.checkpointer.checkpoint())
+        }
+    }
+
+    @Test func aStoreCheckpointsOnItsOwn() async throws {
+        try await Self.withStore(checkpointInterval: Checkpointer.interval) { store, path, folder in
+            try await Self.fill(store, rows: 100)
+            // Every `Checkpointer.interval` (100 ms): waited for, up to 20 s on a busy machine.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try Self.rowsInFile(path, folder: folder) < 100, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try Self.rowsInFile(path, folder: folder) == 100)
+        }
+    }
+
+    @Test func theWALStartsOverOnceCheckpointed() async throws {
+        try await Self.withStore(checkpointInterval: nil) { store, path, folder in
+            func walSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0 }
+
+            try await Self.fill(store, rows: 300)
+            store.checkpointer.checkpoint()
+            let first = try walSize()
+            for _ in 0..<4 {
+                try await Self.fill(store, rows: 300)
+                store.checkpointer.checkpoint()
+            }
+            // Five rounds of about 1.2 MB: the WAL reused from its start, not grown to hold them all.
+            #expect(first > 1_000_000)
+            #expect(try walSize() < first * 3 / 2)
+            #expect(try Self.rowsInFile(path, folder: folder) == 1_500)
+        }
+    }
+}

@@ -9,7 +9,7 @@ import Synchronization
 /// passed them copies every page into the database file and fsyncs it before its caller hears of it, and every write
 /// waiting behind it (the single writer) waits for that too. With the writer's automatic checkpoints off, this
 /// connection runs a passive checkpoint every ``interval`` (100 ms) instead (one that never waits for a lock and never blocks
-/// the writer or a reader), from a dispatch queue of its own. Durability is the same: a commit is in the WAL, and
+/// the writer or a reader), from a dispatch queue of its own, when something was committed since the last one. Durability is the same: a commit is in the WAL, and
 /// synced there as `synchronous` says, before it returns; a checkpoint only moves committed pages. The writer starts
 /// the WAL over from its beginning, as before, at the first write after a checkpoint has copied all of it.
 final class Checkpointer: Sendable {
@@ -18,8 +18,18 @@ final class Checkpointer: Sendable {
 
     private let connection: DatabaseQueue
     private let logger: Logger
-    /// Set by ``close()``: no checkpoint starts after it.
-    private let closed = Mutex(false)
+    private let state: Mutex<State>
+
+    private struct State {
+        /// Set by ``close()``: no checkpoint starts after it.
+        var closed = false
+        /// `PRAGMA data_version` when the last checkpoint began (it changes with every commit of another connection).
+        var version: Int?
+        /// Whether the last checkpoint copied all of the WAL.
+        var complete = true
+        /// Whether the last checkpoint failed (its error is logged once, not every ``interval``).
+        var failing = false
+    }
 
     /// Opens the checkpointing connection to the database file at `path` (whose pool is open: WAL, migrated) and
     /// starts checkpointing.
@@ -30,11 +40,15 @@ final class Checkpointer: Sendable {
         path: String, configuration: Configuration, synchronous: SQLiteStore.Synchronous, interval: DispatchTimeInterval?, logger: Logger
     ) throws {
         connection = try DatabaseQueue(path: path, configuration: configuration)
-        try connection.writeWithoutTransaction { db in
+        let version = try connection.writeWithoutTransaction { db in
             try synchronous.set(on: db)
             // This connection writes nothing of its own; no checkpoint of its commits either.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            return try Self.dataVersion(db)
         }
+        // What the WAL holds from before is left until the next commit: a store opened and left (a start refused
+        // for a wrong key) keeps its files as they were.
+        state = Mutex(State(version: version))
         self.logger = logger
         if let interval { schedule(every: interval) }
     }
@@ -52,16 +66,34 @@ final class Checkpointer: Sendable {
         }
     }
 
-    /// Runs one passive checkpoint; `false` once the checkpointer is closed.
+    private static func dataVersion(_ db: Database) throws -> Int? {
+        try Int.fetchOne(db, sql: "PRAGMA data_version")
+    }
+
+    /// Runs one passive checkpoint when something was committed since the last one or that one left part of the WAL;
+    /// `false` once the checkpointer is closed.
     @discardableResult
     func checkpoint() -> Bool {
-        closed.withLock { closed in
-            guard !closed else { return false }
+        state.withLock { state in
+            guard !state.closed else { return false }
             do {
-                _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                try connection.writeWithoutTransaction { db in
+                    let version = try Self.dataVersion(db)
+                    guard version != state.version || !state.complete else { return }
+                    let (log, copied) = try db.checkpoint(.passive)
+                    state.version = version
+                    state.complete = copied >= log
+                }
+                if state.failing {
+                    state.failing = false
+                    logger.notice("the SQLite write-ahead log is checkpointed again")
+                }
             } catch {
                 // The next one tries again; until one succeeds the WAL grows, and nothing committed is lost.
-                logger.warning("could not checkpoint the SQLite write-ahead log", metadata: ["error": "\(error)"])
+                if !state.failing {
+                    logger.warning("could not checkpoint the SQLite write-ahead log", metadata: ["error": "\(error)"])
+                }
+                state.failing = true
             }
             return true
         }
@@ -69,9 +101,9 @@ final class Checkpointer: Sendable {
 
     /// Stops checkpointing (waiting for one in progress) and closes the connection.
     func close() throws {
-        try closed.withLock { closed in
-            guard !closed else { return }
-            closed = true
+        try state.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
             try connection.close()
         }
     }

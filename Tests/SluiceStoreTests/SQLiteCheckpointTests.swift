@@ -56,6 +56,21 @@ import Testing
         }
     }
 
+    @Test func whatTheWALHeldWhenTheStoreWasOpenedWaitsForACommit() async throws {
+        try await Self.withStore(checkpointInterval: nil) { store, path, folder in
+            try await Self.fill(store, rows: 100)
+            // Another store opened on the file (as a start refused for a wrong key opens it) changes nothing in it
+            let other = try SQLiteStore(path: path, checkpointInterval: nil)
+            #expect(other.checkpointer.checkpoint())
+            #expect(try Self.rowsInFile(path, folder: folder) == 0)
+            // until something is committed
+            try await Self.fill(store, rows: 100)
+            other.checkpointer.checkpoint()
+            #expect(try Self.rowsInFile(path, folder: folder) == 200)
+            try await other.close()
+        }
+    }
+
     @Test func aStoreCheckpointsOnItsOwn() async throws {
         try await Self.withStore(checkpointInterval: Checkpointer.interval) { store, path, folder in
             try await Self.fill(store, rows: 100)

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import Logging
 import SluiceApp
 import SluiceCore
@@ -126,22 +127,9 @@ import Testing
         settings.delivery = false  // this test runs the router itself
         try await TestHarness.withApp(settings: settings) { client, store in
             // Given two Webhooks destinations of one source, no filters, triggers reading nested and top-level members
-            let (sourceID, big) = try await client.createWebhookDestination()
-            let second = try await client.api(
-                .post, "/destinations",
-                json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": ""]])
-            let english = try #require(second.data["destination"]?["id"]?.stringValue)
-            for (destination, trigger) in [
-                (big, #"type = "track" and properties.order.total > 2"#), (english, #"context.locale = "en" or userId = "u9""#),
-            ] {
-                let subscription = try await client.api(
-                    .post, "/destinations/\(destination)/subscriptions",
-                    json: [
-                        "name": "s", "actionId": .string(WebhookAction.send), "trigger": .string(trigger), "enabled": true,
-                        "settings": ["url": "http://127.0.0.1:9/hook"],
-                    ])
-                #expect(subscription.status == .ok, "\(subscription.text)")
-            }
+            let (sourceID, destinations) = try await Self.destinations(
+                subscribedBy: [#"type = "track" and properties.order.total > 2"#, #"context.locale = "en" or userId = "u9""#], client)
+            let (big, english) = (destinations[0], destinations[1])
             // When events with members no trigger reads (strings holding brackets and quotes among them) are routed
             let now = Date()
             let events: [JSONValue] = [
@@ -165,6 +153,52 @@ import Testing
                 try await store.filteredCounts(sourceID: sourceID, destinationID: big, minutes: minute..<(minute + 1))
                     == [DiscardReason.noMatchingSubscription: 2])
         }
+    }
+
+    @Test func triggersTheirGatesRuleOutAreNotMatchedAndTheOthersAre() async throws {
+        var settings = AppSettings.testing()
+        settings.delivery = false  // this test runs the router itself
+        try await TestHarness.withApp(settings: settings) { client, store in
+            // Given three Webhooks destinations of one source whose triggers each require one member's exact string
+            let (sourceID, destinations) = try await Self.destinations(
+                subscribedBy: [#"type = "track" and event = "Order Completed""#, #"type = "identify""#, #"userId = "u9" and type = "track""#],
+                client)
+            // When events with near misses (case, a number for a string, the member missing) are routed
+            let now = Date()
+            let events: [JSONValue] = [
+                ["type": "track", "event": "Order Completed", "userId": "u9", "messageId": "m1"],
+                ["type": "track", "event": "order completed", "userId": "u9", "messageId": "m2"],
+                ["type": "track", "event": 5, "userId": "U9", "messageId": "m3"],
+                ["type": "identify", "userId": "u9", "messageId": "m4"],
+                ["type": "page", "name": "Order Completed", "messageId": "m5"],
+            ]
+            #expect(try await Self.route(events, of: sourceID, at: now, in: store) == 5)
+            // Then each destination has the events its trigger matches, as Segment's evaluator decides them
+            let jobs = try await store.claimJobs(now: now.addingTimeInterval(1), limit: 20, lease: .seconds(60))
+            #expect(destinations.map { id in Set(jobs.filter { $0.destinationID == id }.map(\.messageID)) } == [["m1"], ["m4"], ["m1", "m2"]])
+        }
+    }
+
+    /// Webhooks destinations of one new source, each with one enabled subscription of a trigger of `triggers`, in order.
+    static func destinations(subscribedBy triggers: [String], _ client: any TestClientProtocol) async throws -> (sourceID: String, ids: [String]) {
+        let (sourceID, first) = try await client.createWebhookDestination()
+        var ids = [first]
+        while ids.count < triggers.count {
+            let created = try await client.api(
+                .post, "/destinations",
+                json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": ""]])
+            ids.append(try #require(created.data["destination"]?["id"]?.stringValue))
+        }
+        for (id, trigger) in zip(ids, triggers) {
+            let subscription = try await client.api(
+                .post, "/destinations/\(id)/subscriptions",
+                json: [
+                    "name": "s", "actionId": .string(WebhookAction.send), "trigger": .string(trigger), "enabled": true,
+                    "settings": ["url": "http://127.0.0.1:9/hook"],
+                ])
+            #expect(subscription.status == .ok, "\(subscription.text)")
+        }
+        return (sourceID, ids)
     }
 
     /// Stores `events` as ingest does (each message's `messageId` its id) and routes them once; answers how many the

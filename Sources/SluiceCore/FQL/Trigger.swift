@@ -41,6 +41,22 @@ public struct Trigger: Sendable, Hashable, CustomStringConvertible {
     /// parser cannot read (it matches nothing).
     public var eventMembers: Set<String> { segment.root?.eventMembers ?? [] }
 
+    /// A member the event must hold as one exact string for ``matches(_:)`` to be true, when the trigger has such a
+    /// condition joined by `and` to all the others (`event = "Order Completed"`; `type = "track"` when there is no
+    /// other): a router can rule out most events for most triggers by comparing one string, and evaluate the trigger
+    /// only for those it admits. `nil` when the trigger has none.
+    public var gate: TriggerGate? {
+        guard case .group("and", let children)? = segment.root else { return nil }
+        var found: TriggerGate?
+        for case .test(let test)? in children where test.op == "=" {
+            guard case .field(let name) = test.subject else { continue }
+            // `type` takes one of six values: any other member rules out more events.
+            if name != "type" { return TriggerGate(member: name, utf8: test.expectedUTF8) }
+            found = found ?? TriggerGate(member: name, utf8: test.expectedUTF8)
+        }
+        return found
+    }
+
     /// The source text.
     public var description: String { source }
 
@@ -66,5 +82,19 @@ public struct Trigger: Sendable, Hashable, CustomStringConvertible {
         guard read < written else { return nil }
         return "Segment's evaluator reads \(read) of the \(written) conditions written: it ignores conditions on names other "
             + "than type, event, name, userId, properties, traits and context, and contains() or match() on type"
+    }
+}
+
+/// A condition a trigger's every match meets (``Trigger/gate``): the event's `member` is a string of exactly these
+/// UTF-8 bytes. Segment's `=` is JavaScript's `===` on the string, so `"é"` written in two ways is two strings.
+public struct TriggerGate: Sendable, Hashable {
+    /// The top-level member read (`event`, `type`, `name` or `userId`).
+    public let member: String
+    let utf8: [UInt8]
+
+    /// Whether `value`, the event's member (`nil` when it has none), can let the trigger match.
+    public func admits(_ value: JSONValue?) -> Bool {
+        guard case .string(var text)? = value else { return false }
+        return text.withUTF8 { $0.elementsEqual(utf8) }
     }
 }

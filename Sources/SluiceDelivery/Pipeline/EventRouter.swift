@@ -60,7 +60,15 @@ public final class EventRouter: Service {
         let filters: [DestinationFilterRule]
         /// Whether a filter may change the event (property actions), so that a kept event is encoded again.
         let rewrites: Bool
-        let subscriptions: [(id: String, trigger: Trigger)]
+        let subscriptions: [RoutedSubscription]
+    }
+
+    /// A subscription that takes events: its trigger, and the trigger's gate (``TriggerGate``) with the index of the
+    /// gate's member in ``Routes/gateMembers``, when it has one.
+    struct RoutedSubscription {
+        let id: String
+        let trigger: Trigger
+        let gate: (member: Int, gate: TriggerGate)?
     }
 
     /// Routes one batch of pending events; returns how many events it consumed.
@@ -76,6 +84,8 @@ public final class EventRouter: Service {
         var filtered: [FilteredEvent] = []
         /// The targets an event matched no subscription of (its filters keeping it), one event at a time.
         var missed: [FilteredDestinations] = []
+        /// An event's members that the gates of its source's triggers read, in ``Routes/gateMembers``' order.
+        var gateValues: [JSONValue?] = []
         for item in pending {
             guard let sourceRoutes = routes[item.event.sourceID] else { continue }
             let minute = DeliveryCounters.epochMinute(of: item.event.receivedAt)
@@ -100,9 +110,11 @@ public final class EventRouter: Service {
                 original = parsed
             }
             missed.removeAll(keepingCapacity: true)
+            gateValues.removeAll(keepingCapacity: true)
+            for member in sourceRoutes.gateMembers { gateValues.append(original[member]) }
             for target in sourceRoutes.targets {
                 var event = original
-                var incoming = item.event
+                var rewritten: IncomingEvent?
                 if !target.filters.isEmpty {
                     switch DestinationFilters.apply(target.filters, to: original) {
                     case .dropped(let reason):
@@ -111,15 +123,23 @@ public final class EventRouter: Service {
                     case .kept(let kept):
                         if target.rewrites, kept != original {
                             event = kept
-                            incoming.body = JSONWriter.encode(kept)
+                            rewritten = item.event
+                            rewritten?.body = JSONWriter.encode(kept)
                         }
                     }
                 }
+                // The gates read the event as the filters left it: only one they rewrote is read again.
+                let gated = rewritten == nil ? gateValues : sourceRoutes.gateMembers.map { event[$0] }
                 var matched = false
-                for subscription in target.subscriptions where subscription.trigger.matches(event) {
+                for subscription in target.subscriptions {
+                    // A trigger its gate rules out cannot match: not evaluated.
+                    if let (member, gate) = subscription.gate, !gate.admits(gated[member]) { continue }
+                    guard subscription.trigger.matches(event) else { continue }
                     matched = true
                     jobs.append(
-                        NewDeliveryJob(eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id, event: incoming))
+                        NewDeliveryJob(
+                            eventSeq: item.seq, destinationID: target.destinationID, subscriptionID: subscription.id,
+                            event: rewritten ?? item.event))
                 }
                 if !matched { missed.append(target.keptFrom) }
             }
@@ -157,6 +177,8 @@ public final class EventRouter: Service {
         /// (no target has filters, which read and may rewrite the whole event): an event is then parsed for these
         /// alone. `nil` when events are parsed whole.
         var members: JSONMemberNames?
+        /// The members the targets' triggers' gates read (``TriggerGate/member``), each once.
+        var gateMembers: [String] = []
     }
 
     /// What an event of a disabled source is kept from: every destination of it (an empty id).
@@ -175,10 +197,13 @@ public final class EventRouter: Service {
         // subscription (after its filters, if it has any).
         for destination in destinations {
             let filters = destination.filters.filter(\.enabled).compactMap(Self.rule)
-            let triggers: [(id: String, trigger: Trigger)] = subscriptions.filter { $0.destinationID == destination.id }
+            let triggers: [RoutedSubscription] = subscriptions.filter { $0.destinationID == destination.id }
                 .compactMap { subscription in
                     guard let trigger = try? Trigger(parsing: subscription.trigger) else { return nil }
-                    return (subscription.id, trigger)
+                    guard let gate = trigger.gate else { return RoutedSubscription(id: subscription.id, trigger: trigger, gate: nil) }
+                    let member = routes.gateMembers.firstIndex(of: gate.member) ?? routes.gateMembers.count
+                    if member == routes.gateMembers.count { routes.gateMembers.append(gate.member) }
+                    return RoutedSubscription(id: subscription.id, trigger: trigger, gate: (member, gate))
                 }
             guard !filters.isEmpty || !triggers.isEmpty else {
                 idle.append(destination.id)

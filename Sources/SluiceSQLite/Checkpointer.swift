@@ -88,6 +88,9 @@ final class Checkpointer: Sendable {
                     state.failing = false
                     logger.notice("the SQLite write-ahead log is checkpointed again")
                 }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                // Another connection is checkpointing (`sluice secrets rotate` empties the WAL): tried again next time.
+                state.complete = false
             } catch {
                 // The next one tries again; until one succeeds the WAL grows, and nothing committed is lost.
                 if !state.failing {

@@ -178,7 +178,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceStoreTests",
-            dependencies: ["SluiceCore", "SluiceSQLite", "SluicePostgres", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SluiceCore", "SluiceSQLite", "SluicePostgres", "SluiceTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -8,10 +8,11 @@ import Synchronization
 /// SQLite's default checkpoints from the connection that commits: once the WAL holds 1,000 pages, the commit that
 /// passed them copies every page into the database file and fsyncs it before its caller hears of it, and every write
 /// waiting behind it (the single writer) waits for that too. With the writer's automatic checkpoints off, this
-/// connection runs a passive checkpoint every ``interval`` (100 ms) instead (one that never waits for a lock and never blocks
-/// the writer or a reader), from a dispatch queue of its own, when something was committed since the last one. Durability is the same: a commit is in the WAL, and
-/// synced there as `synchronous` says, before it returns; a checkpoint only moves committed pages. The writer starts
-/// the WAL over from its beginning, as before, at the first write after a checkpoint has copied all of it.
+/// connection runs a passive checkpoint every ``interval`` (100 ms) instead (one that never waits for a lock and never
+/// blocks the writer or a reader), from a dispatch queue of its own, when something was committed since the last one.
+/// Durability is the same: a commit is in the WAL, and synced there as `synchronous` says, before it returns; a
+/// checkpoint only moves committed pages. The writer starts the WAL over from its beginning, as before, at the first
+/// write after a checkpoint has copied all of it.
 final class Checkpointer: Sendable {
     /// How often a store's WAL is checkpointed.
     static let interval = DispatchTimeInterval.milliseconds(100)

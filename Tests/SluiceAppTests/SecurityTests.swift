@@ -377,33 +377,3 @@ import Testing
         }
     }
 }
-
-/// Collects every log line of a test's logger.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
-    var all: [String] { lines.withLock { $0 } }
-    var count: Int { lines.withLock { $0.count } }
-
-    func handler() -> some LogHandler { Handler(capture: self) }
-
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-
-    private struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            var all = metadata
-            if let more = event.metadata { all.merge(more) { $1 } }
-            capture.append("\(event.level) \(event.message) \(all) \(event.source) \(event.error.map { "\($0)" } ?? "")")
-        }
-    }
-}

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import Logging
+import SluiceTesting
 import Testing
 
 @testable import SluiceSQLite
@@ -68,6 +70,57 @@ import Testing
             other.checkpointer.checkpoint()
             #expect(try Self.rowsInFile(path, folder: folder) == 200)
             try await other.close()
+        }
+    }
+
+    @Test func aCheckpointThatFindsAnotherUnderWayIsTriedAgainNotReported() async throws {
+        try await Self.withStore(checkpointInterval: nil) { store, path, folder in
+            let logs = LogCapture()
+            let checkpointer = try Checkpointer(
+                path: path, configuration: Configuration(), synchronous: .full, interval: nil,
+                logger: Logger(label: "test") { _ in logs.handler() })
+            defer { try? checkpointer.close() }
+            try await Self.fill(store, rows: 100)
+
+            // A reader holds its snapshot, and another connection's TRUNCATE checkpoint (as `sluice secrets rotate`
+            // runs) waits for it, holding the checkpoint lock: its busy handler is called while it waits.
+            let reader = try DatabaseQueue(path: path)
+            let (reading, release, waitedFor) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+            var waiting = Configuration()
+            waiting.busyMode = .callback { tries in
+                if tries == 0 { waitedFor.signal() }
+                usleep(1_000)
+                return tries < 20_000
+            }
+            let truncating = try DatabaseQueue(path: path, configuration: waiting)
+            async let readerDone: Void = Self.onThread {
+                try reader.read { db in
+                    _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM filler")
+                    reading.signal()
+                    release.wait()
+                }
+            }
+            try await Self.onThread { reading.wait() }
+            async let truncated: Void = Self.onThread {
+                _ = try truncating.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            }
+            #expect(try await Self.onThread { waitedFor.wait(timeout: .now() + 20) } == .success)
+
+            // This store's checkpointer, running meanwhile, is told the database is busy and says nothing.
+            #expect(checkpointer.checkpoint())
+            release.signal()
+            try await readerDone
+            try await truncated
+            #expect(checkpointer.checkpoint())
+            #expect(try Self.rowsInFile(path, folder: folder) == 100)
+            #expect(logs.all.isEmpty, "\(logs.all)")
+        }
+    }
+
+    /// Runs `body`, which blocks, on a thread of its own rather than one of the few that the test's tasks share.
+    private static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 

@@ -94,30 +94,89 @@ public enum JavaScript {
     /// `String(n)`: the shortest digits that read back as `n`, laid out by JavaScript's rules
     /// (`100`, `1.5`, `0.000001`, `1e-7`, `1e+21`).
     public static func numberToString(_ n: Double) -> String {
-        if n.isNaN { return "NaN" }
-        if n.isInfinite { return n < 0 ? "-Infinity" : "Infinity" }
-        if n == 0 { return "0" }
-        // Swift's description is the shortest round-trip form too; take its digits and decimal exponent.
-        let text = abs(n).description
-        let parts = text.split(separator: "e", maxSplits: 1)
-        let exponent = parts.count == 2 ? Int(parts[1]) ?? 0 : 0
-        let mantissa = parts[0].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        var digits = Array(mantissa[0].utf8) + (mantissa.count == 2 ? Array(mantissa[1].utf8) : [])
-        var point = exponent + mantissa[0].utf8.count  // value = 0.digits × 10^point
-        while digits.first == UInt8(ascii: "0") {
-            digits.removeFirst()
-            point -= 1
+        withNumberText(n) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of ``numberToString(_:)``, laid out in a buffer on the stack rather than in a
+    /// string (the JSON writer and the size of a message both need them, for every number that is not whole).
+    public static func withNumberText<R>(_ n: Double, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if n.isNaN { return ("NaN" as StaticString).withUTF8Buffer(body) }
+        if n.isInfinite { return (n < 0 ? "-Infinity" as StaticString : "Infinity").withUTF8Buffer(body) }
+        if n == 0 { return ("0" as StaticString).withUTF8Buffer(body) }
+        // Swift's description is the shortest round-trip form too (`1.5`, `1e-07`, `1.5e+16`); take its digits and
+        // decimal exponent.
+        var description = abs(n).description
+        return description.withUTF8 { source in
+            // Bytes 0..<32 hold the significant digits (at most 17), 32..<64 the text (at most 25 bytes).
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+                let (zero, dot, e) = (UInt8(ascii: "0"), UInt8(ascii: "."), UInt8(ascii: "e"))
+                // value = 0.digits × 10^point
+                var (k, point, afterDot, i) = (0, 0, false, 0)
+                while i < source.count, source[i] != e {
+                    let byte = source[i]
+                    if byte == dot {
+                        afterDot = true
+                    } else if k == 0, byte == zero {
+                        if afterDot { point -= 1 }
+                    } else {
+                        buffer[k] = byte
+                        k += 1
+                        if !afterDot { point += 1 }
+                    }
+                    i += 1
+                }
+                if i < source.count {
+                    var (exponent, negative) = (0, false)
+                    for byte in source[(i + 1)...] {
+                        if byte == UInt8(ascii: "-") {
+                            negative = true
+                        } else if byte != UInt8(ascii: "+") {
+                            exponent = exponent * 10 + Int(byte - zero)
+                        }
+                    }
+                    point += negative ? -exponent : exponent
+                }
+                while k > 0, buffer[k - 1] == zero { k -= 1 }
+
+                var end = 32
+                func put(_ byte: UInt8) {
+                    buffer[end] = byte
+                    end += 1
+                }
+                func put(digits range: Range<Int>) { for index in range { put(buffer[index]) } }
+                if n < 0 { put(UInt8(ascii: "-")) }
+                if k <= point, point <= 21 {
+                    put(digits: 0..<k)
+                    for _ in k..<point { put(zero) }
+                } else if 0 < point, point <= 21 {
+                    put(digits: 0..<point)
+                    put(dot)
+                    put(digits: point..<k)
+                } else if -6 < point, point <= 0 {
+                    put(zero)
+                    put(dot)
+                    for _ in 0..<(-point) { put(zero) }
+                    put(digits: 0..<k)
+                } else {
+                    put(digits: 0..<1)
+                    if k > 1 {
+                        put(dot)
+                        put(digits: 1..<k)
+                    }
+                    put(e)
+                    let exponent = point - 1
+                    put(exponent < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                    let start = end
+                    var rest = exponent.magnitude
+                    repeat {
+                        put(zero + UInt8(rest % 10))
+                        rest /= 10
+                    } while rest > 0
+                    buffer[start..<end].reverse()
+                }
+                return body(UnsafeBufferPointer(rebasing: buffer[32..<end]))
+            }
         }
-        while digits.last == UInt8(ascii: "0") { digits.removeLast() }
-        let d = String(decoding: digits, as: UTF8.self)
-        let k = digits.count
-        let sign = n < 0 ? "-" : ""
-        if k <= point, point <= 21 { return sign + d + String(repeating: "0", count: point - k) }
-        if 0 < point, point <= 21 { return sign + d.prefix(point) + "." + d.dropFirst(point) }
-        if -6 < point, point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + d }
-        let e = point - 1
-        let head = k == 1 ? d : d.prefix(1) + "." + d.dropFirst()
-        return sign + head + "e" + (e < 0 ? "-" : "+") + String(abs(e))
     }
 
     /// `Number(s)`: white space trimmed, empty is 0, decimal with optional sign, fraction and exponent,

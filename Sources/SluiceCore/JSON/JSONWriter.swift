@@ -82,7 +82,7 @@ public struct JSONWriter: Sendable {
         } else if n.rounded() == n, abs(n) < 1e15 {
             integer(Int64(n))
         } else {
-            bytes.append(contentsOf: JavaScript.numberToString(n).utf8)
+            JavaScript.withNumberText(n) { bytes.append(contentsOf: $0) }
         }
     }
 

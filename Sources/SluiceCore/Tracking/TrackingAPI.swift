@@ -226,7 +226,7 @@ public enum TrackingAPI {
                     }
                     size += digits
                 } else {
-                    size += JavaScript.numberToString(n).utf8.count
+                    size += JavaScript.withNumberText(n) { $0.count }
                 }
             case .string(let s): size += stringSize(s)
             case .array(let elements):

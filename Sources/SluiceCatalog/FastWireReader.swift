@@ -26,7 +26,7 @@ struct FastWireReader {
     static func sluiceFormat(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> ([DestinationMetadata], [SourceMetadata]) {
         // Validate the UTF-8 once: every string then lies between ASCII quotes of valid text, and
         // String(decoding:) makes it without the per-call cost of String(validating:).
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw Failure() }
+        guard JSONScanner.isUTF8(bytes) else { throw Failure() }
         var r = FastWireReader(bytes)
         var destinations: [DestinationMetadata]?
         var sources: [SourceMetadata]?

@@ -56,4 +56,32 @@ import Testing
             #expect(throws: JSONParseError.self, "\(bad)") { try JSONValue.parse(Array(bad.utf8), members: names) }
         }
     }
+
+    /// Text in any script is read as it was sent; bytes that are not UTF-8 inside a string are refused at that string,
+    /// whether the rest of the document is UTF-8 or not (a document is checked whole first, its strings only when that
+    /// fails).
+    @Test func stringsAreUTF8AndBytesThatAreNotAreRefusedAtTheirString() throws {
+        func bytes(_ parts: [UInt8]...) -> [UInt8] { parts.flatMap { $0 } }
+        let quote = Array(#"""#.utf8)
+        let good = bytes(
+            Array(#"{"a":"caf"#.utf8), [0xC3, 0xA9], Array(#"","b":[""#.utf8), [0xE2, 0x82, 0xAC], Array(#"\n",{"c":""#.utf8),
+            [0xF0, 0x9F, 0x99, 0x82], quote, Array("}]}".utf8))
+        #expect(try JSONValue.parse(good) == ["a": "café", "b": ["€\n", ["c": "🙂"]]])
+        #expect(try JSONValue.parse(good, members: JSONMemberNames(["a"])) == ["a": "café"])
+
+        // Cut short, a lone continuation byte, an overlong `/`, a UTF-16 surrogate encoded, past U+10FFFF, 0xFF
+        for wrong: [UInt8] in [[0xE2, 0x82], [0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF]] {
+            for escaped in [false, true] {
+                // {"a":"ok","b":"x<wrong>y"}, the string with an escape before the bytes or not
+                let prefix = Array(#"{"a":"ok","b":"x"#.utf8) + (escaped ? Array(#"\t"#.utf8) : [])
+                let document = bytes(prefix, wrong, Array(#"y"}"#.utf8))
+                // at the string's closing quote
+                let end = prefix.count + wrong.count + 1
+                #expect(throws: JSONParseError(reason: "Invalid UTF-8 in string", offset: end), "\(wrong)") {
+                    try JSONValue.parse(document)
+                }
+                #expect(throws: JSONParseError.self, "\(wrong)") { try JSONValue.parse(document, members: JSONMemberNames(["b"])) }
+            }
+        }
+    }
 }

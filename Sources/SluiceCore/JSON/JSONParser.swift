@@ -32,7 +32,7 @@ struct JSONParser {
 
     /// Parses a whole document: one value, with nothing but whitespace around it.
     static func parseDocument(_ bytes: UnsafeBufferPointer<UInt8>, keepsLastDuplicate: Bool = false) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(JSONScanner(bytes))
+        var parser = JSONParser(JSONScanner(bytes, validated: JSONScanner.isUTF8(bytes)))
         parser.keepsLastDuplicate = keepsLastDuplicate
         parser.scanner.skipWhitespace()
         let value = try parser.parseValue()
@@ -132,7 +132,7 @@ extension JSONParser {
     /// members named in `members` are built; the others' values are stepped over (``JSONScanner/skipValue()``), their
     /// structure followed but their contents not checked. A document that is not an object is parsed whole.
     static func parseDocument(_ bytes: UnsafeBufferPointer<UInt8>, members: JSONMemberNames) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(JSONScanner(bytes))
+        var parser = JSONParser(JSONScanner(bytes, validated: JSONScanner.isUTF8(bytes)))
         parser.scanner.skipWhitespace()
         guard parser.scanner.next == UInt8(ascii: "{") else { return try parseDocument(bytes) }
         parser.scanner.index += 1

@@ -21,6 +21,18 @@ public struct JSONScanner {
         self.validated = validated
     }
 
+    /// Whether all of `bytes` is UTF-8, checked in one pass without making a string of them: a document checked so
+    /// is scanned with `validated`, and each of its strings is made without a check of its own (which, through
+    /// `String(validating:)`, costs more per string than the bytes it reads).
+    public static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        do {
+            _ = try UTF8Span(validating: bytes.span)
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// An error at the current position.
     public func fail(_ reason: String) -> JSONParseError { JSONParseError(reason: reason, offset: index) }
 

@@ -64,12 +64,13 @@ extension SQLiteStore {
                 ])
             }
             for c in filtered.counts(consumed: deleted) {
-                try db.execute(
+                try db.cachedStatement(
                     literal: """
                         INSERT INTO filtered_events (source_id, destination_id, minute, reason, count)
                         VALUES (\(c.sourceID), \(c.destinationID), \(c.minute), \(c.reason), \(c.count))
                         ON CONFLICT (source_id, destination_id, minute, reason) DO UPDATE SET count = count + excluded.count
-                        """)
+                        """
+                ).execute()
             }
         }
     }
@@ -107,14 +108,16 @@ extension SQLiteStore {
                 jobs += claimed
                 if failing {
                     // One probe at a time: the next waits for this one's result (or its lease).
-                    try db.execute(literal: "UPDATE destination_delivery_state SET hold_until = \(leaseUntil) WHERE destination_id = \(id)")
+                    try db.cachedStatement(literal: "UPDATE destination_delivery_state SET hold_until = \(leaseUntil) WHERE destination_id = \(id)")
+                        .execute()
                 } else if let bucket {
                     let (taken, hold) = bucket.taking(claimed.count)
-                    try db.execute(
+                    try db.cachedStatement(
                         literal: """
                             UPDATE destination_delivery_state SET rate_tokens = \(taken.tokens), rate_at = \(taken.at), hold_until = \(hold)
                             WHERE destination_id = \(id)
-                            """)
+                            """
+                    ).execute()
                 }
             }
             return jobs.sorted { $0.id < $1.id }
@@ -123,7 +126,7 @@ extension SQLiteStore {
 
     /// Leases up to `limit` due jobs of the destinations `only` admits, paused ones left out.
     private static func claim(_ db: Database, now: Int64, leaseUntil: Int64, limit: Int, only: SQL) throws -> [DeliveryJob] {
-        try db.makeStatement(
+        try db.cachedStatement(
             literal: """
                 UPDATE delivery_jobs SET lease_until = \(leaseUntil)
                 WHERE id IN (
@@ -154,14 +157,15 @@ extension SQLiteStore {
                 case .retry(let id, let attempts, let next): try retry.execute(arguments: [attempts, Self.millis(next), id])
                 case .failed(let id, let status, let reason, let attempts, let at):
                     // Kept only while its destination exists (a deleted destination's failed events go with it).
-                    try db.execute(
+                    try db.cachedStatement(
                         literal: """
                             INSERT INTO failed_events (source_id, destination_id, subscription_id, message_id, received_at, attempts,
                                                        failed_at, status, reason, body)
                             SELECT j.source_id, j.destination_id, j.subscription_id, j.message_id, j.received_at, \(attempts),
                                    \(Self.millis(at)), \(status.rawValue), \(reason), j.body
                             FROM delivery_jobs j WHERE j.id = \(id) AND EXISTS (SELECT 1 FROM destinations d WHERE d.id = j.destination_id)
-                            """)
+                            """
+                    ).execute()
                     try finish.execute(arguments: [id])
                 }
             }
@@ -176,23 +180,25 @@ extension SQLiteStore {
         var changes: [DeliveryHealthChange] = []
         for attempts in report.destinations {
             let row = try Row.fetchOne(
-                db,
-                literal: """
-                    SELECT hold_until, failing_from, failing_since FROM destination_delivery_state WHERE destination_id = \(attempts.destinationID)
-                    """)
+                db.cachedStatement(
+                    literal: """
+                        SELECT hold_until, failing_from, failing_since FROM destination_delivery_state WHERE destination_id = \(attempts.destinationID)
+                        """)
+            )
             let health = row.map {
                 DeliveryHealthReport.Health(holdUntil: $0["hold_until"], failingFrom: $0["failing_from"], failingSince: $0["failing_since"])
             }
             let (next, change) = report.apply(attempts, to: health ?? DeliveryHealthReport.Health())
             guard next != health ?? DeliveryHealthReport.Health() else { continue }
             // Only for a destination that still exists.
-            try db.execute(
+            try db.cachedStatement(
                 literal: """
                     INSERT INTO destination_delivery_state (destination_id, hold_until, failing_from, failing_since)
                     SELECT id, \(next.holdUntil), \(next.failingFrom), \(next.failingSince) FROM destinations WHERE id = \(attempts.destinationID)
                     ON CONFLICT (destination_id) DO UPDATE SET
                         hold_until = excluded.hold_until, failing_from = excluded.failing_from, failing_since = excluded.failing_since
-                    """)
+                    """
+            ).execute()
             guard db.changesCount > 0, let change else { continue }
             let made = DeliveryHealthChange(destinationID: attempts.destinationID, kind: change, at: attempts.finishedAt)
             try insertAudit([report.audit(made)], db)
@@ -204,15 +210,15 @@ extension SQLiteStore {
     private static func addMetrics(_ delta: MetricsDelta, _ db: Database) throws {
         var counters = delta.counters
         if let row = try Row.fetchOne(
-            db,
-            literal: """
-                SELECT successes_first, successes_retry, expired, discarded, retried, time_to_success, time_to_first_attempt
-                FROM delivery_metrics WHERE source_id = \(delta.sourceID) AND destination_id = \(delta.destinationID) AND minute = \(delta.minute)
-                """)
-        {
+            db.cachedStatement(
+                literal: """
+                    SELECT successes_first, successes_retry, expired, discarded, retried, time_to_success, time_to_first_attempt
+                    FROM delivery_metrics WHERE source_id = \(delta.sourceID) AND destination_id = \(delta.destinationID) AND minute = \(delta.minute)
+                    """)
+        ) {
             counters.merge(try Self.counters(from: row))
         }
-        try db.execute(
+        try db.cachedStatement(
             literal: """
                 INSERT INTO delivery_metrics (source_id, destination_id, minute, successes_first, successes_retry, expired, discarded,
                                               retried, time_to_success, time_to_first_attempt)
@@ -223,7 +229,8 @@ extension SQLiteStore {
                     successes_first = excluded.successes_first, successes_retry = excluded.successes_retry, expired = excluded.expired,
                     discarded = excluded.discarded, retried = excluded.retried, time_to_success = excluded.time_to_success,
                     time_to_first_attempt = excluded.time_to_first_attempt
-                """)
+                """
+        ).execute()
     }
 
     private static func counters(from row: Row) throws -> DeliveryCounters {

@@ -19,6 +19,9 @@ public struct DeliverySender: Sendable {
     /// Told of every request sent through ``answer(to:carrying:)``, once it is answered: how the worker fills the
     /// event log.
     public var observe: (@Sendable (SentRequest) -> Void)?
+    /// Where integrations prefer to run the tasks that send their requests (none: the global executor). The live
+    /// sender gives its HTTP client's event loops.
+    public var executors: [any TaskExecutor] = []
 
     /// Creates a sender from a closure.
     public init(send: @escaping @Sendable (HTTPRequestSpec) async throws -> HTTPResponseSpec) {
@@ -168,7 +171,7 @@ extension DeliverySender {
     ) -> DeliverySender {
         let timeout = timeAmount(settings.requestTimeout)
         let keep = max(settings.responseBodyPrefix, 0)
-        return DeliverySender { spec in
+        var sender = DeliverySender { spec in
             if let http1, let target = HTTP1Client.Target(url: spec.url) {
                 return try await http1.send(spec, to: target, keep: keep)
             }
@@ -188,6 +191,8 @@ extension DeliverySender {
                 throw transportError(error)
             }
         }
+        sender.executors = http1?.executors ?? []
+        return sender
     }
 
     /// Maps AsyncHTTPClient's and NIO's errors onto ``DeliveryTransportError``; cancellation passes unchanged.

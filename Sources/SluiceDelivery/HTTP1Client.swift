@@ -83,6 +83,10 @@ public final class HTTP1Client: Sendable {
 
     let group: any EventLoopGroup
     let settings: DeliveryHTTPSettings
+    /// The group's event loops, each as an executor tasks can prefer: a task sending on a loop's executor writes its
+    /// requests and reads their answers on that loop, with no hop between threads (``HostPool/acquire(deadline:)``
+    /// prefers connections on the loop it runs on).
+    public let executors: [any TaskExecutor]
     private let pools = Mutex<(pools: [HostPort: HostPool], shutDown: Bool)>(([:], false))
 
     /// What connections are pooled by.
@@ -98,6 +102,7 @@ public final class HTTP1Client: Sendable {
     public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, settings: DeliveryHTTPSettings = DeliveryHTTPSettings()) {
         self.group = group
         self.settings = settings
+        executors = group.makeIterator().map { EventLoopTaskExecutor(loop: $0) }
         // One timer for every idle connection: a timer each, set at every release and cancelled at every reuse, cost
         // more than the requests' own work on the event loops.
         let every = TimeAmount.seconds(10)
@@ -181,6 +186,20 @@ public final class HTTP1Client: Sendable {
     }
 }
 
+/// An event loop as a task executor: the jobs of a task that prefers it run on the loop's thread.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
 /// How an exchange on one connection failed, as ``HTTP1Client/send(_:to:keep:)`` tells them apart.
 enum ExchangeError: Error {
     /// The connection closed before any of the answer arrived.
@@ -256,12 +275,19 @@ final class HostPool: Sendable {
     }
 
     /// A connection for one request, and whether it was used before: an idle one, a new one, or the next one freed.
+    ///
+    /// A request sent from one of the group's event loops (a task preferring ``HTTP1Client/executors``) gets an idle
+    /// connection of that loop if there is one, and a new connection on that loop: its exchange then stays on the
+    /// loop's thread.
     func acquire(deadline: NIODeadline) async throws -> (PooledConnection, reused: Bool) {
-        let loop = group.next()
+        let current = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { current in group.makeIterator().first { $0 === current } }
+        let loop = current ?? group.next()
         let lease: Lease = try state.withLock { state in
             guard !state.closed else { throw DeliveryTransportError.connectionFailed("client shut down") }
-            while let (connection, _) = state.idle.popLast() {
-                if connection.channel.isActive { return .idle(connection) }
+            state.idle.removeAll { !$0.connection.channel.isActive }
+            let onThisLoop = current.flatMap { current in state.idle.lastIndex { $0.connection.channel.eventLoop === current } }
+            if let index = onThisLoop ?? state.idle.indices.last {
+                return .idle(state.idle.remove(at: index).connection)
             }
             if state.open < max(settings.maxConnectionsPerHost, 1) {
                 state.open += 1

@@ -194,6 +194,50 @@ import Testing
         }
     }
 
+    @Test func aRequestSentFromAnEventLoopStaysOnItAndUsesThatLoopsConnection() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loops = Array(group.makeIterator())
+        let settings = DeliveryHTTPSettings(maxConnectionsPerHost: 2)
+        try await withScriptedReceiver(Script { _ in .ok }, settings: settings, group: group) { receiver, client in
+            #expect(client.executors.count == 2)
+            // Each loop's task is back on its loop after the answer. The second reuses the connection the first opened
+            // (an idle connection on another loop is still taken before a new one is opened).
+            for (loop, executor) in zip(loops, client.executors) {
+                let stayed = try await Task(executorPreference: executor) {
+                    _ = try await client.send(receiver.request(), to: receiver.target, keep: 0)
+                    return MultiThreadedEventLoopGroup.currentEventLoop === loop
+                }.value
+                #expect(stayed)
+            }
+            #expect(receiver.log.connections == 1)
+        }
+        try await withScriptedReceiver(Script { _ in .ok }, settings: settings, group: group) { receiver, client in
+            let pool = receiver.pool(settings, group: group)
+            let executors = client.executors
+            // One connection on each loop: each opened from its own loop.
+            var opened: [PooledConnection] = []
+            for executor in executors {
+                let (connection, reused) = try await Task(executorPreference: executor) { try await pool.acquire(deadline: .now() + .seconds(5)) }
+                    .value
+                #expect(!reused)
+                opened.append(connection)
+            }
+            #expect(zip(opened, loops).allSatisfy { $0.channel.eventLoop === $1 })
+            // Put back so that the first loop's is the most recently idle; the second loop still gets its own.
+            pool.release(opened[1])
+            pool.release(opened[0])
+            let (again, reused) = try await Task(executorPreference: executors[1]) { try await pool.acquire(deadline: .now() + .seconds(5)) }.value
+            #expect(reused)
+            #expect(again === opened[1])
+            pool.release(again)
+            // From off the loops, the most recently idle.
+            let (last, _) = try await pool.acquire(deadline: .now() + .seconds(5))
+            #expect(last === opened[1])
+            await pool.close()
+        }
+        try await group.shutdownGracefully()
+    }
+
     @Test func aSlowAnswerTimesOutAndSoDoesTheRequestWaitingBehindIt() async throws {
         let settings = DeliveryHTTPSettings(readTimeout: .seconds(5), requestTimeout: .milliseconds(300), maxConnectionsPerHost: 1)
         try await withScriptedReceiver(Script { _ in .ok(after: .seconds(10)) }, settings: settings) { receiver, client in
@@ -445,8 +489,8 @@ struct ScriptedReceiver: Sendable {
     var target: HTTP1Client.Target { HTTP1Client.Target(url: "http://127.0.0.1:\(port)/hook")! }
 
     /// A pool of connections to the receiver alone, to drive it directly.
-    func pool(_ settings: DeliveryHTTPSettings) -> HostPool {
-        HostPool(target: HTTP1Client.HostPort(host: "127.0.0.1", port: port), group: MultiThreadedEventLoopGroup.singleton, settings: settings)
+    func pool(_ settings: DeliveryHTTPSettings, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> HostPool {
+        HostPool(target: HTTP1Client.HostPort(host: "127.0.0.1", port: port), group: group, settings: settings)
     }
 
     func request(body: String = "{}") -> HTTPRequestSpec {
@@ -539,6 +583,7 @@ private final class ScriptedHandler: ChannelInboundHandler {
 func withScriptedReceiver(
     _ script: Script,
     settings: DeliveryHTTPSettings = DeliveryHTTPSettings(),
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
     _ body: (ScriptedReceiver, HTTP1Client) async throws -> Void
 ) async throws {
     let log = ReceiverLog()
@@ -552,7 +597,7 @@ func withScriptedReceiver(
         }
         .bind(host: "127.0.0.1", port: 0)
         .get()
-    let client = HTTP1Client(settings: settings)
+    let client = HTTP1Client(group: group, settings: settings)
     let receiver = ScriptedReceiver(port: server.localAddress?.port ?? 0, log: log)
     do {
         try await body(receiver, client)

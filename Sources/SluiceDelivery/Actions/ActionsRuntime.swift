@@ -219,7 +219,7 @@ public struct ActionsRuntime: Sendable {
             case .failure(let failure): for index in planned.eventIndexes { outcomes[index] = failure.outcome }
             }
         }
-        let answered = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests) { indexes, requests, items in
+        let answered = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests, on: sender.executors) { indexes, requests, items in
             // One after another; the first that does not succeed is the outcome (Segment's request client throws on
             // it, ending perform).
             var answer = DeliveryAnswer.noResponse(.discarded(reason: "the action made no request"))

@@ -68,7 +68,7 @@ public struct WebhookIntegration: Integration {
             case .failure(let failure): for index in planned.eventIndexes { outcomes[index] = failure.outcome }
             }
         }
-        let sent = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests) {
+        let sent = await concurrentlyMap(pending, limit: Self.maxConcurrentRequests, on: sender.executors) {
             await sender.answer(to: $0.request, carrying: $0.indexes).outcome
         }
         for (request, outcome) in zip(pending, sent) {

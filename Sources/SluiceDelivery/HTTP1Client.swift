@@ -187,6 +187,9 @@ public final class HTTP1Client: Sendable {
 }
 
 /// An event loop as a task executor: the jobs of a task that prefers it run on the loop's thread.
+///
+/// The loop must outlive the tasks that prefer it: a loop shut down drops what it is given, and such a task would
+/// never resume. The live sender's loops are SwiftNIO's singleton group, which is never shut down.
 final class EventLoopTaskExecutor: TaskExecutor {
     let loop: any EventLoop
 

@@ -44,9 +44,11 @@ import Testing
     }
 
     @Test func theSystemsIdsCarryTheirTime() {
-        let before = UInt64(Date().timeIntervalSince1970 * 1000)
+        // Read as `make` reads the clock: to the nearest millisecond.
+        func now() -> UInt64 { UInt64((Date().timeIntervalSince1970 * 1000).rounded()) }
+        let before = now()
         let id = Identifier.make()
-        let after = UInt64(Date().timeIntervalSince1970 * 1000)
+        let after = now()
         #expect((before...after).contains(Self.milliseconds(of: id)))
     }
 }

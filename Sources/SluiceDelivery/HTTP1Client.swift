@@ -244,6 +244,8 @@ final class PooledConnection: Sendable {
 final class HostPool: Sendable {
     let target: HTTP1Client.HostPort
     let group: any EventLoopGroup
+    /// The group's loops, listed once: ``acquire(deadline:)`` looks for the one it runs on at every request.
+    let loops: [any EventLoop]
     let settings: DeliveryHTTPSettings
 
     private struct State {
@@ -274,6 +276,7 @@ final class HostPool: Sendable {
     init(target: HTTP1Client.HostPort, group: any EventLoopGroup, settings: DeliveryHTTPSettings) {
         self.target = target
         self.group = group
+        loops = Array(group.makeIterator())
         self.settings = settings
     }
 
@@ -283,7 +286,7 @@ final class HostPool: Sendable {
     /// connection of that loop if there is one, and a new connection on that loop: its exchange then stays on the
     /// loop's thread.
     func acquire(deadline: NIODeadline) async throws -> (PooledConnection, reused: Bool) {
-        let current = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { current in group.makeIterator().first { $0 === current } }
+        let current = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { current in loops.first { $0 === current } }
         let loop = current ?? group.next()
         let lease: Lease = try state.withLock { state in
             guard !state.closed else { throw DeliveryTransportError.connectionFailed("client shut down") }

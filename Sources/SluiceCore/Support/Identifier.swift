@@ -17,12 +17,14 @@ public enum Identifier {
     /// bound by writing those pages (BENCHMARKS.md, "Ids that start with their time").
     public static func make(now: Date = Date()) -> String {
         var milliseconds = UInt64(max(0, (now.timeIntervalSince1970 * 1000).rounded()))
-        var time = [UInt8](repeating: alphabet[0], count: 7)
-        for index in time.indices.reversed() {
-            time[index] = alphabet[Int(milliseconds % 62)]
+        var out = [UInt8](repeating: alphabet[0], count: 7)
+        out.reserveCapacity(22)
+        for index in out.indices.reversed() {
+            out[index] = alphabet[Int(milliseconds % 62)]
             milliseconds /= 62
         }
-        return String(decoding: time, as: UTF8.self) + random(length: 15)
+        appendRandom(15, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A new source write key: 32 base62 characters.
@@ -30,9 +32,16 @@ public enum Identifier {
 
     /// A random base62 string of `length` characters, without modulo bias.
     public static func random(length: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
         var out = [UInt8]()
         out.reserveCapacity(length)
+        appendRandom(length, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `count` random base62 characters to `out`, without modulo bias.
+    private static func appendRandom(_ count: Int, to out: inout [UInt8]) {
+        var generator = SystemRandomNumberGenerator()
+        let length = out.count + count
         // Eight random bytes per draw from the system source (one read, not one per character).
         while out.count < length {
             var word = generator.next()
@@ -42,7 +51,6 @@ public enum Identifier {
                 if byte < 248 { out.append(alphabet[Int(byte % 62)]) }  // 248 = 4 * 62: uniform
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Whether `id` could name a resource: 1 to 64 characters of letters, digits, `_` and `-`.

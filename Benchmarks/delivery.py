@@ -9,7 +9,10 @@ that server on a new SQLite file (a temporary folder), creates a source with one
 one subscription sends every track event to the receiver (`SluiceBenchCeiling`, answering `POST /hook` with 200 and
 an empty body), posts `--events` track events through `/v1/batch` (100 a request, 4 connections), and times from the
 first request until `/metrics` counts them all delivered. With `--batch-size N` the subscription batches N events a
-request. Prints events delivered a second for each run; nothing is asserted. Only 127.0.0.1 is contacted.
+request. With `--delivery-only` the destination is paused (`POST /sluice/destinations/{id}/delivery/pause`) while the
+events are posted and routed, and the clock starts when it is resumed: the rate is then the delivery stage's alone
+(claiming, sending, committing outcomes), not shared with ingest and routing. Prints events delivered a second for each
+run; nothing is asserted. Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -31,7 +34,14 @@ def delivered(api: bench.Client) -> float:
     return bench.metric(text.decode(), "sluice_delivery_attempts_total", 'outcome="success"')
 
 
-def measure(command: list[str], receiver_port: int, events: int, batch_size: int, work: Path, run: int) -> float:
+def waiting_jobs(api: bench.Client) -> tuple[float, float]:
+    """Events not yet routed, and delivery jobs waiting."""
+    _, _, text = api.request("GET", "/metrics")
+    return bench.metric(text.decode(), "sluice_events_pending"), bench.metric(text.decode(), "sluice_delivery_jobs_waiting")
+
+
+def measure(command: list[str], receiver_port: int, events: int, batch_size: int, work: Path, run: int,
+            delivery_only: bool = False) -> float:
     port = bench.free_port()
     argv = bench.sluice_argv(command[0], port, f"sqlite:{work}/delivery-{run}.sqlite") + command[1:]
     server = bench.Server("sluice", argv, port, work / f"delivery-{run}.log").start()
@@ -48,8 +58,20 @@ def measure(command: list[str], receiver_port: int, events: int, batch_size: int
         api.json("POST", f"/destinations/{destination['id']}/subscriptions", {
             "name": "delivery", "actionId": bench.WEBHOOK_SEND_ACTION, "trigger": 'type = "track"', "enabled": True,
             "settings": settings}, expect=(200, 201))
+        control = f"/sluice/destinations/{destination['id']}/delivery"
+        if delivery_only:
+            api.json("POST", f"{control}/pause", {}, expect=(200,))
+            bench.post_events(port, source["writeKeys"][0], events, 100, 4)  # raises on any non-2xx
+            deadline = time.perf_counter() + 600
+            while waiting_jobs(api) != (0, events):
+                if time.perf_counter() > deadline:
+                    raise RuntimeError(f"the events were not all routed in 600 s: see {work}")
+                time.sleep(0.05)
         started = time.perf_counter()
-        bench.post_events(port, source["writeKeys"][0], events, 100, 4)  # raises on any non-2xx
+        if delivery_only:
+            api.json("POST", f"{control}/resume", {}, expect=(200,))
+        else:
+            bench.post_events(port, source["writeKeys"][0], events, 100, 4)  # raises on any non-2xx
         while delivered(api) < events:
             if time.perf_counter() - started > 600:
                 raise RuntimeError(f"only {delivered(api):.0f} of {events} delivered in 600 s: see {work}")
@@ -67,6 +89,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--delivery-only", action="store_true",
+                        help="route every event while the destination is paused, then time its delivery alone")
     parser.add_argument("commands", nargs="+", metavar="'BIN [FLAGS]'")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sluice-delivery-"))
@@ -83,7 +107,8 @@ def main() -> int:
         for round_number in range(1, args.rounds + 1):
             for command in args.commands:
                 run += 1
-                rate = measure(shlex.split(command), receiver_port, args.events, args.batch_size, work, run)
+                rate = measure(shlex.split(command), receiver_port, args.events, args.batch_size, work, run,
+                               args.delivery_only)
                 results.setdefault(command, []).append(rate)
                 print(f"round {round_number}  {command}: {rate:,.0f} events/s delivered", flush=True)
     finally:

@@ -23,6 +23,42 @@ public protocol Integration: Sendable {
     ///   - sender: Sends the requests.
     /// - Returns: One outcome per event, in the order of `events`.
     func deliver(_ events: [JSONValue], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome]
+
+    /// The top-level members of an event that delivering it to `target` reads, or `nil` for the whole event (the
+    /// default). The worker then parses only these (and what the event log records) of each stored event.
+    func eventMembers(for target: DeliveryTarget) -> Set<String>?
+
+    /// Delivers stored events of one subscription, as ``deliver(_:to:sender:)-([JSONValue],_,_)`` does; by default,
+    /// their parsed values through it.
+    func deliver(_ events: [DeliveryEvent], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome]
+}
+
+extension Integration {
+    public func eventMembers(for target: DeliveryTarget) -> Set<String>? { nil }
+
+    public func deliver(_ events: [DeliveryEvent], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome] {
+        await deliver(events.map(\.value), to: target, sender: sender)
+    }
+}
+
+/// A stored event as the worker hands it to an integration: its bytes, and those bytes parsed.
+public struct DeliveryEvent: Sendable {
+    /// The event as stored: ``JSONWriter``'s encoding of the normalized event.
+    public var stored: [UInt8]
+    /// `stored` parsed: the whole event, or only the members the integration's ``Integration/eventMembers(for:)``
+    /// names (and those the event log records).
+    public var value: JSONValue
+
+    /// An event as stored and parsed.
+    public init(stored: [UInt8], value: JSONValue) {
+        self.stored = stored
+        self.value = value
+    }
+
+    /// An event given by its value, stored as ``JSONWriter`` writes it.
+    public init(_ value: JSONValue) {
+        self.init(stored: JSONWriter.encode(value), value: value)
+    }
 }
 
 /// What an integration needs to know about where events go: one subscription of one destination.

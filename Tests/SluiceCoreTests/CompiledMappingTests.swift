@@ -77,4 +77,54 @@ import Testing
         #expect(resolved["b"] == nil)
         #expect(resolved["c"] == nil)
     }
+
+    @Test func eventMembersAreTheFirstKeysOfWhatItReads() {
+        let cases: [(JSONValue, Set<String>?)] = [
+            ("a constant", []),
+            (["@path": "$.properties.total"], ["properties"]),
+            (["@path": "userId"], ["userId"]),
+            (["@path": "$['a"], []),  // does not parse: resolves to nothing
+            (["a": ["@path": "$.userId"], "b": ["@template": "{{context.ip}} and {{ traits.email }}"], "c": 1], ["userId", "context", "traits"]),
+            (["@literal": ["@path": "$.userId"]], ["userId"]),
+            (["@if": ["exists": ["@path": "$.a"], "then": ["@path": "$.b.c"], "else": ["@template": "{{d}}"]]], ["a", "b", "d"]),
+            (["@arrayPath": ["$.properties.products", ["sku": ["@path": "$.sku"], "user": ["@path": "$.userId"]]]], ["properties"]),
+            ([["@path": "$.x"], ["@path": "$.x.y"]], ["x"]),
+            // The whole event, or a directive resolved per event from its options: any member.
+            (["@path": "$."], nil),
+            (["a": ["@path": "$.userId"], "b": ["@path": "$"]], nil),
+            (["@template": "{{userId}} {{$.}}"], nil),
+            (["@case": ["mode": "upper", "value": ["@path": "$.userId"]]], nil),
+        ]
+        for (mapping, members) in cases {
+            #expect(CompiledMapping(mapping).eventMembers == members, "\(mapping)")
+        }
+    }
+
+    @Test func anEventParsedForItsMembersResolvesAsTheWholeEvent() {
+        var rng = FuzzRandom(seed: FuzzTests.seed &+ 11)
+        var partial = 0
+        for n in 0..<(FuzzTests.iterations * 4) {
+            let mapping =
+                n % 2 == 0 ? rng.randomMapping(depth: 0) : rng.mutate(FuzzCorpus.mappings[rng.below(FuzzCorpus.mappings.count)])
+            let compiled = CompiledMapping(mapping)
+            guard let members = compiled.eventMembers else { continue }
+            partial += 1
+            for event in FuzzCorpus.events {
+                let parsed = try? JSONValue.parse(JSONWriter.encode(event), members: JSONMemberNames(members))
+                #expect(compiled.resolve(in: parsed ?? .null) == compiled.resolve(in: event), "case \(n): \(mapping)")
+            }
+        }
+        // The property is about something: most generated mappings name their members.
+        #expect(partial > FuzzTests.iterations)
+    }
+
+    @Test func aPathToTheEventItselfIsTheWholeEvent() {
+        for mapping: JSONValue in [["@path": "$."], ["@path": "$"], ["@path": ""]] {
+            #expect(CompiledMapping(mapping).isWholeEvent, "\(mapping)")
+            #expect(CompiledMapping(mapping).resolve(in: Self.event) == Self.event)
+        }
+        for mapping: JSONValue in [["@path": "$.userId"], ["data": ["@path": "$."]], ["@literal": ["@path": "$."]], ["@template": "{{$.}}"], "$."] {
+            #expect(!CompiledMapping(mapping).isWholeEvent, "\(mapping)")
+        }
+    }
 }

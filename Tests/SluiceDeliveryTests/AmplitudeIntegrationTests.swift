@@ -54,6 +54,23 @@ import Testing
         return try #require(requests.first)
     }
 
+    @Test func anEventParsedForWhatThePresetReadsMakesTheSameRequest() throws {
+        // Given the Track Calls preset: what it reads of an event, and Segment's test event parsed for that alone
+        let target = try Self.presetTarget("Track Calls")
+        let members = try #require(amplitude.eventMembers(for: target))
+        #expect(members.isSuperset(of: ["event", "userId", "properties", "context"]))
+        let stored = JSONWriter.encode(Self.testEvent(["messageId": "m-1", "unread": ["a": 1]]))
+        let parsed = try JSONValue.parse(stored, members: JSONMemberNames(members))
+        let left = try #require(try JSONValue.parse(stored).objectValue).keys.filter { !members.contains($0) }
+        #expect(left.contains("unread"))
+        for key in left { #expect(parsed[key] == nil, "\(key)") }
+
+        // Then its request is the whole event's
+        #expect(try onlyRequest(parsed, target) == onlyRequest(try JSONValue.parse(stored), target))
+        // And an action Sluice does not have reads nothing
+        #expect(amplitude.eventMembers(for: DeliveryTarget(actionSlug: "sessionId", subscriptionSettings: [:], destinationSettings: [:])) == [])
+    }
+
     @Test func trackCallsPresetSendsSegmentsEvent() throws {
         // Given the Track Calls preset and Segment's test event
         let target = try Self.presetTarget("Track Calls")

@@ -42,4 +42,23 @@ import Testing
         }
         #expect(checked >= 356 * Self.events.count)
     }
+
+    @Test func everyPresetResolvesFromTheMembersItReadsAsFromTheWholeEvent() throws {
+        var partial = 0
+        var presets = 0
+        for destination in Catalog.embedded().destinations {
+            for preset in destination.presets {
+                presets += 1
+                let compiled = Mapping.CompiledSettings(preset.fields)
+                guard let members = compiled.eventMembers else { continue }
+                partial += 1
+                for event in Self.events {
+                    let parsed = try JSONValue.parse(JSONWriter.encode(event), members: JSONMemberNames(members))
+                    #expect(compiled.resolve(in: parsed) == compiled.resolve(in: event), "\(destination.name): \(preset.name)")
+                }
+            }
+        }
+        // Most presets name what they read (those that do not are parsed whole).
+        #expect(partial * 2 > presets, "\(partial) of \(presets)")
+    }
 }

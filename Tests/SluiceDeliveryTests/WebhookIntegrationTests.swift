@@ -43,6 +43,66 @@ import Testing
         #expect(request.json == Fixtures.event(1))
     }
 
+    @Test func aStoredEventIsSentAsStoredWhenDataIsTheWholeEvent() throws {
+        // Given an event stored with its own spacing and key order, parsed only for what the webhook reads
+        let stored = Array(#"{ "type": "track", "userId": "u1", "messageId": "m-1", "properties": {"b": 1, "a": [2.50]} }"#.utf8)
+        let value = try JSONValue.parse(stored, members: JSONMemberNames(["messageId"]))
+        let event = DeliveryEvent(stored: stored, value: value)
+
+        // When one request and one batch are planned, with data the whole event
+        let single = try #require(try webhook.requests(for: [event], to: Fixtures.target()).first?.request.get())
+        let batch = try #require(
+            try webhook.requests(for: [event, event], to: Fixtures.target(["enable_batching": true])).first?.request.get())
+
+        // Then the body is the stored bytes (the same JSON as the event's value would give), as a batch's elements too
+        #expect(single.body == stored)
+        #expect(single.header("X-Segment-Message-Id") == "m-1")
+        #expect(batch.body == Array("[".utf8) + stored + Array(",".utf8) + stored + Array("]".utf8))
+
+        // And any other data is resolved from the parsed value: here it holds only messageId
+        let mapped = try #require(
+            try webhook.requests(for: [event], to: Fixtures.target(["data": ["id": ["@path": "$.messageId"], "user": ["@path": "$.userId"]]]))
+                .first?.request.get())
+        #expect(mapped.json == ["id": "m-1"])
+    }
+
+    @Test func eventMembersAreWhatTheSettingsRead() {
+        let cases: [([String: JSONValue], Set<String>?)] = [
+            ([:], ["messageId"]),  // url and method literals, data the whole event (sent as stored)
+            (
+                ["url": ["@template": "https://hooks.example.com/{{userId}}"], "headers": ["X-Trace": ["@path": "$.context.ip"]]],
+                ["messageId", "userId", "context"]
+            ),
+            (["data": ["n": ["@path": "$.properties.n"], "t": ["@path": "$.type"]]], ["messageId", "properties", "type"]),
+            (["data": ["all": ["@path": "$."]]], nil),
+            (["headers": ["@case": ["mode": "upper", "value": "x"]]], nil),
+        ]
+        for (settings, members) in cases {
+            #expect(webhook.eventMembers(for: Fixtures.target(settings)) == members, "\(settings)")
+        }
+        #expect(webhook.eventMembers(for: Fixtures.target(action: "other")) == [])
+    }
+
+    @Test func anEventParsedForItsMembersIsPlannedAsTheWholeEvent() throws {
+        // Given settings reading parts of the event, and events parsed whole and for those parts only
+        let target = Fixtures.target([
+            "url": ["@template": "https://hooks.example.com/{{userId}}"], "method": ["@path": "$.properties.method"],
+            "headers": ["X-Event": ["@path": "$.event"]], "data": ["n": ["@path": "$.properties.n"], "kind": ["@path": "$.type"]],
+        ])
+        let members = try #require(webhook.eventMembers(for: target))
+        var events = (1...3).map { Fixtures.event($0) }
+        events[1] = ["type": "track", "event": "Signed Up", "userId": "u2", "messageId": "m-2", "properties": ["n": 2, "method": "PUT"]]
+        let whole = events.map(DeliveryEvent.init)
+        let partial = try events.map { event in
+            let stored = JSONWriter.encode(event)
+            return DeliveryEvent(stored: stored, value: try JSONValue.parse(stored, members: JSONMemberNames(members)))
+        }
+
+        // Then they plan the same requests
+        #expect(webhook.requests(for: partial, to: target) == webhook.requests(for: whole, to: target))
+        #expect(try webhook.requests(for: partial, to: target)[1].request.get().method == "PUT")
+    }
+
     @Test func dataAndHeadersAreMappedPerEvent() throws {
         // Given data and headers built from each event with mapping directives
         let target = Fixtures.target([

@@ -83,6 +83,25 @@ public struct CompiledMapping: Sendable {
     }
 }
 
+extension CompiledMapping {
+    /// The top-level members of an event that resolving this mapping reads, or `nil` when it may read any of them (a
+    /// path or placeholder naming the event itself, or a directive resolved per event from its options).
+    ///
+    /// An event parsed with these members alone (``JSONValue/parse(_:members:)``) resolves to what the whole event
+    /// resolves to.
+    public var eventMembers: Set<String>? {
+        guard var members = paths.firstKeys else { return nil }
+        return node.collectMembers(into: &members) ? members : nil
+    }
+
+    /// Whether the mapping is a path to the event itself (`{"@path": "$."}`): it resolves to the whole event as it is,
+    /// as long as the event fits ``Mapping/maxResolvedBytes``.
+    public var isWholeEvent: Bool {
+        if case .slot(let slot) = node { return paths.isRoot(slot) }
+        return false
+    }
+}
+
 extension CompiledMapping.Node {
     init(_ value: JSONValue) {
         switch value {
@@ -257,6 +276,38 @@ extension CompiledMapping.Node {
         }
     }
 
+    /// Adds the first keys of the paths this node reads from the event to `members`, other than those its slots read
+    /// (the ``PathTree``'s); `false` when it may read the whole event.
+    func collectMembers(into members: inout Set<String>) -> Bool {
+        switch self {
+        case .constant, .malformed, .unresolvable, .slot, .readSlot, .path(nil), .read(nil):
+            return true
+        case .path(let path?), .read(let path?):
+            guard let first = path.keys.first else { return false }
+            members.insert(first)
+            return true
+        case .template(let template):
+            for case .placeholder(let path?, _) in template.parts {
+                guard let first = path.keys.first else { return false }
+                members.insert(first)
+            }
+            return true
+        case .literal(let node):
+            return node.collectMembers(into: &members)
+        case .condition(let options):
+            return [options.condition, options.then, options.otherwise].allSatisfy { $0?.collectMembers(into: &members) ?? true }
+        case .object(let children):
+            return children.allSatisfy { $0.node.collectMembers(into: &members) }
+        case .array(let elements):
+            return elements.allSatisfy { $0.collectMembers(into: &members) }
+        case .arrayPath(let source, _):
+            // The shape reads each element, not the event.
+            return source.collectMembers(into: &members)
+        case .directive:
+            return false
+        }
+    }
+
     /// The node with each path read from the event's root (not an `@arrayPath` shape's, read from its elements) taken
     /// from a slot that `paths` fills once per event.
     func reading(from paths: inout PathTree) -> Self {
@@ -300,6 +351,16 @@ struct PathTree: Sendable {
     private var root = Branch(key: "", index: nil)
     /// How many slots there are.
     private(set) var count = 0
+
+    /// The first keys of the paths read, or `nil` when one of them is the event itself.
+    var firstKeys: Set<String>? {
+        root.slot == nil ? Set(root.children.map(\.key)) : nil
+    }
+
+    /// Whether `slot` holds the event itself.
+    func isRoot(_ slot: Int) -> Bool {
+        root.slot == slot
+    }
 
     /// The slot of a path, added when new.
     mutating func slot(for path: MappingPath) -> Int {
@@ -366,6 +427,13 @@ extension Mapping {
             var paths = PathTree()
             nodes = sorted.map { CompiledMapping.Node($0.value).reading(from: &paths) }
             self.paths = paths
+        }
+
+        /// The top-level members of an event that resolving these settings reads, or `nil` when they may read any of
+        /// them (``CompiledMapping/eventMembers``).
+        public var eventMembers: Set<String>? {
+            guard var members = paths.firstKeys else { return nil }
+            return nodes.allSatisfy { $0.collectMembers(into: &members) } ? members : nil
         }
 
         /// Each field's value for an event, in the order of ``keys``; `nil` where the field resolves to nothing.

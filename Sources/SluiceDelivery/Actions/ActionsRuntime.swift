@@ -207,6 +207,13 @@ public struct ActionsRuntime: Sendable {
         return outcomes.map { $0 ?? .discarded(reason: "the batch sent nothing for this event") }
     }
 
+    /// What the subscription's settings read of an event (an action's payload is made from them alone); nothing for
+    /// an action Sluice does not have.
+    public func eventMembers(for target: DeliveryTarget) -> Set<String>? {
+        guard actions[target.actionSlug] != nil else { return [] }
+        return Mapping.CompiledSettings(target.subscriptionSettings).eventMembers
+    }
+
     /// Plans the requests, sends them, and gives each event its outcome, in the order of `events`.
     public func deliver(_ events: [JSONValue], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome] {
         let batched = batchSize(for: target) > 1
@@ -254,5 +261,9 @@ extension ActionsIntegration {
 
     public func deliver(_ events: [JSONValue], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome] {
         await runtime.deliver(events, to: target, sender: sender)
+    }
+
+    public func eventMembers(for target: DeliveryTarget) -> Set<String>? {
+        runtime.eventMembers(for: target)
     }
 }

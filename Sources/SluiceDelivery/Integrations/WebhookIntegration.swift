@@ -25,7 +25,8 @@ import SluiceCore
 /// - `X-Signature`, when the destination's `sharedSecret` is a non-empty string: the lower-case hex HMAC-SHA1 of the
 ///   exact body bytes with the secret as key, as Segment signs.
 ///
-/// The body is compact JSON with object keys sorted (``JSONWriter``).
+/// The body is compact JSON with object keys sorted (``JSONWriter``). With `data` the whole event (the default), an
+/// event is sent as it was stored, which ingest wrote the same way: its bytes are not parsed and encoded again.
 public struct WebhookIntegration: Integration {
     /// The catalog id of Webhooks (Actions).
     public static let metadataID = "614a3c7d791c91c41bae7599"
@@ -59,6 +60,25 @@ public struct WebhookIntegration: Integration {
     /// Sends the events as ``requests(for:to:)`` plans them, up to ``maxConcurrentRequests`` at a time; every event
     /// of a request gets that request's outcome. An action other than `send` discards every event.
     public func deliver(_ events: [JSONValue], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome] {
+        await deliver(events.map(DeliveryEvent.init), to: target, sender: sender)
+    }
+
+    /// What the url, method and headers read, and `messageId`; and what `data` reads, unless it is the whole event,
+    /// which is sent as stored.
+    public func eventMembers(for target: DeliveryTarget) -> Set<String>? {
+        guard target.actionSlug == "send" else { return [] }
+        let mappings = RequestMappings(target.subscriptionSettings)
+        var members: Set<String> = ["messageId"]
+        for mapping in [mappings.url, mappings.method, mappings.headers, mappings.data.isWholeEvent ? nil : mappings.data] {
+            guard let mapping else { continue }
+            guard let read = mapping.eventMembers else { return nil }
+            members.formUnion(read)
+        }
+        return members
+    }
+
+    /// ``deliver(_:to:sender:)-([JSONValue],_,_)`` for stored events.
+    public func deliver(_ events: [DeliveryEvent], to target: DeliveryTarget, sender: DeliverySender) async -> [DeliveryOutcome] {
         let plan = requests(for: events, to: target)
         var outcomes = Array(repeating: DeliveryOutcome.retryable(reason: "not attempted"), count: events.count)
         var pending: [(indexes: [Int], request: HTTPRequestSpec)] = []
@@ -100,6 +120,12 @@ public struct WebhookIntegration: Integration {
     /// into requests of at most ``batchSize(for:)`` events. An event whose settings do not resolve to a usable
     /// request gets a failure of its own.
     public func requests(for events: [JSONValue], to target: DeliveryTarget) -> [PlannedRequest] {
+        requests(for: events.map(DeliveryEvent.init), to: target)
+    }
+
+    /// ``requests(for:to:)-([JSONValue],_)`` for stored events. A `data` that is the whole event (the default) is
+    /// the event's stored bytes, not its value encoded again: the same JSON.
+    public func requests(for events: [DeliveryEvent], to target: DeliveryTarget) -> [PlannedRequest] {
         guard target.actionSlug == "send" else {
             let failure = PlanningFailure(outcome: .invalidSettings("unknown action \(target.actionSlug)"))
             return events.indices.map { PlannedRequest(eventIndexes: [$0], request: .failure(failure)) }
@@ -110,7 +136,7 @@ public struct WebhookIntegration: Integration {
         let mappings = RequestMappings(target.subscriptionSettings)
 
         var planned: [PlannedRequest] = []
-        var groups: [RequestKey: [(index: Int, data: JSONValue, messageID: String)]] = [:]
+        var groups: [RequestKey: [(index: Int, data: EventData, messageID: String)]] = [:]
         var groupOrder: [RequestKey] = []
         for (index, event) in events.enumerated() {
             let resolved: ResolvedEvent
@@ -120,12 +146,12 @@ public struct WebhookIntegration: Integration {
                 planned.append(PlannedRequest(eventIndexes: [index], request: .failure(error)))
                 continue
             }
-            let messageID = event["messageId"]?.stringValue ?? ""
+            let messageID = event.value["messageId"]?.stringValue ?? ""
             if batching {
                 if groups[resolved.key] == nil { groupOrder.append(resolved.key) }
                 groups[resolved.key, default: []].append((index, resolved.data, messageID))
             } else {
-                let body = JSONWriter.encode(resolved.data)
+                let body = resolved.data.encoded
                 var headers = resolved.key.headers
                 headers.append((name: Self.messageIDHeader, value: messageID))
                 let request = Self.makeRequest(key: resolved.key, headers: headers, body: body, secret: secret)
@@ -140,7 +166,7 @@ public struct WebhookIntegration: Integration {
                 writer.raw("[")
                 for (i, member) in chunk.enumerated() {
                     if i > 0 { writer.raw(",") }
-                    writer.value(member.data)
+                    member.data.write(to: &writer)
                 }
                 writer.raw("]")
                 var headers = key.headers
@@ -216,7 +242,27 @@ public struct WebhookIntegration: Integration {
 
     struct ResolvedEvent {
         var key: RequestKey
-        var data: JSONValue
+        var data: EventData
+    }
+
+    /// A request's `data` for one event: a resolved value, or the event's stored bytes when `data` is the whole event.
+    enum EventData {
+        case value(JSONValue)
+        case stored([UInt8])
+
+        var encoded: [UInt8] {
+            switch self {
+            case .value(let value): JSONWriter.encode(value)
+            case .stored(let bytes): bytes
+            }
+        }
+
+        func write(to writer: inout JSONWriter) {
+            switch self {
+            case .value(let value): writer.value(value)
+            case .stored(let bytes): writer.raw(bytes)
+            }
+        }
     }
 
     /// Headers users cannot set: the transport's, and Sluice's own.
@@ -243,7 +289,8 @@ public struct WebhookIntegration: Integration {
         }
     }
 
-    func resolveEvent(_ event: JSONValue, mappings: RequestMappings) throws(PlanningFailure) -> ResolvedEvent {
+    func resolveEvent(_ stored: DeliveryEvent, mappings: RequestMappings) throws(PlanningFailure) -> ResolvedEvent {
+        let event = stored.value
         // url
         guard let url = mappings.url?.resolve(in: event)?.stringValue, !url.isEmpty else {
             throw PlanningFailure(outcome: .invalidSettings("url is required"))
@@ -296,8 +343,11 @@ public struct WebhookIntegration: Integration {
             headers.append(("User-Agent", "Sluice"))
         }
 
-        // data
-        let data = mappings.data.resolve(in: event) ?? [:]
+        // data: the whole event as stored when it fits the mappings' budget (its one byte for the directive, and the
+        // event's encoded size), as resolving it would give.
+        let data: EventData =
+            mappings.data.isWholeEvent && stored.stored.count < Mapping.maxResolvedBytes
+            ? .stored(stored.stored) : .value(mappings.data.resolve(in: event) ?? [:])
         return ResolvedEvent(key: RequestKey(url: url, method: method, headers: headers), data: data)
     }
 

@@ -199,6 +199,9 @@ public final class DeliveryWorker: Service {
         var attempted = false
     }
 
+    /// The members of an event that its event log entry records (``logEntry(_:attempt:decision:)``).
+    static let loggedMembers: Set<String> = ["type", "event", "name", "userId", "anonymousId"]
+
     static func logEntry(_ result: Attempted, attempt: Int, decision: DeliveryDecision) -> DeliveryAttempt {
         let job = result.job
         let event = result.event ?? (try? JSONValue.parse(job.body)) ?? .null
@@ -240,22 +243,27 @@ public final class DeliveryWorker: Service {
         }
         let target = DeliveryTarget(
             actionSlug: subscription.actionSlug, subscriptionSettings: subscription.settings, destinationSettings: destination.settings)
-        // The integration groups events into requests (batches) and sends them concurrently itself.
-        let events = live.map { (try? JSONValue.parse($0.body)) ?? .null }
+        // The integration groups events into requests (batches) and sends them concurrently itself. It is given each
+        // event parsed for what it reads (and the event log records), and as stored.
+        let members = integration.eventMembers(for: target).map { JSONMemberNames(eventLog.enabled ? $0.union(Self.loggedMembers) : $0) }
+        let events = live.map { job in
+            let value = members.map { (try? JSONValue.parse(job.body, members: $0)) ?? .null } ?? (try? JSONValue.parse(job.body)) ?? .null
+            return DeliveryEvent(stored: job.body, value: value)
+        }
         var recorder: EventLogRecorder?
         if eventLog.enabled {
             let names = secretNames(destination.metadataID)
             recorder = EventLogRecorder(
                 redactor: Redactor(settings: destination.settings, isSecret: names.contains), keepBodies: eventLog.keepBodies)
         }
-        let outcomes = await integration.deliver(events, to: target, sender: recorder?.observing(sender) ?? sender)
+        let outcomes: [DeliveryOutcome] = await integration.deliver(events, to: target, sender: recorder?.observing(sender) ?? sender)
         let finished = now()
         let requests = recorder?.requests(events: live.count) ?? []
         for (i, job) in live.enumerated() {
             results.append(
                 Attempted(
                     job: job, outcome: i < outcomes.count ? outcomes[i] : DeliveryOutcome.retryable(reason: "no outcome"), startedAt: start,
-                    finishedAt: finished, event: events[i], request: i < requests.count ? requests[i] : nil, attempted: true))
+                    finishedAt: finished, event: events[i].value, request: i < requests.count ? requests[i] : nil, attempted: true))
         }
         return results
     }

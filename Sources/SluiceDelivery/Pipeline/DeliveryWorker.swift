@@ -199,12 +199,22 @@ public final class DeliveryWorker: Service {
         var attempted = false
     }
 
+    /// A stored event parsed: only `members` of it, or the whole of it when `nil`; bytes that are not JSON read as `null`.
+    static func parse(_ body: [UInt8], members: JSONMemberNames?) -> JSONValue {
+        do {
+            if let members { return try JSONValue.parse(body, members: members) }
+            return try JSONValue.parse(body)
+        } catch {
+            return .null
+        }
+    }
+
     /// The members of an event that its event log entry records (``logEntry(_:attempt:decision:)``).
     static let loggedMembers: Set<String> = ["type", "event", "name", "userId", "anonymousId"]
 
     static func logEntry(_ result: Attempted, attempt: Int, decision: DeliveryDecision) -> DeliveryAttempt {
         let job = result.job
-        let event = result.event ?? (try? JSONValue.parse(job.body)) ?? .null
+        let event = result.event ?? parse(job.body, members: nil)
         let type = event["type"]?.stringValue ?? ""
         let status: DeliveryAttemptStatus =
             switch decision.disposition {
@@ -246,17 +256,14 @@ public final class DeliveryWorker: Service {
         // The integration groups events into requests (batches) and sends them concurrently itself. It is given each
         // event parsed for what it reads (and the event log records), and as stored.
         let members = integration.eventMembers(for: target).map { JSONMemberNames(eventLog.enabled ? $0.union(Self.loggedMembers) : $0) }
-        let events = live.map { job in
-            let value = members.map { (try? JSONValue.parse(job.body, members: $0)) ?? .null } ?? (try? JSONValue.parse(job.body)) ?? .null
-            return DeliveryEvent(stored: job.body, value: value)
-        }
+        let events = live.map { DeliveryEvent(stored: $0.body, value: Self.parse($0.body, members: members)) }
         var recorder: EventLogRecorder?
         if eventLog.enabled {
             let names = secretNames(destination.metadataID)
             recorder = EventLogRecorder(
                 redactor: Redactor(settings: destination.settings, isSecret: names.contains), keepBodies: eventLog.keepBodies)
         }
-        let outcomes: [DeliveryOutcome] = await integration.deliver(events, to: target, sender: recorder?.observing(sender) ?? sender)
+        let outcomes = await integration.deliver(events, to: target, sender: recorder?.observing(sender) ?? sender)
         let finished = now()
         let requests = recorder?.requests(events: live.count) ?? []
         for (i, job) in live.enumerated() {

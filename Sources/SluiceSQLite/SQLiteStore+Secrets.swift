@@ -64,8 +64,24 @@ extension SQLiteStore {
             // The WAL still holds the pages as they were (the clear values of a migrated store) until it is
             // checkpointed and emptied; with readers at work the checkpoint may stop short, which leaves old
             // frames, overwritten as the WAL is reused.
-            _ = try? await writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            await truncateWAL()
         }
         return rewritten
+    }
+
+    /// Checkpoints the whole WAL and empties it. Every open store's checkpointer runs a passive checkpoint every
+    /// 100 ms, and while one runs this one fails at once (`SQLITE_BUSY`), so it is tried again for up to a second.
+    /// Waiting for readers is the busy timeout's.
+    private func truncateWAL() async {
+        for _ in 0..<50 {
+            do {
+                _ = try await writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+                return
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                try? await Task.sleep(for: .milliseconds(20))
+            } catch {
+                return
+            }
+        }
     }
 }

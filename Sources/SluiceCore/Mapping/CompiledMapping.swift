@@ -90,8 +90,7 @@ extension CompiledMapping {
     /// An event parsed with these members alone (``JSONValue/parse(_:members:)``) resolves to what the whole event
     /// resolves to.
     public var eventMembers: Set<String>? {
-        guard var members = paths.firstKeys else { return nil }
-        return node.collectMembers(into: &members) ? members : nil
+        paths.eventMembers(of: [node])
     }
 
     /// Whether the mapping is a path to the event itself (`{"@path": "$."}`): it resolves to the whole event as it is,
@@ -352,9 +351,12 @@ struct PathTree: Sendable {
     /// How many slots there are.
     private(set) var count = 0
 
-    /// The first keys of the paths read, or `nil` when one of them is the event itself.
-    var firstKeys: Set<String>? {
-        root.slot == nil ? Set(root.children.map(\.key)) : nil
+    /// The top-level members of an event that these paths and `nodes` (compiled against them) read, or `nil` when
+    /// they may read the whole event (``CompiledMapping/eventMembers``).
+    func eventMembers(of nodes: [CompiledMapping.Node]) -> Set<String>? {
+        guard root.slot == nil else { return nil }
+        var members = Set(root.children.map(\.key))
+        return nodes.allSatisfy { $0.collectMembers(into: &members) } ? members : nil
     }
 
     /// Whether `slot` holds the event itself.
@@ -432,8 +434,7 @@ extension Mapping {
         /// The top-level members of an event that resolving these settings reads, or `nil` when they may read any of
         /// them (``CompiledMapping/eventMembers``).
         public var eventMembers: Set<String>? {
-            guard var members = paths.firstKeys else { return nil }
-            return nodes.allSatisfy { $0.collectMembers(into: &members) } ? members : nil
+            paths.eventMembers(of: nodes)
         }
 
         /// Each field's value for an event, in the order of ``keys``; `nil` where the field resolves to nothing.

@@ -125,22 +125,37 @@ extension SQLiteStore {
     }
 
     /// Leases up to `limit` due jobs of the destinations `only` admits, paused ones left out.
+    ///
+    /// The lease is a row of the writer connection's own `temp.delivery_leases` (``createLeases(_:)``), not a column
+    /// of the job: the job's row, with its body, is not written again to be leased.
     private static func claim(_ db: Database, now: Int64, leaseUntil: Int64, limit: Int, only: SQL) throws -> [DeliveryJob] {
-        try db.cachedStatement(
+        let jobs = try db.cachedStatement(
             literal: """
-                UPDATE delivery_jobs SET lease_until = \(leaseUntil)
-                WHERE id IN (
-                    SELECT id FROM delivery_jobs
-                    WHERE next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until < \(now))
-                      AND destination_id NOT IN (SELECT destination_id FROM paused_destinations) AND \(only)
-                    ORDER BY next_attempt_at, id LIMIT \(limit))
-                RETURNING id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
+                SELECT id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
+                FROM delivery_jobs j
+                WHERE next_attempt_at <= \(now)
+                  AND NOT EXISTS (SELECT 1 FROM temp.delivery_leases l WHERE l.job_id = j.id AND l.until >= \(now))
+                  AND destination_id NOT IN (SELECT destination_id FROM paused_destinations) AND \(only)
+                ORDER BY next_attempt_at, id LIMIT \(limit)
                 """
         ).all { row in
             DeliveryJob(
                 id: row[0], sourceID: row[1], destinationID: row[2], subscriptionID: row[3], messageID: row[4], receivedAt: Self.date(row[5]),
                 attempts: row[6], nextAttemptAt: Self.date(row[7]), body: try Self.bytes(row, 8))
         }
+        let lease = try db.cachedStatement(sql: "INSERT OR REPLACE INTO temp.delivery_leases (job_id, until) VALUES (?, ?)")
+        for job in jobs { try lease.execute(arguments: [job.id, leaseUntil]) }
+        return jobs
+    }
+
+    /// Creates the writer connection's table of leases: a single process owns every job of a SQLite store
+    /// (``releaseLeases()``), so a lease lives as long as the connection and is never written to the file.
+    static func createLeases(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                PRAGMA temp_store = MEMORY;
+                CREATE TEMP TABLE IF NOT EXISTS delivery_leases (job_id INTEGER PRIMARY KEY, until INTEGER NOT NULL);
+                """)
     }
 
     public func complete(
@@ -149,9 +164,10 @@ extension SQLiteStore {
         guard !completions.isEmpty || !metrics.isEmpty || !log.isEmpty || !health.destinations.isEmpty else { return [] }
         return try await write { db in
             let finish = try db.cachedStatement(sql: "DELETE FROM delivery_jobs WHERE id = ?")
-            let retry = try db.cachedStatement(
-                sql: "UPDATE delivery_jobs SET attempts = ?, next_attempt_at = ?, lease_until = NULL WHERE id = ?")
+            let retry = try db.cachedStatement(sql: "UPDATE delivery_jobs SET attempts = ?, next_attempt_at = ? WHERE id = ?")
+            let unlease = try db.cachedStatement(sql: "DELETE FROM temp.delivery_leases WHERE job_id = ?")
             for completion in completions {
+                try unlease.execute(arguments: [completion.jobID])
                 switch completion {
                 case .finished(let id): try finish.execute(arguments: [id])
                 case .retry(let id, let attempts, let next): try retry.execute(arguments: [attempts, Self.millis(next), id])
@@ -243,22 +259,29 @@ extension SQLiteStore {
     }
 
     public func releaseLeases() async throws {
-        try await write { db in try db.execute(sql: "UPDATE delivery_jobs SET lease_until = NULL WHERE lease_until IS NOT NULL") }
+        // A store written by an earlier version may hold leases in the jobs' own column, which nothing reads now.
+        try await write { db in
+            try db.execute(sql: "DELETE FROM temp.delivery_leases")
+            try db.execute(sql: "UPDATE delivery_jobs SET lease_until = NULL WHERE lease_until IS NOT NULL")
+        }
     }
 
     public func nextDueTime() async throws -> Date? {
-        try await read { db in
+        // On the writer's connection, the one that holds the leases (``createLeases(_:)``).
+        try await write { db in
             // The first due job of a destination nothing holds; a held destination's first job when its hold ends.
             try Int64.fetchOne(
                 db,
                 sql: """
                     SELECT MIN(due) FROM (
-                        SELECT MIN(next_attempt_at) AS due FROM delivery_jobs
-                        WHERE lease_until IS NULL AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                        SELECT MIN(next_attempt_at) AS due FROM delivery_jobs j
+                        WHERE NOT EXISTS (SELECT 1 FROM temp.delivery_leases l WHERE l.job_id = j.id)
+                          AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
                           AND destination_id NOT IN (SELECT destination_id FROM destination_delivery_state WHERE hold_until > 0)
                         UNION ALL
                         SELECT MAX(s.hold_until, (SELECT MIN(j.next_attempt_at) FROM delivery_jobs j
-                                                  WHERE j.destination_id = s.destination_id AND j.lease_until IS NULL))
+                                                  WHERE j.destination_id = s.destination_id
+                                                    AND NOT EXISTS (SELECT 1 FROM temp.delivery_leases l WHERE l.job_id = j.id)))
                         FROM destination_delivery_state s
                         WHERE s.hold_until > 0 AND s.destination_id NOT IN (SELECT destination_id FROM paused_destinations))
                     """

@@ -79,6 +79,11 @@ public final class SQLiteStore: Store {
         self.temporaryPath = temporary ? path : nil
         try Self.migrate(writer)
         do {
+            try writer.writeWithoutTransaction(Self.createLeases)
+        } catch {
+            throw StoreError.unavailable("Cannot open the SQLite database: \(Self.describe(error))")
+        }
+        do {
             // Opened after the migrations: their schema is the one they read.
             pointReads = try PointReads(path: path, count: pointReadConnections, configuration: config)
             checkpointer = try Checkpointer(

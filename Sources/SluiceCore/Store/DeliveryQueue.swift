@@ -81,6 +81,13 @@ public enum JobCompletion: Sendable, Equatable {
     case retry(jobID: Int64, attempts: Int, nextAttemptAt: Date)
     /// Delivery gave up: the job is done and its event is kept as a ``FailedEvent`` (when its destination still exists).
     case failed(jobID: Int64, status: FailedEventStatus, reason: String, attempts: Int, at: Date)
+
+    /// The job it completes.
+    public var jobID: Int64 {
+        switch self {
+        case .finished(let id), .retry(let id, _, _), .failed(let id, _, _, _, _): id
+        }
+    }
 }
 
 /// Counters to add to a (source, destination, minute) record.

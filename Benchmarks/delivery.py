@@ -12,7 +12,10 @@ first request until `/metrics` counts them all delivered. With `--batch-size N` 
 request. With `--delivery-only` the destination is paused (`POST /sluice/destinations/{id}/delivery/pause`) while the
 events are posted and routed, and the clock starts when it is resumed: the rate is then the delivery stage's alone
 (claiming, sending, committing outcomes), not shared with ingest and routing. Prints events delivered a second for each
-run; nothing is asserted. Only 127.0.0.1 is contacted.
+run; nothing is asserted. With `--io`, also prints, per event delivered, the bytes the server wrote to storage while it
+was timed (`write_bytes` of `/proc/PID/io`: its WAL, its checkpoints into the database file, and any log) and the CPU
+time it used meanwhile (user and system, `/proc/PID/stat`): both move less with the machine's load than the rate does.
+Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -40,8 +43,23 @@ def waiting_jobs(api: bench.Client) -> tuple[float, float]:
     return bench.metric(text.decode(), "sluice_events_pending"), bench.metric(text.decode(), "sluice_delivery_jobs_waiting")
 
 
+def written(pid: int) -> int:
+    """Bytes the process has caused to be written to storage (Linux's `/proc/PID/io`)."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no write_bytes in /proc/{pid}/io")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (Linux's `/proc/PID/stat`, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(command: list[str], receiver_port: int, events: int, batch_size: int, work: Path, run: int,
-            delivery_only: bool = False) -> float:
+            delivery_only: bool = False) -> tuple[float, float, float]:
+    """Events delivered a second, and bytes written to storage and CPU seconds used an event while timed."""
     port = bench.free_port()
     argv = bench.sluice_argv(command[0], port, f"sqlite:{work}/delivery-{run}.sqlite") + command[1:]
     server = bench.Server("sluice", argv, port, work / f"delivery-{run}.log").start()
@@ -67,7 +85,7 @@ def measure(command: list[str], receiver_port: int, events: int, batch_size: int
                 if time.perf_counter() > deadline:
                     raise RuntimeError(f"the events were not all routed in 600 s: see {work}")
                 time.sleep(0.05)
-        started = time.perf_counter()
+        started, bytes_before, cpu_before = time.perf_counter(), written(server.pid), cpu_seconds(server.pid)
         if delivery_only:
             api.json("POST", f"{control}/resume", {}, expect=(200,))
         else:
@@ -77,10 +95,11 @@ def measure(command: list[str], receiver_port: int, events: int, batch_size: int
                 raise RuntimeError(f"only {delivered(api):.0f} of {events} delivered in 600 s: see {work}")
             time.sleep(0.05)
         seconds = time.perf_counter() - started
+        bytes_written, cpu = written(server.pid) - bytes_before, cpu_seconds(server.pid) - cpu_before
         api.close()
     finally:
         server.stop()
-    return events / seconds
+    return events / seconds, bytes_written / events, cpu / events
 
 
 def main() -> int:
@@ -91,6 +110,7 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--delivery-only", action="store_true",
                         help="route every event while the destination is paused, then time its delivery alone")
+    parser.add_argument("--io", action="store_true", help="also print the bytes written to storage and the CPU time used an event while timed")
     parser.add_argument("commands", nargs="+", metavar="'BIN [FLAGS]'")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sluice-delivery-"))
@@ -107,10 +127,11 @@ def main() -> int:
         for round_number in range(1, args.rounds + 1):
             for command in args.commands:
                 run += 1
-                rate = measure(shlex.split(command), receiver_port, args.events, args.batch_size, work, run,
-                               args.delivery_only)
+                rate, per_event, cpu = measure(shlex.split(command), receiver_port, args.events, args.batch_size, work, run,
+                                          args.delivery_only)
                 results.setdefault(command, []).append(rate)
-                print(f"round {round_number}  {command}: {rate:,.0f} events/s delivered", flush=True)
+                io = f", {per_event:,.0f} bytes written to storage and {cpu * 1e6:.1f} µs of CPU an event" if args.io else ""
+                print(f"round {round_number}  {command}: {rate:,.0f} events/s delivered{io}", flush=True)
     finally:
         receiver.stop()
     for command, rates in results.items():

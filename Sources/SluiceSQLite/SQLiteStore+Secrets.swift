@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import SluiceCore
 
 extension SQLiteStore {
@@ -69,19 +70,27 @@ extension SQLiteStore {
         return rewritten
     }
 
-    /// Checkpoints the whole WAL and empties it. Every open store's checkpointer runs a passive checkpoint every
-    /// 100 ms, and while one runs this one fails at once (`SQLITE_BUSY`), so it is tried again for up to a second.
-    /// Waiting for readers is the busy timeout's.
-    private func truncateWAL() async {
-        for _ in 0..<50 {
+    /// Checkpoints the whole WAL and empties it; returns whether it did. Every open store's checkpointer runs a passive
+    /// checkpoint every 100 ms, and while one runs this one fails at once (`SQLITE_BUSY`), so it is tried again, every
+    /// 20 ms, `tries` times in all (a second). Waiting for readers is the busy timeout's. Giving up is logged: the WAL's
+    /// old frames then stay until it is reused.
+    @discardableResult
+    func truncateWAL(tries: Int = 50) async -> Bool {
+        var failure = "another checkpoint ran all along"
+        for attempt in 1...max(tries, 1) {
             do {
                 _ = try await writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-                return
+                return true
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-                try? await Task.sleep(for: .milliseconds(20))
+                if attempt < tries { try? await Task.sleep(for: .milliseconds(20)) }
             } catch {
-                return
+                failure = Self.describe(error)
+                break
             }
         }
+        logger.warning(
+            "could not empty the WAL after rewriting secrets: its earlier pages stay in the -wal file until SQLite reuses it",
+            metadata: ["reason": "\(failure)"])
+        return false
     }
 }

@@ -82,39 +82,86 @@ import Testing
             defer { try? checkpointer.close() }
             try await Self.fill(store, rows: 100)
 
-            // A reader holds its snapshot, and another connection's TRUNCATE checkpoint (as `sluice secrets rotate`
-            // runs) waits for it, holding the checkpoint lock: its busy handler is called while it waits.
-            let reader = try DatabaseQueue(path: path)
-            let (reading, release, waitedFor) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
-            var waiting = Configuration()
-            waiting.busyMode = .callback { tries in
-                if tries == 0 { waitedFor.signal() }
-                usleep(1_000)
-                return tries < 20_000
-            }
-            let truncating = try DatabaseQueue(path: path, configuration: waiting)
-            async let readerDone: Void = Self.onThread {
-                try reader.read { db in
-                    _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM filler")
-                    reading.signal()
-                    release.wait()
-                }
-            }
-            try await Self.onThread { reading.wait() }
-            async let truncated: Void = Self.onThread {
-                _ = try truncating.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-            }
-            #expect(try await Self.onThread { waitedFor.wait(timeout: .now() + 20) } == .success)
-
-            // This store's checkpointer, running meanwhile, is told the database is busy and says nothing.
-            #expect(checkpointer.checkpoint())
-            release.signal()
-            try await readerDone
-            try await truncated
+            // While another connection's TRUNCATE checkpoint is under way, this store's checkpointer, running
+            // meanwhile, is told the database is busy and says nothing.
+            try await Self.withACheckpointUnderWay(path) { #expect(checkpointer.checkpoint()) }
             #expect(checkpointer.checkpoint())
             #expect(try Self.rowsInFile(path, folder: folder) == 100)
             #expect(logs.all.isEmpty, "\(logs.all)")
         }
+    }
+
+    /// Runs `body` while another connection's TRUNCATE checkpoint (as `sluice secrets rotate` runs) is under way on
+    /// the file at `path`, holding the checkpoint lock: it waits for a reader that holds its snapshot until `body` is
+    /// done. Both finish before this returns.
+    private static func withACheckpointUnderWay(_ path: String, _ body: () async throws -> Void) async throws {
+        let reader = try DatabaseQueue(path: path)
+        let (reading, release, waitedFor) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        var waiting = Configuration()
+        waiting.busyMode = .callback { tries in
+            if tries == 0 { waitedFor.signal() }
+            usleep(1_000)
+            return tries < 20_000
+        }
+        let truncating = try DatabaseQueue(path: path, configuration: waiting)
+        async let readerDone: Void = Self.onThread {
+            try reader.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master")
+                reading.signal()
+                release.wait()
+            }
+        }
+        try await Self.onThread { reading.wait() }
+        async let truncated: Void = Self.onThread {
+            _ = try truncating.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        }
+        // Its busy handler is called once it waits for the reader, the checkpoint lock held.
+        #expect(try await Self.onThread { waitedFor.wait(timeout: .now() + 20) } == .success)
+        do {
+            try await body()
+        } catch {
+            release.signal()
+            throw error
+        }
+        release.signal()
+        try await readerDone
+        try await truncated
+    }
+
+    private static func walSize(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+    }
+
+    @Test func emptyingTheWALAfterSecretsAreRewrittenWaitsOutACheckpointUnderWay() async throws {
+        try await Self.withStore(checkpointInterval: nil) { store, path, _ in
+            try await Self.fill(store, rows: 100)
+            var emptying: Task<Bool, Never>?
+            try await Self.withACheckpointUnderWay(path) {
+                // Started while the other checkpoint holds the lock: its first tries fail at once, and it tries again
+                emptying = Task { await store.truncateWAL() }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            // until the other is done, and then it empties the WAL.
+            #expect(await emptying?.value == true)
+            #expect(try Self.walSize(path) == 0)
+        }
+    }
+
+    @Test func givingUpOnEmptyingTheWALIsLogged() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-checkpoint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("store.sqlite").path
+        let logs = LogCapture()
+        let store = try SQLiteStore(path: path, logger: Logger(label: "test") { _ in logs.handler() })
+        try await store.write { db in try db.execute(sql: "CREATE TABLE filler (x BLOB)") }
+        try await Self.fill(store, rows: 100)
+        try await Self.withACheckpointUnderWay(path) {
+            #expect(await store.truncateWAL(tries: 3) == false)
+        }
+        #expect(logs.text.contains("could not empty the WAL after rewriting secrets"), "\(logs.all)")
+        #expect(logs.text.contains("another checkpoint ran all along"), "\(logs.all)")
+        try await store.close()
     }
 
     /// Runs `body`, which blocks, on a thread of its own rather than one of the few that the test's tasks share.

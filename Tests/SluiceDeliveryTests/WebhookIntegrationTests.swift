@@ -66,6 +66,31 @@ import Testing
         #expect(mapped.json == ["id": "m-1"])
     }
 
+    @Test func anEventPastTheMappingsBudgetIsResolvedNotSentAsStored() throws {
+        // Given events stored with their own spacing, one a byte under the mappings' output budget (4 MB) and one at it
+        func event(size: Int) throws -> DeliveryEvent {
+            let head = #"{ "type": "track", "messageId": "m-big", "properties": {"p": ""#
+            let tail = #""} }"#
+            let stored = Array((head + String(repeating: "x", count: size - head.utf8.count - tail.utf8.count) + tail).utf8)
+            #expect(stored.count == size)
+            return DeliveryEvent(stored: stored, value: try JSONValue.parse(stored))
+        }
+        let under = try event(size: Mapping.maxResolvedBytes - 1)
+        let at = try event(size: Mapping.maxResolvedBytes)
+
+        // When a request is planned for each, with data the whole event
+        func body(_ event: DeliveryEvent) throws -> [UInt8] {
+            try #require(try webhook.requests(for: [event], to: Fixtures.target()).first?.request.get()).body
+        }
+
+        // Then the one that fits is sent as stored, and the other is what resolving the data gives, as for any
+        // mapping: its stored bytes would be more than resolving may produce
+        #expect(try body(under) == under.stored)
+        let resolved = try body(at)
+        #expect(resolved != at.stored)
+        #expect(try JSONValue.parse(resolved) == (Mapping.resolve(["@path": "$."], in: at.value) ?? [:]))
+    }
+
     @Test func eventMembersAreWhatTheSettingsRead() {
         let cases: [([String: JSONValue], Set<String>?)] = [
             ([:], ["messageId"]),  // url and method literals, data the whole event (sent as stored)

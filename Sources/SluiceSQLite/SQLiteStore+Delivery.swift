@@ -259,11 +259,8 @@ extension SQLiteStore {
     }
 
     public func releaseLeases() async throws {
-        // A store written by an earlier version may hold leases in the jobs' own column, which nothing reads now.
-        try await write { db in
-            try db.execute(sql: "DELETE FROM temp.delivery_leases")
-            try db.execute(sql: "UPDATE delivery_jobs SET lease_until = NULL WHERE lease_until IS NOT NULL")
-        }
+        // The jobs' own `lease_until` column, where an earlier version kept them, is read by nothing now.
+        try await write { db in try db.execute(sql: "DELETE FROM temp.delivery_leases") }
     }
 
     public func nextDueTime() async throws -> Date? {

@@ -15,6 +15,8 @@ events are posted and routed, and the clock starts when it is resumed: the rate 
 run; nothing is asserted. With `--io`, also prints, per event delivered, the bytes the server wrote to storage while it
 was timed (`write_bytes` of `/proc/PID/io`: its WAL, its checkpoints into the database file, and any log) and the CPU
 time it used meanwhile (user and system, `/proc/PID/stat`): both move less with the machine's load than the rate does.
+With `--profile perf`, the timed stage of each run is profiled as `Benchmarks/bench.py --profile perf` does
+(profile-delivery-RUN.perf.txt in the work folder, which is printed); a profiled run's rate is not the benchmark's.
 Only 127.0.0.1 is contacted.
 """
 
@@ -58,7 +60,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def measure(command: list[str], receiver_port: int, events: int, batch_size: int, work: Path, run: int,
-            delivery_only: bool = False) -> tuple[float, float, float]:
+            delivery_only: bool = False, profile: str | None = None) -> tuple[float, float, float]:
     """Events delivered a second, and bytes written to storage and CPU seconds used an event while timed."""
     port = bench.free_port()
     argv = bench.sluice_argv(command[0], port, f"sqlite:{work}/delivery-{run}.sqlite") + command[1:]
@@ -85,17 +87,18 @@ def measure(command: list[str], receiver_port: int, events: int, batch_size: int
                 if time.perf_counter() > deadline:
                     raise RuntimeError(f"the events were not all routed in 600 s: see {work}")
                 time.sleep(0.05)
-        started, bytes_before, cpu_before = time.perf_counter(), written(server.pid), cpu_seconds(server.pid)
-        if delivery_only:
-            api.json("POST", f"{control}/resume", {}, expect=(200,))
-        else:
-            bench.post_events(port, source["writeKeys"][0], events, 100, 4)  # raises on any non-2xx
-        while delivered(api) < events:
-            if time.perf_counter() - started > 600:
-                raise RuntimeError(f"only {delivered(api):.0f} of {events} delivered in 600 s: see {work}")
-            time.sleep(0.05)
-        seconds = time.perf_counter() - started
-        bytes_written, cpu = written(server.pid) - bytes_before, cpu_seconds(server.pid) - cpu_before
+        with bench.Profiler(profile, work).run(f"delivery-{run}", server.pid):
+            started, bytes_before, cpu_before = time.perf_counter(), written(server.pid), cpu_seconds(server.pid)
+            if delivery_only:
+                api.json("POST", f"{control}/resume", {}, expect=(200,))
+            else:
+                bench.post_events(port, source["writeKeys"][0], events, 100, 4)  # raises on any non-2xx
+            while delivered(api) < events:
+                if time.perf_counter() - started > 600:
+                    raise RuntimeError(f"only {delivered(api):.0f} of {events} delivered in 600 s: see {work}")
+                time.sleep(0.05)
+            seconds = time.perf_counter() - started
+            bytes_written, cpu = written(server.pid) - bytes_before, cpu_seconds(server.pid) - cpu_before
         api.close()
     finally:
         server.stop()
@@ -111,6 +114,7 @@ def main() -> int:
     parser.add_argument("--delivery-only", action="store_true",
                         help="route every event while the destination is paused, then time its delivery alone")
     parser.add_argument("--io", action="store_true", help="also print the bytes written to storage and the CPU time used an event while timed")
+    parser.add_argument("--profile", choices=["perf"], help="profile the server with perf while each run is timed")
     parser.add_argument("commands", nargs="+", metavar="'BIN [FLAGS]'")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sluice-delivery-"))
@@ -128,7 +132,7 @@ def main() -> int:
             for command in args.commands:
                 run += 1
                 rate, per_event, cpu = measure(shlex.split(command), receiver_port, args.events, args.batch_size, work, run,
-                                          args.delivery_only)
+                                          args.delivery_only, args.profile)
                 results.setdefault(command, []).append(rate)
                 io = f", {per_event:,.0f} bytes written to storage and {cpu * 1e6:.1f} µs of CPU an event" if args.io else ""
                 print(f"round {round_number}  {command}: {rate:,.0f} events/s delivered{io}", flush=True)

@@ -48,10 +48,11 @@ public final class SQLiteStore: Store {
     /// A file store with `pointReadConnections` connections for point reads (none: every read through the pool) that
     /// checkpoints every `checkpointInterval` (`nil`: only when its ``checkpointer`` is told to).
     convenience init(
-        path: String, pointReadConnections: Int = ProcessInfo.processInfo.activeProcessorCount, checkpointInterval: DispatchTimeInterval?
+        path: String, pointReadConnections: Int = ProcessInfo.processInfo.activeProcessorCount, checkpointInterval: DispatchTimeInterval?,
+        logger: Logger = Logger(label: "sluice.sqlite")
     ) throws {
         try self.init(
-            pool: path, synchronous: .full, temporary: false, logger: Logger(label: "sluice.sqlite"), pointReadConnections: pointReadConnections,
+            pool: path, synchronous: .full, temporary: false, logger: logger, pointReadConnections: pointReadConnections,
             checkpointInterval: checkpointInterval)
     }
 

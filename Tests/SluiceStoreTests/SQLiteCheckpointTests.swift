@@ -129,10 +129,6 @@ import Testing
         try await truncated
     }
 
-    private static func walSize(_ path: String) throws -> Int {
-        (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-    }
-
     @Test func emptyingTheWALAfterSecretsAreRewrittenWaitsOutACheckpointUnderWay() async throws {
         try await Self.withStore(checkpointInterval: nil) { store, path, _ in
             try await Self.fill(store, rows: 100)
@@ -144,7 +140,7 @@ import Testing
             }
             // until the other is done, and then it empties the WAL.
             #expect(await emptying?.value == true)
-            #expect(try Self.walSize(path) == 0)
+            #expect(try walSize(ofStoreAt: path) == 0)
         }
     }
 
@@ -186,18 +182,16 @@ import Testing
 
     @Test func theWALStartsOverOnceCheckpointed() async throws {
         try await Self.withStore(checkpointInterval: nil) { store, path, folder in
-            func walSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0 }
-
             try await Self.fill(store, rows: 300)
             store.checkpointer.checkpoint()
-            let first = try walSize()
+            let first = try walSize(ofStoreAt: path)
             for _ in 0..<4 {
                 try await Self.fill(store, rows: 300)
                 store.checkpointer.checkpoint()
             }
             // Five rounds of about 1.2 MB: the WAL reused from its start, not grown to hold them all.
             #expect(first > 1_000_000)
-            #expect(try walSize() < first * 3 / 2)
+            #expect(try walSize(ofStoreAt: path) < first * 3 / 2)
             #expect(try Self.rowsInFile(path, folder: folder) == 1_500)
         }
     }

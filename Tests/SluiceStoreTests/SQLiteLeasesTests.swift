@@ -25,20 +25,16 @@ import Testing
         try await store.close()
     }
 
-    private static func walSize(_ path: String) throws -> Int {
-        (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-    }
-
     @Test func aClaimWritesNothingToTheFile() async throws {
         try await Self.withJobs(50) { store, path in
             // Nothing checkpoints this store, so every commit that writes a page makes its WAL longer.
-            let before = try Self.walSize(path)
+            let before = try walSize(ofStoreAt: path)
             let claimed = try await store.claimJobs(now: Self.now, limit: 50, lease: .seconds(60))
             #expect(claimed.count == 50)
-            #expect(try Self.walSize(path) == before)
+            #expect(try walSize(ofStoreAt: path) == before)
             // A completion does write (the jobs' deletion): the measure above can see a write.
             try await store.complete(claimed.map { .finished(jobID: $0.id) }, metrics: [])
-            #expect(try Self.walSize(path) > before)
+            #expect(try walSize(ofStoreAt: path) > before)
         }
     }
 

@@ -36,6 +36,11 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     }
 }
 
+/// The size of the WAL of the SQLite database at `path` (0 when it has none).
+func walSize(ofStoreAt path: String) throws -> Int {
+    (try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+}
+
 func temporaryPath() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(Identifier.make()).sqlite").path
 }

@@ -37,6 +37,13 @@ public final class PostgresStore: Store {
     /// second, and the events of a router that died go to another after this.
     let eventClaim: Int64 = 5_000
 
+    /// The most connections a store's pool holds. The pool opens a connection when calls need one and closes it
+    /// after a minute unused. A pool that kept a minimum open would arm no idle timer on each connection it gets back
+    /// (faster reads, BENCHMARKS.md), but with a minimum PostgresNIO 1.33's pool stopped the process on a failed
+    /// precondition when a call came while fewer than the minimum were open, as after PostgreSQL restarted. So it
+    /// keeps none.
+    public static let connections = 20
+
     /// Where and how to connect, read from `postgres://user:password@host:port/database?sslmode=...`.
     public struct Location: Sendable, Equatable {
         public var host: String
@@ -68,6 +75,7 @@ public final class PostgresStore: Store {
             }
         }
 
+        /// The pool's configuration: at most ``PostgresStore/connections`` connections, none kept open unused.
         func configuration(schema: String?) throws -> PostgresClient.Configuration {
             let tls: PostgresClient.Configuration.TLS
             switch sslMode {
@@ -78,6 +86,8 @@ public final class PostgresStore: Store {
             var config = PostgresClient.Configuration(
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
             config.options.connectTimeout = .seconds(3)
+            config.options.maximumConnections = PostgresStore.connections
+            config.options.minimumConnections = 0
             var parameters = [("application_name", "sluice")]
             if let schema { parameters.append(("search_path", schema)) }
             config.options.additionalStartupParameters = parameters

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import SluiceCore
 import Synchronization
 import Testing
@@ -36,6 +37,14 @@ import Testing
             }
         }
         #expect(cancelled.value == 1)
+    }
+
+    @Test func aPoolKeepsNoConnectionOpenUnused() throws {
+        // PostgresNIO 1.33's pool stops the process on a failed precondition when a call comes while fewer than its
+        // minimum connections are open (after PostgreSQL restarts): a minimum would turn an outage into a crash.
+        let configuration = try PostgresStore.Location(url: "postgres://u:p@127.0.0.1:5432/db").configuration(schema: nil)
+        #expect(configuration.options.minimumConnections == 0)
+        #expect(configuration.options.maximumConnections == PostgresStore.connections)
     }
 
     @Test func onlyAStatementTheServerRefusedLeavesTheConnectionUsable() {

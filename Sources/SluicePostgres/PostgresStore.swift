@@ -39,10 +39,10 @@ public final class PostgresStore: Store {
 
     /// The most connections a store's pool holds. The pool opens a connection when calls need one and closes it
     /// after a minute unused. A pool that kept a minimum open would arm no idle timer on each connection it gets back
-    /// (faster reads, BENCHMARKS.md), but with a minimum PostgresNIO 1.33's pool stopped the process on a failed
-    /// precondition when a call came while fewer than the minimum were open, as after PostgreSQL restarted. So it
-    /// keeps none.
-    public static let connections = 20
+    /// (faster reads, BENCHMARKS.md), but with a minimum of 20 (equal to this maximum) PostgresNIO 1.33's pool
+    /// stopped the process on a failed precondition when a call came while fewer were open, as after PostgreSQL
+    /// restarted. A smaller minimum is untried, so it keeps none.
+    static let connections = 20
 
     /// Where and how to connect, read from `postgres://user:password@host:port/database?sslmode=...`.
     public struct Location: Sendable, Equatable {

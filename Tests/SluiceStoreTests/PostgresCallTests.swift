@@ -40,8 +40,8 @@ import Testing
     }
 
     @Test func aPoolKeepsNoConnectionOpenUnused() throws {
-        // PostgresNIO 1.33's pool stops the process on a failed precondition when a call comes while fewer than its
-        // minimum connections are open (after PostgreSQL restarts): a minimum would turn an outage into a crash.
+        // With a minimum of connections (20, tried), PostgresNIO 1.33's pool stopped the process on a failed
+        // precondition when a call came while fewer were open, after PostgreSQL restarted: an outage became a crash.
         let configuration = try PostgresStore.Location(url: "postgres://u:p@127.0.0.1:5432/db").configuration(schema: nil)
         #expect(configuration.options.minimumConnections == 0)
         #expect(configuration.options.maximumConnections == PostgresStore.connections)

@@ -106,6 +106,25 @@ private let seedAmplitudeSettings: JSONValue = [
         }
     }
 
+    /// A list long enough that `Responses.list` moves it into its buffer in several 32 KB parts: every item is still the
+    /// destination's own answer, whole and in order, and a second read gives the same bytes.
+    @Test func aListWrittenInSeveralPartsIsEachDestinationsOwnAnswer() async throws {
+        try await TestHarness.withApp { client, _ in
+            let sourceID = try await client.createSource()
+            var ids: [String] = []
+            for i in 0..<12 { ids.append(try await client.createAmplitude(sourceID: sourceID, apiKey: "key-\(i)-0123456789abcdef")) }
+            let page = try await client.api(.get, "/destinations?pagination.count=200")
+            #expect(page.status == .ok)
+            #expect(page.body.count > 2 * (32 << 10))
+            let items = try #require(page.data["destinations"]?.arrayValue)
+            #expect(items.compactMap { $0["id"]?.stringValue }.sorted() == ids.sorted())
+            for item in items {
+                let id = try #require(item["id"]?.stringValue)
+                #expect(item == (try await client.api(.get, "/destinations/\(id)")).data["destination"])
+            }
+            #expect(try await client.api(.get, "/destinations?pagination.count=200").body == page.body)
+        }
+    }
     @Test func unknownSourceOrMetadataIs404NamingWhich() async throws {
         try await TestHarness.withApp { client, store in
             let sourceID = try await client.createSource()

@@ -14,6 +14,8 @@ Checks, each printed as a table row:
   4. kill -9 of one process mid-delivery: the other delivers its leased jobs once the lease ends
   5. PostgreSQL stopped: requests fail with 503 in the envelope, and a process started then exits 1 saying so;
      started again: Sluice recovers without a restart
+  6. PostgreSQL restarted several times under eight clients (3 short, 8 long): Sluice keeps running, answers 200 or
+     503 throughout, and 200 at the end
 """
 
 from __future__ import annotations
@@ -237,6 +239,59 @@ def main() -> int:
         acknowledged = send(api_b, key, batch(50, 0, "after"))
         wait_for(lambda: len(delivered_ids(receiver, "after-")) >= 50, 60)
         report.expect("events sent after the outage are delivered", (50, 50), (acknowledged, len(delivered_ids(receiver, "after-"))))
+
+        # 6. PostgreSQL restarted again and again under clients reading and writing at once: the pool reconnects every
+        #    time. A build whose pool can crash on reconnecting (PostgresNIO's, with a minimum of connections equal to
+        #    its maximum) once passed step 5's single restart under light load; with these restarts it failed each of
+        #    four runs.
+        flap_statuses: Counter = Counter()
+        flap_lock = threading.Lock()
+        stop_flap = threading.Event()
+
+        def hammer(i: int) -> None:
+            while not stop_flap.is_set():
+                try:
+                    if i % 2:
+                        api_b.request("GET", f"/destinations/{destination_id}", timeout=30)
+                    else:
+                        api_b.request("PATCH", f"/destinations/{destination_id}", {"name": f"flap {i}"}, timeout=30)
+                    status = 200
+                except APIError as error:
+                    status = error.status
+                except OSError:
+                    status = 0
+                with flap_lock:
+                    flap_statuses[status] += 1
+
+        clients = [threading.Thread(target=hammer, args=(i,), daemon=True) for i in range(8)]
+        for client in clients:
+            client.start()
+        restarts = 8 if long else 3
+        for _ in range(restarts):
+            time.sleep(0.5)
+            pg("stop")
+            time.sleep(0.5)
+            pg("start")
+
+        def answers() -> bool:  # as `healthy`, with a connection refused or cut counted as no answer
+            try:
+                return healthy()
+            except OSError:
+                return False
+
+        recovered, deadline = False, time.monotonic() + 60
+        while not recovered and time.monotonic() < deadline and b.proc and b.proc.poll() is None:
+            if answers():
+                recovered = True
+            else:
+                time.sleep(0.5)
+        stop_flap.set()
+        for client in clients:
+            client.join(60)
+        report.expect(f"PostgreSQL restarted {restarts} times under 8 clients: B still runs and answers", (None, True),
+                      (b.proc.poll() if b.proc else -1, recovered))
+        report.info("answers to the 8 clients through the restarts", dict(sorted(flap_statuses.items())))
+        report.expect("through the restarts, every answer was 200 or 503", set(), set(flap_statuses) - {200, 503})
         leaked = [p for p in (a.log_path, b.log_path) if token in open(p, errors="replace").read()]
         report.expect("the token appears in no log", [], leaked)
         password = urllib.parse.urlsplit(url).password or "-"

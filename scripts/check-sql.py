@@ -28,6 +28,8 @@ ALLOWED = [
      "one of three constants (the raw values of SQLiteStore.Synchronous)"),
     ("Sources/SluicePostgres/PostgresMigrations.swift", "CREATE SCHEMA IF NOT EXISTS \\(schema)",
      "an identifier (cannot be bound), checked to be letters, digits and underscores just before"),
+    ("Sources/SluicePostgres/PostgresMigrations.swift", "DROP SCHEMA IF EXISTS \\(schema) CASCADE",
+     "an identifier (cannot be bound), the store's own schema, checked to be letters, digits and underscores at open"),
     ("Sources/SluiceSQLite/SQLiteStore.swift", '"WHERE " + conditions.joined(separator: " AND ")',
      "GRDB SQL values joined with SQL's +: each condition is an SQL literal that binds its value"),
     ("Sources/SluicePostgres/PostgresStore.swift", "WHERE \\(conditions)",

@@ -256,6 +256,15 @@ enum PostgresMigrations {
 }
 
 extension PostgresStore {
+    /// Drops `schema` and everything in it (a temporary schema, at ``close()``); checked at open to be letters, digits
+    /// and underscores. Not under the migrations' lock: it touches no other schema, and parallel tests already queue
+    /// on that lock to migrate.
+    func dropSchema(_ schema: String) async throws {
+        try await transaction { conn in
+            try await conn.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE"), logger: self.logger)
+        }
+    }
+
     /// Applies the migrations not yet applied, in one transaction under an advisory lock; the first
     /// creates the workspace with a new id.
     ///

@@ -19,14 +19,16 @@ import Synchronization
 /// Its connection pool runs one of two ways: as a service in the caller's `ServiceGroup`
 /// (``connect(url:schema:acquireTimeout:logger:)``, then ``clientService`` in the group and ``migrate()`` as the
 /// step before anything else; `sluice serve` does this), or in a task of the store's own from
-/// ``open(url:schema:acquireTimeout:logger:)`` to ``close()`` (one-shot commands and tests).
+/// ``open(url:schema:temporary:acquireTimeout:logger:)`` to ``close()`` (one-shot commands and tests).
 public final class PostgresStore: Store {
     let client: PostgresClient
     let logger: Logger
-    /// The task running ``client`` when the store runs it itself (``open(url:schema:acquireTimeout:logger:)``).
+    /// The task running ``client`` when the store runs it itself (``open(url:schema:temporary:acquireTimeout:logger:)``).
     private let runner: Task<Void, Never>?
     /// The schema ``migrate()`` creates when missing, if the store uses one of its own.
     private let schema: String?
+    /// Whether ``close()`` drops ``schema`` (a throw-away schema: ``open(url:schema:temporary:acquireTimeout:logger:)``).
+    private let dropsSchemaAtClose: Bool
     /// How long a call waits for a connection before it fails as unavailable.
     var acquireTimeout: Duration { deadline.acquireTimeout }
     /// How long a whole call may take before it fails as unavailable (a safety net: calls take milliseconds).
@@ -107,17 +109,24 @@ public final class PostgresStore: Store {
     public static func connect(
         url: String, schema: String? = nil, acquireTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "sluice.postgres")
     ) throws -> PostgresStore {
-        try make(url: url, schema: schema, acquireTimeout: acquireTimeout, logger: logger, runsItsClient: false)
+        try make(url: url, schema: schema, acquireTimeout: acquireTimeout, logger: logger, runsItsClient: false, dropsSchemaAtClose: false)
     }
 
     /// Connects with a pool the store runs itself until ``close()``, runs the migrations and returns the store.
     ///
-    /// - Parameters: as ``connect(url:schema:acquireTimeout:logger:)``.
+    /// - Parameters:
+    ///   - temporary: whether `schema` is a throw-away schema that ``close()`` drops with everything in it (each test's
+    ///     own, so that a test database does not keep every test's tables). Never the `public` schema: without a
+    ///     `schema`, nothing is dropped.
+    ///   - others: as ``connect(url:schema:acquireTimeout:logger:)``.
     /// - Throws: ``StoreError/unavailable(_:)`` when the database cannot be reached or migrated.
     public static func open(
-        url: String, schema: String? = nil, acquireTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "sluice.postgres")
+        url: String, schema: String? = nil, temporary: Bool = false, acquireTimeout: Duration = .seconds(5),
+        logger: Logger = Logger(label: "sluice.postgres")
     ) async throws -> PostgresStore {
-        let store = try make(url: url, schema: schema, acquireTimeout: acquireTimeout, logger: logger, runsItsClient: true)
+        let store = try make(
+            url: url, schema: schema, acquireTimeout: acquireTimeout, logger: logger, runsItsClient: true,
+            dropsSchemaAtClose: temporary && schema != nil)
         do {
             try await store.migrate()
         } catch {
@@ -127,7 +136,9 @@ public final class PostgresStore: Store {
         return store
     }
 
-    private static func make(url: String, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool) throws -> PostgresStore {
+    private static func make(
+        url: String, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool, dropsSchemaAtClose: Bool
+    ) throws -> PostgresStore {
         let location = try Location(url: url)
         if let schema {
             guard schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !schema.isEmpty else {
@@ -136,12 +147,15 @@ public final class PostgresStore: Store {
         }
         return PostgresStore(
             client: PostgresClient(configuration: try location.configuration(schema: schema), backgroundLogger: logger), schema: schema,
-            acquireTimeout: acquireTimeout, logger: logger, runsItsClient: runsItsClient)
+            acquireTimeout: acquireTimeout, logger: logger, runsItsClient: runsItsClient, dropsSchemaAtClose: dropsSchemaAtClose)
     }
 
-    private init(client: PostgresClient, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool) {
+    private init(
+        client: PostgresClient, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool, dropsSchemaAtClose: Bool
+    ) {
         self.client = client
         self.schema = schema
+        self.dropsSchemaAtClose = dropsSchemaAtClose
         self.logger = logger
         self.deadline = CallDeadline(acquireTimeout: acquireTimeout, callTimeout: .seconds(20), logger: logger)
         self.runner = runsItsClient ? Task { await client.run() } : nil
@@ -160,11 +174,21 @@ public final class PostgresStore: Store {
         try await migrate(creatingSchema: schema)
     }
 
-    /// Stops the pool when the store runs it itself; a pool run as a service stops with its group.
+    /// Stops the pool when the store runs it itself; a pool run as a service stops with its group. A store opened on a
+    /// temporary schema drops it first (the pool stops even when that fails, and the failure is thrown).
     public func close() async throws {
         guard let runner else { return }
+        var dropFailure: (any Error)?
+        if dropsSchemaAtClose, let schema {
+            do {
+                try await dropSchema(schema)
+            } catch {
+                dropFailure = error
+            }
+        }
         runner.cancel()
         await runner.value
+        if let dropFailure { throw dropFailure }
     }
 
     // MARK: - Running statements

@@ -68,7 +68,7 @@ public enum TestHarness {
             guard let url = environment["SLUICE_TEST_POSTGRES"], !url.isEmpty else {
                 throw StoreError.unavailable("SLUICE_TEST_ENGINE=postgres needs SLUICE_TEST_POSTGRES")
             }
-            let store = try await PostgresStore.open(url: url, schema: "t_" + Identifier.make().lowercased(), logger: logger)
+            let store = try await PostgresStore.open(url: url, schema: "t_" + Identifier.make().lowercased(), temporary: true, logger: logger)
             // Sealed as `sluice serve` seals a PostgreSQL store, under a key of the test's own.
             return try await StoreSecrets.sealed(
                 store, source: .text(SecretKeyring.newKeyText()), database: .postgres(url: url), catalog: catalog, logger: logger)

@@ -78,6 +78,7 @@ import Testing
         // Deleting the destination deletes its log
         try await store.deleteDestination(id: d.id) { _ in [] }
         #expect(try await list(store, DeliveryAttemptFilter(destinationID: d.id)) == [])
+        try await store.close()
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -94,5 +95,6 @@ import Testing
         #expect(try await list(store, DeliveryAttemptFilter(destinationID: a.id)) == ["m5", "m4", "m3"])
         #expect(try await list(store, DeliveryAttemptFilter(destinationID: b.id)) == ["m1"])
         #expect(try await store.pruneDeliveryAttempts(before: Self.start, keepPerDestination: 3) == 0)
+        try await store.close()
     }
 }

@@ -11,7 +11,7 @@ struct PostgresPreparedStatementsTests {
     /// A store on a schema of its own, holding one source and one destination.
     func storeWithADestination() async throws -> (PostgresStore, Source, Destination) {
         let url = try #require(StoreKind.postgresURL)
-        let store = try await PostgresStore.open(url: url, schema: "t_" + Identifier.make().lowercased())
+        let store = try await PostgresStore.open(url: url, schema: "t_" + Identifier.make().lowercased(), temporary: true)
         let source = try await storedSource(store)
         let destination = Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID)
         try await store.createDestination(destination, audit: [])

@@ -31,7 +31,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         case .sqliteFile: return try SQLiteStore(path: temporaryPath())
         case .postgres:
             let url = try #require(Self.postgresURL)
-            return try await PostgresStore.open(url: url, schema: "t_" + Identifier.make().lowercased())
+            return try await PostgresStore.open(url: url, schema: "t_" + Identifier.make().lowercased(), temporary: true)
         }
     }
 }

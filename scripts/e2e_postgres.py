@@ -217,11 +217,11 @@ def main() -> int:
         pg("start")
         started = time.monotonic()
 
-        def healthy() -> bool:
+        def healthy() -> bool:  # a connection refused or cut (B gone) is no answer, not an exception
             try:
                 api_b.request("GET", "/sources?pagination.count=10", timeout=10)
                 return True
-            except APIError:
+            except (APIError, OSError):
                 return False
 
         recovered = wait_for(healthy, 60, step=0.5)
@@ -273,15 +273,9 @@ def main() -> int:
             time.sleep(0.5)
             pg("start")
 
-        def answers() -> bool:  # as `healthy`, with a connection refused or cut counted as no answer
-            try:
-                return healthy()
-            except OSError:
-                return False
-
         recovered, deadline = False, time.monotonic() + 60
         while not recovered and time.monotonic() < deadline and b.proc and b.proc.poll() is None:
-            if answers():
+            if healthy():
                 recovered = True
             else:
                 time.sleep(0.5)

@@ -27,8 +27,9 @@ public final class PostgresStore: Store {
     private let runner: Task<Void, Never>?
     /// The schema ``migrate()`` creates when missing, if the store uses one of its own.
     private let schema: String?
-    /// Whether ``close()`` drops ``schema`` (a throw-away schema: ``open(url:schema:temporary:acquireTimeout:logger:)``).
-    private let dropsSchemaAtClose: Bool
+    /// The schema ``close()`` drops: ``schema`` when it is a throw-away one
+    /// (``open(url:schema:temporary:acquireTimeout:logger:)``), otherwise `nil`.
+    private let schemaDroppedAtClose: String?
     /// How long a call waits for a connection before it fails as unavailable.
     var acquireTimeout: Duration { deadline.acquireTimeout }
     /// How long a whole call may take before it fails as unavailable (a safety net: calls take milliseconds).
@@ -109,7 +110,7 @@ public final class PostgresStore: Store {
     public static func connect(
         url: String, schema: String? = nil, acquireTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "sluice.postgres")
     ) throws -> PostgresStore {
-        try make(url: url, schema: schema, acquireTimeout: acquireTimeout, logger: logger, runsItsClient: false, dropsSchemaAtClose: false)
+        try make(url: url, schema: schema, acquireTimeout: acquireTimeout, logger: logger, runsItsClient: false, schemaDroppedAtClose: nil)
     }
 
     /// Connects with a pool the store runs itself until ``close()``, runs the migrations and returns the store.
@@ -126,7 +127,7 @@ public final class PostgresStore: Store {
     ) async throws -> PostgresStore {
         let store = try make(
             url: url, schema: schema, acquireTimeout: acquireTimeout, logger: logger, runsItsClient: true,
-            dropsSchemaAtClose: temporary && schema != nil)
+            schemaDroppedAtClose: temporary ? schema : nil)
         do {
             try await store.migrate()
         } catch {
@@ -137,7 +138,7 @@ public final class PostgresStore: Store {
     }
 
     private static func make(
-        url: String, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool, dropsSchemaAtClose: Bool
+        url: String, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool, schemaDroppedAtClose: String?
     ) throws -> PostgresStore {
         let location = try Location(url: url)
         if let schema {
@@ -147,15 +148,15 @@ public final class PostgresStore: Store {
         }
         return PostgresStore(
             client: PostgresClient(configuration: try location.configuration(schema: schema), backgroundLogger: logger), schema: schema,
-            acquireTimeout: acquireTimeout, logger: logger, runsItsClient: runsItsClient, dropsSchemaAtClose: dropsSchemaAtClose)
+            acquireTimeout: acquireTimeout, logger: logger, runsItsClient: runsItsClient, schemaDroppedAtClose: schemaDroppedAtClose)
     }
 
     private init(
-        client: PostgresClient, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool, dropsSchemaAtClose: Bool
+        client: PostgresClient, schema: String?, acquireTimeout: Duration, logger: Logger, runsItsClient: Bool, schemaDroppedAtClose: String?
     ) {
         self.client = client
         self.schema = schema
-        self.dropsSchemaAtClose = dropsSchemaAtClose
+        self.schemaDroppedAtClose = schemaDroppedAtClose
         self.logger = logger
         self.deadline = CallDeadline(acquireTimeout: acquireTimeout, callTimeout: .seconds(20), logger: logger)
         self.runner = runsItsClient ? Task { await client.run() } : nil
@@ -179,7 +180,7 @@ public final class PostgresStore: Store {
     public func close() async throws {
         guard let runner else { return }
         var dropFailure: (any Error)?
-        if dropsSchemaAtClose, let schema {
+        if let schema = schemaDroppedAtClose {
             do {
                 try await dropSchema(schema)
             } catch {

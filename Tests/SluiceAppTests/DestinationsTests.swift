@@ -125,6 +125,7 @@ private let seedAmplitudeSettings: JSONValue = [
             #expect(try await client.api(.get, "/destinations?pagination.count=200").body == page.body)
         }
     }
+
     @Test func unknownSourceOrMetadataIs404NamingWhich() async throws {
         try await TestHarness.withApp { client, store in
             let sourceID = try await client.createSource()

@@ -45,21 +45,4 @@ struct PostgresTemporarySchemaTests {
         #expect(try await !Self.exists(kept, asking: witness))
         try await witness.close()
     }
-
-    /// `temporary` without a schema of the store's own drops nothing: the store's tables are in `public`.
-    @Test func withoutASchemaTemporaryDropsNothing() async throws {
-        let url = try #require(StoreKind.postgresURL)
-        let witness = try await Self.witness()
-        let store = try await PostgresStore.open(url: url, temporary: true)
-        try await store.close()
-        #expect(try await Self.exists("public", asking: witness))
-        let count = try await witness.withConnection { conn in
-            try await conn.query(
-                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'sluice_migrations'", logger: witness.logger
-            )
-            .collect().first?.decode(Int.self)
-        }
-        #expect(count == 1)
-        try await witness.close()
-    }
 }

@@ -24,6 +24,7 @@ public final class DeliveryWorker: Service {
     let eventLog: EventLogSettings
     let secretNames: @Sendable (String) -> SecretNames
     let breaker: BreakerSettings
+    let idleWait: Duration
     let now: @Sendable () -> Date
 
     /// - Parameters:
@@ -34,7 +35,7 @@ public final class DeliveryWorker: Service {
         store: any Store, integrations: IntegrationRegistry, sender: DeliverySender, policy: RetryPolicy, wake: PipelineSignal,
         stats: PipelineStats, logger: Logger, loops: Int = 4, batchSize: Int = 500, lease: Duration = .seconds(300),
         eventLog: EventLogSettings = EventLogSettings(), secretNames: @escaping @Sendable (String) -> SecretNames = { _ in SecretNames(options: []) },
-        breaker: BreakerSettings = BreakerSettings(), now: @escaping @Sendable () -> Date = { Date() }
+        breaker: BreakerSettings = BreakerSettings(), idleWait: Duration = .seconds(1), now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.integrations = integrations
@@ -49,6 +50,7 @@ public final class DeliveryWorker: Service {
         self.eventLog = eventLog
         self.secretNames = secretNames
         self.breaker = breaker
+        self.idleWait = idleWait
         self.now = now
     }
 
@@ -71,9 +73,9 @@ public final class DeliveryWorker: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 if try await deliverOnce() == 0 {
-                    let next = try await store.nextDueTime()
-                    let wait = next.map { max(0.01, min(1, $0.timeIntervalSince(now()))) } ?? 1
-                    await wake.wait(timeout: .milliseconds(Int(wait * 1000)))
+                    // Until the next job is due (at least 10 ms, at most a day so the conversion stays finite).
+                    let untilDue = try await store.nextDueTime().map { Duration.seconds(min(max($0.timeIntervalSince(now()), 0.01), 86_400)) }
+                    await wake.wait(timeout: min(idleWait, untilDue ?? idleWait))
                 }
             } catch {
                 logger.error("delivery failed; retrying in a second", metadata: ["error": "\(error)"])

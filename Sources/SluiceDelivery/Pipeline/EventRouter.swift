@@ -24,13 +24,15 @@ public final class EventRouter: Service {
     let logger: Logger
     let batchSize: Int
     let stats: PipelineStats?
+    let idleWait: Duration
 
     /// - Parameters:
     ///   - incoming: notified when events are committed.
     ///   - routed: notified when jobs are created, to wake the workers.
+    ///   - idleWait: how long it waits for `incoming`, when nothing is pending, before it looks again.
     public init(
         store: any Store, integrations: IntegrationRegistry, incoming: PipelineSignal, routed: PipelineSignal, logger: Logger,
-        batchSize: Int = 2000, stats: PipelineStats? = nil
+        batchSize: Int = 2000, stats: PipelineStats? = nil, idleWait: Duration = .milliseconds(500)
     ) {
         self.stats = stats
         self.store = store
@@ -39,12 +41,13 @@ public final class EventRouter: Service {
         self.routed = routed
         self.logger = logger
         self.batchSize = batchSize
+        self.idleWait = idleWait
     }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                if try await routeOnce() == 0 { await incoming.wait(timeout: .milliseconds(500)) }
+                if try await routeOnce() == 0 { await incoming.wait(timeout: idleWait) }
             } catch {
                 logger.error("routing failed; retrying in a second", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))

@@ -202,6 +202,7 @@ func claimUntilEmpty(workers stores: [any Store], now: Date, limit: Int) async t
         }
         #expect(try await store.holdsSecretsSealedUnderOtherKeys(than: "k1"))
         #expect(try await store.holdsSecretsSealedUnderOtherKeys(than: "k2"))
+        try await store.close()
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -139,6 +139,28 @@ private let seedAmplitudeSettings: JSONValue = [
         }
     }
 
+    @Test func aSourceIDThatLooksRightButIsUnknownIs404WhateverTheSettings() async throws {
+        try await TestHarness.withApp { client, store in
+            let unknown = Identifier.make()
+            let audited = try await store.listAuditEvents(filter: AuditFilter(), page: PageRequest(count: 200)).totalEntries
+            // Settings Kinesis takes, then settings it refuses (its required stream missing): the missing source first.
+            for settings: JSONValue in [["stream": "events"], [:]] {
+                let answer = try await client.api(
+                    .post, "/destinations", json: ["sourceId": .string(unknown), "metadataId": .string(Fixture.kinesis), "settings": settings])
+                expectError(answer, .notFound, field: "sourceId")
+                #expect(answer.error["message"]?.stringValue == "No source with sourceId \(unknown)")
+            }
+            // With a source, the refused settings are the answer.
+            let sourceID = try await client.createSource()
+            let refused = try await client.api(
+                .post, "/destinations", json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.kinesis), "settings": [:]])
+            expectError(refused, .unprocessableContent, field: "settings.stream")
+            #expect(try await store.listDestinations(sourceID: nil, page: PageRequest(count: 5)).totalEntries == 0)
+            // Nothing was audited but the source.
+            #expect(try await store.listAuditEvents(filter: AuditFilter(), page: PageRequest(count: 200)).totalEntries == audited + 1)
+        }
+    }
+
     static let amp = JSONValue.string("54521fd525e721e32a72ee91")
     static let empty = JSONValue.object([:])
     static let badCreates: [(JSONValue, String)] = [

@@ -46,14 +46,25 @@ struct DestinationsController {
         guard let metadata = services.catalog.destination(id: metadataID) else {
             throw APIError(.notFound, type: "NotFound", message: "No destination in the catalog with metadataId \(metadataID)", field: "metadataId")
         }
-        guard Identifier.isPlausible(sourceID), try await services.store.source(id: sourceID) != nil else {
-            throw APIError(.notFound, type: "NotFound", message: "No source with sourceId \(sourceID)", field: "sourceId")
+        let noSource = APIError(.notFound, type: "NotFound", message: "No source with sourceId \(sourceID)", field: "sourceId")
+        guard Identifier.isPlausible(sourceID) else { throw noSource }
+        // The source is not read first: the insert finds it or fails (on PostgreSQL one round trip instead of two). It
+        // is read when the settings are refused, so that a missing source is still the answer then.
+        let created: Change<Destination>
+        do {
+            created = try DestinationUseCase.create(
+                .init(sourceID: sourceID, name: name, enabled: enabled, settings: input), metadata: metadata,
+                rules: services.catalog.settingsRules(destination: metadataID), workspaceID: services.workspace.id,
+                actor: context.actor, minting: services.minting)
+        } catch {
+            if try await services.store.source(id: sourceID) == nil { throw noSource }
+            throw error
         }
-        let created = try DestinationUseCase.create(
-            .init(sourceID: sourceID, name: name, enabled: enabled, settings: input), metadata: metadata,
-            rules: services.catalog.settingsRules(destination: metadataID), workspaceID: services.workspace.id,
-            actor: context.actor, minting: services.minting)
-        try await services.store.createDestination(created.resource, audit: created.audit)
+        do {
+            try await services.store.createDestination(created.resource, audit: created.audit)
+        } catch StoreError.notFound(resource: "source", _) {
+            throw noSource
+        }
         services.noteUndeliverable(created.resource, created: "destination")
         return destinationResponse(created.resource, key: "destination", context)
     }

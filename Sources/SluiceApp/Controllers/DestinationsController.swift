@@ -46,8 +46,11 @@ struct DestinationsController {
         guard let metadata = services.catalog.destination(id: metadataID) else {
             throw APIError(.notFound, type: "NotFound", message: "No destination in the catalog with metadataId \(metadataID)", field: "metadataId")
         }
-        let noSource = APIError(.notFound, type: "NotFound", message: "No source with sourceId \(sourceID)", field: "sourceId")
-        guard Identifier.isPlausible(sourceID) else { throw noSource }
+        // Made only when it is the answer: a create that succeeds builds no error.
+        func noSource() -> APIError {
+            APIError(.notFound, type: "NotFound", message: "No source with sourceId \(sourceID)", field: "sourceId")
+        }
+        guard Identifier.isPlausible(sourceID) else { throw noSource() }
         // The source is not read first: the insert finds it or fails (on PostgreSQL one round trip instead of two). It
         // is read when the settings are refused, so that a missing source is still the answer then.
         let created: Change<Destination>
@@ -57,13 +60,13 @@ struct DestinationsController {
                 rules: services.catalog.settingsRules(destination: metadataID), workspaceID: services.workspace.id,
                 actor: context.actor, minting: services.minting)
         } catch {
-            if try await services.store.source(id: sourceID) == nil { throw noSource }
+            if try await services.store.source(id: sourceID) == nil { throw noSource() }
             throw error
         }
         do {
             try await services.store.createDestination(created.resource, audit: created.audit)
         } catch StoreError.notFound(resource: "source", _) {
-            throw noSource
+            throw noSource()
         }
         services.noteUndeliverable(created.resource, created: "destination")
         return destinationResponse(created.resource, key: "destination", context)

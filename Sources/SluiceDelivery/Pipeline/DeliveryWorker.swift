@@ -25,17 +25,21 @@ public final class DeliveryWorker: Service {
     let secretNames: @Sendable (String) -> SecretNames
     let breaker: BreakerSettings
     let idleWait: Duration
+    let retryWait: Duration
     let now: @Sendable () -> Date
 
     /// - Parameters:
     ///   - eventLog: Whether and how attempts are written to the event log.
     ///   - secretNames: Which settings of a destination's catalog entry are secret (their values are redacted from
     ///     the event log); by default, by name alone.
+    ///   - idleWait: how long a loop waits to be woken, when no job is due, before it looks again.
+    ///   - retryWait: how long a loop waits after a failed store call before it tries again (less when shutdown begins).
     public init(
         store: any Store, integrations: IntegrationRegistry, sender: DeliverySender, policy: RetryPolicy, wake: PipelineSignal,
         stats: PipelineStats, logger: Logger, loops: Int = 4, batchSize: Int = 500, lease: Duration = .seconds(300),
         eventLog: EventLogSettings = EventLogSettings(), secretNames: @escaping @Sendable (String) -> SecretNames = { _ in SecretNames(options: []) },
-        breaker: BreakerSettings = BreakerSettings(), idleWait: Duration = .seconds(1), now: @escaping @Sendable () -> Date = { Date() }
+        breaker: BreakerSettings = BreakerSettings(), idleWait: Duration = .seconds(1), retryWait: Duration = .seconds(1),
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.integrations = integrations
@@ -51,6 +55,7 @@ public final class DeliveryWorker: Service {
         self.secretNames = secretNames
         self.breaker = breaker
         self.idleWait = idleWait
+        self.retryWait = retryWait
         self.now = now
     }
 
@@ -78,8 +83,8 @@ public final class DeliveryWorker: Service {
                     await wake.wait(timeout: min(idleWait, untilDue ?? idleWait))
                 }
             } catch {
-                logger.error("delivery failed; retrying in a second", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
+                logger.error("delivery failed; retrying", metadata: ["error": "\(error)", "in": "\(retryWait)"])
+                await pause(retryWait)
             }
         }
     }

@@ -25,14 +25,16 @@ public final class EventRouter: Service {
     let batchSize: Int
     let stats: PipelineStats?
     let idleWait: Duration
+    let retryWait: Duration
 
     /// - Parameters:
     ///   - incoming: notified when events are committed.
     ///   - routed: notified when jobs are created, to wake the workers.
     ///   - idleWait: how long it waits for `incoming`, when nothing is pending, before it looks again.
+    ///   - retryWait: how long it waits after a failed store call before it tries again (less when shutdown begins).
     public init(
         store: any Store, integrations: IntegrationRegistry, incoming: PipelineSignal, routed: PipelineSignal, logger: Logger,
-        batchSize: Int = 2000, stats: PipelineStats? = nil, idleWait: Duration = .milliseconds(500)
+        batchSize: Int = 2000, stats: PipelineStats? = nil, idleWait: Duration = .milliseconds(500), retryWait: Duration = .seconds(1)
     ) {
         self.stats = stats
         self.store = store
@@ -42,6 +44,7 @@ public final class EventRouter: Service {
         self.logger = logger
         self.batchSize = batchSize
         self.idleWait = idleWait
+        self.retryWait = retryWait
     }
 
     public func run() async throws {
@@ -49,8 +52,8 @@ public final class EventRouter: Service {
             do {
                 if try await routeOnce() == 0 { await incoming.wait(timeout: idleWait) }
             } catch {
-                logger.error("routing failed; retrying in a second", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
+                logger.error("routing failed; retrying", metadata: ["error": "\(error)", "in": "\(retryWait)"])
+                await pause(retryWait)
             }
         }
     }

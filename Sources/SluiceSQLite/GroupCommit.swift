@@ -36,36 +36,39 @@ final class GroupCommit: Sendable {
                 state.writing = true
                 return true
             }
-            if lead { Task { await self.drain() } }
+            if lead { drain() }
         }
     }
 
-    private func drain() async {
-        while true {
-            let batch = state.withLock { state -> [any PendingWrite] in
-                let batch = state.waiting
-                state.waiting = []
-                if batch.isEmpty { state.writing = false }
-                return batch
-            }
-            if batch.isEmpty { return }
-            do {
-                try await writer.write { db in
-                    let alone = batch.count == 1
-                    for pending in batch {
-                        pending.run(db, inSavepoint: !alone)
-                        // A write alone in its transaction needs no savepoint: its error rolls the transaction back.
-                        if alone, let failure = pending.failure { throw failure }
-                        // SQLite ends the transaction itself on some errors (SQLITE_FULL, SQLITE_IOERR, ...): the
-                        // writes before are gone, and the ones after must not run outside a transaction.
-                        guard db.isInsideTransaction else { throw pending.failure ?? GroupCommitError.rolledBack }
-                    }
-                }
-                for pending in batch { pending.finish(transactionError: nil) }
-            } catch {
-                for pending in batch { pending.finish(transactionError: error) }
-            }
+    /// Starts the next transaction on the writer's queue with every write waiting now, or marks the writer idle when
+    /// none is. Each transaction's completion, on the writer's queue, answers its writes and starts the next one, so a
+    /// run of transactions never leaves the queue for a task of its own. The next one is queued behind whatever else
+    /// was queued on the writer meanwhile (the router's and the workers' writes), as before.
+    private func drain() {
+        let batch = state.withLock { state -> [any PendingWrite] in
+            let batch = state.waiting
+            state.waiting = []
+            if batch.isEmpty { state.writing = false }
+            return batch
         }
+        if batch.isEmpty { return }
+        writer.asyncWrite(
+            { db in
+                let alone = batch.count == 1
+                for pending in batch {
+                    pending.run(db, inSavepoint: !alone)
+                    // A write alone in its transaction needs no savepoint: its error rolls the transaction back.
+                    if alone, let failure = pending.failure { throw failure }
+                    // SQLite ends the transaction itself on some errors (SQLITE_FULL, SQLITE_IOERR, ...): the
+                    // writes before are gone, and the ones after must not run outside a transaction.
+                    guard db.isInsideTransaction else { throw pending.failure ?? GroupCommitError.rolledBack }
+                }
+            },
+            completion: { _, result in
+                let error: (any Error)? = if case .failure(let error) = result { error } else { nil }
+                for pending in batch { pending.finish(transactionError: error) }
+                self.drain()
+            })
     }
 }
 

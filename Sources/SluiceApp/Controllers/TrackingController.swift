@@ -68,15 +68,17 @@ struct TrackingController {
                 message: "A valid source write key is required: send it as the HTTP Basic user name, or as writeKey in the body")
         }
         let receivedAt = Date.now
+        // What a refusal counts, worked out first: the body is given up to normalization, which then changes its only
+        // copy in place.
+        let count = type == nil ? Int64(Swift.max(1, body["batch"]?.arrayValue?.count ?? 1)) : 1
         let messages: [JSONValue]
         do throws(ValidationError) {
             if let type {
-                messages = [try TrackingAPI.normalize(body, type: type, receivedAt: receivedAt)]
+                messages = [try TrackingAPI.normalize(consume body, type: type, receivedAt: receivedAt)]
             } else {
-                messages = try TrackingAPI.normalizeBatch(body, receivedAt: receivedAt)
+                messages = try TrackingAPI.normalizeBatch(consume body, receivedAt: receivedAt)
             }
         } catch {
-            let count = type == nil ? Int64(Swift.max(1, body["batch"]?.arrayValue?.count ?? 1)) : 1
             writer.refuse(sourceID: sourceID, reason: DiscardReason.of(error), count: count, at: receivedAt)
             throw error
         }

@@ -70,17 +70,37 @@ public enum TrackingAPI {
     /// - Throws: ``ValidationError`` (400) naming the first problem: not an object, bad `type`, no `userId` or
     ///   `anonymousId`, missing `event`/`groupId`/`previousId`, a malformed id or timestamp, or larger than 32 KB.
     public static func normalize(
-        _ message: JSONValue,
+        _ message: consuming JSONValue,
         type: MessageType?,
         receivedAt: Date,
         batchSentAt: Date? = nil,
         batchContext: [String: JSONValue]? = nil
     ) throws(ValidationError) -> JSONValue {
-        guard case .object(var fields) = message else {
+        try normalize(
+            message, type: type, receivedAt: Stamp(receivedAt), batchSentAt: batchSentAt.map(Stamp.init), batchContext: batchContext)
+    }
+
+    /// A time and its text as messages carry it, worked out once for every message of a batch.
+    struct Stamp {
+        let date: Date
+        let text: JSONValue
+
+        init(_ date: Date) {
+            self.date = date
+            self.text = .string(Timestamps.format(date))
+        }
+    }
+
+    /// ``normalize(_:type:receivedAt:batchSentAt:batchContext:)`` with the request's times already written out. A message
+    /// passed in as its only reference is changed in place; one that is shared is copied at its first change.
+    static func normalize(
+        _ message: consuming JSONValue, type: MessageType?, receivedAt: Stamp, batchSentAt: Stamp?, batchContext: [String: JSONValue]?
+    ) throws(ValidationError) -> JSONValue {
+        guard case .object(var fields) = consume message else {
             throw ValidationError("message must be a JSON object", kind: .badRequest)
         }
-        if encodedSize(message, limit: maxMessageBytes) > maxMessageBytes {
-            let size = JSONWriter.encode(message).count
+        if encodedSize(.object(fields), limit: maxMessageBytes) > maxMessageBytes {
+            let size = JSONWriter.encode(.object(fields)).count
             throw ValidationError("message is larger than 32 KB (\(size) bytes)", kind: .badRequest)
         }
 
@@ -142,10 +162,10 @@ public enum TrackingAPI {
         }
 
         // Times.
-        fields["receivedAt"] = .string(Timestamps.format(receivedAt))
+        fields["receivedAt"] = receivedAt.text
         let ownSentAt = try date(fields["sentAt"], field: "sentAt")
-        let sentAt = ownSentAt ?? batchSentAt
-        if ownSentAt == nil, let batchSentAt { fields["sentAt"] = .string(Timestamps.format(batchSentAt)) }
+        let sentAt = ownSentAt ?? batchSentAt?.date
+        if ownSentAt == nil, let batchSentAt { fields["sentAt"] = batchSentAt.text }
         var clientTime: (date: Date, text: JSONValue)?
         if let date = try date(fields["timestamp"], field: "timestamp") {
             clientTime = (date, fields["timestamp"]!)
@@ -154,10 +174,10 @@ public enum TrackingAPI {
         }
         if let clientTime {
             fields["originalTimestamp"] = clientTime.text
-            let corrected = sentAt.map { receivedAt.addingTimeInterval(-$0.timeIntervalSince(clientTime.date)) } ?? clientTime.date
+            let corrected = sentAt.map { receivedAt.date.addingTimeInterval(-$0.timeIntervalSince(clientTime.date)) } ?? clientTime.date
             fields["timestamp"] = .string(Timestamps.format(corrected))
         } else {
-            fields["timestamp"] = .string(Timestamps.format(receivedAt))
+            fields["timestamp"] = receivedAt.text
         }
 
         return .object(fields)
@@ -175,16 +195,17 @@ public enum TrackingAPI {
     /// - Throws: ``ValidationError`` (400): for the body itself (`batch must be an array`, a bad `sentAt` or
     ///   `context`), or for the first bad item, its message prefixed with its index, e.g.
     ///   `batch[3]: userId or anonymousId is required` with field `batch[3].userId`.
-    public static func normalizeBatch(_ body: JSONValue, receivedAt: Date) throws(ValidationError) -> [JSONValue] {
-        guard body.objectValue != nil else {
+    public static func normalizeBatch(_ body: consuming JSONValue, receivedAt: Date) throws(ValidationError) -> [JSONValue] {
+        guard case .object(var members) = consume body else {
             throw ValidationError("request body must be a JSON object", kind: .badRequest)
         }
-        guard let items = body["batch"]?.arrayValue else {
+        guard case .array(var items)? = members.removeValue(forKey: "batch") else {
             throw ValidationError("batch must be an array", field: "batch", kind: .badRequest)
         }
-        let sentAt = try date(body["sentAt"], field: "sentAt")
+        let sentAt = try date(members["sentAt"], field: "sentAt").map(Stamp.init)
+        let received = Stamp(receivedAt)
         var context: [String: JSONValue]?
-        if let value = body["context"], !value.isNull {
+        if let value = members["context"], !value.isNull {
             guard let object = value.objectValue else {
                 throw ValidationError("context must be an object", field: "context", kind: .badRequest)
             }
@@ -192,9 +213,12 @@ public enum TrackingAPI {
         }
         var normalized: [JSONValue] = []
         normalized.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
+        for index in items.indices {
+            // Taken out of the array, so that a body the caller gave up is changed in place rather than copied.
+            let item = items[index]
+            items[index] = .null
             do {
-                normalized.append(try normalize(item, type: nil, receivedAt: receivedAt, batchSentAt: sentAt, batchContext: context))
+                normalized.append(try normalize(item, type: nil, receivedAt: received, batchSentAt: sentAt, batchContext: context))
             } catch {
                 let field = error.field.map { "batch[\(index)].\($0)" } ?? "batch[\(index)]"
                 throw ValidationError("batch[\(index)]: \(error.message)", field: field, kind: .badRequest)

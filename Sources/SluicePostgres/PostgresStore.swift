@@ -30,6 +30,8 @@ public final class PostgresStore: Store {
     /// The schema ``close()`` drops: ``schema`` when it is a throw-away one
     /// (``open(url:schema:temporary:acquireTimeout:logger:)``), otherwise `nil`.
     private let schemaDroppedAtClose: String?
+    /// Whether ``close()`` has run: a second close does nothing (as SQLite's), rather than drop the schema again.
+    private let closed = Mutex(false)
     /// How long a call waits for a connection before it fails as unavailable.
     var acquireTimeout: Duration { deadline.acquireTimeout }
     /// How long a whole call may take before it fails as unavailable (a safety net: calls take milliseconds).
@@ -178,7 +180,11 @@ public final class PostgresStore: Store {
     /// Stops the pool when the store runs it itself; a pool run as a service stops with its group. A store opened on a
     /// temporary schema drops it first (the pool stops even when that fails, and the failure is thrown).
     public func close() async throws {
-        guard let runner else { return }
+        let first = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        guard let runner, first else { return }
         var dropFailure: (any Error)?
         if let schema = schemaDroppedAtClose {
             do {

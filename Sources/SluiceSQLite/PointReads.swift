@@ -11,24 +11,30 @@ import Synchronization
 ///
 /// Each connection sees the database as the pool's readers do (WAL: the last committed state when its read begins).
 final class PointReads: Sendable {
-    private let idle: Mutex<[DatabaseQueue]>
+    private struct State {
+        var idle: [DatabaseQueue]
+        var closed = false
+    }
+
+    private let state: Mutex<State>
 
     /// Opens `count` read-only connections to the database file at `path` (whose pool is open: WAL, migrated).
     init(path: String, count: Int, configuration: Configuration) throws {
         var configuration = configuration
         configuration.readonly = true
-        idle = Mutex(try (0..<count).map { _ in try DatabaseQueue(path: path, configuration: configuration) })
+        state = Mutex(State(idle: try (0..<count).map { _ in try DatabaseQueue(path: path, configuration: configuration) }))
     }
 
-    /// `body`'s result, read on a free connection on this thread; `nil` when none is free.
+    /// `body`'s result, read on a free connection on this thread; `nil` when none is free, or once closed (the caller
+    /// reads through the pool, which then fails as a closed store does).
     ///
     /// - Parameter statements: ``Statements/many`` runs `body` in a read transaction (its statements see one state of
     ///   the database); ``Statements/one`` runs it without one, for a `body` that runs a single statement, which SQLite
     ///   reads in a transaction of its own (GRDB's `BEGIN` and `COMMIT` are parsed anew each time: about 4 % of
     ///   `GET /destinations/{id}`'s CPU).
     func read<T>(_ statements: Statements, _ body: (Database) throws -> T) throws -> T? {
-        guard let connection = idle.withLock({ $0.popLast() }) else { return nil }
-        defer { idle.withLock { $0.append(connection) } }
+        guard let connection = state.withLock({ $0.closed ? nil : $0.idle.popLast() }) else { return nil }
+        defer { giveBack(connection) }
         switch statements {
         case .one: return try connection.inDatabase(body)
         case .many: return try connection.read(body)
@@ -41,8 +47,22 @@ final class PointReads: Sendable {
         case many
     }
 
-    /// Closes the connections that are free (all of them once no read runs).
+    /// Closes the connections that are free; one in use is closed when its read ends. No read starts afterwards: a
+    /// closed connection is never used again (SQLite's handle is gone, and reading through it would crash).
     func close() throws {
-        for connection in idle.withLock({ $0 }) { try connection.close() }
+        let idle = state.withLock { state in
+            state.closed = true
+            defer { state.idle.removeAll() }
+            return state.idle
+        }
+        for connection in idle { try connection.close() }
+    }
+
+    private func giveBack(_ connection: DatabaseQueue) {
+        let closed = state.withLock { state in
+            if !state.closed { state.idle.append(connection) }
+            return state.closed
+        }
+        if closed { try? connection.close() }
     }
 }

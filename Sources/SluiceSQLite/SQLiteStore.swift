@@ -198,7 +198,9 @@ public final class SQLiteStore: Store {
             }
             return StoreError.conflict(error.message ?? "constraint failed")
         case .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CORRUPT,
-            .SQLITE_NOTADB, .SQLITE_PERM:
+            .SQLITE_NOTADB, .SQLITE_PERM,
+            // A closed store (GRDB: "Connection is closed"), as while `sluice serve` stops.
+            .SQLITE_MISUSE:
             logger.error("SQLite cannot serve the request", metadata: ["code": "\(error.extendedResultCode)"])
             return StoreError.unavailable("The store cannot be written to right now")
         default:

@@ -126,6 +126,19 @@ private let seedAmplitudeSettings: JSONValue = [
         }
     }
 
+    /// A create whose settings are refused reads its source, so that a missing source is still the answer; when that
+    /// read fails, the answer is the store's 503, not the settings' 422 or a 500.
+    @Test func aRefusedCreateWhoseSourceCannotBeReadIs503() async throws {
+        try await TestHarness.withApp { client, store in
+            let sourceID = try await client.createSource()
+            try await store.close()
+            // Kinesis refuses settings without its required stream
+            let answer = try await client.api(
+                .post, "/destinations", json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.kinesis), "settings": [:]])
+            expectError(answer, .serviceUnavailable, type: "ServiceUnavailable")
+        }
+    }
+
     @Test func unknownSourceOrMetadataIs404NamingWhich() async throws {
         try await TestHarness.withApp { client, store in
             let sourceID = try await client.createSource()

@@ -43,6 +43,32 @@ import Testing
         try await store.close()
     }
 
+    /// A closed store's reads fail as errors: a point read never uses a connection that was closed (SQLite's handle is
+    /// gone; reading through it crashed the process).
+    @Test func aPointReadAfterCloseFailsInsteadOfUsingAClosedConnection() async throws {
+        let store = try SQLiteStore(path: temporaryPath())
+        let source = try await storedSource(store)
+        #expect(try await store.source(id: source.id) != nil)
+        try await store.close()
+        await #expect(throws: StoreError.self) { try await store.source(id: source.id) }
+        await #expect(throws: StoreError.self) { try await store.storedDestination(id: "d") }
+    }
+
+    @Test func aConnectionInUseWhenClosingFinishesItsReadAndIsNotUsedAgain() async throws {
+        let path = temporaryPath()
+        let store = try SQLiteStore(path: path)
+        let reads = try PointReads(path: path, count: 1, configuration: Configuration())
+        // When the reads are closed while their one connection reads
+        let value = try reads.read(.one) { db in
+            try reads.close()
+            return try Int.fetchOne(db, sql: "SELECT 1")
+        }
+        // Then that read finishes, and no read is made on that connection again (it was closed as the read ended)
+        #expect(value == 1)
+        #expect(try reads.read(.one) { db in try Int.fetchOne(db, sql: "SELECT 2") } == nil)
+        try await store.close()
+    }
+
     @Test func aReadOfSeveralStatementsHasATransactionAndOneStatementNone() async throws {
         let path = temporaryPath()
         let store = try SQLiteStore(path: path)

@@ -80,6 +80,19 @@ extension Destination {
         try await store.close()
     }
 
+    /// A closed store answers every call with an error (never a crash), and closing it again does nothing.
+    @Test(arguments: StoreKind.allCases)
+    func aClosedStoreFailsItsCallsAndClosesAgainQuietly(kind: StoreKind) async throws {
+        let store = try await kind.make()
+        var source = Source.fixture()
+        source.workspaceID = try await store.workspace().id
+        try await store.createSource(source, audit: [])
+        try await store.close()
+        await #expect(throws: StoreError.self) { try await store.source(id: source.id) }
+        await #expect(throws: StoreError.self) { try await store.storedDestination(id: "d") }
+        try await store.close()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func pagesAreStableAndOrdered(kind: StoreKind) async throws {
         let store = try await kind.make()

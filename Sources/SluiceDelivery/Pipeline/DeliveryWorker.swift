@@ -84,7 +84,7 @@ public final class DeliveryWorker: Service {
                 }
             } catch {
                 logger.error("delivery failed; retrying", metadata: ["error": "\(error)", "in": "\(retryWait)"])
-                await pause(retryWait)
+                await waitBeforeRetrying(retryWait)
             }
         }
     }

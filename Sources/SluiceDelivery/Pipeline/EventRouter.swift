@@ -53,7 +53,7 @@ public final class EventRouter: Service {
                 if try await routeOnce() == 0 { await incoming.wait(timeout: idleWait) }
             } catch {
                 logger.error("routing failed; retrying", metadata: ["error": "\(error)", "in": "\(retryWait)"])
-                await pause(retryWait)
+                await waitBeforeRetrying(retryWait)
             }
         }
     }

@@ -87,6 +87,6 @@ public final class PipelineSignal: Sendable {
 
 /// Sleeps for `duration`, or less when its task is cancelled or graceful shutdown begins: a loop's wait after a failure
 /// must not hold up its service's shutdown either.
-func pause(_ duration: Duration) async {
+func waitBeforeRetrying(_ duration: Duration) async {
     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
 }

@@ -88,8 +88,27 @@ extension Destination {
         source.workspaceID = try await store.workspace().id
         try await store.createSource(source, audit: [])
         try await store.close()
+        // Reads, point reads among them
+        await #expect(throws: StoreError.self) { try await store.workspace() }
         await #expect(throws: StoreError.self) { try await store.source(id: source.id) }
+        await #expect(throws: StoreError.self) { try await store.source(writeKey: source.writeKeys[0]) }
         await #expect(throws: StoreError.self) { try await store.storedDestination(id: "d") }
+        await #expect(throws: StoreError.self) { try await store.listStoredDestinations(sourceID: nil, page: PageRequest(count: 5)) }
+        await #expect(throws: StoreError.self) { try await store.token(hash: "h") }
+        await #expect(throws: StoreError.self) { try await store.queueDepth() }
+        // Writes: the Public API's (group commit on SQLite) and the pipeline's
+        await #expect(throws: StoreError.self) {
+            try await store.createDestination(Destination.fixture(sourceID: source.id, workspaceID: source.workspaceID), audit: [])
+        }
+        await #expect(throws: StoreError.self) { try await store.recordAudit([]) }
+        await #expect(throws: StoreError.self) {
+            try await store.appendEvents([IncomingEvent(sourceID: source.id, messageID: "m", receivedAt: Date(), body: Array("{}".utf8))])
+        }
+        await #expect(throws: StoreError.self) { try await store.pendingEvents(limit: 10) }
+        await #expect(throws: StoreError.self) { try await store.claimJobs(now: Date(), limit: 10, lease: .seconds(30)) }
+        if kind != .postgres {  // PostgreSQL keeps no leases apart from its rows: releasing them there is nothing
+            await #expect(throws: StoreError.self) { try await store.releaseLeases() }
+        }
         try await store.close()
     }
 

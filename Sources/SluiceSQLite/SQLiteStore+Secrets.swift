@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import SluiceCore
+import Synchronization
 
 extension SQLiteStore {
     public func secretKeyCheck() async throws -> String? {
@@ -79,7 +80,11 @@ extension SQLiteStore {
         var failure = "another checkpoint ran all along"
         for attempt in 1...max(tries, 1) {
             do {
-                _ = try await writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+                _ = try await writer.writeWithoutTransaction { db in
+                    // On the writer's queue, as the pool's close is: a closed store is not handed to SQLite.
+                    guard !self.closed.withLock({ $0 }) else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "Connection is closed") }
+                    return try db.checkpoint(.truncate)
+                }
                 return true
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
                 if attempt < tries { try? await Task.sleep(for: .milliseconds(20)) }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import SluiceCore
+import Synchronization
 
 /// The embedded store: SQLite through GRDB.
 ///
@@ -21,6 +22,9 @@ public final class SQLiteStore: Store {
     let checkpointer: Checkpointer
     /// The file ``temporary(logger:)`` made, removed (with its `-wal` and `-shm`) when the store closes or goes away.
     let temporaryPath: String?
+    /// Set by ``close()`` before it closes the connections. GRDB refuses a statement on a closed connection, but not
+    /// the calls that go to SQLite directly (a checkpoint): those check this first.
+    let closed = Mutex(false)
 
     /// Opens (creating when needed) the database file at `path`.
     ///
@@ -127,6 +131,7 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
+        closed.withLock { $0 = true }
         try checkpointer.close()
         try pointReads.close()
         try (writer as? DatabasePool)?.close()

@@ -158,6 +158,22 @@ import Testing
         }
     }
 
+    /// An error other than a busy database (here: the store closed under it) is not tried again: it gives up at once
+    /// and logs that error as the reason.
+    @Test func aFailureOtherThanBusyGivesUpAtOnceAndIsLoggedAsItself() async throws {
+        let logs = LogCapture()
+        try await Self.withStore(checkpointInterval: nil, logger: Logger(label: "test") { _ in logs.handler() }) { store, _, _ in
+            try await store.close()
+            let start = ContinuousClock.now
+            #expect(await store.truncateWAL(tries: 50) == false)
+            // 50 tries 20 ms apart would take about a second
+            #expect(ContinuousClock.now - start < .milliseconds(500))
+            #expect(logs.text.contains("could not empty the WAL after rewriting secrets"), "\(logs.all)")
+            #expect(logs.text.contains("Connection is closed"), "\(logs.all)")
+            #expect(!logs.text.contains("another checkpoint ran all along"), "\(logs.all)")
+        }
+    }
+
     /// Runs `body`, which blocks, on a thread of its own rather than one of the few that the test's tasks share.
     private static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in

@@ -164,10 +164,8 @@ import Testing
         let logs = LogCapture()
         try await Self.withStore(checkpointInterval: nil, logger: Logger(label: "test") { _ in logs.handler() }) { store, _, _ in
             try await store.close()
-            let start = ContinuousClock.now
             #expect(await store.truncateWAL(tries: 50) == false)
-            // 50 tries 20 ms apart would take about a second
-            #expect(ContinuousClock.now - start < .milliseconds(500))
+            // Its own error as the reason: given up at the first (a busy store's 50 tries would leave the other reason)
             #expect(logs.text.contains("could not empty the WAL after rewriting secrets"), "\(logs.all)")
             #expect(logs.text.contains("Connection is closed"), "\(logs.all)")
             #expect(!logs.text.contains("another checkpoint ran all along"), "\(logs.all)")

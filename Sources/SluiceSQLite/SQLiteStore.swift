@@ -207,7 +207,7 @@ public final class SQLiteStore: Store {
             // A closed store (GRDB: "Connection is closed"), as while `sluice serve` stops.
             .SQLITE_MISUSE:
             logger.error("SQLite cannot serve the request", metadata: ["code": "\(error.extendedResultCode)"])
-            return StoreError.unavailable("The store cannot be written to right now")
+            return StoreError.unavailable("The store cannot serve the request right now")
         default:
             return error
         }

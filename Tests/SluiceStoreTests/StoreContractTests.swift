@@ -84,9 +84,7 @@ extension Destination {
     @Test(arguments: StoreKind.allCases)
     func aClosedStoreFailsItsCallsAndClosesAgainQuietly(kind: StoreKind) async throws {
         let store = try await kind.make()
-        var source = Source.fixture()
-        source.workspaceID = try await store.workspace().id
-        try await store.createSource(source, audit: [])
+        let source = try await storedSource(store)
         try await store.close()
         // Reads, point reads among them
         await #expect(throws: StoreError.self) { try await store.workspace() }

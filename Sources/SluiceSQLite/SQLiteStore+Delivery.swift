@@ -8,8 +8,14 @@ extension SQLiteStore {
         try await write { db in
             let statement = try db.cachedStatement(
                 sql: "INSERT INTO events (source_id, message_id, received_at, body) VALUES (?, ?, ?, ?)")
-            for e in events {
-                try statement.execute(arguments: [e.sourceID, e.messageID, Self.millis(e.receivedAt), Data(e.body)])
+            try statement.bindingRows { row in
+                for e in events {
+                    row.bind(e.sourceID)
+                    row.bind(e.messageID)
+                    row.bind(Self.millis(e.receivedAt))
+                    row.bind(blob: e.body)
+                    try row.step()
+                }
             }
             // One row per (source, minute, stage, reason) of the whole group commit, not one per event.
             let count = try db.cachedStatement(
@@ -47,9 +53,12 @@ extension SQLiteStore {
             // Only the events this transaction deletes get jobs: one routed already has none left to route.
             let delete = try db.cachedStatement(sql: "DELETE FROM events WHERE seq = ?")
             var deleted = Set<Int64>()
-            for seq in consumed {
-                try delete.execute(arguments: [seq])
-                if db.changesCount > 0 { deleted.insert(seq) }
+            try delete.bindingRows { row in
+                for seq in consumed {
+                    row.bind(seq)
+                    try row.step()
+                    if db.changesCount > 0 { deleted.insert(seq) }
+                }
             }
             let insert = try db.cachedStatement(
                 sql: """
@@ -57,11 +66,18 @@ extension SQLiteStore {
                                                next_attempt_at, body)
                     VALUES (?, ?, ?, ?, ?, 0, ?, ?)
                     """)
-            for job in jobs where deleted.contains(job.eventSeq) {
-                let received = Self.millis(job.event.receivedAt)
-                try insert.execute(arguments: [
-                    job.event.sourceID, job.destinationID, job.subscriptionID, job.event.messageID, received, received, Data(job.event.body),
-                ])
+            try insert.bindingRows { row in
+                for job in jobs where deleted.contains(job.eventSeq) {
+                    let received = Self.millis(job.event.receivedAt)
+                    row.bind(job.event.sourceID)
+                    row.bind(job.destinationID)
+                    row.bind(job.subscriptionID)
+                    row.bind(job.event.messageID)
+                    row.bind(received)
+                    row.bind(received)
+                    row.bind(blob: job.event.body)
+                    try row.step()
+                }
             }
             for c in filtered.counts(consumed: deleted) {
                 try db.cachedStatement(
@@ -144,7 +160,13 @@ extension SQLiteStore {
                 attempts: row[6], nextAttemptAt: Self.date(row[7]), body: try Self.bytes(row, 8))
         }
         let lease = try db.cachedStatement(sql: "INSERT OR REPLACE INTO temp.delivery_leases (job_id, until) VALUES (?, ?)")
-        for job in jobs { try lease.execute(arguments: [job.id, leaseUntil]) }
+        try lease.bindingRows { row in
+            for job in jobs {
+                row.bind(job.id)
+                row.bind(leaseUntil)
+                try row.step()
+            }
+        }
         return jobs
     }
 
@@ -166,23 +188,31 @@ extension SQLiteStore {
             let finish = try db.cachedStatement(sql: "DELETE FROM delivery_jobs WHERE id = ?")
             let retry = try db.cachedStatement(sql: "UPDATE delivery_jobs SET attempts = ?, next_attempt_at = ? WHERE id = ?")
             let unlease = try db.cachedStatement(sql: "DELETE FROM temp.delivery_leases WHERE job_id = ?")
-            for completion in completions {
-                try unlease.execute(arguments: [completion.jobID])
-                switch completion {
-                case .finished(let id): try finish.execute(arguments: [id])
-                case .retry(let id, let attempts, let next): try retry.execute(arguments: [attempts, Self.millis(next), id])
-                case .failed(let id, let status, let reason, let attempts, let at):
-                    // Kept only while its destination exists (a deleted destination's failed events go with it).
-                    try db.cachedStatement(
-                        literal: """
-                            INSERT INTO failed_events (source_id, destination_id, subscription_id, message_id, received_at, attempts,
-                                                       failed_at, status, reason, body)
-                            SELECT j.source_id, j.destination_id, j.subscription_id, j.message_id, j.received_at, \(attempts),
-                                   \(Self.millis(at)), \(status.rawValue), \(reason), j.body
-                            FROM delivery_jobs j WHERE j.id = \(id) AND EXISTS (SELECT 1 FROM destinations d WHERE d.id = j.destination_id)
-                            """
-                    ).execute()
-                    try finish.execute(arguments: [id])
+            try unlease.bindingRows { unleasing in
+                try finish.bindingRows { finishing in
+                    for completion in completions {
+                        unleasing.bind(completion.jobID)
+                        try unleasing.step()
+                        switch completion {
+                        case .finished(let id):
+                            finishing.bind(id)
+                            try finishing.step()
+                        case .retry(let id, let attempts, let next): try retry.execute(arguments: [attempts, Self.millis(next), id])
+                        case .failed(let id, let status, let reason, let attempts, let at):
+                            // Kept only while its destination exists (a deleted destination's failed events go with it).
+                            try db.cachedStatement(
+                                literal: """
+                                    INSERT INTO failed_events (source_id, destination_id, subscription_id, message_id, received_at, attempts,
+                                                               failed_at, status, reason, body)
+                                    SELECT j.source_id, j.destination_id, j.subscription_id, j.message_id, j.received_at, \(attempts),
+                                           \(Self.millis(at)), \(status.rawValue), \(reason), j.body
+                                    FROM delivery_jobs j WHERE j.id = \(id) AND EXISTS (SELECT 1 FROM destinations d WHERE d.id = j.destination_id)
+                                    """
+                            ).execute()
+                            finishing.bind(id)
+                            try finishing.step()
+                        }
+                    }
                 }
             }
             for delta in metrics { try Self.addMetrics(delta, db) }

@@ -21,15 +21,32 @@ extension SQLiteStore {
                                                duration_ms)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-        for entry in log where exists[entry.destinationID] == true {
-            let request = entry.request
-            try insert.execute(
-                arguments: [
-                    entry.sourceID, entry.destinationID, entry.subscriptionID, entry.messageID, entry.eventType, entry.eventName,
-                    entry.userID, entry.anonymousID, entry.attempt, Self.millis(entry.attemptedAt), entry.status.rawValue, entry.reason,
-                    request?.key, request?.method, request?.url, request?.events, request?.body.map { Data($0) },
-                    request?.bodyTruncated ?? false, request?.status, request?.response.map { Data($0) }, request?.durationMillis,
-                ])
+        try insert.bindingRows { row in
+            for entry in log where exists[entry.destinationID] == true {
+                let request = entry.request
+                row.bind(entry.sourceID)
+                row.bind(entry.destinationID)
+                row.bind(entry.subscriptionID)
+                row.bind(entry.messageID)
+                row.bind(entry.eventType)
+                row.bind(entry.eventName)
+                row.bind(entry.userID)
+                row.bind(entry.anonymousID)
+                row.bind(entry.attempt)
+                row.bind(Self.millis(entry.attemptedAt))
+                row.bind(entry.status.rawValue)
+                row.bind(entry.reason)
+                row.bind(request?.key)
+                row.bind(request?.method)
+                row.bind(request?.url)
+                row.bind(request?.events)
+                row.bind(blob: request?.body)
+                row.bind(request?.bodyTruncated ?? false)
+                row.bind(request?.status)
+                row.bind(blob: request?.response)
+                row.bind(request?.durationMillis)
+                try row.step()
+            }
         }
     }
 

@@ -104,13 +104,13 @@ extension SQLiteStore {
                                            WHERE hold_until > \(nowMillis) OR rate_limit IS NOT NULL OR failing_since IS NOT NULL)
                     """)
             let special = try Row.fetchAll(
-                db,
-                literal: """
-                    SELECT destination_id, rate_limit, rate_tokens, rate_at, failing_since FROM destination_delivery_state
-                    WHERE hold_until <= \(nowMillis) AND (rate_limit IS NOT NULL OR failing_since IS NOT NULL)
-                      AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
-                    ORDER BY destination_id
-                    """)
+                db.cachedStatement(
+                    literal: """
+                        SELECT destination_id, rate_limit, rate_tokens, rate_at, failing_since FROM destination_delivery_state
+                        WHERE hold_until <= \(nowMillis) AND (rate_limit IS NOT NULL OR failing_since IS NOT NULL)
+                          AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                        ORDER BY destination_id
+                        """))
             for row in special where jobs.count < limit {
                 let id: String = row["destination_id"]
                 let failing = (row["failing_since"] as Int64?) != nil
@@ -298,20 +298,20 @@ extension SQLiteStore {
         try await write { db in
             // The first due job of a destination nothing holds; a held destination's first job when its hold ends.
             try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT MIN(due) FROM (
-                        SELECT MIN(next_attempt_at) AS due FROM delivery_jobs j
-                        WHERE NOT EXISTS (SELECT 1 FROM temp.delivery_leases l WHERE l.job_id = j.id)
-                          AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
-                          AND destination_id NOT IN (SELECT destination_id FROM destination_delivery_state WHERE hold_until > 0)
-                        UNION ALL
-                        SELECT MAX(s.hold_until, (SELECT MIN(j.next_attempt_at) FROM delivery_jobs j
-                                                  WHERE j.destination_id = s.destination_id
-                                                    AND NOT EXISTS (SELECT 1 FROM temp.delivery_leases l WHERE l.job_id = j.id)))
-                        FROM destination_delivery_state s
-                        WHERE s.hold_until > 0 AND s.destination_id NOT IN (SELECT destination_id FROM paused_destinations))
-                    """
+                db.cachedStatement(
+                    sql: """
+                        SELECT MIN(due) FROM (
+                            SELECT MIN(next_attempt_at) AS due FROM delivery_jobs j
+                            WHERE NOT EXISTS (SELECT 1 FROM temp.delivery_leases l WHERE l.job_id = j.id)
+                              AND destination_id NOT IN (SELECT destination_id FROM paused_destinations)
+                              AND destination_id NOT IN (SELECT destination_id FROM destination_delivery_state WHERE hold_until > 0)
+                            UNION ALL
+                            SELECT MAX(s.hold_until, (SELECT MIN(j.next_attempt_at) FROM delivery_jobs j
+                                                      WHERE j.destination_id = s.destination_id
+                                                        AND NOT EXISTS (SELECT 1 FROM temp.delivery_leases l WHERE l.job_id = j.id)))
+                            FROM destination_delivery_state s
+                            WHERE s.hold_until > 0 AND s.destination_id NOT IN (SELECT destination_id FROM paused_destinations))
+                        """)
             ).map(Self.date)
         }
     }

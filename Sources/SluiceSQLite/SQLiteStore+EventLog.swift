@@ -11,7 +11,7 @@ extension SQLiteStore {
         // Entries of a destination deleted meanwhile are left out (asked once per destination, not once per entry).
         var exists: [String: Bool] = [:]
         for id in Set(log.map(\.destinationID)) {
-            exists[id] = try Bool.fetchOne(db, literal: "SELECT EXISTS (SELECT 1 FROM destinations WHERE id = \(id))") ?? false
+            exists[id] = try Bool.fetchOne(db.cachedStatement(literal: "SELECT EXISTS (SELECT 1 FROM destinations WHERE id = \(id))")) ?? false
         }
         let insert = try db.cachedStatement(
             sql: """

@@ -32,6 +32,8 @@ struct RowBinder {
     private var bytes: [UInt8] = []
     private var spans: [Span] = []
     private var index: Int32 = 0
+    /// The first bind of the row that SQLite refused (a parameter past the statement's last, say), thrown at ``step()``.
+    private var refused: Int32 = SQLITE_OK
 
     private struct Span {
         let index: Int32
@@ -47,7 +49,7 @@ struct RowBinder {
 
     mutating func bind(_ value: Int64) {
         index += 1
-        sqlite3_bind_int64(statement, index, value)
+        check(sqlite3_bind_int64(statement, index, value))
     }
 
     mutating func bind(_ value: Int) {
@@ -62,10 +64,12 @@ struct RowBinder {
         if let value { bind(value) } else { bindNull() }
     }
 
+    /// Binds `value` as text up to its first NUL, if it has one, as GRDB binds a `String` (a C string).
     mutating func bind(_ value: String) {
         index += 1
         let start = bytes.count
         bytes.append(contentsOf: value.utf8)
+        if let nul = bytes[start...].firstIndex(of: 0) { bytes.removeSubrange(nul...) }
         spans.append(Span(index: index, start: start, count: bytes.count - start, isText: true))
     }
 
@@ -87,34 +91,44 @@ struct RowBinder {
 
     mutating func bindNull() {
         index += 1
-        sqlite3_bind_null(statement, index)
+        check(sqlite3_bind_null(statement, index))
     }
 
-    /// Runs the row bound so far, and makes ready for the next.
+    private mutating func check(_ code: Int32) {
+        if code != SQLITE_OK, refused == SQLITE_OK { refused = code }
+    }
+
+    /// Runs the row bound so far, and makes ready for the next. A row that does not bind every parameter of the
+    /// statement, or that SQLite refused to bind, is not run: it throws, as GRDB refuses arguments that do not fit.
     mutating func step() throws {
+        let (statement, spans, bound) = (statement, spans, index)
+        var refused = bound == sqlite3_bind_parameter_count(statement) ? refused : SQLITE_MISUSE
         let code = bytes.withUnsafeBufferPointer { buffer -> Int32 in
-            for span in spans {
-                // A zero-length value gets a pointer of its own: a null one would bind NULL.
+            for span in spans where refused == SQLITE_OK {
+                let result: Int32
                 if span.count == 0 {
-                    _ = span.isText ? sqlite3_bind_text(statement, span.index, "", 0, nil) : sqlite3_bind_zeroblob(statement, span.index, 0)
-                    continue
-                }
-                let start = buffer.baseAddress! + span.start
-                if span.isText {
-                    start.withMemoryRebound(to: CChar.self, capacity: span.count) {
-                        _ = sqlite3_bind_text(statement, span.index, $0, Int32(span.count), nil)
+                    // A zero-length value gets a pointer of its own: a null one would bind NULL.
+                    result = span.isText ? sqlite3_bind_text(statement, span.index, "", 0, nil) : sqlite3_bind_zeroblob(statement, span.index, 0)
+                } else if span.isText {
+                    result = (buffer.baseAddress! + span.start).withMemoryRebound(to: CChar.self, capacity: span.count) {
+                        sqlite3_bind_text(statement, span.index, $0, Int32(span.count), nil)
                     }
                 } else {
-                    sqlite3_bind_blob(statement, span.index, start, Int32(span.count), nil)
+                    result = sqlite3_bind_blob(statement, span.index, buffer.baseAddress! + span.start, Int32(span.count), nil)
                 }
+                if result != SQLITE_OK { refused = result }
             }
-            return sqlite3_step(statement)
+            return refused == SQLITE_OK ? sqlite3_step(statement) : refused
         }
         bytes.removeAll(keepingCapacity: true)
-        spans.removeAll(keepingCapacity: true)
+        self.spans.removeAll(keepingCapacity: true)
         index = 0
+        self.refused = SQLITE_OK
         guard code == SQLITE_DONE else {
-            let message = sqlite3_db_handle(statement).flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+            let message =
+                refused != SQLITE_OK
+                ? "\(bound) values for \(sqlite3_bind_parameter_count(statement)) parameters, or a value SQLite refused: \(String(cString: sqlite3_errstr(code)))"
+                : sqlite3_db_handle(statement).flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
             // Reset, or the cached statement keeps its error for its next use.
             sqlite3_reset(statement)
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)

@@ -13,12 +13,13 @@ import Testing
     private static let schema = "CREATE TABLE t (k INTEGER PRIMARY KEY, a, b, c, d, e, f, g, h, i, j, l, m)"
     private static let insert = "INSERT INTO t (k, a, b, c, d, e, f, g, h, i, j, l, m) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-    /// A row's values, each with its storage class (`typeof`).
+    /// A row's values, each with its storage class (`typeof`) and its bytes as stored (`hex`).
     private static func stored(_ db: Database, key: Int) throws -> [DatabaseValue] {
         let columns = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "l", "m"]
         let row = try #require(
-            try Row.fetchOne(db, sql: "SELECT \(columns.map { "typeof(\($0)), \($0)" }.joined(separator: ", ")) FROM t WHERE k = ?", arguments: [key])
-        )
+            try Row.fetchOne(
+                db, sql: "SELECT \(columns.map { "typeof(\($0)), hex(\($0)), \($0)" }.joined(separator: ", ")) FROM t WHERE k = ?",
+                arguments: [key]))
         return Array(row.databaseValues)
     }
 
@@ -27,18 +28,19 @@ import Testing
         try db.write { db in
             try db.execute(sql: Self.schema)
             let text = "zoë ✓ 𝄞 \"quoted\" \\ back"
+            let withNUL = "before\u{0}after"
             let blob: [UInt8] = [0, 1, 0xFF, 0x80]
             let absent: String? = nil
             let noBlob: [UInt8]? = nil
             let noNumber: Int? = nil
             // Given one row as GRDB binds it
             try db.cachedStatement(sql: Self.insert).execute(arguments: [
-                1, "plain", text, "", absent, Int64.max, Int64.min, Data(blob), Data(), noBlob.map { Data($0) }, true, noNumber, 42,
+                1, withNUL, text, "", absent, Int64.max, Int64.min, Data(blob), Data(), noBlob.map { Data($0) }, true, noNumber, 42,
             ])
             // When the same values are bound directly
             try db.cachedStatement(sql: Self.insert).bindingRows { row in
                 row.bind(2)
-                row.bind("plain")
+                row.bind(withNUL)
                 row.bind(text)
                 row.bind("")
                 row.bind(absent)
@@ -52,14 +54,15 @@ import Testing
                 row.bind(Int?.some(42))
                 try row.step()
             }
-            // Then both rows hold the same values of the same types, non-ASCII text and an empty text and blob included
+            // Then both rows hold the same values of the same types, a text's NUL, non-ASCII text and an empty text and blob included
             let expected = try Self.stored(db, key: 1)
             #expect(try Self.stored(db, key: 2) == expected)
-            let types = stride(from: 0, to: expected.count, by: 2).map { String.fromDatabaseValue(expected[$0]) }
+            let types = stride(from: 0, to: expected.count, by: 3).map { String.fromDatabaseValue(expected[$0]) }
             #expect(types == ["text", "text", "text", "null", "integer", "integer", "blob", "blob", "null", "integer", "null", "integer"])
-            #expect(String.fromDatabaseValue(expected[3]) == text)
-            #expect(Data.fromDatabaseValue(expected[13]) == Data(blob))
-            #expect(Data.fromDatabaseValue(expected[15]) == Data())
+            #expect(String.fromDatabaseValue(expected[1]) == "6265666F7265")  // "before": a text ends at its NUL, as GRDB binds it
+            #expect(String.fromDatabaseValue(expected[5]) == text)
+            #expect(String.fromDatabaseValue(expected[19]) == "0001FF80")
+            #expect(Data.fromDatabaseValue(expected[23]) == Data())
         }
     }
 
@@ -117,6 +120,38 @@ import Testing
                 try row.step()
             }
             #expect(try Int.fetchAll(db, sql: "SELECT k FROM u ORDER BY k") == [1, 3, 4])
+        }
+    }
+
+    @Test func aRowOfTooFewOrTooManyValuesIsRefusedAndNotRun() throws {
+        let db = try DatabaseQueue()
+        try db.write { db in
+            try db.execute(sql: "CREATE TABLE p (a, b)")
+            let statement = try db.cachedStatement(sql: "INSERT INTO p (a, b) VALUES (?, ?)")
+            // When a first row is whole, and the next binds one value of two (the other would still hold the first's)
+            let tooFew = #expect(throws: DatabaseError.self) {
+                try statement.bindingRows { row in
+                    row.bind("first")
+                    row.bind("kept")
+                    try row.step()
+                    row.bind("second")
+                    try row.step()
+                }
+            }
+            #expect(tooFew?.resultCode == .SQLITE_MISUSE)
+            // Or binds three
+            let tooMany = #expect(throws: DatabaseError.self) {
+                try statement.bindingRows { row in
+                    row.bind("third")
+                    row.bind("fourth")
+                    row.bind("fifth")
+                    try row.step()
+                }
+            }
+            #expect(tooMany?.resultCode == .SQLITE_MISUSE)
+            #expect(tooMany?.message?.hasPrefix("3 values for 2 parameters") == true)
+            // Then only the whole row was run
+            #expect(try Row.fetchAll(db, sql: "SELECT a, b FROM p").map { [$0[0] as String, $0[1] as String] } == [["first", "kept"]])
         }
     }
 

@@ -32,7 +32,7 @@ struct RowBinder {
     private var bytes: [UInt8] = []
     private var spans: [Span] = []
     private var index: Int32 = 0
-    /// The first bind of the row that SQLite refused (a parameter past the statement's last, say), thrown at ``step()``.
+    /// The first bind of the row that SQLite refused (a value over its length limit, say), thrown at ``step()``.
     private var refused: Int32 = SQLITE_OK
 
     private struct Span {
@@ -102,9 +102,9 @@ struct RowBinder {
     /// statement, or that SQLite refused to bind, is not run: it throws, as GRDB refuses arguments that do not fit.
     mutating func step() throws {
         let (statement, spans, bound) = (statement, spans, index)
-        var refused = bound == sqlite3_bind_parameter_count(statement) ? refused : SQLITE_MISUSE
+        var failure = bound == sqlite3_bind_parameter_count(statement) ? refused : SQLITE_MISUSE
         let code = bytes.withUnsafeBufferPointer { buffer -> Int32 in
-            for span in spans where refused == SQLITE_OK {
+            for span in spans where failure == SQLITE_OK {
                 let result: Int32
                 if span.count == 0 {
                     // A zero-length value gets a pointer of its own: a null one would bind NULL.
@@ -116,17 +116,17 @@ struct RowBinder {
                 } else {
                     result = sqlite3_bind_blob(statement, span.index, buffer.baseAddress! + span.start, Int32(span.count), nil)
                 }
-                if result != SQLITE_OK { refused = result }
+                if result != SQLITE_OK { failure = result }
             }
-            return refused == SQLITE_OK ? sqlite3_step(statement) : refused
+            return failure == SQLITE_OK ? sqlite3_step(statement) : failure
         }
         bytes.removeAll(keepingCapacity: true)
         self.spans.removeAll(keepingCapacity: true)
         index = 0
-        self.refused = SQLITE_OK
+        refused = SQLITE_OK
         guard code == SQLITE_DONE else {
             let message =
-                refused != SQLITE_OK
+                failure != SQLITE_OK
                 ? "\(bound) values for \(sqlite3_bind_parameter_count(statement)) parameters, or a value SQLite refused: \(String(cString: sqlite3_errstr(code)))"
                 : sqlite3_db_handle(statement).flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
             // Reset, or the cached statement keeps its error for its next use.

@@ -155,6 +155,27 @@ import Testing
         }
     }
 
+    @Test func aValueSQLiteRefusesToBindFailsItsRow() throws {
+        let db = try DatabaseQueue()
+        try db.write { db in
+            try db.execute(sql: "CREATE TABLE v (a, b)")
+            // Given a connection whose values may be at most 100 bytes
+            sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_LENGTH, 100)
+            let statement = try db.cachedStatement(sql: "INSERT INTO v (a, b) VALUES (?, ?)")
+            // When a row's text is longer
+            let error = #expect(throws: DatabaseError.self) {
+                try statement.bindingRows { row in
+                    row.bind("short")
+                    row.bind(String(repeating: "x", count: 101))
+                    try row.step()
+                }
+            }
+            // Then SQLite's refusal is the row's error, and nothing was inserted
+            #expect(error?.resultCode == .SQLITE_TOOBIG)
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM v") == 0)
+        }
+    }
+
     @Test func noBindingOutlivesItsRows() throws {
         let db = try DatabaseQueue()
         try db.write { db in

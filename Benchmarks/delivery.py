@@ -17,7 +17,8 @@ was timed (`write_bytes` of `/proc/PID/io`: its WAL, its checkpoints into the da
 time it used meanwhile (user and system, `/proc/PID/stat`): both move less with the machine's load than the rate does.
 With `--profile perf`, the timed stage of each run is profiled as `Benchmarks/bench.py --profile perf` does
 (profile-delivery-RUN.perf.txt in the work folder, which is printed); a profiled run's rate is not the benchmark's.
-Only 127.0.0.1 is contacted.
+Each run's SQLite store is removed once it is measured (most of a gigabyte at a few hundred thousand events), unless
+`--keep`; a run that fails keeps its store, and every run keeps its log. Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -60,8 +61,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 def measure(command: list[str], receiver_port: int, events: int, batch_size: int, work: Path, run: int,
-            delivery_only: bool = False, profile: str | None = None) -> tuple[float, float, float]:
-    """Events delivered a second, and bytes written to storage and CPU seconds used an event while timed."""
+            delivery_only: bool = False, profile: str | None = None, keep: bool = False) -> tuple[float, float, float]:
+    """Events delivered a second, and bytes written to storage and CPU seconds used an event while timed.
+
+    The run's SQLite store is removed once it is measured, unless `keep`; a run that fails leaves it for a look."""
     port = bench.free_port()
     argv = bench.sluice_argv(command[0], port, f"sqlite:{work}/delivery-{run}.sqlite") + command[1:]
     server = bench.Server("sluice", argv, port, work / f"delivery-{run}.log").start()
@@ -102,6 +105,10 @@ def measure(command: list[str], receiver_port: int, events: int, batch_size: int
         api.close()
     finally:
         server.stop()
+    if not keep:
+        # A measured run's store is of no more use, and at a few hundred thousand events it is most of a gigabyte.
+        for path in work.glob(f"delivery-{run}.sqlite*"):
+            path.unlink()
     return events / seconds, bytes_written / events, cpu / events
 
 
@@ -115,6 +122,7 @@ def main() -> int:
                         help="route every event while the destination is paused, then time its delivery alone")
     parser.add_argument("--io", action="store_true", help="also print the bytes written to storage and the CPU time used an event while timed")
     parser.add_argument("--profile", choices=["perf"], help="profile the server with perf while each run is timed")
+    parser.add_argument("--keep", action="store_true", help="keep each run's SQLite store (removed once measured otherwise)")
     parser.add_argument("commands", nargs="+", metavar="'BIN [FLAGS]'")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sluice-delivery-"))
@@ -132,7 +140,7 @@ def main() -> int:
             for command in args.commands:
                 run += 1
                 rate, per_event, cpu = measure(shlex.split(command), receiver_port, args.events, args.batch_size, work, run,
-                                          args.delivery_only, args.profile)
+                                          args.delivery_only, args.profile, args.keep)
                 results.setdefault(command, []).append(rate)
                 io = f", {per_event:,.0f} bytes written to storage and {cpu * 1e6:.1f} µs of CPU an event" if args.io else ""
                 print(f"round {round_number}  {command}: {rate:,.0f} events/s delivered{io}", flush=True)

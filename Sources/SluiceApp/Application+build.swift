@@ -131,11 +131,11 @@ struct Pipeline {
     let backlog: RoutingBacklog
 
     init(services: AppServices) {
-        writer = EventWriter(store: services.store, notify: incoming)
         backlog = RoutingBacklog(store: services.store, limit: services.settings.maxRoutingBacklog, logger: services.logger)
         let integrations = services.integrations
         router = EventRouter(
             store: services.store, integrations: integrations, incoming: incoming, routed: routed, logger: services.logger, stats: stats)
+        writer = EventWriter(store: services.store, notify: incoming, router: router)
         httpClient = HTTPClientService(client: DeliverySender.makeHTTPClient(), http1: HTTP1Client())
         var policy = RetryPolicy.standard
         policy.window = services.settings.retryWindow

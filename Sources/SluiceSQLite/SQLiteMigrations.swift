@@ -257,6 +257,26 @@ enum SQLiteMigrations {
         migrator.registerMigration("0010_destinations_source_kind") { db in
             try db.execute(sql: "CREATE INDEX destinations_source_kind ON destinations(source_id, metadata_id);")
         }
+        // Routing at ingest (#20): one number that every write of what routing reads (sources, destinations and their
+        // filters, subscriptions) moves, whichever statement makes it, so that routes worked out under it hold until
+        // it moves (`SQLiteStore.routingVersion()`).
+        migrator.registerMigration("0011_routing_version") { db in
+            var sql = """
+                CREATE TABLE routing_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+                INSERT INTO routing_version (id, version) VALUES (1, 0);
+
+                """
+            for table in ["sources", "destinations", "subscriptions"] {
+                for change in ["INSERT", "UPDATE", "DELETE"] {
+                    sql += """
+                        CREATE TRIGGER \(table)_\(change.lowercased())_moves_routing AFTER \(change) ON \(table)
+                        BEGIN UPDATE routing_version SET version = version + 1 WHERE id = 1; END;
+
+                        """
+                }
+            }
+            try db.execute(sql: sql)
+        }
         return migrator
     }
 }

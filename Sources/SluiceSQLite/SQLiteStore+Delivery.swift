@@ -17,15 +17,20 @@ extension SQLiteStore {
                     try row.step()
                 }
             }
-            // One row per (source, minute, stage, reason) of the whole group commit, not one per event.
-            let count = try db.cachedStatement(
-                sql: """
-                    INSERT INTO source_event_counts (source_id, minute, stage, reason, count) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (source_id, minute, stage, reason) DO UPDATE SET count = count + excluded.count
-                    """)
-            for c in SourceEventCount.merged(SourceEventCount.received(events) + refused) {
-                try count.execute(arguments: [c.sourceID, c.minute, c.stage.rawValue, c.reason, c.count])
-            }
+            try Self.countReceived(events, refused: refused, db)
+        }
+    }
+
+    /// Adds the events received and refused to the Delivery Overview's counts: one row per (source, minute, stage,
+    /// reason) of the whole group commit, not one per event.
+    private static func countReceived(_ events: [IncomingEvent], refused: [SourceEventCount], _ db: Database) throws {
+        let count = try db.cachedStatement(
+            sql: """
+                INSERT INTO source_event_counts (source_id, minute, stage, reason, count) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (source_id, minute, stage, reason) DO UPDATE SET count = count + excluded.count
+                """)
+        for c in SourceEventCount.merged(SourceEventCount.received(events) + refused) {
+            try count.execute(arguments: [c.sourceID, c.minute, c.stage.rawValue, c.reason, c.count])
         }
     }
 
@@ -60,34 +65,63 @@ extension SQLiteStore {
                     if db.changesCount > 0 { deleted.insert(seq) }
                 }
             }
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO delivery_jobs (source_id, destination_id, subscription_id, message_id, received_at, attempts,
-                                               next_attempt_at, body)
-                    VALUES (?, ?, ?, ?, ?, 0, ?, ?)
-                    """)
-            try insert.bindingRows { row in
-                for job in jobs where deleted.contains(job.eventSeq) {
-                    let received = Self.millis(job.event.receivedAt)
-                    row.bind(job.event.sourceID)
-                    row.bind(job.destinationID)
-                    row.bind(job.subscriptionID)
-                    row.bind(job.event.messageID)
-                    row.bind(received)
-                    row.bind(received)
-                    row.bind(blob: job.event.body)
-                    try row.step()
-                }
+            try Self.insertJobs(jobs, db) { deleted.contains($0.eventSeq) }
+            try Self.countFiltered(filtered.counts(consumed: deleted), db)
+        }
+    }
+
+    public func routingVersion() async throws -> Int64? {
+        try await pointRead(.one) { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM routing_version WHERE id = 1"))
+        }
+    }
+
+    public func appendRoutedEvents(_ events: [IncomingEvent], routing: IngestRouting, refused: [SourceEventCount]) async throws {
+        guard !events.isEmpty || !refused.isEmpty else { return }
+        try await write { db in
+            // Routes hold only for the version they were worked out under: a write of what routing reads since (in
+            // this process, the only one that writes a SQLite store) fails the call, and its caller routes again.
+            let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM routing_version WHERE id = 1"))
+            guard version == routing.version else { throw StoreError.conflict("routes changed while they were worked out") }
+            try Self.insertJobs(routing.jobs, db) { _ in true }
+            try Self.countFiltered(routing.filtered.counts(consumed: Set(routing.filtered.map(\.eventSeq))), db)
+            try Self.countReceived(events, refused: refused, db)
+        }
+    }
+
+    /// Inserts the jobs `included` admits, each due when its event was received.
+    private static func insertJobs(_ jobs: [NewDeliveryJob], _ db: Database, included: (NewDeliveryJob) -> Bool) throws {
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO delivery_jobs (source_id, destination_id, subscription_id, message_id, received_at, attempts,
+                                           next_attempt_at, body)
+                VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+                """)
+        try insert.bindingRows { row in
+            for job in jobs where included(job) {
+                let received = Self.millis(job.event.receivedAt)
+                row.bind(job.event.sourceID)
+                row.bind(job.destinationID)
+                row.bind(job.subscriptionID)
+                row.bind(job.event.messageID)
+                row.bind(received)
+                row.bind(received)
+                row.bind(blob: job.event.body)
+                try row.step()
             }
-            for c in filtered.counts(consumed: deleted) {
-                try db.cachedStatement(
-                    literal: """
-                        INSERT INTO filtered_events (source_id, destination_id, minute, reason, count)
-                        VALUES (\(c.sourceID), \(c.destinationID), \(c.minute), \(c.reason), \(c.count))
-                        ON CONFLICT (source_id, destination_id, minute, reason) DO UPDATE SET count = count + excluded.count
-                        """
-                ).execute()
-            }
+        }
+    }
+
+    /// Adds the counts of events kept from destinations to the Delivery Overview's.
+    private static func countFiltered(_ counts: [FilteredCount], _ db: Database) throws {
+        for c in counts {
+            try db.cachedStatement(
+                literal: """
+                    INSERT INTO filtered_events (source_id, destination_id, minute, reason, count)
+                    VALUES (\(c.sourceID), \(c.destinationID), \(c.minute), \(c.reason), \(c.count))
+                    ON CONFLICT (source_id, destination_id, minute, reason) DO UPDATE SET count = count + excluded.count
+                    """
+            ).execute()
         }
     }
 

@@ -87,9 +87,10 @@ struct TrackingController {
                 sourceID: sourceID, messageID: message["messageId"]?.stringValue ?? Identifier.make(), receivedAt: receivedAt,
                 body: JSONWriter.encode(message))
         }
-        try await writer.append(events)
+        let routedAtIngest = try await writer.append(events)
         stats.recordIngested(events.count)
-        backlog.add(events.count)
+        // Events committed as their jobs never wait to be routed.
+        if !routedAtIngest { backlog.add(events.count) }
         return Response(
             status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"success":true}"#)))
     }

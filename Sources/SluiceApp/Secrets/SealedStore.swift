@@ -216,6 +216,10 @@ public struct SealedStore: Store {
         try await base.appendEvents(events, refused: refused)
     }
     public func pendingEvents(limit: Int) async throws -> [PendingEvent] { try await base.pendingEvents(limit: limit) }
+    public func routingVersion() async throws -> Int64? { try await base.routingVersion() }
+    public func appendRoutedEvents(_ events: [IncomingEvent], routing: IngestRouting, refused: [SourceEventCount]) async throws {
+        try await base.appendRoutedEvents(events, routing: routing, refused: refused)
+    }
     public func route(consumed: [Int64], jobs: [NewDeliveryJob]) async throws { try await base.route(consumed: consumed, jobs: jobs) }
     public func route(consumed: [Int64], jobs: [NewDeliveryJob], filtered: [FilteredEvent]) async throws {
         try await base.route(consumed: consumed, jobs: jobs, filtered: filtered)

@@ -74,6 +74,21 @@ public struct NewDeliveryJob: Sendable, Equatable {
 }
 
 /// What to do with a job after an attempt.
+/// Events routed as they were accepted (``DeliveryQueue/appendRoutedEvents(_:routing:refused:)``): their jobs and
+/// what was kept from destinations, worked out under one ``DeliveryQueue/routingVersion()``. An event is identified
+/// by its index in the accepted batch (``NewDeliveryJob/eventSeq``, ``FilteredEvent/eventSeq``).
+public struct IngestRouting: Sendable {
+    public var version: Int64
+    public var jobs: [NewDeliveryJob]
+    public var filtered: [FilteredEvent]
+
+    public init(version: Int64, jobs: [NewDeliveryJob], filtered: [FilteredEvent]) {
+        self.version = version
+        self.jobs = jobs
+        self.filtered = filtered
+    }
+}
+
 public enum JobCompletion: Sendable, Equatable {
     /// Delivered, discarded or expired: the job is done.
     case finished(jobID: Int64)
@@ -127,6 +142,16 @@ public protocol DeliveryQueue: Sendable {
     /// ``route(consumed:jobs:)``, also adding the counts of events destination filters kept from their destinations,
     /// in the same transaction (counted once, like the jobs).
     func route(consumed: [Int64], jobs: [NewDeliveryJob], filtered: [FilteredEvent]) async throws
+    /// A number that moves with every write of what routing reads (a source, a destination or its filters, a
+    /// subscription, made, changed or deleted), so that routes worked out under it hold while it stays; `nil` when
+    /// the store keeps none, and events are then routed only after they are committed (``pendingEvents(limit:)``).
+    func routingVersion() async throws -> Int64?
+    /// Commits accepted events already routed: their jobs, what was kept from destinations, and the Delivery
+    /// Overview's counts of received and refused events, in one transaction; the events never wait to be routed.
+    ///
+    /// - Throws: ``StoreError/conflict(_:field:)`` when the routing version is no longer `routing.version` (nothing is
+    ///   written: the caller routes again or commits the events unrouted); the store's errors.
+    func appendRoutedEvents(_ events: [IncomingEvent], routing: IngestRouting, refused: [SourceEventCount]) async throws
     /// Events filtered from a destination of a source in the minutes `minutes`, by reason.
     func filteredCounts(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> [String: Int64]
     /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`. Jobs of a paused destination
@@ -186,6 +211,14 @@ public protocol DeliveryQueue: Sendable {
 }
 
 extension DeliveryQueue {
+    /// A store that keeps no routing version (PostgreSQL, whose other processes write too) routes after ingest.
+    public func routingVersion() async throws -> Int64? { nil }
+
+    public func appendRoutedEvents(_ events: [IncomingEvent], routing: IngestRouting, refused: [SourceEventCount]) async throws {
+        // Not reached: events are routed at ingest only under a version, and this store keeps none.
+        throw StoreError.conflict("this store does not route events at ingest")
+    }
+
     /// Commits events (one transaction), with no refusals to count.
     public func appendEvents(_ events: [IncomingEvent]) async throws {
         try await appendEvents(events, refused: [])

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import Synchronization
 
 /// Turns committed events into delivery jobs: each event goes to every enabled destination of
 /// its (enabled) source that Sluice has an integration for, passes that destination's enabled filters
@@ -16,6 +17,10 @@ import SluiceCore
 ///
 /// Routing a batch inserts its jobs and deletes its events in one transaction, so after a crash
 /// routing carries on where it stopped and no event is routed twice.
+///
+/// Events are routed as they are accepted when that gives what routing them after their commit would
+/// (``routeAtIngest(_:)``, which ``EventWriter`` asks): the store keeps a routing version (SQLite), and every event
+/// committed before them has been routed. They are then committed as jobs, never as events that wait.
 public final class EventRouter: Service {
     let store: any Store
     let integrations: IntegrationRegistry
@@ -26,6 +31,19 @@ public final class EventRouter: Service {
     let stats: PipelineStats?
     let idleWait: Duration
     let retryWait: Duration
+
+    /// What routing at ingest needs to know, shared with the writer's commits.
+    private struct Shared {
+        /// Batches of events committed unrouted (``willCommitUnrouted()``), counted before each is written.
+        var unroutedCommits = 0
+        /// `unroutedCommits` as it was when the router last found no event waiting; -1 until it first does.
+        var caughtUpTo = -1
+        /// Routes by source, worked out under `version`.
+        var version: Int64?
+        var routes: [String: Routes] = [:]
+    }
+
+    private let shared = Mutex(Shared())
 
     /// - Parameters:
     ///   - incoming: notified when events are committed.
@@ -59,7 +77,7 @@ public final class EventRouter: Service {
     }
 
     /// A destination, its enabled filters, and the subscriptions of it that take events, with their parsed triggers.
-    struct Target {
+    struct Target: Sendable {
         /// The destination as the events kept from it record it (its id alone), made once for every event.
         let keptFrom: FilteredDestinations
         var destinationID: String { keptFrom.ids[0] }
@@ -71,7 +89,7 @@ public final class EventRouter: Service {
 
     /// A subscription that takes events: its trigger, and the trigger's gate (``TriggerGate``) with the index of the
     /// gate's member in ``Routes/gateMembers``, when it has one.
-    struct RoutedSubscription {
+    struct RoutedSubscription: Sendable {
         let id: String
         let trigger: Trigger
         let gate: (member: Int, gate: TriggerGate)?
@@ -80,12 +98,76 @@ public final class EventRouter: Service {
     /// Routes one batch of pending events; returns how many events it consumed.
     @discardableResult
     public func routeOnce() async throws -> Int {
+        let mark = shared.withLock { $0.unroutedCommits }
         let pending = try await store.pendingEvents(limit: batchSize)
-        guard !pending.isEmpty else { return 0 }
-        var routes: [String: Routes] = [:]
-        for sourceID in Set(pending.map(\.event.sourceID)) {
-            routes[sourceID] = try await self.routes(sourceID: sourceID)
+        guard !pending.isEmpty else {
+            // Nothing waits, unless a batch was committed unrouted since the read began.
+            shared.withLock { if $0.unroutedCommits == mark { $0.caughtUpTo = mark } }
+            return 0
         }
+        let version = try await store.routingVersion()
+        let routes = try await self.routes(for: Set(pending.map(\.event.sourceID)), version: version)
+        let (jobs, filtered) = Self.plan(pending, routes: routes)
+        try await store.route(consumed: pending.map(\.seq), jobs: jobs, filtered: filtered)
+        didRoute(jobs: jobs, filtered: filtered)
+        return pending.count
+    }
+
+    /// Routes `events` as they are accepted, for ``EventWriter`` to commit as jobs
+    /// (``DeliveryQueue/appendRoutedEvents(_:routing:refused:)``); `nil` when they are to be committed unrouted, for
+    /// the router to route after: the store keeps no routing version, or events committed before them still wait to
+    /// be routed (routed now, they would overtake those).
+    public func routeAtIngest(_ events: [IncomingEvent]) async throws -> IngestRouting? {
+        guard !events.isEmpty, shared.withLock({ $0.caughtUpTo == $0.unroutedCommits }),
+            let version = try await store.routingVersion()
+        else { return nil }
+        let routes = try await self.routes(for: Set(events.map(\.sourceID)), version: version)
+        let pending = events.enumerated().map { PendingEvent(seq: Int64($0.offset), event: $0.element) }
+        let (jobs, filtered) = Self.plan(pending, routes: routes)
+        return IngestRouting(version: version, jobs: jobs, filtered: filtered)
+    }
+
+    /// Notes that a batch of events is about to be committed unrouted: events are not routed at ingest again until
+    /// the router has found none waiting after it.
+    public func willCommitUnrouted() {
+        shared.withLock { $0.unroutedCommits += 1 }
+    }
+
+    /// Counts what was kept from destinations and wakes the workers, once routed events are committed.
+    public func didRoute(jobs: [NewDeliveryJob], filtered: [FilteredEvent]) {
+        // /metrics' sluice_events_filtered_total counts the filters' drops, as it always has (docs/delivery.md).
+        for event in filtered where DestinationFilterDropReason(rawValue: event.reason) != nil {
+            stats?.recordFiltered(destinationID: event.destinationID, reason: event.reason)
+        }
+        if !jobs.isEmpty { routed.notify() }
+    }
+
+    /// The routes of each of `sourceIDs`: those kept from an earlier batch while the store's routing version is
+    /// still the one they were worked out under, else read again (every time, for a store that keeps no version).
+    private func routes(for sourceIDs: Set<String>, version: Int64?) async throws -> [String: Routes] {
+        var found: [String: Routes] = [:]
+        for sourceID in sourceIDs {
+            if let version, let kept = shared.withLock({ $0.version == version ? $0.routes[sourceID] : nil }) {
+                found[sourceID] = kept
+                continue
+            }
+            // Read after the version: a write that moves it meanwhile makes these routes unused from the next batch.
+            let routes = try await self.routes(sourceID: sourceID)
+            found[sourceID] = routes
+            guard let version else { continue }
+            shared.withLock { shared in
+                if shared.version != version {
+                    shared.version = version
+                    shared.routes = [:]
+                }
+                shared.routes[sourceID] = routes
+            }
+        }
+        return found
+    }
+
+    /// The jobs of `pending` and what is kept from destinations, by each event's source's routes.
+    static func plan(_ pending: [PendingEvent], routes: [String: Routes]) -> (jobs: [NewDeliveryJob], filtered: [FilteredEvent]) {
         var jobs: [NewDeliveryJob] = []
         var filtered: [FilteredEvent] = []
         /// The targets an event matched no subscription of (its filters keeping it), one event at a time.
@@ -158,17 +240,11 @@ public final class EventRouter: Service {
                 for destination in missed { keep(from: destination, DiscardReason.noMatchingSubscription) }
             }
         }
-        try await store.route(consumed: pending.map(\.seq), jobs: jobs, filtered: filtered)
-        // /metrics' sluice_events_filtered_total counts the filters' drops, as it always has (docs/delivery.md).
-        for event in filtered where DestinationFilterDropReason(rawValue: event.reason) != nil {
-            stats?.recordFiltered(destinationID: event.destinationID, reason: event.reason)
-        }
-        if !jobs.isEmpty { routed.notify() }
-        return pending.count
+        return (jobs, filtered)
     }
 
     /// Where a source's events go, and what keeps them from destinations.
-    struct Routes {
+    struct Routes: Sendable {
         /// The source is disabled: its events go nowhere.
         var sourceDisabled = false
         /// Destinations with filters or subscriptions: each event is parsed and looked at for them.

@@ -11,10 +11,13 @@ import Synchronization
 ///
 /// Requests the Tracking API refuses for a known source are counted the same way (``refuse(sourceID:reason:count:at:)``):
 /// summed in memory per (source, minute, reason) and written with the next commit, never one write per request.
+///
+/// With a router, a batch is committed already routed when the router can route it at once
+/// (``EventRouter/routeAtIngest(_:)``): its jobs go in, in the same one transaction, instead of events that wait.
 public final class EventWriter: Sendable {
     private struct Waiting {
         var events: [IncomingEvent]
-        var continuation: CheckedContinuation<Void, any Error>
+        var continuation: CheckedContinuation<Bool, any Error>
     }
 
     private struct State {
@@ -26,21 +29,26 @@ public final class EventWriter: Sendable {
     private let store: any DeliveryQueue
     private let state = Mutex(State())
     private let routed: PipelineSignal
+    private let router: EventRouter?
 
     /// - Parameters:
     ///   - store: where events are committed.
-    ///   - routed: notified after each commit, so the router looks at once.
-    public init(store: any DeliveryQueue, notify routed: PipelineSignal) {
+    ///   - routed: notified after each commit of events left to route, so the router looks at once.
+    ///   - router: routes events as they are accepted when it can; `nil`: every event is left to route.
+    public init(store: any DeliveryQueue, notify routed: PipelineSignal, router: EventRouter? = nil) {
         self.store = store
         self.routed = routed
+        self.router = router
     }
 
-    /// Commits `events`; returns when they are durable.
+    /// Commits `events`; returns when they are durable: `true` when they were committed routed (as their jobs), `false`
+    /// when they wait to be routed.
     ///
     /// - Throws: the store's error (``StoreError/unavailable(_:)`` when it cannot write).
-    public func append(_ events: [IncomingEvent]) async throws {
-        guard !events.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+    @discardableResult
+    public func append(_ events: [IncomingEvent]) async throws -> Bool {
+        guard !events.isEmpty else { return false }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
             let lead = state.withLock { state -> Bool in
                 state.waiting.append(Waiting(events: events, continuation: continuation))
                 if state.writing { return false }
@@ -86,12 +94,32 @@ public final class EventWriter: Sendable {
             }
             if batch.isEmpty, refused.isEmpty { return }
             do {
-                try await store.appendEvents(batch.flatMap(\.events), refused: refused)
-                for waiting in batch { waiting.continuation.resume() }
-                if !batch.isEmpty { routed.notify() }
+                let events = batch.flatMap(\.events)
+                let committedRouted = try await commitRouted(events, refused: refused)
+                if !committedRouted {
+                    if !events.isEmpty { router?.willCommitUnrouted() }
+                    try await store.appendEvents(events, refused: refused)
+                    if !events.isEmpty { routed.notify() }
+                }
+                for waiting in batch { waiting.continuation.resume(returning: committedRouted) }
             } catch {
                 for waiting in batch { waiting.continuation.resume(throwing: error) }
             }
         }
+    }
+
+    /// Commits `events` already routed, when the router can route them now; `false` when they are to be committed
+    /// unrouted (nothing was written then).
+    private func commitRouted(_ events: [IncomingEvent], refused: [SourceEventCount]) async throws -> Bool {
+        // A failure to read the routes leaves the events to the router, which tries again on its own.
+        guard let router, let routing = try? await router.routeAtIngest(events) else { return false }
+        do {
+            try await store.appendRoutedEvents(events, routing: routing, refused: refused)
+        } catch StoreError.conflict {
+            // The routes changed while they were worked out: the router routes these under the new ones.
+            return false
+        }
+        router.didRoute(jobs: routing.jobs, filtered: routing.filtered)
+        return true
     }
 }

@@ -1,0 +1,208 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import SluiceApp
+import SluiceCore
+import SluiceTesting
+import Testing
+
+@testable import SluiceDelivery
+
+/// Routing at ingest (issue 20): accepted events are committed as their jobs when nothing committed before them waits
+/// to be routed and the store keeps a routing version (SQLite); otherwise they wait for the router as before. Either
+/// way the jobs and the Delivery Overview's counts are the same.
+@Suite struct RoutingAtIngestTests {
+    /// A router and a writer over `store`, as `sluice serve` pairs them (the writer asks the router first).
+    static func pipeline(_ store: any Store) -> (EventRouter, EventWriter) {
+        let incoming = PipelineSignal()
+        let router = EventRouter(
+            store: store, integrations: .webhooksOnly, incoming: incoming, routed: PipelineSignal(), logger: Logger(label: "test"))
+        return (router, EventWriter(store: store, notify: incoming, router: router))
+    }
+
+    /// Runs `body` on an app whose pipeline is off (each test runs a router and a writer itself), with a source and
+    /// one Webhooks destination whose subscription takes track events.
+    static func withTrackDestination(
+        _ body: @Sendable (_ client: any TestClientProtocol, _ store: any Store, _ sourceID: String, _ destinationID: String) async throws -> Void
+    ) async throws {
+        var settings = AppSettings.testing()
+        settings.delivery = false
+        try await TestHarness.withApp(settings: settings) { client, store in
+            let (sourceID, ids) = try await FilterRoutingTests.destinations(subscribedBy: [#"type = "track""#], client)
+            try await body(client, store, sourceID, ids[0])
+        }
+    }
+
+    static func events(_ sourceID: String, _ messages: [JSONValue], at now: Date) -> [IncomingEvent] {
+        messages.map {
+            IncomingEvent(sourceID: sourceID, messageID: $0["messageId"]?.stringValue ?? "", receivedAt: now, body: JSONWriter.encode($0))
+        }
+    }
+
+    /// Every due job's (destination, message id), sorted.
+    static func jobs(_ store: any Store, at now: Date) async throws -> [String] {
+        try await store.claimJobs(now: now.addingTimeInterval(1), limit: 100, lease: .seconds(60)).map { "\($0.destinationID) \($0.messageID)" }
+            .sorted()
+    }
+
+    @Test func eventsAcceptedWhenNothingWaitsAreCommittedAsTheirJobs() async throws {
+        // Given a source with a Webhooks destination whose subscription takes track events
+        try await Self.withTrackDestination { _, store, sourceID, destinationID in
+            let (router, writer) = Self.pipeline(store)
+            let keepsVersion = try await store.routingVersion() != nil
+            let now = Date()
+            // When events arrive before the router has looked for waiting events
+            let first = Self.events(
+                sourceID, [["type": "track", "event": "a", "messageId": "m1"], ["type": "identify", "messageId": "m2"]], at: now)
+            #expect(try await writer.append(first) == false)
+            // Then they wait for it, and it routes them
+            #expect(try await store.queueDepth() == (events: 2, jobs: 0))
+            #expect(try await router.routeOnce() == 2)
+            #expect(try await router.routeOnce() == 0)
+            // When more arrive once nothing waits
+            let second = Self.events(
+                sourceID, [["type": "track", "event": "b", "messageId": "m3"], ["type": "identify", "messageId": "m4"]], at: now)
+            let routed = try await writer.append(second)
+            // Then a store that keeps a routing version commits them as their jobs, with no event left to route
+            #expect(routed == keepsVersion)
+            if !routed { #expect(try await router.routeOnce() == 2) }
+            #expect(try await store.queueDepth() == (events: 0, jobs: 2))
+            // And either way the jobs and the counts are those the router gives: each track event to the destination,
+            // each identify counted as matching no subscription, and all four received
+            #expect(try await Self.jobs(store, at: now) == ["\(destinationID) m1", "\(destinationID) m3"])
+            let minute = DeliveryCounters.epochMinute(of: now)
+            #expect(
+                try await store.filteredCounts(sourceID: sourceID, destinationID: destinationID, minutes: minute..<(minute + 1))
+                    == [DiscardReason.noMatchingSubscription: 2])
+            let received = try await store.overviewCounts(
+                step: .successfullyReceived, sourceID: sourceID, destinationID: nil, minutes: minute..<(minute + 1))
+            #expect(received.reduce(0) { $0 + $1.count } == 4)
+        }
+    }
+
+    @Test func aChangeToWhatRoutingReadsTakesEffectForTheNextBatch() async throws {
+        // Given a destination taking track events, and a pipeline whose router has found nothing waiting
+        try await Self.withTrackDestination { client, store, sourceID, first in
+            let (router, writer) = Self.pipeline(store)
+            #expect(try await router.routeOnce() == 0)
+            let now = Date()
+            func send(_ id: String) async throws {
+                if try await !writer.append(Self.events(sourceID, [["type": "track", "event": "e", "messageId": .string(id)]], at: now)) {
+                    #expect(try await router.routeOnce() == 1)
+                }
+            }
+            try await send("m1")
+            // When a second destination with a subscription is added to the source
+            let created = try await client.api(
+                .post, "/destinations",
+                json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": ""]])
+            let second = try #require(created.data["destination"]?["id"]?.stringValue)
+            let subscription = try await client.api(
+                .post, "/destinations/\(second)/subscriptions",
+                json: [
+                    "name": "s", "actionId": .string(WebhookAction.send), "trigger": #"type = "track""#, "enabled": true,
+                    "settings": ["url": "http://127.0.0.1:9/hook"],
+                ])
+            #expect(subscription.status == .ok, "\(subscription.text)")
+            try await send("m2")
+            // And then the first destination is disabled
+            let disabled = try await client.api(.patch, "/destinations/\(first)", json: ["enabled": false])
+            #expect(disabled.status == .ok, "\(disabled.text)")
+            try await send("m3")
+            // Then each event went where the routes were at the moment it arrived, not where they were for the first
+            #expect(try await Self.jobs(store, at: now) == ["\(first) m1", "\(first) m2", "\(second) m2", "\(second) m3"].sorted())
+        }
+    }
+
+    @Test func routesThatChangeBeforeTheirCommitWriteNothing() async throws {
+        try await Self.withTrackDestination { client, store, sourceID, destinationID in
+            let (router, _) = Self.pipeline(store)
+            #expect(try await router.routeOnce() == 0)
+            let events = Self.events(sourceID, [["type": "track", "event": "e", "messageId": "m1"]], at: Date())
+            // Given events routed at ingest (a store that keeps no version routes nothing there)
+            guard let routing = try await router.routeAtIngest(events) else {
+                #expect(try await store.routingVersion() == nil)
+                return
+            }
+            #expect(routing.jobs.map(\.destinationID) == [destinationID])
+            // When their destination is disabled before they are committed
+            let disabled = try await client.api(.patch, "/destinations/\(destinationID)", json: ["enabled": false])
+            #expect(disabled.status == .ok, "\(disabled.text)")
+            // Then their commit is refused as a conflict, and nothing of it is written
+            await #expect(throws: StoreError.self) { try await store.appendRoutedEvents(events, routing: routing, refused: []) }
+            #expect(try await store.queueDepth() == (events: 0, jobs: 0))
+            // And routed again, they go nowhere
+            let again = try #require(try await router.routeAtIngest(events))
+            #expect(again.jobs.isEmpty)
+        }
+    }
+
+    @Test func eventsCommittedUnroutedHoldBackRoutingAtIngestUntilTheRouterHasRoutedThem() async throws {
+        try await Self.withTrackDestination { _, store, sourceID, _ in
+            let (router, _) = Self.pipeline(store)
+            let events = Self.events(sourceID, [["type": "track", "event": "e", "messageId": "m1"]], at: Date())
+            let keepsVersion = try await store.routingVersion() != nil
+            // Before the router has looked, nothing is routed at ingest: events of an earlier run may be waiting
+            #expect(try await router.routeAtIngest(events) == nil)
+            #expect(try await router.routeOnce() == 0)
+            #expect(try await router.routeAtIngest(events) != nil || !keepsVersion)
+            // A batch committed unrouted holds it back again, until the router has found nothing after it
+            router.willCommitUnrouted()
+            try await store.appendEvents(events)
+            #expect(try await router.routeAtIngest(events) == nil)
+            #expect(try await router.routeOnce() == 1)
+            #expect(try await router.routeAtIngest(events) == nil)
+            #expect(try await router.routeOnce() == 0)
+            #expect(try await router.routeAtIngest(events) != nil || !keepsVersion)
+        }
+    }
+
+    @Test func theRoutingVersionMovesWithWhatRoutingReadsAndNothingElse() async throws {
+        try await Self.withTrackDestination { client, store, sourceID, destinationID in
+            guard var last = try await store.routingVersion() else { return }  // PostgreSQL keeps none
+            func moved(_ what: Comment) async throws {
+                let now = try #require(try await store.routingVersion())
+                #expect(now > last, what)
+                last = now
+            }
+            let created = try await client.api(
+                .post, "/destinations",
+                json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": ""]])
+            #expect(created.status == .ok, "\(created.text)")
+            try await moved("a destination made")
+            let second = try #require(created.data["destination"]?["id"]?.stringValue)
+            let subscribed = try await client.api(
+                .post, "/destinations/\(second)/subscriptions",
+                json: [
+                    "name": "s", "actionId": .string(WebhookAction.send), "trigger": #"type = "track""#, "enabled": true,
+                    "settings": ["url": "http://127.0.0.1:9/hook"],
+                ])
+            #expect(subscribed.status == .ok, "\(subscribed.text)")
+            try await moved("a subscription made")
+            // Events, their routing, jobs and their outcomes do not move it
+            try await store.appendEvents(Self.events(sourceID, [["type": "track", "event": "e", "messageId": "m1"]], at: Date()))
+            let (router, _) = Self.pipeline(store)
+            #expect(try await router.routeOnce() == 1)
+            let jobs = try await store.claimJobs(now: Date().addingTimeInterval(1), limit: 10, lease: .seconds(60))
+            #expect(jobs.count == 2)
+            try await store.complete(jobs.map { .finished(jobID: $0.id) }, metrics: [])
+            #expect(try await store.routingVersion() == last)
+            let subscriptions = try await client.api(.get, "/destinations/\(destinationID)/subscriptions?pagination.count=10")
+            let subscriptionID = try #require(subscriptions.data["subscriptions"]?.arrayValue?.first?["id"]?.stringValue)
+            let disabled = try await client.api(
+                .patch, "/destinations/\(destinationID)/subscriptions/\(subscriptionID)", json: ["input": ["enabled": false]])
+            #expect(disabled.status == .ok, "\(disabled.text)")
+            try await moved("a subscription changed")
+            #expect(try await client.api(.patch, "/sources/\(sourceID)", json: ["enabled": false]).status == .ok)
+            try await moved("a source changed")
+            let filter = try await client.api(
+                .post, "/destination/\(destinationID)/filters",
+                json: ["sourceId": .string(sourceID), "if": "all", "actions": [["type": "DROP"]], "title": "t", "enabled": true])
+            #expect(filter.status == .ok, "\(filter.text)")
+            try await moved("a filter made")
+            #expect(try await client.api(.delete, "/destinations/\(destinationID)").status == .ok)
+            try await moved("a destination deleted")
+        }
+    }
+}

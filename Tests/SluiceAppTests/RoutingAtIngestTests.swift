@@ -34,6 +34,25 @@ import Testing
         }
     }
 
+    /// A new Webhooks destination of `sourceID`, with no subscription.
+    static func addDestination(to sourceID: String, _ client: any TestClientProtocol) async throws -> String {
+        let created = try await client.api(
+            .post, "/destinations",
+            json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": ""]])
+        return try #require(created.data["destination"]?["id"]?.stringValue, "\(created.text)")
+    }
+
+    /// Gives `destinationID` an enabled subscription that takes track events.
+    static func subscribeToTrack(_ destinationID: String, _ client: any TestClientProtocol) async throws {
+        let subscription = try await client.api(
+            .post, "/destinations/\(destinationID)/subscriptions",
+            json: [
+                "name": "s", "actionId": .string(WebhookAction.send), "trigger": #"type = "track""#, "enabled": true,
+                "settings": ["url": "http://127.0.0.1:9/hook"],
+            ])
+        #expect(subscription.status == .ok, "\(subscription.text)")
+    }
+
     static func events(_ sourceID: String, _ messages: [JSONValue], at now: Date) -> [IncomingEvent] {
         messages.map {
             IncomingEvent(sourceID: sourceID, messageID: $0["messageId"]?.stringValue ?? "", receivedAt: now, body: JSONWriter.encode($0))
@@ -94,17 +113,8 @@ import Testing
             }
             try await send("m1")
             // When a second destination with a subscription is added to the source
-            let created = try await client.api(
-                .post, "/destinations",
-                json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": ""]])
-            let second = try #require(created.data["destination"]?["id"]?.stringValue)
-            let subscription = try await client.api(
-                .post, "/destinations/\(second)/subscriptions",
-                json: [
-                    "name": "s", "actionId": .string(WebhookAction.send), "trigger": #"type = "track""#, "enabled": true,
-                    "settings": ["url": "http://127.0.0.1:9/hook"],
-                ])
-            #expect(subscription.status == .ok, "\(subscription.text)")
+            let second = try await Self.addDestination(to: sourceID, client)
+            try await Self.subscribeToTrack(second, client)
             try await send("m2")
             // And then the first destination is disabled
             let disabled = try await client.api(.patch, "/destinations/\(first)", json: ["enabled": false])
@@ -166,19 +176,9 @@ import Testing
                 #expect(now > last, what)
                 last = now
             }
-            let created = try await client.api(
-                .post, "/destinations",
-                json: ["sourceId": .string(sourceID), "metadataId": .string(Fixture.webhooks), "settings": ["sharedSecret": ""]])
-            #expect(created.status == .ok, "\(created.text)")
+            let second = try await Self.addDestination(to: sourceID, client)
             try await moved("a destination made")
-            let second = try #require(created.data["destination"]?["id"]?.stringValue)
-            let subscribed = try await client.api(
-                .post, "/destinations/\(second)/subscriptions",
-                json: [
-                    "name": "s", "actionId": .string(WebhookAction.send), "trigger": #"type = "track""#, "enabled": true,
-                    "settings": ["url": "http://127.0.0.1:9/hook"],
-                ])
-            #expect(subscribed.status == .ok, "\(subscribed.text)")
+            try await Self.subscribeToTrack(second, client)
             try await moved("a subscription made")
             // Events, their routing, jobs and their outcomes do not move it
             try await store.appendEvents(Self.events(sourceID, [["type": "track", "event": "e", "messageId": "m1"]], at: Date()))

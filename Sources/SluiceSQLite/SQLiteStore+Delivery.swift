@@ -79,8 +79,9 @@ extension SQLiteStore {
     public func appendRoutedEvents(_ events: [IncomingEvent], routing: IngestRouting, refused: [SourceEventCount]) async throws {
         guard !events.isEmpty || !refused.isEmpty else { return }
         try await write { db in
-            // Routes hold only for the version they were worked out under: a write of what routing reads since (in
-            // this process, the only one that writes a SQLite store) fails the call, and its caller routes again.
+            // Routes hold only for the version they were worked out under: after a write of what routing reads since
+            // (in this process, the only one that writes a SQLite store), nothing is written, and the caller commits
+            // the events unrouted, for the router.
             let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM routing_version WHERE id = 1"))
             guard version == routing.version else { throw StoreError.conflict("routes changed while they were worked out") }
             try Self.insertJobs(routing.jobs, db) { _ in true }

@@ -73,7 +73,6 @@ public struct NewDeliveryJob: Sendable, Equatable {
     }
 }
 
-/// What to do with a job after an attempt.
 /// Events routed as they were accepted (``DeliveryQueue/appendRoutedEvents(_:routing:refused:)``): their jobs and
 /// what was kept from destinations, worked out under one ``DeliveryQueue/routingVersion()``. An event is identified
 /// by its index in the accepted batch (``NewDeliveryJob/eventSeq``, ``FilteredEvent/eventSeq``).
@@ -89,6 +88,7 @@ public struct IngestRouting: Sendable {
     }
 }
 
+/// What to do with a job after an attempt.
 public enum JobCompletion: Sendable, Equatable {
     /// Delivered, discarded or expired: the job is done.
     case finished(jobID: Int64)

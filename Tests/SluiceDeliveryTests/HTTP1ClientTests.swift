@@ -294,7 +294,9 @@ import Testing
                     outcome.withLock { $0 = "\(error)" }
                 }
             }
-            let waitUntil = ContinuousClock.now + .seconds(3)
+            // "At once" is well before the exchange's 30-second deadline: 10 s leaves room for a machine busy with the
+            // whole suite (3 s once did not, in a parallel run on two cores).
+            let waitUntil = ContinuousClock.now + .seconds(10)
             while outcome.withLock({ $0 }) == nil, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(10)) }
             #expect(outcome.withLock { $0 } == "closedBeforeAnswer")
             if outcome.withLock({ $0 }) != nil { await task.value }

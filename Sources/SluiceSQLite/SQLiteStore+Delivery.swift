@@ -70,9 +70,13 @@ extension SQLiteStore {
         }
     }
 
+    /// The routing version (migration `0011_routing_version`), read by ``routingVersion()`` and checked by
+    /// ``appendRoutedEvents(_:routing:refused:)`` in its transaction.
+    static let routingVersionQuery = "SELECT version FROM routing_version WHERE id = 1"
+
     public func routingVersion() async throws -> Int64? {
         try await pointRead(.one) { db in
-            try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM routing_version WHERE id = 1"))
+            try Int64.fetchOne(db.cachedStatement(sql: Self.routingVersionQuery))
         }
     }
 
@@ -82,7 +86,7 @@ extension SQLiteStore {
             // Routes hold only for the version they were worked out under: after a write of what routing reads since
             // (in this process, the only one that writes a SQLite store), nothing is written, and the caller commits
             // the events unrouted, for the router.
-            let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM routing_version WHERE id = 1"))
+            let version = try Int64.fetchOne(db.cachedStatement(sql: Self.routingVersionQuery))
             guard version == routing.version else { throw StoreError.conflict("routes changed while they were worked out") }
             try Self.insertJobs(routing.jobs, db) { _ in true }
             try Self.countFiltered(routing.filtered.counts(consumed: Set(routing.filtered.map(\.eventSeq))), db)

@@ -87,7 +87,7 @@ extension SQLiteStore {
             // (in this process, the only one that writes a SQLite store), nothing is written, and the caller commits
             // the events unrouted, for the router.
             let version = try Int64.fetchOne(db.cachedStatement(sql: Self.routingVersionQuery))
-            guard version == routing.version else { throw StoreError.conflict("routes changed while they were worked out") }
+            guard version == routing.version else { throw RoutesChanged() }
             try Self.insertJobs(routing.jobs, db) { _ in true }
             try Self.countFiltered(routing.filtered.counts(consumed: Set(routing.filtered.map(\.eventSeq))), db)
             try Self.countReceived(events, refused: refused, db)

@@ -5,6 +5,7 @@ import Logging
 import SluiceApp
 import SluiceCore
 import SluiceTesting
+import Synchronization
 import Testing
 
 @testable import SluiceDelivery
@@ -139,12 +140,62 @@ import Testing
             // When their destination is disabled before they are committed
             let disabled = try await client.api(.patch, "/destinations/\(destinationID)", json: ["enabled": false])
             #expect(disabled.status == .ok, "\(disabled.text)")
-            // Then their commit is refused as a conflict, and nothing of it is written
-            await #expect(throws: StoreError.self) { try await store.appendRoutedEvents(events, routing: routing, refused: []) }
+            // Then their commit is refused, and nothing of it is written
+            await #expect(throws: RoutesChanged()) { try await store.appendRoutedEvents(events, routing: routing, refused: []) }
             #expect(try await store.queueDepth() == (events: 0, jobs: 0))
             // And routed again, they go nowhere
             let again = try #require(try await router.routeAtIngest(events))
             #expect(again.jobs.isEmpty)
+        }
+    }
+
+    /// The writer's side of ``IngestQueue`` over `base`, running `change` before each routed commit reaches it: a
+    /// Public API write landing between routing at ingest and its commit, made to happen every time.
+    final class ChangeBeforeRoutedCommit: IngestQueue {
+        let base: any Store
+        let change: @Sendable () async throws -> Void
+        let changes = Mutex(0)
+
+        init(_ base: any Store, change: @escaping @Sendable () async throws -> Void) {
+            self.base = base
+            self.change = change
+        }
+
+        func appendEvents(_ events: [IncomingEvent], refused: [SourceEventCount]) async throws {
+            try await base.appendEvents(events, refused: refused)
+        }
+
+        func appendRoutedEvents(_ events: [IncomingEvent], routing: IngestRouting, refused: [SourceEventCount]) async throws {
+            try await change()
+            changes.withLock { $0 += 1 }
+            try await base.appendRoutedEvents(events, routing: routing, refused: refused)
+        }
+    }
+
+    @Test func aBatchWhoseRoutesChangeBeforeItsCommitIsCommittedUnroutedAndRoutedUnderTheNewRoutes() async throws {
+        try await Self.withTrackDestination { client, store, sourceID, destinationID in
+            // Given a writer whose routed commits meet a write that disables the destination just before them
+            let queue = ChangeBeforeRoutedCommit(store) {
+                let disabled = try await client.api(.patch, "/destinations/\(destinationID)", json: ["enabled": false])
+                #expect(disabled.status == .ok, "\(disabled.text)")
+            }
+            let incoming = PipelineSignal()
+            let router = EventRouter(
+                store: store, integrations: .webhooksOnly, incoming: incoming, routed: PipelineSignal(), logger: Logger(label: "test"))
+            let writer = EventWriter(store: queue, notify: incoming, router: router)
+            let keepsVersion = try await store.routingVersion() != nil
+            #expect(try await router.routeOnce() == 0)
+            // When a track event is accepted
+            let events = Self.events(sourceID, [["type": "track", "event": "e", "messageId": "m1"]], at: Date())
+            // Then it is committed, unrouted (the routes it was routed under no longer hold), and not lost
+            #expect(try await writer.append(events) == false)
+            #expect(queue.changes.withLock { $0 } == (keepsVersion ? 1 : 0))
+            #expect(try await store.queueDepth() == (events: 1, jobs: 0))
+            // And it holds routing at ingest back until the router has routed it, under the routes of now
+            #expect(try await router.routeAtIngest(events) == nil)
+            #expect(try await router.routeOnce() == 1)
+            // (a store that keeps no version never routed it at ingest, so its destination was never disabled)
+            #expect(try await Self.jobs(store, at: Date()) == (keepsVersion ? [] : ["\(destinationID) m1"]))
         }
     }
 

@@ -120,6 +120,28 @@ public struct MetricsDelta: Sendable, Equatable {
     }
 }
 
+/// Where accepted events are committed: what ``DeliveryQueue`` offers ``EventWriter``, the one writer of events.
+public protocol IngestQueue: Sendable {
+    /// Commits events and adds their received counts (``SourceEventCount/received(_:)``) and the refusals
+    /// `refused` to the Delivery Overview's per-minute source counts, in one transaction. Nothing to commit and
+    /// nothing refused writes nothing.
+    func appendEvents(_ events: [IncomingEvent], refused: [SourceEventCount]) async throws
+    /// Commits accepted events already routed: their jobs, what was kept from destinations, and the Delivery
+    /// Overview's counts of received and refused events, in one transaction; the events never wait to be routed.
+    ///
+    /// - Throws: ``RoutesChanged`` when the routing version is no longer `routing.version` (nothing is
+    ///   written: the caller routes again or commits the events unrouted); the store's errors.
+    func appendRoutedEvents(_ events: [IncomingEvent], routing: IngestRouting, refused: [SourceEventCount]) async throws
+}
+
+/// The routes an ``IngestRouting`` was worked out under changed before its commit
+/// (``IngestQueue/appendRoutedEvents(_:routing:refused:)``): nothing was written.
+public struct RoutesChanged: Error, Sendable, Equatable, CustomStringConvertible {
+    public init() {}
+
+    public var description: String { "the routes changed while they were worked out" }
+}
+
 /// The store as the delivery pipeline's queue: the event log, the jobs, and the outcome counters.
 ///
 /// Events are committed by ``appendEvents(_:)`` before the Tracking API answers. The router
@@ -128,11 +150,7 @@ public struct MetricsDelta: Sendable, Equatable {
 /// one database (a job is inserted only for an event that this transaction deleted). Workers lease due jobs
 /// (``claimJobs(now:limit:lease:)``) and record each attempt's result and counters together
 /// (``complete(_:metrics:log:)``): delivery is at least once.
-public protocol DeliveryQueue: Sendable {
-    /// Commits events and adds their received counts (``SourceEventCount/received(_:)``) and the refusals
-    /// `refused` to the Delivery Overview's per-minute source counts, in one transaction. Nothing to commit and
-    /// nothing refused writes nothing.
-    func appendEvents(_ events: [IncomingEvent], refused: [SourceEventCount]) async throws
+public protocol DeliveryQueue: IngestQueue {
     /// The oldest events not yet routed. An engine shared by several processes hands each event to
     /// one caller at a time (a short claim), so routers do not do the same work twice.
     func pendingEvents(limit: Int) async throws -> [PendingEvent]
@@ -146,12 +164,6 @@ public protocol DeliveryQueue: Sendable {
     /// subscription, made, changed or deleted), so that routes worked out under it hold while it stays; `nil` when
     /// the store keeps none, and events are then routed only after they are committed (``pendingEvents(limit:)``).
     func routingVersion() async throws -> Int64?
-    /// Commits accepted events already routed: their jobs, what was kept from destinations, and the Delivery
-    /// Overview's counts of received and refused events, in one transaction; the events never wait to be routed.
-    ///
-    /// - Throws: ``StoreError/conflict(_:field:)`` when the routing version is no longer `routing.version` (nothing is
-    ///   written: the caller routes again or commits the events unrouted); the store's errors.
-    func appendRoutedEvents(_ events: [IncomingEvent], routing: IngestRouting, refused: [SourceEventCount]) async throws
     /// Events filtered from a destination of a source in the minutes `minutes`, by reason.
     func filteredCounts(sourceID: String, destinationID: String, minutes: Range<Int64>) async throws -> [String: Int64]
     /// Leases up to `limit` jobs due at `now` that no live lease holds, for `lease`. Jobs of a paused destination
@@ -215,8 +227,8 @@ extension DeliveryQueue {
     public func routingVersion() async throws -> Int64? { nil }
 
     public func appendRoutedEvents(_ events: [IncomingEvent], routing: IngestRouting, refused: [SourceEventCount]) async throws {
-        // Not reached: events are routed at ingest only under a version, and this store keeps none.
-        throw StoreError.conflict("this store does not route events at ingest")
+        // Not reached: events are routed at ingest only under a version, and this store keeps none, so no routes hold.
+        throw RoutesChanged()
     }
 
     /// Commits events (one transaction), with no refusals to count.

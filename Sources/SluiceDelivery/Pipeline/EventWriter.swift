@@ -26,7 +26,7 @@ public final class EventWriter: Sendable {
         var writing = false
     }
 
-    private let store: any DeliveryQueue
+    private let store: any IngestQueue
     private let state = Mutex(State())
     private let routed: PipelineSignal
     private let router: EventRouter?
@@ -35,7 +35,7 @@ public final class EventWriter: Sendable {
     ///   - store: where events are committed.
     ///   - routed: notified after each commit of events left to route, so the router looks at once.
     ///   - router: routes events as they are accepted when it can; `nil`: every event is left to route.
-    public init(store: any DeliveryQueue, notify routed: PipelineSignal, router: EventRouter? = nil) {
+    public init(store: any IngestQueue, notify routed: PipelineSignal, router: EventRouter? = nil) {
         self.store = store
         self.routed = routed
         self.router = router
@@ -115,7 +115,7 @@ public final class EventWriter: Sendable {
         guard let router, let routing = try? await router.routeAtIngest(events) else { return false }
         do {
             try await store.appendRoutedEvents(events, routing: routing, refused: refused)
-        } catch StoreError.conflict {
+        } catch is RoutesChanged {
             // The routes changed while they were worked out: the router routes these under the new ones.
             return false
         }

@@ -89,7 +89,7 @@ extension SQLiteStore {
             let version = try Int64.fetchOne(db.cachedStatement(sql: Self.routingVersionQuery))
             guard version == routing.version else { throw RoutesChanged() }
             try Self.insertJobs(routing.jobs, db) { _ in true }
-            try Self.countFiltered(routing.filtered.counts(consumed: Set(routing.filtered.map(\.eventSeq))), db)
+            try Self.countFiltered(routing.filtered.counts(), db)
             try Self.countReceived(events, refused: refused, db)
         }
     }

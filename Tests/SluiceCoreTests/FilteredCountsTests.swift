@@ -31,5 +31,11 @@ import Testing
             ])
         #expect(events[0].destinationID == "d1")
         #expect(events.counts(consumed: []) == [])
+        // And with no set of consumed events (routing at ingest commits them all), every event counts, event 3 too
+        #expect(
+            events.counts() == [
+                count("d1", 10, "DROP", 1), count("d1", 10, "no", 4), count("d1", 11, "no", 1), count("d2", 10, "no", 3),
+                count("d2", 11, "no", 1), count("d3", 10, "no", 3), count("d3", 11, "no", 1),
+            ])
     }
 }

@@ -143,12 +143,13 @@ private struct FilteredGroup: Hashable {
 }
 
 extension [FilteredEvent] {
-    /// The counts to add, by (source, destination, minute, reason), of the events whose seq is in `consumed`.
-    public func counts(consumed: Set<Int64>) -> [FilteredCount] {
+    /// The counts to add, by (source, destination, minute, reason), of the events whose seq is in `consumed`, or of
+    /// every event when `consumed` is `nil`.
+    public func counts(consumed: Set<Int64>? = nil) -> [FilteredCount] {
         // Events kept from the same shared destinations (the same object), minute and reason are counted together
         // first, then the count goes to each of those destinations.
         var groups: [FilteredGroup: (destinations: FilteredDestinations, count: Int64)] = [:]
-        for event in self where consumed.contains(event.eventSeq) {
+        for event in self where consumed?.contains(event.eventSeq) ?? true {
             let key = FilteredGroup(
                 destinations: ObjectIdentifier(event.destinations), sourceID: event.sourceID, minute: event.minute, reason: event.reason)
             groups[key, default: (event.destinations, 0)].count += 1

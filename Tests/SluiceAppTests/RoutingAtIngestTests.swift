@@ -14,12 +14,13 @@ import Testing
 /// to be routed and the store keeps a routing version (SQLite); otherwise they wait for the router as before. Either
 /// way the jobs and the Delivery Overview's counts are the same.
 @Suite struct RoutingAtIngestTests {
-    /// A router and a writer over `store`, as `sluice serve` pairs them (the writer asks the router first).
-    static func pipeline(_ store: any Store) -> (EventRouter, EventWriter) {
+    /// A router and a writer over `store`, as `sluice serve` pairs them (the writer asks the router first); the writer
+    /// commits through `queue` when one is given.
+    static func pipeline(_ store: any Store, writingThrough queue: (any IngestQueue)? = nil) -> (EventRouter, EventWriter) {
         let incoming = PipelineSignal()
         let router = EventRouter(
             store: store, integrations: .webhooksOnly, incoming: incoming, routed: PipelineSignal(), logger: Logger(label: "test"))
-        return (router, EventWriter(store: store, notify: incoming, router: router))
+        return (router, EventWriter(store: queue ?? store, notify: incoming, router: router))
     }
 
     /// Runs `body` on an app whose pipeline is off (each test runs a router and a writer itself), with a source and
@@ -179,10 +180,7 @@ import Testing
                 let disabled = try await client.api(.patch, "/destinations/\(destinationID)", json: ["enabled": false])
                 #expect(disabled.status == .ok, "\(disabled.text)")
             }
-            let incoming = PipelineSignal()
-            let router = EventRouter(
-                store: store, integrations: .webhooksOnly, incoming: incoming, routed: PipelineSignal(), logger: Logger(label: "test"))
-            let writer = EventWriter(store: queue, notify: incoming, router: router)
+            let (router, writer) = Self.pipeline(store, writingThrough: queue)
             let keepsVersion = try await store.routingVersion() != nil
             #expect(try await router.routeOnce() == 0)
             // When a track event is accepted

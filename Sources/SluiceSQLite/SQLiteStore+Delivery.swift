@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import SluiceCore
-import Synchronization
 
 extension SQLiteStore {
     public func appendEvents(_ events: [IncomingEvent], refused: [SourceEventCount]) async throws {
@@ -137,7 +136,12 @@ extension SQLiteStore {
         return try await write { db in
             // Destinations with nothing in their way, as one query; then each rate-limited or failing one, for what its
             // bucket holds or for a single probe.
-            var jobs = try self.claimUnheld(db, now: nowMillis, leaseUntil: leaseUntil, limit: limit)
+            var jobs = try Self.claim(
+                db, now: nowMillis, leaseUntil: leaseUntil, limit: limit,
+                only: """
+                    destination_id NOT IN (SELECT destination_id FROM destination_delivery_state
+                                           WHERE hold_until > \(nowMillis) OR rate_limit IS NOT NULL OR failing_since IS NOT NULL)
+                    """)
             let special = try Row.fetchAll(
                 db.cachedStatement(
                     literal: """
@@ -154,7 +158,7 @@ extension SQLiteStore {
                 }
                 let allowance = min(failing ? 1 : bucket?.allowance ?? 0, limit - jobs.count)
                 guard allowance > 0 else { continue }
-                let claimed = try Self.claim(db, now: nowMillis, leaseUntil: leaseUntil, limit: allowance, only: "destination_id = \(id)").jobs
+                let claimed = try Self.claim(db, now: nowMillis, leaseUntil: leaseUntil, limit: allowance, only: "destination_id = \(id)")
                 guard !claimed.isEmpty else { continue }
                 jobs += claimed
                 if failing {
@@ -175,54 +179,11 @@ extension SQLiteStore {
         }
     }
 
-    /// How long, in milliseconds, claims go on from where the last one stopped before one starts again from the first
-    /// due job: the longest a job due behind that point (routed late, its destination resumed or no longer held, its
-    /// lease run out) waits beyond its turn.
-    static let claimCursorSpan: Int64 = 1000
-
-    /// Leases up to `limit` due jobs of the destinations nothing holds back (no hold, rate limit or run of failures),
-    /// paused ones left out: first those after where the last such claim stopped (``ClaimCursor``), then, if they are
-    /// too few, from the first due job.
-    ///
-    /// The delivery loops' jobs in flight are the first due ones, leased: a claim from the first due job steps past
-    /// each of them (a lookup in the leases for every one) before it reaches jobs it can take. Going on from the last
-    /// claim's end skips them. At most ``claimCursorSpan`` after a claim from the first due job, the next starts there
-    /// again, so a job that became due behind the cursor is not left behind by a queue that never runs dry.
-    private func claimUnheld(_ db: Database, now: Int64, leaseUntil: Int64, limit: Int) throws -> [DeliveryJob] {
-        let unheld: SQL = """
-            destination_id NOT IN (SELECT destination_id FROM destination_delivery_state
-                                   WHERE hold_until > \(now) OR rate_limit IS NOT NULL OR failing_since IS NOT NULL)
-            """
-        var cursor = claimCursor.withLock { $0 }
-        var jobs: [DeliveryJob] = []
-        var last: ClaimCursor.Position?
-        if let current = cursor, now >= current.fromFirstAt, now - current.fromFirstAt < Self.claimCursorSpan {
-            let after = try Self.claim(
-                db, now: now, leaseUntil: leaseUntil, limit: limit,
-                only: "(next_attempt_at, id) > (\(current.last.at), \(current.last.id)) AND \(unheld)")
-            jobs = after.jobs
-            last = after.last
-        }
-        if jobs.count < limit {
-            let fromFirst = try Self.claim(db, now: now, leaseUntil: leaseUntil, limit: limit - jobs.count, only: unheld)
-            jobs += fromFirst.jobs
-            last = [last, fromFirst.last].compactMap { $0 }.max()
-            cursor = ClaimCursor(last: cursor?.last ?? ClaimCursor.Position(at: .min, id: .min), fromFirstAt: now)
-        }
-        if let last { cursor?.last = last }
-        claimCursor.withLock { $0 = cursor }
-        return jobs
-    }
-
-    /// Leases up to `limit` due jobs of the destinations `only` admits, paused ones left out; returns them and the
-    /// position of the last (they are in due order).
+    /// Leases up to `limit` due jobs of the destinations `only` admits, paused ones left out.
     ///
     /// The lease is a row of the writer connection's own `temp.delivery_leases` (``createLeases(_:)``), not a column
     /// of the job: the job's row, with its body, is not written again to be leased.
-    private static func claim(
-        _ db: Database, now: Int64, leaseUntil: Int64, limit: Int, only: SQL
-    ) throws -> (jobs: [DeliveryJob], last: ClaimCursor.Position?) {
-        var last: ClaimCursor.Position?
+    private static func claim(_ db: Database, now: Int64, leaseUntil: Int64, limit: Int, only: SQL) throws -> [DeliveryJob] {
         let jobs = try db.cachedStatement(
             literal: """
                 SELECT id, source_id, destination_id, subscription_id, message_id, received_at, attempts, next_attempt_at, body
@@ -233,11 +194,9 @@ extension SQLiteStore {
                 ORDER BY next_attempt_at, id LIMIT \(limit)
                 """
         ).all { row in
-            let (id, due): (Int64, Int64) = (row[0], row[7])
-            last = ClaimCursor.Position(at: due, id: id)
-            return DeliveryJob(
-                id: id, sourceID: row[1], destinationID: row[2], subscriptionID: row[3], messageID: row[4], receivedAt: Self.date(row[5]),
-                attempts: row[6], nextAttemptAt: Self.date(due), body: try Self.bytes(row, 8))
+            DeliveryJob(
+                id: row[0], sourceID: row[1], destinationID: row[2], subscriptionID: row[3], messageID: row[4], receivedAt: Self.date(row[5]),
+                attempts: row[6], nextAttemptAt: Self.date(row[7]), body: try Self.bytes(row, 8))
         }
         let lease = try db.cachedStatement(sql: "INSERT OR REPLACE INTO temp.delivery_leases (job_id, until) VALUES (?, ?)")
         try lease.bindingRows { row in
@@ -247,7 +206,7 @@ extension SQLiteStore {
                 try row.step()
             }
         }
-        return (jobs, last)
+        return jobs
     }
 
     /// Creates the writer connection's table of leases: a single process owns every job of a SQLite store
@@ -370,10 +329,7 @@ extension SQLiteStore {
 
     public func releaseLeases() async throws {
         // The jobs' own `lease_until` column, where an earlier version kept them, is read by nothing now.
-        try await write { db in
-            try db.execute(sql: "DELETE FROM temp.delivery_leases")
-            self.claimCursor.withLock { $0 = nil }
-        }
+        try await write { db in try db.execute(sql: "DELETE FROM temp.delivery_leases") }
     }
 
     public func nextDueTime() async throws -> Date? {
@@ -625,22 +581,4 @@ extension SQLiteStore {
             return db.changesCount
         }
     }
-}
-
-/// Where the last claim of the destinations nothing holds stopped, and when one last started from the first due job
-/// (``SQLiteStore/claimJobs(now:limit:lease:)``). Only a hint: a claim that goes on from it finds jobs after it, and the
-/// jobs before it are found by the next claim from the first due job.
-struct ClaimCursor: Sendable {
-    /// A job's place in the claims' order: when it is due, then its id.
-    struct Position: Comparable, Sendable {
-        var at: Int64
-        var id: Int64
-
-        static func < (a: Position, b: Position) -> Bool { (a.at, a.id) < (b.at, b.id) }
-    }
-
-    /// The last job claimed.
-    var last: Position
-    /// When (milliseconds since 1970, the claims' clock) a claim last started from the first due job.
-    var fromFirstAt: Int64
 }

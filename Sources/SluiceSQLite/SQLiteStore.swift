@@ -25,9 +25,6 @@ public final class SQLiteStore: Store {
     /// Set by ``close()`` before it closes the connections. GRDB refuses a statement on a closed connection, but not
     /// the calls that go to SQLite directly (a checkpoint): those check this first.
     let closed = Mutex(false)
-    /// Where the last claim of the destinations nothing holds stopped (``claimJobs(now:limit:lease:)``), read and set
-    /// only in the writer's transactions.
-    let claimCursor = Mutex<ClaimCursor?>(nil)
 
     /// Opens (creating when needed) the database file at `path`.
     ///

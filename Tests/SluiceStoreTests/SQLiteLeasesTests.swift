@@ -65,42 +65,6 @@ import Testing
         }
     }
 
-    /// Claims go on after the last job claimed, not through the jobs in flight before it. A job that became due
-    /// behind that point waits for the first claim from the first due job: one that finds too few jobs after it, or
-    /// the first one a cursor span (``SQLiteStore/claimCursorSpan``) after the last.
-    @Test func claimsGoOnAfterTheLastJobClaimedAndReachBackWithinTheSpan() async throws {
-        try await Self.withJobs(10) { store, _ in
-            func claim(after seconds: Double, limit: Int) async throws -> [String] {
-                try await store.claimJobs(now: Self.now.addingTimeInterval(seconds), limit: limit, lease: .seconds(60)).map(\.messageID)
-            }
-            #expect(try await claim(after: 0, limit: 2) == ["m0", "m1"])
-            // An event received before all of them, routed only now: its job is due first.
-            try await store.appendEvents([incoming("src", 99, at: Self.received.addingTimeInterval(-10))])
-            try await routeToOneSubscription(try await store.pendingEvents(limit: 10), through: store)
-            #expect(try await claim(after: 0.5, limit: 2) == ["m2", "m3"])
-            #expect(try await claim(after: 0.999, limit: 2) == ["m4", "m5"])
-            // A span after the claim from the first due job, the next starts there again
-            #expect(try await claim(after: 1, limit: 2) == ["m6", "m99"])
-            // and the one after goes on from it.
-            #expect(try await claim(after: 1.2, limit: 2) == ["m7", "m8"])
-            #expect(try await claim(after: 1.3, limit: 5) == ["m9"])
-        }
-    }
-
-    @Test func aClaimThatFindsTooFewJobsAfterTheLastOneTakesTheJobsBehindIt() async throws {
-        try await Self.withJobs(4) { store, _ in
-            let first = try await store.claimJobs(now: Self.now, limit: 2, lease: .seconds(60))
-            #expect(first.map(\.messageID) == ["m0", "m1"])
-            try await store.appendEvents([incoming("src", 99, at: Self.received.addingTimeInterval(-10))])
-            try await routeToOneSubscription(try await store.pendingEvents(limit: 10), through: store)
-            // The first claimed is retried at once: due again, behind the last job claimed.
-            try await store.complete([.retry(jobID: first[0].id, attempts: 1, nextAttemptAt: Self.now)], metrics: [])
-            let next = try await store.claimJobs(now: Self.now, limit: 10, lease: .seconds(60))
-            #expect(next.map(\.messageID) == ["m0", "m2", "m3", "m99"])
-            #expect(next.first?.attempts == 1)
-        }
-    }
-
     @Test func aStoreOpenedAgainOwnsEveryJob() async throws {
         try await Self.withJobs(4) { store, path in
             let claimed = try await store.claimJobs(now: Self.now, limit: 10, lease: .seconds(60))

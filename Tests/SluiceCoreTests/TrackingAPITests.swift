@@ -235,6 +235,26 @@ import Testing
         }
     }
 
+    @Test func filledMessageIdsAreNeverTheSameInAProcess() async throws {
+        // Given ids made at once on several threads
+        let made = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<4 { group.addTask { (0..<5_000).map { _ in TrackingAPI.newMessageID() } } }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        // Then no two are the same, not even in one of their halves
+        #expect(Set(made).count == made.count)
+        #expect(Set(made.map { $0.dropFirst(4).prefix(11) }).count == made.count)
+        #expect(Set(made.map { $0.suffix(11) }).count == made.count)
+    }
+
+    @Test func theMixIsSplitMix64() {
+        // SplitMix64's first outputs from a state of 0, as its reference implementation gives them
+        let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+        #expect(TrackingAPI.mix(0) == 0xE220_A839_7B1D_CDAF)
+        #expect(TrackingAPI.mix(gamma) == 0x6E78_9E6A_A1B9_65F4)
+        #expect(TrackingAPI.mix(gamma &* 2) == 0x06C4_5D18_8009_454F)
+    }
+
     // MARK: - Batches
 
     @Test func batchItemsShareSentAtAndContext() throws {

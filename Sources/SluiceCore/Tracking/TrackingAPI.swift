@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Segment's HTTP Tracking API as Sluice serves it: the limits, and the checks and stamps each message goes through
 /// before it is stored.
@@ -282,14 +283,16 @@ public enum TrackingAPI {
 
     private static let base62 = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
-    /// `api-` and 128 random bits in 22 base62 characters (two groups of 11).
+    /// `api-` and 128 bits in 22 base62 characters (two groups of 11): a count of this process's message ids, each
+    /// half mixed with a key of its own drawn at start from the system's cryptographic source.
     ///
-    /// Two draws from the system's cryptographic source rather than one per character, as ``Identifier`` does:
-    /// ingest fills an id for most messages, and this is ten times faster.
+    /// Ingest fills an id for most messages, and two draws from the system source an id were two `getrandom` calls: 2.6 %
+    /// of the server's CPU in end-to-end batched delivery (BENCHMARKS.md, stop 51). The mix (SplitMix64's finalizer) is a
+    /// bijection of 64-bit words, so two ids of one process differ in both halves until 2^64 ids. Two processes (or
+    /// runs) can make the same id only when their two keys differ by the same amount: one chance in 2^64 for a pair.
     static func newMessageID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        // 11 base62 characters hold 64 bits (62^11 > 2^64): two halves, native division.
-        let halves = (generator.next() as UInt64, generator.next() as UInt64)
+        let count = messageIDCount.wrappingAdd(1, ordering: .relaxed).oldValue
+        let halves = (mix(messageIDKey.0 &+ count), mix(messageIDKey.1 &+ count))
         return String(unsafeUninitializedCapacity: 26) { buffer in
             for (index, byte) in "api-".utf8.enumerated() { buffer[index] = byte }
             for (offset, half) in [(4, halves.0), (15, halves.1)] {
@@ -301,6 +304,23 @@ public enum TrackingAPI {
             }
             return 26
         }
+    }
+
+    /// The keys ``newMessageID()`` mixes its count with, drawn once a process.
+    private static let messageIDKey: (UInt64, UInt64) = {
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
+    }()
+
+    /// How many message ids this process has made.
+    private static let messageIDCount = Atomic<UInt64>(0)
+
+    /// SplitMix64's finalizer: a bijection of 64-bit words that spreads every input bit over the output.
+    static func mix(_ word: UInt64) -> UInt64 {
+        var z = word &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     private static func resolveType(_ value: JSONValue?, route: MessageType?) throws(ValidationError) -> MessageType {

@@ -289,7 +289,9 @@ public enum TrackingAPI {
     /// Ingest fills an id for most messages, and two draws from the system source an id were two `getrandom` calls: 2.6 %
     /// of the server's CPU in end-to-end batched delivery (BENCHMARKS.md, stop 51). The mix (SplitMix64's finalizer) is a
     /// bijection of 64-bit words, so two ids of one process differ in both halves until 2^64 ids. Two processes (or
-    /// runs) can make the same id only when their two keys differ by the same amount: one chance in 2^64 for a pair.
+    /// runs) can make the same id only when their two keys differ by the same amount: at most one chance in 2^64 for a
+    /// pair. The ids are not secret (every destination is sent them), and they are not unpredictable: the mix can be
+    /// undone, so one id tells the others of its process.
     static func newMessageID() -> String {
         let count = messageIDCount.wrappingAdd(1, ordering: .relaxed).oldValue
         let halves = (mix(messageIDKey.0 &+ count), mix(messageIDKey.1 &+ count))

@@ -197,6 +197,45 @@ import Testing
         }
     }
 
+    @Test func aBatchWhoseRoutesCannotBeReadIsCommittedUnroutedAndWaitsForTheRouter() async throws {
+        try await Self.withTrackDestination { _, store, sourceID, destinationID in
+            let (router, writer) = Self.pipeline(store)
+            #expect(try await router.routeOnce() == 0)
+            // Given a destination whose secret cannot be opened: sealed under another key, written past the sealed store
+            let sealed = try #require(store as? SealedStore)
+            let foreign = try SecretKeyring.ephemeral().seal(JSONWriter.encode(.string("sealed-elsewhere")))
+            func setSecret(_ value: JSONValue?) async throws -> JSONValue? {
+                let old = Mutex<JSONValue?>(nil)
+                _ = try await sealed.base.updateDestination(id: destinationID) { destination in
+                    var next = destination
+                    old.withLock { $0 = destination.settings["sharedSecret"] }
+                    next.settings["sharedSecret"] = value
+                    return (next, [])
+                }
+                return old.withLock { $0 }
+            }
+            let original = try await setSecret(.string(foreign))
+            // (whose routes are read at ingest only on a store that keeps a routing version: SQLite)
+            let keepsVersion = try await store.routingVersion() != nil
+            if keepsVersion {
+                await #expect(throws: SecretError.self) { try await router.routeAtIngest(Self.events(sourceID, [["type": "track"]], at: Date())) }
+            }
+            // When a track event is accepted
+            let events = Self.events(sourceID, [["type": "track", "event": "e", "messageId": "m1"]], at: Date())
+            // Then it is committed unrouted, not refused: the routes' failed read is the router's to retry
+            #expect(try await writer.append(events) == false)
+            #expect(try await store.queueDepth() == (events: 1, jobs: 0))
+            await #expect(throws: SecretError.self) { try await router.routeOnce() }
+            // And once the destination can be read again, the router routes it (on PostgreSQL, not before the failed
+            // router's claim on the event runs out, so that no other process routes it meanwhile)
+            _ = try await setSecret(original)
+            #expect(try await store.queueDepth() == (events: 1, jobs: 0))
+            guard keepsVersion else { return }
+            #expect(try await router.routeOnce() == 1)
+            #expect(try await Self.jobs(store, at: Date()) == ["\(destinationID) m1"])
+        }
+    }
+
     @Test func eventsCommittedUnroutedHoldBackRoutingAtIngestUntilTheRouterHasRoutedThem() async throws {
         try await Self.withTrackDestination { _, store, sourceID, _ in
             let (router, _) = Self.pipeline(store)

@@ -281,8 +281,6 @@ public enum TrackingAPI {
         return size
     }
 
-    private static let base62 = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
-
     /// `api-` and 128 bits in 22 base62 characters (two groups of 11): a count of this process's message ids, each
     /// half mixed with a key of its own drawn at start from the system's cryptographic source.
     ///
@@ -300,7 +298,7 @@ public enum TrackingAPI {
             for (offset, half) in [(4, halves.0), (15, halves.1)] {
                 var value = half
                 for index in (offset..<offset + 11).reversed() {
-                    buffer[index] = base62[Int(value % 62)]
+                    buffer[index] = Identifier.alphabet[Int(value % 62)]
                     value /= 62
                 }
             }

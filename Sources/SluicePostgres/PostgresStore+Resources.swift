@@ -159,23 +159,7 @@ extension PostgresStore {
     /// foreign key locks it against a concurrent delete), its audit events only with it.
     public func createDestination(_ d: Destination, audit: [AuditEvent]) async throws {
         let created = try await withConnection { conn in
-            try await self.rows(
-                conn,
-                """
-                WITH made AS (
-                    INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at,
-                                              filters)
-                    SELECT \(d.id), \(d.workspaceID), id, \(d.metadataID), \(d.name), \(d.enabled), \(Self.json(d.settings)),
-                           \(Self.millis(d.createdAt)), \(Self.millis(d.updatedAt)), \(DestinationFilter.storedText(d.filters))
-                    FROM sources WHERE id = \(d.sourceID)
-                    RETURNING id),
-                logged AS (
-                    INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
-                    \(auditRows: audit)
-                    WHERE EXISTS (SELECT 1 FROM made))
-                SELECT COUNT(*) FROM made
-                """
-            ).first?.decode(Int.self) ?? 0
+            try await self.first(CreateDestination(destination: d, audit: audit), conn) ?? 0
         }
         guard created == 1 else { throw StoreError.notFound(resource: "source", id: d.sourceID) }
     }
@@ -270,22 +254,10 @@ extension PostgresStore {
         }
         let (updated, audit) = try transform(current)
         let written = try await withConnection { conn in
-            try await self.rows(
-                conn,
-                """
-                WITH changed AS (
-                    UPDATE destinations SET name = \(updated.name), enabled = \(updated.enabled), settings = \(Self.json(updated.settings)),
-                        updated_at = \(Self.millis(updated.updatedAt)), filters = \(DestinationFilter.storedText(updated.filters))
-                    WHERE id = \(id) AND name = \(current.name) AND enabled = \(current.enabled) AND settings = \(storedSettings)
-                        AND updated_at = \(storedUpdatedAt) AND filters = \(storedFilters)
-                    RETURNING id),
-                logged AS (
-                    INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
-                    \(auditRows: audit)
-                    WHERE EXISTS (SELECT 1 FROM changed))
-                SELECT COUNT(*) FROM changed
-                """
-            ).first?.decode(Int.self) ?? 0
+            try await self.first(
+                UpdateDestinationIfUnchanged(
+                    id: id, updated: updated, audit: audit, current: current, storedSettings: storedSettings,
+                    storedUpdatedAt: storedUpdatedAt, storedFilters: storedFilters), conn) ?? 0
         }
         if written == 1 { return updated }
         return try await transaction { conn in

@@ -315,21 +315,23 @@ extension PostgresQuery.StringInterpolation {
     /// resource_type, resource_name), each column one bound array: the one place that spells an audit insert's rows,
     /// for ``PostgresStore/insertAudit(_:_:logger:)`` and the statements that insert audit events with their change.
     mutating func appendInterpolation(auditRows events: [AuditEvent]) {
+        let (ids, timestamps, types, actors, resourceIDs, resourceTypes, resourceNames) = AuditRows.columns(events)
+        let type = AuditRows.types
         appendLiteral("SELECT * FROM unnest(")
-        appendInterpolation(events.map(\.id))
-        appendLiteral("::text[], ")
-        appendInterpolation(events.map { PostgresStore.millis($0.timestamp) })
-        appendLiteral("::int8[], ")
-        appendInterpolation(events.map(\.type))
-        appendLiteral("::text[], ")
-        appendInterpolation(events.map(\.actor))
-        appendLiteral("::text[], ")
-        appendInterpolation(events.map(\.resourceID))
-        appendLiteral("::text[], ")
-        appendInterpolation(events.map(\.resourceType))
-        appendLiteral("::text[], ")
-        appendInterpolation(events.map(\.resourceName))
-        appendLiteral("::text[])")
+        appendInterpolation(ids)
+        appendLiteral("::\(type[0]), ")
+        appendInterpolation(timestamps)
+        appendLiteral("::\(type[1]), ")
+        appendInterpolation(types)
+        appendLiteral("::\(type[2]), ")
+        appendInterpolation(actors)
+        appendLiteral("::\(type[3]), ")
+        appendInterpolation(resourceIDs)
+        appendLiteral("::\(type[4]), ")
+        appendInterpolation(resourceTypes)
+        appendLiteral("::\(type[5]), ")
+        appendInterpolation(resourceNames)
+        appendLiteral("::\(type[6]))")
     }
 }
 

@@ -69,3 +69,136 @@ extension PostgresStore {
         }
     }
 }
+
+// The Public API's two busiest writes, as prepared statements too. Each is one statement (a `WITH` of the change and
+// its audit events), and parsing and planning it was half of PostgreSQL's work for it: `pgbench -M prepared` ran the
+// create 1.9 times as often a second as `-M extended` (BENCHMARKS.md).
+
+/// A destination's create: inserted only if its source row is there (the insert reads it), its audit events only with
+/// it. Its one row is the number of destinations made: 1, or 0 when the source is missing.
+struct CreateDestination: PostgresPreparedStatement {
+    static let name = "sluice_create_destination"
+    static let sql = """
+        WITH made AS (
+            INSERT INTO destinations (id, workspace_id, source_id, metadata_id, name, enabled, settings, created_at, updated_at,
+                                      filters)
+            SELECT $1, $2, id, $3, $4, $5, $6, $7, $8, $9 FROM sources WHERE id = $10
+            RETURNING id),
+        \(AuditRows.logged(from: 11, with: "made"))
+        SELECT COUNT(*) FROM made
+        """
+    static let bindingDataTypes: [PostgresDataType] =
+        [.text, .text, .text, .text, .bool, .text, .int8, .int8, .text, .text] + AuditRows.dataTypes
+    let destination: Destination
+    let audit: [AuditEvent]
+
+    func makeBindings() throws -> PostgresBindings {
+        let d = destination
+        var bindings = PostgresBindings(capacity: 10 + AuditRows.types.count)
+        bindings.append(d.id)
+        bindings.append(d.workspaceID)
+        bindings.append(d.metadataID)
+        bindings.append(d.name)
+        bindings.append(d.enabled)
+        bindings.append(PostgresStore.json(d.settings))
+        bindings.append(PostgresStore.millis(d.createdAt))
+        bindings.append(PostgresStore.millis(d.updatedAt))
+        bindings.append(DestinationFilter.storedText(d.filters))
+        bindings.append(d.sourceID)
+        AuditRows.bind(audit, into: &bindings)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
+}
+
+/// A destination's update, written only if the row is still the version it was worked out on (its name, enabled,
+/// settings, `updated_at` and filters as read), with its audit events. Its one row is the number of rows changed: 1,
+/// or 0 when the row has changed since (or is gone).
+struct UpdateDestinationIfUnchanged: PostgresPreparedStatement {
+    static let name = "sluice_update_destination_if_unchanged"
+    static let sql = """
+        WITH changed AS (
+            UPDATE destinations SET name = $1, enabled = $2, settings = $3, updated_at = $4, filters = $5
+            WHERE id = $6 AND name = $7 AND enabled = $8 AND settings = $9 AND updated_at = $10 AND filters = $11
+            RETURNING id),
+        \(AuditRows.logged(from: 12, with: "changed"))
+        SELECT COUNT(*) FROM changed
+        """
+    static let bindingDataTypes: [PostgresDataType] =
+        [.text, .bool, .text, .int8, .text, .text, .text, .bool, .text, .int8, .text] + AuditRows.dataTypes
+    let id: String
+    let updated: Destination
+    let audit: [AuditEvent]
+    /// The row as it was read: its destination, and its settings, `updated_at` and filters as stored.
+    let current: Destination
+    let storedSettings: String
+    let storedUpdatedAt: Int64
+    let storedFilters: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 11 + AuditRows.types.count)
+        bindings.append(updated.name)
+        bindings.append(updated.enabled)
+        bindings.append(PostgresStore.json(updated.settings))
+        bindings.append(PostgresStore.millis(updated.updatedAt))
+        bindings.append(DestinationFilter.storedText(updated.filters))
+        bindings.append(id)
+        bindings.append(current.name)
+        bindings.append(current.enabled)
+        bindings.append(storedSettings)
+        bindings.append(storedUpdatedAt)
+        bindings.append(storedFilters)
+        AuditRows.bind(audit, into: &bindings)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
+}
+
+/// Audit events as rows of `audit_events` (id, timestamp, type, actor, resource_id, resource_type, resource_name):
+/// `SELECT * FROM unnest(...)` of seven arrays, one a column. The one place that spells them, for the prepared
+/// statements above and for ``PostgresQuery/StringInterpolation/appendInterpolation(auditRows:)``.
+enum AuditRows {
+    /// Each array's type, in the columns' order.
+    static let types = ["text[]", "int8[]", "text[]", "text[]", "text[]", "text[]", "text[]"]
+    /// The same types, as a prepared statement declares its parameters'.
+    static let dataTypes: [PostgresDataType] = [.textArray, .int8Array, .textArray, .textArray, .textArray, .textArray, .textArray]
+
+    /// `SELECT * FROM unnest($first::text[], ...)`, its arrays bound from parameter `first` on.
+    static func sql(from first: Int) -> String {
+        let arrays = types.enumerated().map { "$\(first + $0.offset)::\($0.element)" }
+        return "SELECT * FROM unnest(\(arrays.joined(separator: ", ")))"
+    }
+
+    /// `logged AS (INSERT INTO audit_events ...)`, a statement's part that inserts its audit events, their arrays bound
+    /// from parameter `first` on, only when its part named `change` wrote a row.
+    static func logged(from first: Int, with change: String) -> String {
+        """
+        logged AS (
+            INSERT INTO audit_events (id, timestamp, type, actor, resource_id, resource_type, resource_name)
+            \(sql(from: first))
+            WHERE EXISTS (SELECT 1 FROM \(change)))
+        """
+    }
+
+    /// The columns' arrays.
+    static func columns(_ events: [AuditEvent]) -> ([String], [Int64], [String], [String], [String], [String], [String]) {
+        (
+            events.map(\.id), events.map { PostgresStore.millis($0.timestamp) }, events.map(\.type), events.map(\.actor),
+            events.map(\.resourceID), events.map(\.resourceType), events.map(\.resourceName)
+        )
+    }
+
+    /// Binds the columns' arrays, in ``types``' order.
+    static func bind(_ events: [AuditEvent], into bindings: inout PostgresBindings) {
+        let (ids, timestamps, types, actors, resourceIDs, resourceTypes, resourceNames) = columns(events)
+        bindings.append(ids)
+        bindings.append(timestamps)
+        bindings.append(types)
+        bindings.append(actors)
+        bindings.append(resourceIDs)
+        bindings.append(resourceTypes)
+        bindings.append(resourceNames)
+    }
+}

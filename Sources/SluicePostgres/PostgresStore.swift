@@ -316,22 +316,22 @@ extension PostgresQuery.StringInterpolation {
     /// for ``PostgresStore/insertAudit(_:_:logger:)`` and the statements that insert audit events with their change.
     mutating func appendInterpolation(auditRows events: [AuditEvent]) {
         let (ids, timestamps, types, actors, resourceIDs, resourceTypes, resourceNames) = AuditRows.columns(events)
-        let type = AuditRows.types
+        let cast = AuditRows.types
         appendLiteral("SELECT * FROM unnest(")
         appendInterpolation(ids)
-        appendLiteral("::\(type[0]), ")
+        appendLiteral("::\(cast[0]), ")
         appendInterpolation(timestamps)
-        appendLiteral("::\(type[1]), ")
+        appendLiteral("::\(cast[1]), ")
         appendInterpolation(types)
-        appendLiteral("::\(type[2]), ")
+        appendLiteral("::\(cast[2]), ")
         appendInterpolation(actors)
-        appendLiteral("::\(type[3]), ")
+        appendLiteral("::\(cast[3]), ")
         appendInterpolation(resourceIDs)
-        appendLiteral("::\(type[4]), ")
+        appendLiteral("::\(cast[4]), ")
         appendInterpolation(resourceTypes)
-        appendLiteral("::\(type[5]), ")
+        appendLiteral("::\(cast[5]), ")
         appendInterpolation(resourceNames)
-        appendLiteral("::\(type[6]))")
+        appendLiteral("::\(cast[6]))")
     }
 }
 

@@ -316,22 +316,22 @@ extension PostgresQuery.StringInterpolation {
     /// for ``PostgresStore/insertAudit(_:_:logger:)`` and the statements that insert audit events with their change.
     mutating func appendInterpolation(auditRows events: [AuditEvent]) {
         let (ids, timestamps, types, actors, resourceIDs, resourceTypes, resourceNames) = AuditRows.columns(events)
-        let cast = AuditRows.types
+        let column = AuditRows.types
         appendLiteral("SELECT * FROM unnest(")
         appendInterpolation(ids)
-        appendLiteral("::\(cast[0]), ")
+        appendLiteral("::\(column[0].cast), ")
         appendInterpolation(timestamps)
-        appendLiteral("::\(cast[1]), ")
+        appendLiteral("::\(column[1].cast), ")
         appendInterpolation(types)
-        appendLiteral("::\(cast[2]), ")
+        appendLiteral("::\(column[2].cast), ")
         appendInterpolation(actors)
-        appendLiteral("::\(cast[3]), ")
+        appendLiteral("::\(column[3].cast), ")
         appendInterpolation(resourceIDs)
-        appendLiteral("::\(cast[4]), ")
+        appendLiteral("::\(column[4].cast), ")
         appendInterpolation(resourceTypes)
-        appendLiteral("::\(cast[5]), ")
+        appendLiteral("::\(column[5].cast), ")
         appendInterpolation(resourceNames)
-        appendLiteral("::\(cast[6]))")
+        appendLiteral("::\(column[6].cast))")
     }
 }
 

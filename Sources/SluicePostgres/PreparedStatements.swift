@@ -160,14 +160,17 @@ struct UpdateDestinationIfUnchanged: PostgresPreparedStatement {
 /// `SELECT * FROM unnest(...)` of seven arrays, one a column. The one place that spells them, for the prepared
 /// statements above and for ``PostgresQuery/StringInterpolation/appendInterpolation(auditRows:)``.
 enum AuditRows {
-    /// Each array's type, in the columns' order.
-    static let types = ["text[]", "int8[]", "text[]", "text[]", "text[]", "text[]", "text[]"]
-    /// The same types, as a prepared statement declares its parameters'.
-    static let dataTypes: [PostgresDataType] = [.textArray, .int8Array, .textArray, .textArray, .textArray, .textArray, .textArray]
+    /// Each array's type, in the columns' order: as SQL casts it, and as a prepared statement declares it.
+    static let types: [(cast: String, data: PostgresDataType)] = [
+        ("text[]", .textArray), ("int8[]", .int8Array), ("text[]", .textArray), ("text[]", .textArray), ("text[]", .textArray),
+        ("text[]", .textArray), ("text[]", .textArray),
+    ]
+    /// The arrays' types as a prepared statement declares its parameters'.
+    static var dataTypes: [PostgresDataType] { types.map(\.data) }
 
     /// `SELECT * FROM unnest($first::text[], ...)`, its arrays bound from parameter `first` on.
     static func sql(from first: Int) -> String {
-        let arrays = types.enumerated().map { "$\(first + $0.offset)::\($0.element)" }
+        let arrays = types.enumerated().map { "$\(first + $0.offset)::\($0.element.cast)" }
         return "SELECT * FROM unnest(\(arrays.joined(separator: ", ")))"
     }
 

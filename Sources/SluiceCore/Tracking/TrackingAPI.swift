@@ -295,13 +295,16 @@ public enum TrackingAPI {
         let halves = (mix(messageIDKey.0 &+ count), mix(messageIDKey.1 &+ count))
         return String(unsafeUninitializedCapacity: 26) { buffer in
             for (index, byte) in "api-".utf8.enumerated() { buffer[index] = byte }
-            for (offset, half) in [(4, halves.0), (15, halves.1)] {
+            // 11 base62 characters hold 64 bits (62^11 > 2^64); written last digit first.
+            func write(_ half: UInt64, at offset: Int) {
                 var value = half
                 for index in (offset..<offset + 11).reversed() {
                     buffer[index] = Identifier.alphabet[Int(value % 62)]
                     value /= 62
                 }
             }
+            write(halves.0, at: 4)
+            write(halves.1, at: 15)
             return 26
         }
     }

@@ -10,14 +10,21 @@ import Synchronization
 /// the whole call has not finished within ``callTimeout``. Each ends the call as ``StoreError/unavailable(_:)`` (the
 /// API answers 503) and cancels its task. Without it, a statement sent on a connection that PostgreSQL is closing at
 /// that moment may never be answered (seen with PostgresNIO 1.33 when the server shuts down under load), and a caller
-/// such as the event writer or the router would wait for it for ever. A timer checks twice a second; calls take
-/// milliseconds, so it wakes only for a slow one.
+/// such as the event writer or the router would wait for it for ever.
+///
+/// A call's timer checks twice a second. Calls take milliseconds, so a call gets its timer only when it is still under
+/// way at a tick of ``SlowCalls``, the store's one clock for all its calls. A timer for every call (a task, a sleep, and
+/// waking the task to cancel it) cost about a fifth of a `GET`'s CPU on PostgreSQL (BENCHMARKS.md). A call's limits
+/// count from its timer's start, about half a second at most after the call's: the calls get a little longer than they
+/// did when each timer started with its call, never less.
 struct CallDeadline: Sendable {
     /// How long a call waits for a connection.
     let acquireTimeout: Duration
     /// How long a whole call may take once it has a connection.
     let callTimeout: Duration
     let logger: Logger
+    /// The calls under way that have no timer yet.
+    let slowCalls = SlowCalls()
 
     /// Runs `body` on a connection of `client`; errors of the driver go through `translate`, and a caller's own
     /// error (``PostgresStore/CallerError``) is passed on unwrapped.
@@ -44,38 +51,48 @@ struct CallDeadline: Sendable {
                         call.finish(.failure(translate(error)))
                     }
                 }
-                let timer = Task {
-                    // Calls take milliseconds: this wakes only for a slow one, twice a second.
-                    let started = ContinuousClock.now
-                    while true {
-                        try await Task.sleep(for: .milliseconds(500))
-                        let waited = ContinuousClock.now - started
-                        let failure: StoreError
-                        if let connection = call.connection {
-                            if connection.isClosed {
-                                failure = .unavailable("The database connection was lost")
-                            } else if waited >= callTimeout {
-                                failure = .unavailable("The database did not answer in time")
-                            } else {
-                                continue
-                            }
-                        } else if waited >= acquireTimeout {
-                            failure = .unavailable("The database cannot be reached right now")
-                        } else {
-                            continue
-                        }
-                        if call.finish(.failure(failure)) {
-                            logger.error("a PostgreSQL call was given up", metadata: ["reason": "\(failure)"])
-                            work.cancel()
-                        }
-                        return
+                let watched = slowCalls.watch {
+                    let timer = Task {
+                        try await Self.time(call, work: work, acquireTimeout: acquireTimeout, callTimeout: callTimeout, logger: logger)
                     }
+                    call.onFinish { timer.cancel() }
                 }
-                call.onFinish { timer.cancel() }
+                call.onFinish { slowCalls.forget(watched) }
                 call.onCancel { work.cancel() }
             }
         } onCancel: {
             call.cancel()
+        }
+    }
+
+    /// A slow call's timer: twice a second, gives the call up when it has waited ``acquireTimeout`` for a connection,
+    /// when its connection is closed, or when it has run ``callTimeout``. Ends when the call does.
+    private static func time<T: Sendable>(
+        _ call: PendingCall<T>, work: Task<Void, Never>, acquireTimeout: Duration, callTimeout: Duration, logger: Logger
+    ) async throws {
+        let started = ContinuousClock.now
+        while true {
+            try await Task.sleep(for: .milliseconds(500))
+            let waited = ContinuousClock.now - started
+            let failure: StoreError
+            if let connection = call.connection {
+                if connection.isClosed {
+                    failure = .unavailable("The database connection was lost")
+                } else if waited >= callTimeout {
+                    failure = .unavailable("The database did not answer in time")
+                } else {
+                    continue
+                }
+            } else if waited >= acquireTimeout {
+                failure = .unavailable("The database cannot be reached right now")
+            } else {
+                continue
+            }
+            if call.finish(.failure(failure)) {
+                logger.error("a PostgreSQL call was given up", metadata: ["reason": "\(failure)"])
+                work.cancel()
+            }
+            return
         }
     }
 
@@ -86,7 +103,7 @@ struct CallDeadline: Sendable {
             var finished = false
             var connection: PostgresConnection?
             var cancelled = false
-            var onFinish: (@Sendable () -> Void)?
+            var onFinish: [@Sendable () -> Void] = []
             var onCancel: (@Sendable () -> Void)?
         }
 
@@ -104,10 +121,10 @@ struct CallDeadline: Sendable {
         /// The connection the call runs on, once it has one.
         var connection: PostgresConnection? { state.withLock { $0.connection } }
 
-        /// Runs `action` once the call is finished (at once if it is).
+        /// Runs `action` once the call is finished (at once if it is), after the actions given before it.
         func onFinish(_ action: @escaping @Sendable () -> Void) {
             let finished = state.withLock { state in
-                if !state.finished { state.onFinish = action }
+                if !state.finished { state.onFinish.append(action) }
                 return state.finished
             }
             if finished { action() }
@@ -125,19 +142,19 @@ struct CallDeadline: Sendable {
         /// Resumes the caller unless it was resumed already; returns whether this call did.
         @discardableResult
         func finish(_ result: Result<T, any Error>) -> Bool {
-            let taken = state.withLock { state -> (CheckedContinuation<T, any Error>, (@Sendable () -> Void)?)? in
+            let taken = state.withLock { state -> (CheckedContinuation<T, any Error>, [@Sendable () -> Void])? in
                 guard !state.finished, let continuation = state.continuation else { return nil }
                 state.finished = true
                 state.continuation = nil
-                let action = state.onFinish
-                state.onFinish = nil
+                let actions = state.onFinish
+                state.onFinish = []
                 state.onCancel = nil
                 state.connection = nil
-                return (continuation, action)
+                return (continuation, actions)
             }
-            guard let (continuation, action) = taken else { return false }
+            guard let (continuation, actions) = taken else { return false }
             continuation.resume(with: result)
-            action?()
+            for action in actions { action() }
             return true
         }
 
@@ -148,6 +165,58 @@ struct CallDeadline: Sendable {
             }
             action?()
             finish(.failure(CancellationError()))
+        }
+    }
+}
+
+/// The calls of a store that are under way and have no timer yet, and the one clock that starts their timers: twice a
+/// second it starts a timer for each call still under way, and forgets it. The clock runs while calls are under way,
+/// and stops at a tick that finds none.
+final class SlowCalls: Sendable {
+    private struct State {
+        var next: UInt64 = 0
+        /// Each call's timer, not yet started, by the call's number.
+        var waiting: [UInt64: @Sendable () -> Void] = [:]
+        var ticking = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Watches a call: `startTimer` runs at the first tick that finds it still under way, unless ``forget(_:)`` comes
+    /// first. Returns the call's number for ``forget(_:)``.
+    func watch(_ startTimer: @escaping @Sendable () -> Void) -> UInt64 {
+        let (number, startClock) = state.withLock { state in
+            let number = state.next
+            state.next &+= 1
+            state.waiting[number] = startTimer
+            defer { state.ticking = true }
+            return (number, !state.ticking)
+        }
+        if startClock { Task { await self.tick() } }
+        return number
+    }
+
+    /// Forgets a call that is over.
+    func forget(_ number: UInt64) {
+        _ = state.withLock { $0.waiting.removeValue(forKey: number) }
+    }
+
+    /// The number of calls watched and not yet timed or forgotten.
+    var count: Int { state.withLock { $0.waiting.count } }
+
+    private func tick() async {
+        while true {
+            try? await Task.sleep(for: .milliseconds(500))
+            let due = state.withLock { state -> [@Sendable () -> Void]? in
+                guard !state.waiting.isEmpty else {
+                    state.ticking = false
+                    return nil
+                }
+                defer { state.waiting.removeAll(keepingCapacity: true) }
+                return Array(state.waiting.values)
+            }
+            guard let due else { return }
+            for startTimer in due { startTimer() }
         }
     }
 }

@@ -13,8 +13,8 @@ import Synchronization
 /// of one row from any process apply one after the other. Migrations run at start-up under an
 /// advisory lock, so processes starting together migrate once.
 ///
-/// When PostgreSQL cannot be reached, every call fails with ``StoreError/unavailable(_:)`` within
-/// ``acquireTimeout`` (the API answers 503); the pool reconnects by itself when it is back.
+/// When PostgreSQL cannot be reached, every call fails with ``StoreError/unavailable(_:)`` about a second at most after
+/// ``acquireTimeout`` (``CallDeadline``; the API answers 503); the pool reconnects by itself when it is back.
 ///
 /// Its connection pool runs one of two ways: as a service in the caller's `ServiceGroup`
 /// (``connect(url:schema:acquireTimeout:logger:)``, then ``clientService`` in the group and ``migrate()`` as the

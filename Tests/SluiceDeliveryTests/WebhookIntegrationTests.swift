@@ -225,6 +225,26 @@ import Testing
         #expect(recorder.requests.map(\.url) == ["http://127.0.0.1:9/hook"])
     }
 
+    @Test func eachEventsURLIsCheckedWhateverTheEventBeforeIt() async {
+        // Given a URL taken from the event: usable, then not, then usable again
+        let recorder = RecordingSender()
+        let target = Fixtures.target(["url": ["@path": "$.properties.url"]])
+        let events = ["http://127.0.0.1:9/hook", "ftp://127.0.0.1:9/hook", "http://127.0.0.1:9/hook", "/hook"].enumerated().map {
+            offset, url -> JSONValue in
+            guard case .object(var fields) = Fixtures.event(offset) else { return Fixtures.event(offset) }
+            fields["properties"] = ["url": .string(url)]
+            return .object(fields)
+        }
+
+        // When they are delivered
+        let outcomes = await webhook.deliver(events, to: target, sender: recorder.sender)
+
+        // Then only the usable ones are sent: a URL checked for one event lets no other through
+        let refused = DeliveryOutcome.discarded(reason: "invalid settings: url must be an absolute http or https URL")
+        #expect(outcomes == [.success(status: 200), refused, .success(status: 200), refused])
+        #expect(recorder.requests.map(\.url) == ["http://127.0.0.1:9/hook", "http://127.0.0.1:9/hook"])
+    }
+
     @Test func unknownActionIsDiscarded() async {
         // Given a subscription on an action the integration does not have
         let recorder = RecordingSender()

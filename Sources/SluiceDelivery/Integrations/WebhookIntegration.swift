@@ -226,8 +226,8 @@ public struct WebhookIntegration: Integration {
         var headers: [(name: String, value: String)]
 
         static func == (lhs: RequestKey, rhs: RequestKey) -> Bool {
-            lhs.url == rhs.url && lhs.method == rhs.method
-                && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+            lhs.url == rhs.url && lhs.method == rhs.method && lhs.headers.count == rhs.headers.count
+                && zip(lhs.headers, rhs.headers).allSatisfy { $0.name == $1.name && $0.value == $1.value }
         }
 
         func hash(into hasher: inout Hasher) {
@@ -272,6 +272,9 @@ public struct WebhookIntegration: Integration {
     ]
 
     static let defaultData: JSONValue = ["@path": "$."]
+
+    /// The headers a request has unless the `headers` setting gives its own.
+    static let defaultHeaders: [(name: String, value: String)] = [("Content-Type", "application/json"), ("User-Agent", "Sluice")]
 
     /// The settings that make a request, compiled once per delivery (``CompiledMapping``); `method` and `headers`
     /// are `nil` when absent or `null`.
@@ -336,11 +339,12 @@ public struct WebhookIntegration: Integration {
                 headers.append((name, text))
             }
         }
-        if !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
-            headers.append(("Content-Type", "application/json"))
-        }
-        if !headers.contains(where: { $0.name.lowercased() == "user-agent" }) {
-            headers.append(("User-Agent", "Sluice"))
+        if headers.isEmpty {
+            headers = Self.defaultHeaders  // shared: no array made for each event
+        } else {
+            for header in Self.defaultHeaders where !headers.contains(where: { $0.name.lowercased() == header.name.lowercased() }) {
+                headers.append(header)
+            }
         }
 
         // data: the whole event as stored when it fits the mappings' budget (its one byte for the directive, and the

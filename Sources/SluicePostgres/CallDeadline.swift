@@ -189,9 +189,11 @@ final class SlowCalls: Sendable {
             let number = state.next
             state.next &+= 1
             state.waiting[number] = startTimer
-            defer { state.ticking = true }
-            return (number, !state.ticking)
+            let wasTicking = state.ticking
+            state.ticking = true
+            return (number, !wasTicking)
         }
+        // A task of its own, which nothing cancels: it ends at a tick that finds no call.
         if startClock { Task { await self.tick() } }
         return number
     }

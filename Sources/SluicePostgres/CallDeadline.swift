@@ -203,7 +203,7 @@ final class SlowCalls: Sendable {
         _ = state.withLock { $0.waiting.removeValue(forKey: number) }
     }
 
-    /// The number of calls watched and not yet timed or forgotten.
+    /// The number of calls watched and not yet timed or forgotten (for tests).
     var count: Int { state.withLock { $0.waiting.count } }
 
     private func tick() async {

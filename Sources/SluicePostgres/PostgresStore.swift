@@ -315,23 +315,13 @@ extension PostgresQuery.StringInterpolation {
     /// resource_type, resource_name), each column one bound array: the one place that spells an audit insert's rows,
     /// for ``PostgresStore/insertAudit(_:_:logger:)`` and the statements that insert audit events with their change.
     mutating func appendInterpolation(auditRows events: [AuditEvent]) {
-        let (ids, timestamps, types, actors, resourceIDs, resourceTypes, resourceNames) = AuditRows.columns(events)
-        let column = AuditRows.types
         appendLiteral("SELECT * FROM unnest(")
-        appendInterpolation(ids)
-        appendLiteral("::\(column[0].cast), ")
-        appendInterpolation(timestamps)
-        appendLiteral("::\(column[1].cast), ")
-        appendInterpolation(types)
-        appendLiteral("::\(column[2].cast), ")
-        appendInterpolation(actors)
-        appendLiteral("::\(column[3].cast), ")
-        appendInterpolation(resourceIDs)
-        appendLiteral("::\(column[4].cast), ")
-        appendInterpolation(resourceTypes)
-        appendLiteral("::\(column[5].cast), ")
-        appendInterpolation(resourceNames)
-        appendLiteral("::\(column[6].cast))")
+        for (index, (column, type)) in zip(AuditRows.columns(events), AuditRows.types).enumerated() {
+            if index > 0 { appendLiteral(", ") }
+            appendInterpolation(column)
+            appendLiteral("::\(type.cast)")
+        }
+        appendLiteral(")")
     }
 }
 

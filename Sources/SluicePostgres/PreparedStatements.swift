@@ -185,23 +185,16 @@ enum AuditRows {
         """
     }
 
-    /// The columns' arrays.
-    static func columns(_ events: [AuditEvent]) -> ([String], [Int64], [String], [String], [String], [String], [String]) {
-        (
+    /// The columns' arrays, in ``types``' order.
+    static func columns(_ events: [AuditEvent]) -> [any PostgresDynamicTypeEncodable] {
+        [
             events.map(\.id), events.map { PostgresStore.millis($0.timestamp) }, events.map(\.type), events.map(\.actor),
-            events.map(\.resourceID), events.map(\.resourceType), events.map(\.resourceName)
-        )
+            events.map(\.resourceID), events.map(\.resourceType), events.map(\.resourceName),
+        ]
     }
 
     /// Binds the columns' arrays, in ``types``' order.
     static func bind(_ events: [AuditEvent], into bindings: inout PostgresBindings) {
-        let (ids, timestamps, types, actors, resourceIDs, resourceTypes, resourceNames) = columns(events)
-        bindings.append(ids)
-        bindings.append(timestamps)
-        bindings.append(types)
-        bindings.append(actors)
-        bindings.append(resourceIDs)
-        bindings.append(resourceTypes)
-        bindings.append(resourceNames)
+        for column in columns(events) { bindings.append(column) }
     }
 }
